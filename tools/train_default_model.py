@@ -221,7 +221,7 @@ def main():
         "name": "fashion-vgg16",
         "input": {"channels": 1, "height": 32, "width": 32},
         "mean": [mean], "std": [std], "scale": 1.0 / 255.0,
-        "color": "gray", "resize": "resize",
+        "color": "gray", "resize": "fit", "content_size": 28,
         "background": "dark",
         "note": "light objects on a dark background (Fashion-MNIST); invert photos of garments on a light background",
         "labels": CLASSES,
