@@ -1,0 +1,30 @@
+// Command-line options: "--name value" and "--flag", checked against the options a command accepts.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace lrp::cli {
+
+class Args {
+ public:
+  // values: options that take a value; flags: options without one. Throws Error on anything else.
+  Args(const std::vector<std::string>& argv, const std::set<std::string>& values, const std::set<std::string>& flags);
+
+  bool has(const std::string& name) const { return opts_.count(name) > 0; }
+  std::string get(const std::string& name, const std::string& fallback = "") const;
+  std::string require(const std::string& name) const;
+  int get_int(const std::string& name, int fallback) const;
+  long long get_int64(const std::string& name, long long fallback) const;
+  double get_double(const std::string& name, double fallback) const;
+  bool flag(const std::string& name) const { return has(name); }
+
+ private:
+  std::map<std::string, std::string> opts_;
+};
+
+int parse_int(const std::string& option, const std::string& text, long long lo, long long hi);
+
+}  // namespace lrp::cli

@@ -1,0 +1,105 @@
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "engine/simd.h"
+#include "engine/thread_pool.h"
+#include "engine/timer.h"
+#include "model/forward.h"
+#include "model/random_weights.h"
+
+namespace lrp::cli {
+
+static double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int cmd_bench(const Argv& argv) {
+  Args a(argv, {"model", "runs", "threads", "seed"}, {"json", "quiet"});
+  apply_threads(a);
+  const int runs = parse_int("runs", a.get("runs", "5"), 1, 1000);
+  std::shared_ptr<Network> net;
+  std::string model_name;
+  Timer load;
+  if (a.has("model")) {
+    net = load_model(a);
+    model_name = a.get("model");
+  } else {
+    VggSpec spec = VggSpec::vgg16();
+    auto tensors = random_vgg_tensors(spec, static_cast<uint64_t>(a.get_int64("seed", 1)), &default_pool());
+    net = Network::from_tensors(spec, ModelConfig::imagenet(), tensors);
+    model_name = "random vgg16 (224x224)";
+  }
+  const double load_ms = load.ms();
+  Tensor input = random_input(net->input_shape(), 7);
+  const int n = net->size();
+  std::vector<std::vector<double>> per_layer(static_cast<std::size_t>(n));
+  std::vector<double> totals;
+  // one warm-up run
+  {
+    ForwardOptions o;
+    o.keep = false;
+    o.step_macs = 1e18;
+    ForwardPass fp(net, input, o);
+    fp.run();
+  }
+  for (int r = 0; r < runs; ++r) {
+    ForwardOptions o;
+    o.keep = false;
+    o.step_macs = 1e18;
+    Timer t;
+    ForwardPass fp(net, input, o);
+    fp.run();
+    totals.push_back(t.ms());
+    for (int i = 0; i < n; ++i) per_layer[static_cast<std::size_t>(i)].push_back(fp.layer_ms()[static_cast<std::size_t>(i)]);
+  }
+  const double total = median(totals);
+  const double gflop = 2.0 * static_cast<double>(net->total_macs()) / 1e9;
+#ifdef __EMSCRIPTEN__
+  const char* target = "wasm";
+#else
+  const char* target = "native";
+#endif
+  if (a.flag("json")) {
+    nlohmann::ordered_json j;
+    j["target"] = target;
+    j["isa"] = simd::isa_name();
+    j["threads"] = default_pool().size();
+    j["model"] = model_name;
+    j["runs"] = runs;
+    j["forward_ms"] = total;
+    j["gflops"] = gflop / (total / 1000.0);
+    j["peak_mb"] = peak_memory_mb();
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (int i = 0; i < n; ++i) {
+      const Layer& l = net->layer(i);
+      const double ms = median(per_layer[static_cast<std::size_t>(i)]);
+      layers.push_back({{"name", l.name}, {"nick", l.nick}, {"ms", ms},
+                        {"gflops", l.macs ? 2.0 * l.macs / 1e9 / (ms / 1000.0) : 0.0}});
+    }
+    j["layers"] = layers;
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  std::printf("lrpscope bench: %s, %s, %s kernels, %d thread(s), median of %d runs (model set-up %.0f ms)\n",
+              model_name.c_str(), target, simd::isa_name(), default_pool().size(), runs, load_ms);
+  std::printf("%-14s %-9s %10s %10s\n", "layer", "", "ms", "GFLOP/s");
+  for (int i = 0; i < n; ++i) {
+    const Layer& l = net->layer(i);
+    const double ms = median(per_layer[static_cast<std::size_t>(i)]);
+    if (l.macs)
+      std::printf("%-14s %-9s %10.2f %10.1f\n", l.name.c_str(), l.nick.c_str(), ms, 2.0 * l.macs / 1e9 / (ms / 1000.0));
+    else if (ms >= 0.05)
+      std::printf("%-14s %-9s %10.2f\n", l.name.c_str(), l.nick.c_str(), ms);
+  }
+  std::printf("forward total: %.1f ms (%.1f GFLOP, %.1f GFLOP/s), peak memory %.0f MB\n", total, gflop,
+              gflop / (total / 1000.0), peak_memory_mb());
+  return 0;
+}
+
+}  // namespace lrp::cli

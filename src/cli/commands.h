@@ -1,0 +1,20 @@
+// The lrpscope subcommands. Each takes the arguments after its name and returns the exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lrp::cli {
+
+using Argv = std::vector<std::string>;
+
+int cmd_predict(const Argv& args);
+int cmd_info(const Argv& args);
+int cmd_make_random(const Argv& args);
+int cmd_bench(const Argv& args);
+int cmd_eval(const Argv& args);
+
+// Peak resident memory of the process in MB (natively), or the WebAssembly heap size.
+double peak_memory_mb();
+
+}  // namespace lrp::cli

@@ -1,0 +1,53 @@
+// lrpscope command-line tool: predict, info, make-random, bench, eval.
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "cli/commands.h"
+#include "engine/error.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: lrpscope <command> [options]\n"
+    "commands:\n"
+    "  predict --model FILE --image IMG [--top N] [--json] [--invert auto|on|off]\n"
+    "                                           top classes with probabilities and logits\n"
+    "  info --model FILE                        architecture, parameters, dtype, preprocessing\n"
+    "  make-random --arch vgg16 --seed S --out FILE [--width-div D] [--classes N] [--input H]\n"
+    "                                           VGG with deterministic Kaiming-normal weights\n"
+    "  bench [--model FILE] [--runs N] [--threads T] [--json]\n"
+    "                                           forward-pass timings per layer (default: full-size VGG16)\n"
+    "  eval --model FILE --fashion-mnist DIR     accuracy on the Fashion-MNIST test set\n"
+    "common options: --threads T (default: 1)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  lrp::cli::Argv args(argv + 2, argv + argc);
+  try {
+    if (cmd == "predict") return lrp::cli::cmd_predict(args);
+    if (cmd == "info") return lrp::cli::cmd_info(args);
+    if (cmd == "make-random") return lrp::cli::cmd_make_random(args);
+    if (cmd == "bench") return lrp::cli::cmd_bench(args);
+    if (cmd == "eval") return lrp::cli::cmd_eval(args);
+    std::fprintf(stderr, "lrpscope: error: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+    return 2;
+  } catch (const lrp::Error& e) {
+    std::fprintf(stderr, "lrpscope: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "lrpscope: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lrpscope: error: %s\n", e.what());
+    return 1;
+  }
+}

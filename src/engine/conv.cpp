@@ -1,0 +1,336 @@
+#include "engine/conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "engine/error.h"
+#include "engine/gemm_kernel.h"
+#include "engine/thread_pool.h"
+
+namespace lrp {
+
+using kernels::kMR;
+using kernels::kNR;
+
+namespace {
+
+constexpr int kKC = 256;  // depth of a cache block
+constexpr int kNB = 128;  // columns (output pixels) of a cache block, a multiple of kNR
+
+FloatBuffer& scratch() {
+  thread_local FloatBuffer buf;
+  return buf;
+}
+
+// Packs rows [k0, k0+kc) x columns [n0, n0+nb) of the virtual matrix B into [group][kc][kNR] (zero padded).
+using PackFn = void (*)(const void* ctx, int k0, int kc, int n0, int nb, int ncols, float* dst);
+
+struct Im2colCtx {
+  const ConvShape* s;
+  const float* in;
+};
+
+void pack_im2col(const void* vctx, int k0, int kc, int n0, int nb, int ncols, float* dst) {
+  const auto& ctx = *static_cast<const Im2colCtx*>(vctx);
+  const ConvShape& s = *ctx.s;
+  const int ow = s.ow(), ksz = s.kh * s.kw;
+  const int groups = (nb + kNR - 1) / kNR;
+  int iy0[kNR], ix0[kNR];
+  bool valid[kNR];
+  for (int g = 0; g < groups; ++g) {
+    float* d = dst + static_cast<long>(g) * kc * kNR;
+    const int p0 = n0 + g * kNR;
+    bool same_row = true;
+    for (int j = 0; j < kNR; ++j) {
+      int p = p0 + j;
+      valid[j] = p < ncols;
+      int oy = valid[j] ? p / ow : 0, ox = valid[j] ? p % ow : 0;
+      iy0[j] = oy * s.stride - s.pad;
+      ix0[j] = ox * s.stride - s.pad;
+      if (!valid[j] || iy0[j] != iy0[0] || ix0[j] != ix0[0] + j * s.stride) same_row = false;
+    }
+    const bool contiguous = same_row && s.stride == 1;
+    for (int kk = 0; kk < kc; ++kk) {
+      const int k = k0 + kk;
+      const int ci = k / ksz, r = k % ksz, ky = r / s.kw, kx = r % s.kw;
+      const float* plane = ctx.in + static_cast<long>(ci) * s.h * s.w;
+      float* dk = d + kk * kNR;
+      if (contiguous) {
+        const int iy = iy0[0] + ky, ix = ix0[0] + kx;
+        if (iy < 0 || iy >= s.h) {
+          std::memset(dk, 0, sizeof(float) * kNR);
+          continue;
+        }
+        const float* row = plane + static_cast<long>(iy) * s.w;
+        if (ix >= 0 && ix + kNR <= s.w) {
+          std::memcpy(dk, row + ix, sizeof(float) * kNR);
+        } else {
+          for (int j = 0; j < kNR; ++j) dk[j] = (ix + j >= 0 && ix + j < s.w) ? row[ix + j] : 0.0f;
+        }
+        continue;
+      }
+      for (int j = 0; j < kNR; ++j) {
+        const int iy = iy0[j] + ky, ix = ix0[j] + kx;
+        dk[j] = (valid[j] && iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) ? plane[static_cast<long>(iy) * s.w + ix]
+                                                                           : 0.0f;
+      }
+    }
+  }
+}
+
+struct MatrixCtx {
+  const float* m;  // depth x ncols row-major
+  int ld;
+};
+
+void pack_plain(const void* vctx, int k0, int kc, int n0, int nb, int ncols, float* dst) {
+  const auto& ctx = *static_cast<const MatrixCtx*>(vctx);
+  const int groups = (nb + kNR - 1) / kNR;
+  for (int g = 0; g < groups; ++g) {
+    float* d = dst + static_cast<long>(g) * kc * kNR;
+    const int p0 = n0 + g * kNR;
+    const int cols = std::min(kNR, ncols - p0);
+    for (int kk = 0; kk < kc; ++kk) {
+      const float* src = ctx.m + static_cast<long>(k0 + kk) * ctx.ld + p0;
+      float* dk = d + kk * kNR;
+      if (cols == kNR) {
+        std::memcpy(dk, src, sizeof(float) * kNR);
+      } else {
+        for (int j = 0; j < kNR; ++j) dk[j] = j < cols ? src[j] : 0.0f;
+      }
+    }
+  }
+}
+
+void apply_epilogue(const Epilogue& ep, float* c, int ldc, int row0, int rows, int n0, int nb) {
+  if (!ep.bias && !ep.relu) return;
+  for (int r = 0; r < rows; ++r) {
+    float* cr = c + static_cast<long>(r) * ldc + n0;
+    const float b = ep.bias ? ep.bias[row0 + r] : 0.0f;
+    if (ep.relu) {
+      for (int j = 0; j < nb; ++j) cr[j] = std::max(cr[j] + b, 0.0f);
+    } else {
+      for (int j = 0; j < nb; ++j) cr[j] += b;
+    }
+  }
+}
+
+// C[rows x ncols] (row stride ldc) = A * B over columns [n_begin, n_end).
+void gemm_packed(const PackedMatrix& a, PackFn pack, const void* ctx, int ncols, int n_begin, int n_end, float* c,
+                 int ldc, const Epilogue& ep, ThreadPool* pool) {
+  if (n_end <= n_begin || a.rows == 0) return;
+  const int K = a.depth;
+  const int panels = (a.rows + kMR - 1) / kMR;
+  const int nblocks = (n_end - n_begin + kNB - 1) / kNB;
+  const int threads = pool ? pool->size() : 1;
+  // Split the rows too when there are few column blocks, so every thread has work.
+  int msplit = 1;
+  if (threads > 1 && nblocks < 2 * threads) msplit = std::min(panels, (2 * threads + nblocks - 1) / nblocks);
+  const int tasks = nblocks * msplit;
+  auto task = [&](int t) {
+    const int blk = t / msplit, ms = t % msplit;
+    const int p_begin = static_cast<int>(1LL * panels * ms / msplit);
+    const int p_end = static_cast<int>(1LL * panels * (ms + 1) / msplit);
+    const int n0 = n_begin + blk * kNB;
+    const int nb = std::min(kNB, n_end - n0);
+    const int groups = (nb + kNR - 1) / kNR;
+    FloatBuffer& buf = scratch();
+    const std::size_t need = static_cast<std::size_t>(kKC) * groups * kNR;
+    if (buf.size() < need) buf.resize(need);
+    for (int k0 = 0; k0 < K; k0 += kKC) {
+      const int kc = std::min(kKC, K - k0);
+      pack(ctx, k0, kc, n0, nb, ncols, buf.data());
+      for (int p = p_begin; p < p_end; ++p) {
+        const float* ap = a.data.data() + (static_cast<long>(p) * K + k0) * kMR;
+        const int rows = std::min(kMR, a.rows - p * kMR);
+        float* cp = c + static_cast<long>(p) * kMR * ldc;
+        for (int g = 0; g < groups; ++g) {
+          const int cols = std::min(kNR, nb - g * kNR);
+          kernels::micro_kernel(kc, ap, buf.data() + static_cast<long>(g) * kc * kNR, cp + n0 + g * kNR, ldc, rows,
+                                cols, k0 > 0);
+        }
+      }
+    }
+    if (K == 0) {
+      for (int p = p_begin; p < p_end; ++p)
+        for (int r = 0; r < std::min(kMR, a.rows - p * kMR); ++r)
+          std::fill(c + static_cast<long>(p * kMR + r) * ldc + n0, c + static_cast<long>(p * kMR + r) * ldc + n0 + nb,
+                    0.0f);
+    }
+    const int r0 = p_begin * kMR, r1 = std::min(a.rows, p_end * kMR);
+    apply_epilogue(ep, c + static_cast<long>(r0) * ldc, ldc, r0, r1 - r0, n0, nb);
+  };
+  if (pool && tasks > 1) {
+    pool->run(tasks, task);
+  } else {
+    for (int t = 0; t < tasks; ++t) task(t);
+  }
+}
+
+}  // namespace
+
+void ConvShape::validate() const {
+  require(cin > 0 && cout > 0 && h > 0 && w > 0 && kh > 0 && kw > 0 && stride > 0 && pad >= 0,
+          "invalid convolution shape");
+  require(h + 2 * pad >= kh && w + 2 * pad >= kw, "convolution kernel larger than its padded input");
+}
+
+PackedMatrix pack_matrix(const float* m, int rows, int depth) {
+  PackedMatrix p;
+  p.rows = rows;
+  p.depth = depth;
+  const int panels = (rows + kMR - 1) / kMR;
+  p.data.assign(static_cast<std::size_t>(panels) * depth * kMR, 0.0f);
+  for (int r = 0; r < rows; ++r) {
+    float* dst = p.data.data() + static_cast<long>(r / kMR) * depth * kMR + r % kMR;
+    const float* src = m + static_cast<long>(r) * depth;
+    for (int k = 0; k < depth; ++k) dst[static_cast<long>(k) * kMR] = src[k];
+  }
+  return p;
+}
+
+FloatBuffer flip_transpose_weights(const float* w, int cout, int cin, int kh, int kw) {
+  FloatBuffer t(static_cast<std::size_t>(cout) * cin * kh * kw);
+  for (int o = 0; o < cout; ++o)
+    for (int i = 0; i < cin; ++i)
+      for (int y = 0; y < kh; ++y)
+        for (int x = 0; x < kw; ++x)
+          t[((static_cast<long>(i) * cout + o) * kh + (kh - 1 - y)) * kw + (kw - 1 - x)] =
+              w[((static_cast<long>(o) * cin + i) * kh + y) * kw + x];
+  return t;
+}
+
+ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed) {
+  shape.validate();
+  ConvWeights cw;
+  cw.shape = shape;
+  const int ksz = shape.kh * shape.kw;
+  cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
+  if (with_transposed) {
+    if (shape.stride == 1 && shape.pad <= shape.kh - 1 && shape.pad <= shape.kw - 1 && shape.kh - 1 - shape.pad ==
+                                                                                        shape.kw - 1 - shape.pad) {
+      FloatBuffer t = flip_transpose_weights(w, shape.cout, shape.cin, shape.kh, shape.kw);
+      cw.transposed = pack_matrix(t.data(), shape.cin, shape.cout * ksz);
+    } else {
+      // W^T: (cin*kh*kw) x cout
+      FloatBuffer t(static_cast<std::size_t>(shape.cin) * ksz * shape.cout);
+      for (int o = 0; o < shape.cout; ++o)
+        for (int j = 0; j < shape.cin * ksz; ++j)
+          t[static_cast<long>(j) * shape.cout + o] = w[static_cast<long>(o) * shape.cin * ksz + j];
+      cw.transposed = pack_matrix(t.data(), shape.cin * ksz, shape.cout);
+    }
+  }
+  return cw;
+}
+
+void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* out, int row_begin, int row_end,
+            ThreadPool* pool) {
+  const ConvShape& s = cw.shape;
+  const int ow = s.ow(), n = s.oh() * ow;
+  row_begin = std::max(0, row_begin);
+  row_end = std::min(s.oh(), row_end);
+  Im2colCtx ctx{&s, in};
+  gemm_packed(cw.forward, pack_im2col, &ctx, n, row_begin * ow, row_end * ow, out, n, ep, pool);
+}
+
+void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* out, ThreadPool* pool) {
+  conv2d(cw, in, ep, out, 0, cw.shape.oh(), pool);
+}
+
+static bool transposed_is_conv(const ConvWeights& cw) { return cw.transposed.rows == cw.shape.cin; }
+
+void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row_begin, int row_end,
+                      ThreadPool* pool) {
+  require(!cw.transposed.empty(), "convolution was packed without its transposed weights");
+  const ConvShape& f = cw.shape;
+  if (transposed_is_conv(cw)) {
+    ConvShape t;
+    t.cin = f.cout;
+    t.h = f.oh();
+    t.w = f.ow();
+    t.cout = f.cin;
+    t.kh = f.kh;
+    t.kw = f.kw;
+    t.stride = 1;
+    t.pad = f.kh - 1 - f.pad;
+    // The transposed convolution may produce more rows than the forward input had when (h+2p-k) was not
+    // divisible: with stride 1 it never happens, and t.oh() == f.h.
+    Im2colCtx ctx{&t, s};
+    const int n = f.h * f.w;
+    row_begin = std::max(0, row_begin);
+    row_end = std::min(f.h, row_end);
+    gemm_packed(cw.transposed, pack_im2col, &ctx, n, row_begin * f.w, row_end * f.w, out, n, Epilogue{}, pool);
+    return;
+  }
+  // General stride: columns = W^T s, then scatter-add (col2im).
+  const int oh = f.oh(), ow = f.ow(), n = oh * ow, ksz = f.kh * f.kw;
+  FloatBuffer cols(static_cast<std::size_t>(f.cin) * ksz * n);
+  MatrixCtx ctx{s, n};
+  gemm_packed(cw.transposed, pack_plain, &ctx, n, 0, n, cols.data(), n, Epilogue{}, pool);
+  std::fill(out, out + static_cast<long>(f.cin) * f.h * f.w, 0.0f);
+  for (int ci = 0; ci < f.cin; ++ci)
+    for (int ky = 0; ky < f.kh; ++ky)
+      for (int kx = 0; kx < f.kw; ++kx) {
+        const float* col = cols.data() + (static_cast<long>(ci) * ksz + ky * f.kw + kx) * n;
+        float* plane = out + static_cast<long>(ci) * f.h * f.w;
+        for (int oy = 0; oy < oh; ++oy) {
+          const int iy = oy * f.stride - f.pad + ky;
+          if (iy < 0 || iy >= f.h) continue;
+          for (int ox = 0; ox < ow; ++ox) {
+            const int ix = ox * f.stride - f.pad + kx;
+            if (ix >= 0 && ix < f.w) plane[static_cast<long>(iy) * f.w + ix] += col[oy * ow + ox];
+          }
+        }
+      }
+}
+
+void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, ThreadPool* pool) {
+  conv_transpose2d(cw, s, out, 0, cw.shape.h, pool);
+}
+
+void conv2d_reference(const ConvShape& s, const float* in, const float* w, const float* bias, float* out) {
+  const int oh = s.oh(), ow = s.ow();
+  for (int co = 0; co < s.cout; ++co)
+    for (int oy = 0; oy < oh; ++oy)
+      for (int ox = 0; ox < ow; ++ox) {
+        double acc = bias ? bias[co] : 0.0;
+        for (int ci = 0; ci < s.cin; ++ci)
+          for (int ky = 0; ky < s.kh; ++ky) {
+            const int iy = oy * s.stride - s.pad + ky;
+            if (iy < 0 || iy >= s.h) continue;
+            for (int kx = 0; kx < s.kw; ++kx) {
+              const int ix = ox * s.stride - s.pad + kx;
+              if (ix < 0 || ix >= s.w) continue;
+              acc += static_cast<double>(in[(static_cast<long>(ci) * s.h + iy) * s.w + ix]) *
+                     w[((static_cast<long>(co) * s.cin + ci) * s.kh + ky) * s.kw + kx];
+            }
+          }
+        out[(static_cast<long>(co) * oh + oy) * ow + ox] = static_cast<float>(acc);
+      }
+}
+
+void conv_transpose2d_reference(const ConvShape& s, const float* g, const float* w, float* out) {
+  const int oh = s.oh(), ow = s.ow();
+  std::vector<double> acc(static_cast<std::size_t>(s.cin) * s.h * s.w, 0.0);
+  for (int co = 0; co < s.cout; ++co)
+    for (int oy = 0; oy < oh; ++oy)
+      for (int ox = 0; ox < ow; ++ox) {
+        const double v = g[(static_cast<long>(co) * oh + oy) * ow + ox];
+        if (v == 0.0) continue;
+        for (int ci = 0; ci < s.cin; ++ci)
+          for (int ky = 0; ky < s.kh; ++ky) {
+            const int iy = oy * s.stride - s.pad + ky;
+            if (iy < 0 || iy >= s.h) continue;
+            for (int kx = 0; kx < s.kw; ++kx) {
+              const int ix = ox * s.stride - s.pad + kx;
+              if (ix < 0 || ix >= s.w) continue;
+              acc[(static_cast<long>(ci) * s.h + iy) * s.w + ix] +=
+                  v * w[((static_cast<long>(co) * s.cin + ci) * s.kh + ky) * s.kw + kx];
+            }
+          }
+      }
+  for (std::size_t i = 0; i < acc.size(); ++i) out[i] = static_cast<float>(acc[i]);
+}
+
+}  // namespace lrp

@@ -1,0 +1,96 @@
+#include "engine/linear.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "engine/simd.h"
+#include "engine/thread_pool.h"
+
+namespace lrp {
+
+using namespace lrp::simd;
+
+float dot(const float* a, const float* b, int n) {
+  f32x4 s0 = zero(), s1 = zero(), s2 = zero(), s3 = zero();
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = madd(load(a + i), load(b + i), s0);
+    s1 = madd(load(a + i + 4), load(b + i + 4), s1);
+    s2 = madd(load(a + i + 8), load(b + i + 8), s2);
+    s3 = madd(load(a + i + 12), load(b + i + 12), s3);
+  }
+  for (; i + 4 <= n; i += 4) s0 = madd(load(a + i), load(b + i), s0);
+  float s = hsum(add(add(s0, s1), add(s2, s3)));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// y[i] += alpha * x[i]
+static void axpy(float alpha, const float* x, float* y, int n) {
+  const f32x4 av = splat(alpha);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    store(y + i, madd(av, load(x + i), load(y + i)));
+    store(y + i + 4, madd(av, load(x + i + 4), load(y + i + 4)));
+  }
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void linear(const float* w, const float* bias, int out, int in, const float* x, int batch, bool relu, float* y,
+            int row_begin, int row_end, ThreadPool* pool) {
+  row_begin = std::max(0, row_begin);
+  row_end = std::min(out, row_end);
+  if (row_end <= row_begin) return;
+  const int threads = pool ? pool->size() : 1;
+  const int parts = std::min(row_end - row_begin, threads * 4);
+  parallel_ranges(threads > 1 ? pool : nullptr, row_end - row_begin, parts, [&](int b, int e) {
+    for (int o = row_begin + b; o < row_begin + e; ++o) {
+      const float* wr = w + static_cast<long>(o) * in;
+      for (int n = 0; n < batch; ++n) {
+        float v = dot(wr, x + static_cast<long>(n) * in, in) + (bias ? bias[o] : 0.0f);
+        y[static_cast<long>(n) * out + o] = relu ? std::max(v, 0.0f) : v;
+      }
+    }
+  });
+}
+
+void linear(const float* w, const float* bias, int out, int in, const float* x, int batch, bool relu, float* y,
+            ThreadPool* pool) {
+  linear(w, bias, out, in, x, batch, relu, y, 0, out, pool);
+}
+
+void linear_transposed(const float* w, int out, int in, const float* s, int batch, float* x, ThreadPool* pool) {
+  std::fill(x, x + static_cast<long>(batch) * in, 0.0f);
+  const int threads = pool ? pool->size() : 1;
+  // Each part owns a slice of the input columns, so no two threads write the same x.
+  const int parts = std::max(1, std::min(threads, in / 64));
+  parallel_ranges(threads > 1 ? pool : nullptr, in, parts, [&](int b, int e) {
+    for (int o = 0; o < out; ++o) {
+      const float* wr = w + static_cast<long>(o) * in + b;
+      for (int n = 0; n < batch; ++n) {
+        const float sv = s[static_cast<long>(n) * out + o];
+        if (sv != 0.0f) axpy(sv, wr, x + static_cast<long>(n) * in + b, e - b);
+      }
+    }
+  });
+}
+
+void linear_reference(const float* w, const float* bias, int out, int in, const float* x, int batch, float* y) {
+  for (int n = 0; n < batch; ++n)
+    for (int o = 0; o < out; ++o) {
+      double acc = bias ? bias[o] : 0.0;
+      for (int i = 0; i < in; ++i) acc += static_cast<double>(w[static_cast<long>(o) * in + i]) * x[n * in + i];
+      y[static_cast<long>(n) * out + o] = static_cast<float>(acc);
+    }
+}
+
+void linear_transposed_reference(const float* w, int out, int in, const float* s, int batch, float* x) {
+  for (int n = 0; n < batch; ++n)
+    for (int i = 0; i < in; ++i) {
+      double acc = 0.0;
+      for (int o = 0; o < out; ++o) acc += static_cast<double>(w[static_cast<long>(o) * in + i]) * s[n * out + o];
+      x[static_cast<long>(n) * in + i] = static_cast<float>(acc);
+    }
+}
+
+}  // namespace lrp

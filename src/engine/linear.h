@@ -1,0 +1,23 @@
+// Fully connected layers: y = W x + b (W row-major, out x in) as a streaming SIMD matrix-vector product, and the
+// backward-data direction x' = W^T s, for a batch of vectors that share one pass over W.
+#pragma once
+
+namespace lrp {
+
+class ThreadPool;
+
+// y[b][o] for o in [row_begin, row_end); x: batch x in, y: batch x out.
+void linear(const float* w, const float* bias, int out, int in, const float* x, int batch, bool relu, float* y,
+            int row_begin, int row_end, ThreadPool* pool);
+void linear(const float* w, const float* bias, int out, int in, const float* x, int batch, bool relu, float* y,
+            ThreadPool* pool);
+
+// x[b][i] = sum_o w[o][i] * s[b][o]; s: batch x out, x: batch x in.
+void linear_transposed(const float* w, int out, int in, const float* s, int batch, float* x, ThreadPool* pool);
+
+float dot(const float* a, const float* b, int n);
+
+void linear_reference(const float* w, const float* bias, int out, int in, const float* x, int batch, float* y);
+void linear_transposed_reference(const float* w, int out, int in, const float* s, int batch, float* x);
+
+}  // namespace lrp

@@ -1,0 +1,41 @@
+#include "engine/tensor.h"
+
+#include <algorithm>
+
+#include "engine/error.h"
+
+namespace lrp {
+
+std::size_t Tensor::count(const std::vector<int>& shape) {
+  std::size_t n = 1;
+  for (int d : shape) {
+    require(d >= 0, "negative tensor dimension in " + lrp::shape_string(shape));
+    n *= static_cast<std::size_t>(d);
+  }
+  return n;
+}
+
+Tensor::Tensor(std::vector<int> shape, float fill) : shape_(std::move(shape)) {
+  data_.assign(count(shape_), fill);
+}
+
+void Tensor::reshape(std::vector<int> shape) {
+  require(count(shape) == data_.size(),
+          "cannot reshape " + shape_string() + " to " + lrp::shape_string(shape));
+  shape_ = std::move(shape);
+}
+
+void Tensor::fill(float v) { std::fill(data_.begin(), data_.end(), v); }
+
+std::string Tensor::shape_string() const { return lrp::shape_string(shape_); }
+
+std::string shape_string(const std::vector<int>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += "x";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+}  // namespace lrp

@@ -1,0 +1,158 @@
+#include "model/forward.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/elementwise.h"
+#include "engine/error.h"
+#include "engine/linear.h"
+#include "engine/thread_pool.h"
+#include "engine/timer.h"
+
+namespace lrp {
+
+ForwardPass::ForwardPass(std::shared_ptr<const Network> net, Tensor input, ForwardOptions opt)
+    : net_(std::move(net)), opt_(std::move(opt)), input_(std::move(input)) {
+  const auto want = net_->input_shape();
+  require(input_.shape() == want,
+          "input tensor " + input_.shape_string() + " does not match the model input " + shape_string(want));
+  if (!opt_.pool) opt_.pool = &default_pool();
+  const int n = net_->size();
+  if (opt_.keep) {
+    outputs_.resize(static_cast<std::size_t>(n));
+    switches_.resize(static_cast<std::size_t>(n));
+  }
+  layer_ms_.assign(static_cast<std::size_t>(n), 0.0);
+  total_macs_ = std::max(1LL, net_->total_macs());
+  begin_layer();
+}
+
+Tensor& ForwardPass::out_buffer(int i) {
+  if (opt_.keep) return outputs_[static_cast<std::size_t>(i)];
+  return stream_[i % 2];
+}
+
+const Tensor& ForwardPass::layer_input(int i) const {
+  if (i == 0) return input_;
+  if (opt_.keep) return outputs_.at(static_cast<std::size_t>(i - 1));
+  return stream_[(i - 1) % 2];
+}
+
+void ForwardPass::begin_layer() {
+  if (done()) return;
+  const Layer& l = net_->layer(layer_);
+  Tensor& out = out_buffer(layer_);
+  if (out.shape() != l.out_shape) out = Tensor(l.out_shape);
+  chunk_ = 0;
+  chunks_ = 1;
+  if (l.macs > 0) {
+    const int rows = l.kind == LayerKind::Conv ? l.conv.oh() : l.out_shape[0];
+    chunks_ = static_cast<int>(std::min<double>(rows, std::ceil(static_cast<double>(l.macs) / opt_.step_macs)));
+    chunks_ = std::max(1, chunks_);
+  }
+}
+
+bool ForwardPass::step() {
+  if (done()) return false;
+  Timer t;
+  const Layer& l = net_->layer(layer_);
+  const Tensor& in = layer_input(layer_);
+  Tensor& out = out_buffer(layer_);
+  ThreadPool* pool = opt_.pool;
+  switch (l.kind) {
+    case LayerKind::Conv: {
+      const int rows = l.conv.oh();
+      const int r0 = static_cast<int>(1LL * rows * chunk_ / chunks_);
+      const int r1 = static_cast<int>(1LL * rows * (chunk_ + 1) / chunks_);
+      conv2d(l.packed, in.data(), Epilogue{l.bias.data(), false}, out.data(), r0, r1, pool);
+      break;
+    }
+    case LayerKind::Linear: {
+      const int rows = l.out_shape[0];
+      const int r0 = static_cast<int>(1LL * rows * chunk_ / chunks_);
+      const int r1 = static_cast<int>(1LL * rows * (chunk_ + 1) / chunks_);
+      linear(l.weight.data(), l.bias.data(), rows, l.in_shape[0], in.data(), 1, false, out.data(), r0, r1, pool);
+      break;
+    }
+    case LayerKind::ReLU: relu(in.data(), out.data(), in.size()); break;
+    case LayerKind::MaxPool: {
+      int32_t* sw = nullptr;
+      if (opt_.keep) {
+        auto& s = switches_[static_cast<std::size_t>(layer_)];
+        s.resize(out.size());
+        sw = s.data();
+      }
+      maxpool2d(l.pool, in.data(), out.data(), sw);
+      break;
+    }
+    case LayerKind::AvgPool:
+      adaptive_avgpool2d(l.in_shape[0], l.in_shape[1], l.in_shape[2], l.avg_out, l.avg_out, in.data(), out.data());
+      break;
+    case LayerKind::Flatten: std::copy(in.data(), in.data() + in.size(), out.data()); break;
+  }
+  layer_ms_[static_cast<std::size_t>(layer_)] += t.ms();
+  if (l.macs > 0) done_macs_ += l.macs / chunks_;
+  if (++chunk_ >= chunks_) {
+    if (opt_.after_layer) opt_.after_layer(layer_, out);
+    ++layer_;
+    begin_layer();
+  }
+  return !done();
+}
+
+void ForwardPass::run() {
+  while (step()) {
+  }
+}
+
+double ForwardPass::progress() const {
+  if (done()) return 1.0;
+  return std::min(1.0, static_cast<double>(done_macs_) / static_cast<double>(total_macs_));
+}
+
+const Tensor& ForwardPass::logits() const {
+  require(done(), "forward pass has not finished");
+  const int last = net_->size() - 1;
+  return opt_.keep ? outputs_[static_cast<std::size_t>(last)] : stream_[last % 2];
+}
+
+const Tensor& ForwardPass::output(int i) const {
+  require(opt_.keep, "forward pass did not keep layer outputs");
+  require(i >= 0 && i < net_->size() && i < layer_, "layer output not computed");
+  return outputs_[static_cast<std::size_t>(i)];
+}
+
+const std::vector<int32_t>& ForwardPass::switches(int i) const {
+  require(opt_.keep, "forward pass did not keep max-pool switches");
+  require(i >= 0 && i < layer_ && net_->layer(i).kind == LayerKind::MaxPool, "no switches for this layer");
+  return switches_[static_cast<std::size_t>(i)];
+}
+
+double ForwardPass::total_ms() const {
+  double s = 0;
+  for (double v : layer_ms_) s += v;
+  return s;
+}
+
+Tensor forward_logits(std::shared_ptr<const Network> net, const Tensor& input, ThreadPool* pool) {
+  ForwardOptions o;
+  o.keep = false;
+  o.pool = pool;
+  o.step_macs = 1e18;
+  ForwardPass fp(std::move(net), input, o);
+  fp.run();
+  return fp.logits();
+}
+
+std::vector<float> softmax(const Tensor& logits) {
+  std::vector<float> p(logits.size());
+  if (p.empty()) return p;
+  float m = logits[0];
+  for (std::size_t i = 0; i < logits.size(); ++i) m = std::max(m, logits[i]);
+  double s = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) s += std::exp(static_cast<double>(logits[i] - m));
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<float>(std::exp(static_cast<double>(logits[i] - m)) / s);
+  return p;
+}
+
+}  // namespace lrp

@@ -1,0 +1,70 @@
+// The forward pass, run to the end at once or advanced one step at a time (a step is a slice of one layer,
+// sized by multiply-adds), so a UI can spread long work across frames with a progress bar.
+// It can keep every layer's output (LRP needs them) or stream through two buffers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "engine/tensor.h"
+#include "model/network.h"
+
+namespace lrp {
+
+class ThreadPool;
+
+struct ForwardOptions {
+  bool keep = true;                 // keep every layer's output and the max-pool switches
+  ThreadPool* pool = nullptr;       // null: the default pool
+  double step_macs = 2.5e8;         // work per step() (the last step of a layer may be smaller)
+  // Called after each layer has finished, with its output (may modify it: the optimiser masks neurons).
+  std::function<void(int layer, Tensor& out)> after_layer;
+};
+
+class ForwardPass {
+ public:
+  ForwardPass(std::shared_ptr<const Network> net, Tensor input, ForwardOptions opt = {});
+
+  bool done() const { return layer_ >= net_->size(); }
+  // Runs one step; returns true while more work remains.
+  bool step();
+  void run();
+  double progress() const;  // 0..1 by multiply-adds
+  int current_layer() const { return layer_; }
+
+  const Network& network() const { return *net_; }
+  const Tensor& input() const { return input_; }
+  const Tensor& logits() const;
+  // Output of layer i (keep = true).
+  const Tensor& output(int i) const;
+  // Input of layer i (the previous layer's output, or the image).
+  const Tensor& layer_input(int i) const;
+  const std::vector<int32_t>& switches(int i) const;
+  const std::vector<double>& layer_ms() const { return layer_ms_; }
+  double total_ms() const;
+
+ private:
+  Tensor& out_buffer(int i);
+  void begin_layer();
+
+  std::shared_ptr<const Network> net_;
+  ForwardOptions opt_;
+  Tensor input_;
+  std::vector<Tensor> outputs_;
+  std::vector<std::vector<int32_t>> switches_;
+  std::vector<double> layer_ms_;
+  Tensor stream_[2];
+  int layer_ = 0;
+  int chunk_ = 0, chunks_ = 1;
+  long long done_macs_ = 0, total_macs_ = 0;
+};
+
+// Convenience: logits of one preprocessed input.
+Tensor forward_logits(std::shared_ptr<const Network> net, const Tensor& input, ThreadPool* pool = nullptr);
+
+// Softmax probabilities of logits (numerically stable).
+std::vector<float> softmax(const Tensor& logits);
+
+}  // namespace lrp

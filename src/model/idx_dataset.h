@@ -1,0 +1,21 @@
+// Reader for the IDX files of MNIST / Fashion-MNIST (optionally gzip-compressed, as Debian ships them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lrp {
+
+struct IdxImages {
+  int count = 0, rows = 0, cols = 0;
+  std::vector<uint8_t> pixels;  // count * rows * cols
+};
+
+// Reads a file's bytes, inflating it when it is gzip-compressed.
+std::vector<uint8_t> read_maybe_gzip(const std::string& path);
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz);
+IdxImages parse_idx_images(const std::vector<uint8_t>& bytes);
+std::vector<uint8_t> parse_idx_labels(const std::vector<uint8_t>& bytes);
+
+}  // namespace lrp

@@ -1,0 +1,261 @@
+#include "model/network.h"
+
+#include <sstream>
+
+#include "engine/error.h"
+#include "model/labels.h"
+#include "model/weight_store.h"
+
+namespace lrp {
+
+const char* layer_kind_name(LayerKind k) {
+  switch (k) {
+    case LayerKind::Conv: return "conv";
+    case LayerKind::ReLU: return "relu";
+    case LayerKind::MaxPool: return "maxpool";
+    case LayerKind::AvgPool: return "avgpool";
+    case LayerKind::Flatten: return "flatten";
+    default: return "linear";
+  }
+}
+
+std::vector<std::pair<std::string, std::vector<int>>> vgg_tensor_shapes(const VggSpec& spec) {
+  std::vector<std::pair<std::string, std::vector<int>>> out;
+  const auto ci = spec.conv_indices();
+  int cin = spec.in_channels, k = 0;
+  for (auto& b : spec.blocks)
+    for (int w : b) {
+      const std::string n = "features." + std::to_string(ci[static_cast<std::size_t>(k++)]);
+      out.push_back({n + ".weight", {w, cin, 3, 3}});
+      out.push_back({n + ".bias", {w}});
+      cin = w;
+    }
+  const auto fi = spec.fc_indices();
+  int in = spec.fc_in_features();
+  for (std::size_t i = 0; i < spec.fc.size(); ++i) {
+    const std::string n = "classifier." + std::to_string(fi[i]);
+    out.push_back({n + ".weight", {spec.fc[i], in}});
+    out.push_back({n + ".bias", {spec.fc[i]}});
+    in = spec.fc[i];
+  }
+  return out;
+}
+
+std::shared_ptr<Network> Network::load(const std::string& path) {
+  WeightStore w = WeightStore::open(path);
+  auto slash = path.find_last_of('/');
+  auto net = from_weights(w, slash == std::string::npos ? path : path.substr(slash + 1));
+  return net;
+}
+
+static ModelConfig config_from(const WeightStore& w) {
+  auto it = w.metadata().find("lrpscope.config");
+  if (it != w.metadata().end()) return ModelConfig::from_json(it->second);
+  return ModelConfig::imagenet();
+}
+
+// timm stores fc6/fc7 as convolutions (pre_logits.fc1/fc2) and fc8 as head.fc.
+static std::string timm_name(const std::string& tv) {
+  if (tv == "classifier.0.weight") return "pre_logits.fc1.weight";
+  if (tv == "classifier.0.bias") return "pre_logits.fc1.bias";
+  if (tv == "classifier.3.weight") return "pre_logits.fc2.weight";
+  if (tv == "classifier.3.bias") return "pre_logits.fc2.bias";
+  if (tv == "classifier.6.weight") return "head.fc.weight";
+  if (tv == "classifier.6.bias") return "head.fc.bias";
+  return tv;
+}
+
+std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::string& source) {
+  ModelConfig config = config_from(w);
+  VggSpec spec = infer_vgg_spec(w, config.height, config.width);
+  if (!config.from_metadata && spec.in_channels != config.channels) {
+    config.channels = spec.in_channels;
+    if (spec.in_channels == 1) {
+      config.color = ColorOrder::Gray;
+      config.mean = {0.0f};
+      config.stdev = {1.0f};
+      config.resize = ResizeMode::Stretch;
+    }
+  }
+  if (spec.in_channels != config.channels)
+    throw Error("the model config says " + std::to_string(config.channels) + " input channels but the first "
+                "convolution takes " + std::to_string(spec.in_channels));
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  long long params = 0;
+  for (auto& [name, shape] : vgg_tensor_shapes(spec)) {
+    std::string key = w.has(name) ? name : timm_name(name);
+    Tensor t = w.read(key);
+    if (Tensor::count(t.shape()) != Tensor::count(shape))
+      throw Error("tensor '" + key + "' has shape " + t.shape_string() + ", expected " + shape_string(shape));
+    t.reshape(shape);
+    params += static_cast<long long>(t.size());
+    tensors.emplace_back(name, std::move(t));
+  }
+  auto net = from_tensors(spec, config, tensors);
+  net->info_.source = source;
+  net->info_.dtype = w.dtype_summary();
+  net->info_.params = params;
+  return net;
+}
+
+std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelConfig& config,
+                                               const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  spec.validate();
+  auto net = std::shared_ptr<Network>(new Network());
+  net->spec_ = spec;
+  net->config_ = config;
+  net->config_.channels = spec.in_channels;
+  net->config_.height = spec.in_height;
+  net->config_.width = spec.in_width;
+  if (net->config_.labels.empty() && spec.num_classes() == 1000) net->config_.labels = imagenet_labels();
+  if (!net->config_.labels.empty() && static_cast<int>(net->config_.labels.size()) != spec.num_classes())
+    throw Error("the model config lists " + std::to_string(net->config_.labels.size()) + " class labels but the "
+                "model has " + std::to_string(spec.num_classes()) + " classes");
+  net->build(tensors);
+  long long params = 0;
+  for (auto& [n, t] : tensors) params += static_cast<long long>(t.size());
+  net->info_.params = params;
+  net->info_.dtype = "F32";
+  return net;
+}
+
+void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  auto get = [&](const std::string& name, const std::vector<int>& shape) -> const Tensor& {
+    for (auto& [n, t] : tensors)
+      if (n == name) {
+        if (t.shape() != shape)
+          throw Error("tensor '" + name + "' has shape " + t.shape_string() + ", expected " + shape_string(shape));
+        return t;
+      }
+    throw Error("weights have no tensor '" + name + "'");
+  };
+  layers_.clear();
+  const auto ci = spec_.conv_indices();
+  int c = spec_.in_channels, h = spec_.in_height, w = spec_.in_width;
+  int k = 0;
+  for (std::size_t b = 0; b < spec_.blocks.size(); ++b) {
+    for (std::size_t j = 0; j < spec_.blocks[b].size(); ++j) {
+      const int idx = ci[static_cast<std::size_t>(k++)];
+      const int out = spec_.blocks[b][j];
+      const std::string suffix = std::to_string(b + 1) + "_" + std::to_string(j + 1);
+      Layer conv;
+      conv.kind = LayerKind::Conv;
+      conv.name = "features." + std::to_string(idx);
+      conv.nick = "conv" + suffix;
+      conv.in_shape = {c, h, w};
+      conv.conv = ConvShape{c, h, w, out, 3, 3, 1, 1};
+      conv.out_shape = {out, h, w};
+      conv.weight = get(conv.name + ".weight", {out, c, 3, 3});
+      conv.bias = get(conv.name + ".bias", {out});
+      conv.packed = pack_conv(conv.conv, conv.weight.data(), true);
+      conv.macs = conv.conv.macs();
+      layers_.push_back(std::move(conv));
+      Layer relu;
+      relu.kind = LayerKind::ReLU;
+      relu.name = "features." + std::to_string(idx + 1);
+      relu.nick = "relu" + suffix;
+      relu.in_shape = relu.out_shape = {out, h, w};
+      layers_.push_back(std::move(relu));
+      c = out;
+    }
+    Layer pool;
+    pool.kind = LayerKind::MaxPool;
+    pool.name = "features." + std::to_string(ci[static_cast<std::size_t>(k - 1)] + 2);
+    pool.nick = "pool" + std::to_string(b + 1);
+    pool.pool = PoolShape{c, h, w, 2, 2};
+    pool.pool.validate();
+    pool.in_shape = {c, h, w};
+    h = pool.pool.oh();
+    w = pool.pool.ow();
+    pool.out_shape = {c, h, w};
+    layers_.push_back(std::move(pool));
+  }
+  if (spec_.avgpool > 0) {
+    Layer ap;
+    ap.kind = LayerKind::AvgPool;
+    ap.name = "avgpool";
+    ap.nick = "avgpool";
+    ap.avg_out = spec_.avgpool;
+    ap.in_shape = {c, h, w};
+    h = w = spec_.avgpool;
+    ap.out_shape = {c, h, w};
+    layers_.push_back(std::move(ap));
+  }
+  Layer flat;
+  flat.kind = LayerKind::Flatten;
+  flat.name = flat.nick = "flatten";
+  flat.in_shape = {c, h, w};
+  int in = c * h * w;
+  flat.out_shape = {in};
+  layers_.push_back(std::move(flat));
+  const auto fi = spec_.fc_indices();
+  for (std::size_t i = 0; i < spec_.fc.size(); ++i) {
+    const int out = spec_.fc[i];
+    Layer fc;
+    fc.kind = LayerKind::Linear;
+    fc.name = "classifier." + std::to_string(fi[i]);
+    fc.nick = "fc" + std::to_string(6 + i);
+    fc.in_shape = {in};
+    fc.out_shape = {out};
+    fc.weight = get(fc.name + ".weight", {out, in});
+    fc.bias = get(fc.name + ".bias", {out});
+    fc.macs = 1LL * out * in;
+    layers_.push_back(std::move(fc));
+    if (i + 1 < spec_.fc.size()) {
+      Layer relu;
+      relu.kind = LayerKind::ReLU;
+      relu.name = "classifier." + std::to_string(fi[i] + 1);
+      relu.nick = "relu" + std::to_string(6 + i);
+      relu.in_shape = relu.out_shape = {out};
+      layers_.push_back(std::move(relu));
+    }
+    in = out;
+  }
+}
+
+int Network::find(const std::string& name) const {
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i].name == name || layers_[i].nick == name) return static_cast<int>(i);
+  return -1;
+}
+
+int Network::require_layer(const std::string& name) const {
+  int i = find(name);
+  if (i >= 0) return i;
+  std::string names;
+  for (auto& l : layers_)
+    if (l.has_weights() || l.kind == LayerKind::MaxPool) names += (names.empty() ? "" : ", ") + l.name + " (" + l.nick + ")";
+  throw Error("unknown layer '" + name + "'; layers with neurons: " + names);
+}
+
+std::string Network::label(int cls) const {
+  if (cls >= 0 && cls < static_cast<int>(config_.labels.size())) return config_.labels[static_cast<std::size_t>(cls)];
+  return "class " + std::to_string(cls);
+}
+
+long long Network::total_macs() const {
+  long long m = 0;
+  for (auto& l : layers_) m += l.macs;
+  return m;
+}
+
+std::string Network::describe() const {
+  std::ostringstream s;
+  s << "architecture: " << spec_.arch_name() << " (" << spec_.conv_count() << " conv, " << spec_.fc.size()
+    << " fc), input " << spec_.in_channels << "x" << spec_.in_height << "x" << spec_.in_width << ", "
+    << num_classes() << " classes\n";
+  s << "parameters: " << info_.params << " (" << info_.dtype << " on disk, float32 in memory)\n";
+  s << "multiply-adds per image: " << total_macs() << "\n";
+  s << "preprocessing: " << config_.describe() << "\n";
+  if (!config_.note.empty()) s << "note: " << config_.note << "\n";
+  s << "layers:\n";
+  for (auto& l : layers_) {
+    s << "  " << l.name << " (" << l.nick << ") " << layer_kind_name(l.kind) << " " << shape_string(l.in_shape)
+      << " -> " << shape_string(l.out_shape);
+    if (l.macs) s << ", " << l.macs << " MACs";
+    s << "\n";
+  }
+  return s.str();
+}
+
+}  // namespace lrp

@@ -1,0 +1,81 @@
+// A VGG network ready to run: its layers in torchvision order (names "features.0", "classifier.6", and the
+// familiar "conv1_1", "pool1", "fc6"), float32 weights, and packed operands for the fast kernels.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/conv.h"
+#include "engine/pool.h"
+#include "engine/tensor.h"
+#include "model/model_config.h"
+#include "model/vgg_spec.h"
+
+namespace lrp {
+
+class WeightStore;
+
+enum class LayerKind { Conv, ReLU, MaxPool, AvgPool, Flatten, Linear };
+const char* layer_kind_name(LayerKind k);
+
+struct Layer {
+  LayerKind kind = LayerKind::ReLU;
+  std::string name;  // torchvision module name: features.0, avgpool, flatten, classifier.0
+  std::string nick;  // conv1_1, relu1_1, pool1, fc6, relu6, fc8
+  std::vector<int> in_shape, out_shape;  // C,H,W or N
+  ConvShape conv;                       // Conv
+  PoolShape pool;                       // MaxPool
+  int avg_out = 0;                      // AvgPool: adaptive output size
+  Tensor weight, bias;                  // Conv [out,in,3,3] / Linear [out,in]
+  ConvWeights packed;                   // Conv
+  long long macs = 0;
+
+  bool has_weights() const { return kind == LayerKind::Conv || kind == LayerKind::Linear; }
+  int out_features() const { return kind == LayerKind::Linear ? out_shape[0] : out_shape.empty() ? 0 : out_shape[0]; }
+};
+
+struct NetworkInfo {
+  std::string source;  // file name
+  std::string dtype;   // dtype(s) of the stored weights
+  long long params = 0;
+  std::size_t file_bytes = 0;
+};
+
+class Network {
+ public:
+  // Builds from a checkpoint: infers the architecture, reads the config metadata, converts to float32, packs.
+  static std::shared_ptr<Network> from_weights(const WeightStore& w, const std::string& source = "");
+  static std::shared_ptr<Network> load(const std::string& path);
+  // Builds from explicit tensors (tests, make-random): names as torchvision's.
+  static std::shared_ptr<Network> from_tensors(const VggSpec& spec, const ModelConfig& config,
+                                               const std::vector<std::pair<std::string, Tensor>>& tensors);
+
+  const VggSpec& spec() const { return spec_; }
+  const ModelConfig& config() const { return config_; }
+  const NetworkInfo& info() const { return info_; }
+  const std::vector<Layer>& layers() const { return layers_; }
+  const Layer& layer(int i) const { return layers_.at(static_cast<std::size_t>(i)); }
+  int size() const { return static_cast<int>(layers_.size()); }
+  // Index of a layer by torchvision name or nickname; -1 if none.
+  int find(const std::string& name) const;
+  // Like find, but throws Error listing the valid names.
+  int require_layer(const std::string& name) const;
+  std::vector<int> input_shape() const { return {spec_.in_channels, spec_.in_height, spec_.in_width}; }
+  int num_classes() const { return spec_.num_classes(); }
+  std::string label(int cls) const;
+  long long total_macs() const;
+  std::string describe() const;  // multi-line architecture summary
+
+ private:
+  void build(const std::vector<std::pair<std::string, Tensor>>& tensors);
+  VggSpec spec_;
+  ModelConfig config_;
+  NetworkInfo info_;
+  std::vector<Layer> layers_;
+};
+
+// The tensor names (torchvision style) and shapes a VggSpec needs, in order.
+std::vector<std::pair<std::string, std::vector<int>>> vgg_tensor_shapes(const VggSpec& spec);
+
+}  // namespace lrp

@@ -1,0 +1,42 @@
+// The VGG family as torchvision defines it, generic over input size, channels and widths:
+// conv blocks (3x3, stride 1, pad 1, ReLU), each ended by 2x2 max-pooling; an optional adaptive average pool;
+// fully connected layers with ReLU between them (dropout is the identity at inference).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lrp {
+
+class SafetensorsFile;
+class WeightStore;
+
+struct VggSpec {
+  int in_channels = 3, in_height = 224, in_width = 224;
+  std::vector<std::vector<int>> blocks;  // conv output widths, per block
+  std::vector<int> fc;                   // fc output widths; the last is the number of classes
+  int avgpool = 7;                       // adaptive average pool output size before fc6 (0: none)
+
+  static VggSpec vgg16();  // ImageNet VGG16
+  // "vgg11", "vgg13", "vgg16", "vgg19" at ImageNet widths.
+  static VggSpec by_name(const std::string& name);
+  // Reduced widths: every conv and hidden fc width divided by `div` (classes kept).
+  VggSpec scaled(int div, int classes) const;
+
+  std::string arch_name() const;  // "vgg16" when the block layout matches, else "vgg-custom"
+  int conv_count() const;
+  int num_classes() const { return fc.empty() ? 0 : fc.back(); }
+  // Spatial size of the last feature map (input / 2^blocks).
+  int feature_height() const;
+  int feature_width() const;
+  int fc_in_features() const;
+  // torchvision module indices of the convolutions in `features` and of the linear layers in `classifier`.
+  std::vector<int> conv_indices() const;
+  std::vector<int> fc_indices() const;
+  void validate() const;
+};
+
+// Infers the architecture from torchvision/timm key names and shapes; throws Error naming what does not fit.
+VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width);
+
+}  // namespace lrp

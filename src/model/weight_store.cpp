@@ -1,0 +1,119 @@
+#include "model/weight_store.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "engine/error.h"
+
+namespace lrp {
+
+static bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+static std::map<std::string, std::string> parse_index(const std::string& text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    throw Error(std::string("shard index is not valid JSON: ") + e.what());
+  }
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+    throw Error("shard index has no weight_map");
+  std::map<std::string, std::string> map;
+  for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+    if (!it.value().is_string()) throw Error("shard index: weight_map values must be file names");
+    const std::string f = it.value().get<std::string>();
+    if (f.find('/') != std::string::npos || f.find('\\') != std::string::npos || f == ".." || f.empty())
+      throw Error("shard index: shard name '" + f + "' must be a plain file name");
+    map[it.key()] = f;
+  }
+  return map;
+}
+
+WeightStore WeightStore::open(const std::string& path) {
+  WeightStore ws;
+  if (ends_with(path, ".json")) {
+    std::ifstream f(path);
+    if (!f) throw Error("cannot open '" + path + "'");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const auto map = parse_index(ss.str());
+    std::set<std::string> files;
+    for (auto& [k, v] : map) files.insert(v);
+    const auto slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+    for (const auto& f : files) ws.add(SafetensorsFile::open(dir + f));
+    for (auto& [k, v] : map)
+      if (!ws.has(k)) throw Error("shard index names tensor '" + k + "' but shard '" + v + "' does not hold it");
+    return ws;
+  }
+  ws.add(SafetensorsFile::open(path));
+  return ws;
+}
+
+WeightStore WeightStore::from_buffer(std::vector<uint8_t> bytes) {
+  WeightStore ws;
+  ws.add(SafetensorsFile(ByteSource::from_buffer(std::move(bytes))));
+  return ws;
+}
+
+WeightStore WeightStore::from_shards(const std::string& index_json,
+                                     std::map<std::string, std::vector<uint8_t>> shards) {
+  const auto map = parse_index(index_json);
+  WeightStore ws;
+  std::set<std::string> files;
+  for (auto& [k, v] : map) files.insert(v);
+  for (const auto& f : files) {
+    auto it = shards.find(f);
+    if (it == shards.end()) throw Error("shard '" + f + "' is missing");
+    try {
+      ws.add(SafetensorsFile(ByteSource::from_buffer(std::move(it->second))));
+    } catch (const Error& e) {
+      throw Error("shard '" + f + "': " + e.what());
+    }
+  }
+  return ws;
+}
+
+void WeightStore::add(SafetensorsFile file) {
+  files_.push_back(std::move(file));
+  // Re-index everything: push_back may have moved earlier files (their entries live inside them).
+  where_.clear();
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    for (const auto& e : files_[i].tensors()) {
+      if (where_.count(e.name)) throw Error("tensor '" + e.name + "' appears in more than one shard");
+      where_[e.name] = {i, &e};
+    }
+  }
+  for (const auto& [k, v] : files_.back().metadata()) metadata_.emplace(k, v);
+}
+
+const TensorEntry* WeightStore::find(const std::string& name) const {
+  auto it = where_.find(name);
+  return it == where_.end() ? nullptr : it->second.second;
+}
+
+Tensor WeightStore::read(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) throw Error("weights have no tensor '" + name + "'");
+  return files_[it->second.first].read(*it->second.second);
+}
+
+std::vector<const TensorEntry*> WeightStore::entries() const {
+  std::vector<const TensorEntry*> out;
+  for (auto& [k, v] : where_) out.push_back(v.second);
+  return out;
+}
+
+std::string WeightStore::dtype_summary() const {
+  std::set<std::string> d;
+  for (auto& [k, v] : where_) d.insert(dtype_name(v.second->dtype));
+  std::string s;
+  for (auto& x : d) s += (s.empty() ? "" : "+") + x;
+  return s;
+}
+
+}  // namespace lrp

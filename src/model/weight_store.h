@@ -1,0 +1,37 @@
+// All tensors of a checkpoint: one safetensors file, or the shards listed by a model.safetensors.index.json.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/safetensors.h"
+
+namespace lrp {
+
+class WeightStore {
+ public:
+  // path: a .safetensors file or a *.safetensors.index.json naming shards next to it.
+  static WeightStore open(const std::string& path);
+  static WeightStore from_buffer(std::vector<uint8_t> bytes);
+  // Shards given as buffers (WebAssembly): index JSON text plus the shard files by name.
+  static WeightStore from_shards(const std::string& index_json, std::map<std::string, std::vector<uint8_t>> shards);
+  void add(SafetensorsFile file);
+
+  const TensorEntry* find(const std::string& name) const;
+  bool has(const std::string& name) const { return find(name) != nullptr; }
+  Tensor read(const std::string& name) const;
+  std::vector<const TensorEntry*> entries() const;
+  // Metadata of all files merged (the first file wins on duplicates).
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  std::string dtype_summary() const;  // e.g. "F32" or "F16+F32"
+  std::size_t file_count() const { return files_.size(); }
+
+ private:
+  std::vector<SafetensorsFile> files_;
+  std::map<std::string, std::pair<std::size_t, const TensorEntry*>> where_;
+  std::map<std::string, std::string> metadata_;
+};
+
+}  // namespace lrp

@@ -1,0 +1,32 @@
+# Shared by the CLI tests: run_cli(<out-var> <rc-var> <err-var> args...) runs lrpscope (under the emulator for
+# the WebAssembly build).
+string(REPLACE "|" ";" _emu "${EMULATOR}")
+file(MAKE_DIRECTORY "${WORK}")
+function(run_cli out_var rc_var err_var)
+  execute_process(COMMAND ${_emu} ${LRPSCOPE} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
+                  TIMEOUT 600)
+  set(${out_var} "${out}" PARENT_SCOPE)
+  set(${rc_var} "${rc}" PARENT_SCOPE)
+  set(${err_var} "${err}" PARENT_SCOPE)
+endfunction()
+
+# expect_error(<regex> args...): non-zero exit, one line on stderr "lrpscope: error: ..." matching regex.
+function(expect_error regex)
+  run_cli(out rc err ${ARGN})
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "expected failure, got exit 0 for: ${ARGN}\n${out}")
+  endif()
+  if(NOT rc MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "lrpscope crashed or hung (${rc}) for: ${ARGN}\n${err}")
+  endif()
+  string(STRIP "${err}" e)
+  string(REGEX MATCHALL "\n" lines "${e}")
+  list(LENGTH lines nl)
+  if(NOT nl EQUAL 0)
+    message(FATAL_ERROR "expected a one-line error for: ${ARGN}\ngot:\n${err}")
+  endif()
+  if(NOT e MATCHES "^lrpscope: error: " OR NOT e MATCHES "${regex}")
+    message(FATAL_ERROR "error for ${ARGN} does not match '${regex}':\n${err}")
+  endif()
+  message(STATUS "ok (${rc}): ${e}")
+endfunction()
