@@ -13,6 +13,7 @@ int cmd_info(const Argv& args);
 int cmd_make_random(const Argv& args);
 int cmd_bench(const Argv& args);
 int cmd_eval(const Argv& args);
+int cmd_explain(const Argv& args);
 
 // Peak resident memory of the process in MB (natively), or the WebAssembly heap size.
 double peak_memory_mb();

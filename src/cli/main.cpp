@@ -20,6 +20,10 @@ const char* kUsage =
     "  bench [--model FILE] [--runs N] [--threads T] [--json]\n"
     "                                           forward-pass timings per layer (default: full-size VGG16)\n"
     "  eval --model FILE --fashion-mnist DIR     accuracy on the Fashion-MNIST test set\n"
+    "  explain --model M --image I [--target N | --contrast A,B] [--composite NAME | --rules FILE.json]\n"
+    "          [--maxpool wta|avg] [--method lrp|gradient|gradient-x-input|guided-backprop|deconvnet]\n"
+    "          [--out heatmap.png] [--overlay] [--cmap NAME] [--percentile P] [--npy-dir DIR] [--json]\n"
+    "                                           relevance heatmap and per-layer relevance\n"
     "common options: --threads T (default: 1)\n";
 
 }  // namespace
@@ -38,6 +42,7 @@ int main(int argc, char** argv) {
     if (cmd == "make-random") return lrp::cli::cmd_make_random(args);
     if (cmd == "bench") return lrp::cli::cmd_bench(args);
     if (cmd == "eval") return lrp::cli::cmd_eval(args);
+    if (cmd == "explain") return lrp::cli::cmd_explain(args);
     std::fprintf(stderr, "lrpscope: error: unknown command '%s'\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const lrp::Error& e) {

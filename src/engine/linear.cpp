@@ -94,3 +94,99 @@ void linear_transposed_reference(const float* w, int out, int in, const float* s
 }
 
 }  // namespace lrp
+
+namespace lrp {
+
+namespace {
+
+// rho(w) on four lanes.
+struct ModVec {
+  WeightMod m;
+  f32x4 g, z, one;
+  explicit ModVec(WeightMod mod, float gamma) : m(mod), g(splat(gamma)), z(zero()), one(splat(1.0f)) {}
+  f32x4 operator()(f32x4 w) const {
+    switch (m) {
+      case WeightMod::Identity: return w;
+      case WeightMod::Positive: return max(w, z);
+      case WeightMod::Negative: return min(w, z);
+      case WeightMod::GammaPositive: return madd(g, max(w, z), w);
+      case WeightMod::GammaNegative: return madd(g, min(w, z), w);
+      case WeightMod::Square: return mul(w, w);
+      case WeightMod::Ones: return one;
+    }
+    return w;
+  }
+};
+
+float dot_mod(const float* w, const float* x, int n, const ModVec& mv, WeightMod mod, float gamma) {
+  f32x4 s0 = zero(), s1 = zero();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    s0 = madd(mv(load(w + i)), load(x + i), s0);
+    s1 = madd(mv(load(w + i + 4)), load(x + i + 4), s1);
+  }
+  float s = hsum(add(s0, s1));
+  for (; i < n; ++i) s += apply_mod(w[i], mod, gamma) * x[i];
+  return s;
+}
+
+void axpy_mod(float alpha, const float* w, float* y, int n, const ModVec& mv, WeightMod mod, float gamma) {
+  const f32x4 av = splat(alpha);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) store(y + i, madd(av, mv(load(w + i)), load(y + i)));
+  for (; i < n; ++i) y[i] += alpha * apply_mod(w[i], mod, gamma);
+}
+
+}  // namespace
+
+void linear_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* x, int batch, float* y,
+                ThreadPool* pool) {
+  if (mod == WeightMod::Identity) {
+    linear(w, nullptr, out, in, x, batch, false, y, pool);
+    return;
+  }
+  const ModVec mv(mod, gamma);
+  const int threads = pool ? pool->size() : 1;
+  parallel_ranges(threads > 1 ? pool : nullptr, out, std::min(out, threads * 4), [&](int b, int e) {
+    for (int o = b; o < e; ++o)
+      for (int n = 0; n < batch; ++n)
+        y[static_cast<long>(n) * out + o] =
+            dot_mod(w + static_cast<long>(o) * in, x + static_cast<long>(n) * in, in, mv, mod, gamma);
+  });
+}
+
+void linear_transposed_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* s, int batch,
+                           float* x, ThreadPool* pool) {
+  if (mod == WeightMod::Identity) {
+    linear_transposed(w, out, in, s, batch, x, pool);
+    return;
+  }
+  std::fill(x, x + static_cast<long>(batch) * in, 0.0f);
+  const ModVec mv(mod, gamma);
+  const int threads = pool ? pool->size() : 1;
+  const int parts = std::max(1, std::min(threads, in / 64));
+  parallel_ranges(threads > 1 ? pool : nullptr, in, parts, [&](int b, int e) {
+    for (int o = 0; o < out; ++o) {
+      const float* wr = w + static_cast<long>(o) * in + b;
+      for (int n = 0; n < batch; ++n) {
+        const float sv = s[static_cast<long>(n) * out + o];
+        if (sv != 0.0f) axpy_mod(sv, wr, x + static_cast<long>(n) * in + b, e - b, mv, mod, gamma);
+      }
+    }
+  });
+}
+
+const char* weight_mod_name(WeightMod m) {
+  switch (m) {
+    case WeightMod::Identity: return "w";
+    case WeightMod::Positive: return "w+";
+    case WeightMod::Negative: return "w-";
+    case WeightMod::GammaPositive: return "w+gamma*w+";
+    case WeightMod::GammaNegative: return "w+gamma*w-";
+    case WeightMod::Square: return "w^2";
+    case WeightMod::Ones: return "1";
+  }
+  return "?";
+}
+
+}  // namespace lrp

@@ -2,6 +2,8 @@
 // backward-data direction x' = W^T s, for a batch of vectors that share one pass over W.
 #pragma once
 
+#include "engine/weight_mod.h"
+
 namespace lrp {
 
 class ThreadPool;
@@ -14,6 +16,12 @@ void linear(const float* w, const float* bias, int out, int in, const float* x, 
 
 // x[b][i] = sum_o w[o][i] * s[b][o]; s: batch x out, x: batch x in.
 void linear_transposed(const float* w, int out, int in, const float* s, int batch, float* x, ThreadPool* pool);
+
+// The same products with rho(w) applied on the fly (no modified copy of a large fc matrix is made).
+void linear_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* x, int batch, float* y,
+                ThreadPool* pool);
+void linear_transposed_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* s, int batch,
+                           float* x, ThreadPool* pool);
 
 float dot(const float* a, const float* b, int n);
 

@@ -26,7 +26,7 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz) {
   if (p >= gz.size() - 8) throw Error("truncated gzip file");
   int outlen = 0;
   char* out = stbi_zlib_decode_noheader_malloc(reinterpret_cast<const char*>(gz.data() + p),
-                                               static_cast<int>(gz.size() - 8 - p), &outlen);
+                                               static_cast<int>(gz.size() - p), &outlen);  // the trailer gives the bit reader its look-ahead
   if (!out) throw Error("corrupt gzip data");
   std::vector<uint8_t> v(reinterpret_cast<uint8_t*>(out), reinterpret_cast<uint8_t*>(out) + outlen);
   std::free(out);

@@ -41,10 +41,10 @@ std::vector<std::pair<std::string, std::vector<int>>> vgg_tensor_shapes(const Vg
   return out;
 }
 
-std::shared_ptr<Network> Network::load(const std::string& path) {
+std::shared_ptr<Network> Network::load(const std::string& path, int input_size) {
   WeightStore w = WeightStore::open(path);
   auto slash = path.find_last_of('/');
-  auto net = from_weights(w, slash == std::string::npos ? path : path.substr(slash + 1));
+  auto net = from_weights(w, slash == std::string::npos ? path : path.substr(slash + 1), input_size);
   return net;
 }
 
@@ -65,8 +65,13 @@ static std::string timm_name(const std::string& tv) {
   return tv;
 }
 
-std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::string& source) {
+std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::string& source, int input_size) {
   ModelConfig config = config_from(w);
+  if (input_size > 0) {
+    require(input_size >= 32 && input_size <= 4096, "input size must be between 32 and 4096");
+    config.height = config.width = input_size;
+    if (config.resize == ResizeMode::ShorterCrop) config.resize_shorter = input_size * 8 / 7;
+  }
   VggSpec spec = infer_vgg_spec(w, config.height, config.width);
   if (!config.from_metadata && spec.in_channels != config.channels) {
     config.channels = spec.in_channels;

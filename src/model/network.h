@@ -45,8 +45,10 @@ struct NetworkInfo {
 class Network {
  public:
   // Builds from a checkpoint: infers the architecture, reads the config metadata, converts to float32, packs.
-  static std::shared_ptr<Network> from_weights(const WeightStore& w, const std::string& source = "");
-  static std::shared_ptr<Network> load(const std::string& path);
+  // input_size > 0 overrides the square input size of the config (e.g. run a VGG at another resolution).
+  static std::shared_ptr<Network> from_weights(const WeightStore& w, const std::string& source = "",
+                                               int input_size = 0);
+  static std::shared_ptr<Network> load(const std::string& path, int input_size = 0);
   // Builds from explicit tensors (tests, make-random): names as torchvision's.
   static std::shared_ptr<Network> from_tensors(const VggSpec& spec, const ModelConfig& config,
                                                const std::vector<std::pair<std::string, Tensor>>& tensors);

@@ -1,0 +1,34 @@
+// Options shared by the explaining subcommands (explain, and later conditional, optimize, graph, deconv, flip):
+// --model --image --composite|--rules --target|--contrast --maxpool --method --invert --threads.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "cli/args.h"
+#include "explain/composite.h"
+#include "explain/explanation.h"
+#include "model/forward.h"
+#include "model/image.h"
+#include "model/network.h"
+
+namespace lrp::cli {
+
+// The option names every explaining command accepts.
+std::set<std::string> explain_value_options();
+
+struct Session {
+  std::shared_ptr<Network> net;
+  Image image;
+  Preprocessed pre;
+  std::shared_ptr<ForwardPass> fwd;
+  std::shared_ptr<WeightCache> cache;
+  Composite composite;
+  ExplainOptions opt;
+};
+
+// Loads the model and image, runs the forward pass, reads composite / target / method options.
+Session open_session(const Args& a);
+
+}  // namespace lrp::cli

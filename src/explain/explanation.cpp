@@ -1,0 +1,124 @@
+#include "explain/explanation.h"
+
+#include "engine/elementwise.h"
+#include "engine/error.h"
+#include "engine/timer.h"
+#include "explain/weight_cache.h"
+#include "model/forward.h"
+#include "model/network.h"
+
+namespace lrp {
+
+std::string Target::describe() const {
+  switch (kind) {
+    case Kind::Top1: return "top-1";
+    case Kind::Class: return "class " + std::to_string(a);
+    case Kind::Contrast: return "class " + std::to_string(a) + " vs " + std::to_string(b);
+  }
+  return "?";
+}
+
+Target resolve_target(const Target& t, const Tensor& logits) {
+  const int n = static_cast<int>(logits.size());
+  auto check = [&](int c) {
+    if (c < 0 || c >= n)
+      throw Error("target class " + std::to_string(c) + " is out of range (the model has " + std::to_string(n) +
+                  " classes: 0.." + std::to_string(n - 1) + ")");
+  };
+  if (t.kind == Target::Kind::Top1) {
+    int best = 0;
+    for (int i = 1; i < n; ++i)
+      if (logits[static_cast<std::size_t>(i)] > logits[static_cast<std::size_t>(best)]) best = i;
+    return Target::cls(best);
+  }
+  check(t.a);
+  if (t.kind == Target::Kind::Contrast) {
+    check(t.b);
+    if (t.a == t.b) throw Error("a contrast needs two different classes");
+  }
+  return t;
+}
+
+Explanation::Explanation(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache,
+                         const Composite& composite, ExplainOptions opt)
+    : opt_(opt) {
+  op_ = std::make_shared<LrpOperator>(fwd, std::move(cache), composite, opt.method, opt.pool);
+  const Network& net = fwd->network();
+  const Tensor& logits = fwd->logits();
+  const Target t = resolve_target(opt.target, logits);
+  target_class_ = t.a;
+  const bool lrp = opt.method == Method::LRP;
+  current_ = Tensor({1, static_cast<int>(logits.size())});
+  current_[static_cast<std::size_t>(t.a)] = lrp ? logits[static_cast<std::size_t>(t.a)] : 1.0f;
+  target_logit_ = logits[static_cast<std::size_t>(t.a)];
+  if (t.kind == Target::Kind::Contrast) {
+    current_[static_cast<std::size_t>(t.b)] = lrp ? -logits[static_cast<std::size_t>(t.b)] : -1.0f;
+    target_logit_ -= logits[static_cast<std::size_t>(t.b)];
+  }
+  layer_ = net.size() - 1;
+  sums_.assign(static_cast<std::size_t>(net.size()), 0.0);
+  ms_.assign(static_cast<std::size_t>(net.size()), 0.0);
+  if (opt_.keep_layers) kept_.resize(static_cast<std::size_t>(net.size()));
+  total_macs_ = 1;
+  for (int i = 0; i < net.size(); ++i) total_macs_ += op_->build_macs(i) + op_->apply_macs(i);
+}
+
+const ForwardPass& Explanation::forward() const { return op_->forward(); }
+
+bool Explanation::step() {
+  if (done()) return false;
+  Timer t;
+  const Network& net = op_->network();
+  const int i = layer_;
+  sums_[static_cast<std::size_t>(i)] = sum(current_.data(), current_.size());
+  Tensor next;
+  op_->apply(i, current_, 1, next);
+  if (opt_.keep_layers) {
+    Tensor kept = current_;
+    kept.reshape(net.layer(i).out_shape);
+    kept_[static_cast<std::size_t>(i)] = std::move(kept);
+  }
+  current_ = std::move(next);
+  ms_[static_cast<std::size_t>(i)] = t.ms();
+  done_macs_ += op_->build_macs(i) + op_->apply_macs(i);
+  --layer_;
+  if (done()) {
+    input_rel_ = std::move(current_);
+    input_rel_.reshape(net.input_shape());
+    if (opt_.method == Method::GradientXInput) {
+      const Tensor& x = forward().input();
+      for (std::size_t k = 0; k < input_rel_.size(); ++k) input_rel_[k] *= x[k];
+    }
+    input_sum_ = sum(input_rel_.data(), input_rel_.size());
+  }
+  return !done();
+}
+
+void Explanation::run() {
+  while (step()) {
+  }
+}
+
+double Explanation::progress() const {
+  if (done()) return 1.0;
+  return static_cast<double>(done_macs_) / static_cast<double>(total_macs_);
+}
+
+const Tensor& Explanation::input_relevance() const {
+  require(done(), "the explanation has not finished");
+  return input_rel_;
+}
+
+const Tensor& Explanation::relevance(int layer) const {
+  require(opt_.keep_layers, "the explanation did not keep per-layer relevance");
+  require(layer > layer_ && layer < op_->network().size(), "relevance of this layer is not computed yet");
+  return kept_[static_cast<std::size_t>(layer)];
+}
+
+double Explanation::total_ms() const {
+  double s = 0;
+  for (double v : ms_) s += v;
+  return s;
+}
+
+}  // namespace lrp

@@ -1,0 +1,67 @@
+#include "explain/weight_cache.h"
+
+#include "engine/error.h"
+#include "engine/linear.h"
+#include "model/network.h"
+
+namespace lrp {
+
+const ConvWeights& WeightCache::conv(int layer, WeightMod mod, float gamma) {
+  const Layer& l = net_->layer(layer);
+  require(l.kind == LayerKind::Conv, "layer " + l.name + " is not a convolution");
+  if (mod == WeightMod::Identity) return l.packed;
+  if (mod != WeightMod::GammaPositive && mod != WeightMod::GammaNegative) gamma = 0.0f;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto key = std::make_tuple(layer, static_cast<int>(mod), gamma);
+  auto it = conv_.find(key);
+  if (it != conv_.end()) return *it->second;
+  FloatBuffer w(l.weight.size());
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = apply_mod(l.weight[i], mod, gamma);
+  auto cw = std::make_unique<ConvWeights>(pack_conv(l.conv, w.data(), true));
+  const ConvWeights& ref = *cw;
+  conv_.emplace(key, std::move(cw));
+  return ref;
+}
+
+std::vector<float> WeightCache::bias(int layer, WeightMod mod, float gamma, bool use_bias) const {
+  const Layer& l = net_->layer(layer);
+  std::vector<float> b(l.bias.size(), 0.0f);
+  if (!use_bias || mod == WeightMod::Ones) return b;
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = apply_mod(l.bias[i], mod, gamma);
+  return b;
+}
+
+std::size_t WeightCache::bytes() const {
+  std::size_t n = 0;
+  for (auto& [k, v] : conv_) n += (v->forward.data.size() + v->transposed.data.size()) * sizeof(float);
+  return n;
+}
+
+void forward_mod(WeightCache& cache, int layer, WeightMod mod, float gamma, const float* x, const float* bias, float* y,
+                 ThreadPool* pool) {
+  const Layer& l = cache.network().layer(layer);
+  if (l.kind == LayerKind::Conv) {
+    conv2d(cache.conv(layer, mod, gamma), x, Epilogue{bias, false}, y, pool);
+    return;
+  }
+  require(l.kind == LayerKind::Linear, "layer " + l.name + " has no weights");
+  const int out = l.out_shape[0], in = l.in_shape[0];
+  linear_mod(l.weight.data(), mod, gamma, out, in, x, 1, y, pool);
+  if (bias)
+    for (int o = 0; o < out; ++o) y[o] += bias[o];
+}
+
+void transpose_mod(WeightCache& cache, int layer, WeightMod mod, float gamma, const float* s, int batch, float* x,
+                   ThreadPool* pool) {
+  const Layer& l = cache.network().layer(layer);
+  if (l.kind == LayerKind::Conv) {
+    const ConvWeights& cw = cache.conv(layer, mod, gamma);
+    const std::size_t in_n = Tensor::count(l.in_shape), out_n = Tensor::count(l.out_shape);
+    for (int b = 0; b < batch; ++b) conv_transpose2d(cw, s + b * out_n, x + b * in_n, pool);
+    return;
+  }
+  require(l.kind == LayerKind::Linear, "layer " + l.name + " has no weights");
+  linear_transposed_mod(l.weight.data(), mod, gamma, l.out_shape[0], l.in_shape[0], s, batch, x, pool);
+}
+
+}  // namespace lrp

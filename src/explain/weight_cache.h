@@ -1,0 +1,43 @@
+// Packed convolution weights with an LRP weight modification applied (rho(w)), built once per layer and
+// modification and reused by every explanation of every image.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "engine/conv.h"
+#include "engine/weight_mod.h"
+
+namespace lrp {
+
+class Network;
+struct Layer;
+class ThreadPool;
+
+class WeightCache {
+ public:
+  explicit WeightCache(std::shared_ptr<const Network> net) : net_(std::move(net)) {}
+  const Network& network() const { return *net_; }
+  // Conv layers: forward and transposed packed rho(W). Identity returns the network's own packing.
+  const ConvWeights& conv(int layer, WeightMod mod, float gamma);
+  // rho(b) (zero when use_bias is false or the modification is Ones).
+  std::vector<float> bias(int layer, WeightMod mod, float gamma, bool use_bias) const;
+  std::size_t bytes() const;
+
+ private:
+  std::shared_ptr<const Network> net_;
+  std::map<std::tuple<int, int, float>, std::unique_ptr<ConvWeights>> conv_;
+  std::mutex mu_;
+};
+
+// y = rho(W) x (+ rho(b)) for one input of a conv or linear layer.
+void forward_mod(WeightCache& cache, int layer, WeightMod mod, float gamma, const float* x, const float* bias, float* y,
+                 ThreadPool* pool);
+// x[b] = rho(W)^T s[b] for a batch.
+void transpose_mod(WeightCache& cache, int layer, WeightMod mod, float gamma, const float* s, int batch, float* x,
+                   ThreadPool* pool);
+
+}  // namespace lrp

@@ -1,0 +1,89 @@
+// LRP against the independent PyTorch reference (tools/reference_lrp.py): every preset, both max-pool modes,
+// the default model and a reduced-width random VGG16.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/thread_pool.h"
+#include "explain/explanation.h"
+#include "explain/weight_cache.h"
+#include "model/forward.h"
+#include "model/safetensors.h"
+#include "model/weight_store.h"
+#include "test_util.h"
+
+using namespace lrp;
+using namespace lrp::test;
+
+namespace {
+
+std::vector<int64_t> subsample(std::size_t n, std::size_t k) {
+  std::vector<int64_t> idx;
+  if (n <= k) {
+    for (std::size_t i = 0; i < n; ++i) idx.push_back(static_cast<int64_t>(i));
+  } else {
+    for (std::size_t i = 0; i < k; ++i) idx.push_back(static_cast<int64_t>((i * 7919) % n));
+  }
+  return idx;
+}
+
+void check_model(const std::string& model_path, int input_size, const std::string& fixture) {
+  auto net = Network::from_weights(WeightStore::open(source_path(model_path)), model_path, input_size);
+  auto ref = SafetensorsFile::open(source_path(fixture));
+  const std::size_t k = std::stoul(ref.metadata().at("subsample"));
+  Tensor x = ref.read("input");
+  auto fwd = std::make_shared<ForwardPass>(net, x);
+  fwd->run();
+  auto cache = std::make_shared<WeightCache>(net);
+  for (const auto& preset : Composite::preset_names()) {
+    for (const char* mp : {"wta", "avg"}) {
+      const std::string key = preset + "/" + mp;
+      SCOPED_TRACE(fixture + " " + key);
+      Composite c = Composite::preset(preset, *net);
+      c.pool = parse_pool_mode(mp);
+      Explanation ex(fwd, cache, c, ExplainOptions{});
+      ex.run();
+      EXPECT_EQ(ex.target_class(), std::stoi(ref.metadata().at(key + "/target")));
+      EXPECT_NEAR(ex.target_logit(), std::stod(ref.metadata().at(key + "/logit")), 1e-4 * std::fabs(ex.target_logit()) + 1e-6);
+      Tensor rin = ref.read(key + "/input");
+      const double e_in = rel_l2(ex.input_relevance().data(), rin.data(), rin.size());
+      EXPECT_LT(e_in, 1e-4) << "input relevance";
+      for (int i = 0; i < net->size(); ++i) {
+        const Layer& l = net->layer(i);
+        if (!ref.has(key + "/" + l.name)) continue;
+        const Tensor& got = ex.relevance(i);
+        Tensor want = ref.read(key + "/" + l.name);
+        const auto idx = subsample(got.size(), k);
+        ASSERT_EQ(idx.size(), want.size()) << l.name;
+        std::vector<float> g(idx.size());
+        for (std::size_t j = 0; j < idx.size(); ++j) g[j] = got[static_cast<std::size_t>(idx[j])];
+        EXPECT_LT(rel_l2(g.data(), want.data(), want.size()), 1e-4) << l.name;
+        double norm = 0;
+        for (std::size_t j = 0; j < got.size(); ++j) norm += static_cast<double>(got[j]) * got[j];
+        const double want_norm = std::stod(ref.metadata().at(key + "/" + l.name + "/norm"));
+        EXPECT_NEAR(std::sqrt(norm), want_norm, 1e-4 * want_norm + 1e-9) << l.name << " norm";
+        EXPECT_NEAR(ex.layer_sums()[static_cast<std::size_t>(i)], std::stod(ref.metadata().at(key + "/" + l.name + "/sum")),
+                    1e-4 * want_norm * std::sqrt(static_cast<double>(got.size())) + 1e-9)
+            << l.name << " sum";
+        if (ref.has(key + "/" + l.name + "/channels")) {
+          Tensor ch = ref.read(key + "/" + l.name + "/channels");
+          std::vector<float> mine(ch.size(), 0.0f);
+          const std::size_t per = got.size() / ch.size();
+          for (std::size_t c = 0; c < ch.size(); ++c)
+            for (std::size_t j = 0; j < per; ++j) mine[c] += got[c * per + j];
+          EXPECT_LT(rel_l2(mine.data(), ch.data(), ch.size()), 1e-4) << l.name << " channel sums";
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST(LrpReference, ReducedWidthRandomVgg16) {
+  check_model("tests/fixtures/tiny_vgg16.safetensors", 32, "tests/fixtures/lrp_reference_tiny.safetensors");
+}
+
+TEST(LrpReference, DefaultModel) {
+  check_model("assets/models/fashion-vgg16.safetensors", 0, "tests/fixtures/lrp_reference_fashion.safetensors");
+}

@@ -1,0 +1,304 @@
+#!/usr/bin/python3
+"""Independent LRP reference (Debian python3-torch) for lrpscope's tests.
+
+A different code path from the C++ engine: every rule is computed with the autograd "gradient x input"
+construction of the LRP tutorial (Montavon et al.): build the modified forward z with autograd, divide the
+upper relevance by the stabilised z (detached), back-propagate z * s and multiply the gradient by the input.
+Definitions: ../shared/docs/background.md §2 and zennit's rules (stabiliser eps * sign(z), sign(0) = +1).
+
+  /usr/bin/python3 tools/reference_lrp.py fixtures      # tests/fixtures/lrp_reference_{tiny,fashion}.safetensors
+  /usr/bin/python3 tools/reference_lrp.py check M.safetensors IMAGE_TENSOR.npy NPY_DIR PRESET MAXPOOL
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from safetensors_io import load_safetensors, save_safetensors  # noqa: E402
+
+PRESETS = ["epsilon-gamma-box", "montavon", "epsilon-plus-flat", "epsilon-alpha2-beta1",
+           "epsilon-alpha2-beta1-flat", "lrp0", "epsilon"]
+SUBSAMPLE = 512
+
+
+def stabilize(z, eps):
+    """z + eps * sign(z), sign(0) = +1 (zennit)."""
+    if eps == 0:
+        return z
+    return z + ((z == 0).to(z) + z.sign()) * eps
+
+
+def safe_div(r, z, eps):
+    zs = stabilize(z, eps)
+    if eps == 0:
+        return torch.where(zs == 0, torch.zeros_like(r), r / torch.where(zs == 0, torch.ones_like(zs), zs))
+    return r / zs
+
+
+class Net:
+    """A torchvision-style VGG as a list of layers: ('conv', w, b), ('relu',), ('maxpool',), ('avgpool', n),
+    ('flatten',), ('linear', w, b); names as torchvision modules."""
+
+    def __init__(self, path, input_size=None):
+        t, meta = load_safetensors(path)
+        self.config = json.loads(meta.get("lrpscope.config", "{}"))
+        inp = self.config.get("input", {})
+        self.c = inp.get("channels", 3)
+        self.h = input_size or inp.get("height", 224)
+        conv_idx = sorted(int(k.split(".")[1]) for k in t if k.startswith("features.") and k.endswith(".weight"))
+        fc_idx = sorted(int(k.split(".")[1]) for k in t if k.startswith("classifier.") and k.endswith(".weight"))
+        self.layers = []
+        prev = None
+        for i in conv_idx:
+            if prev is not None and i - prev == 3:
+                self.layers.append(("maxpool", f"features.{prev + 2}"))
+            self.layers.append(("conv", f"features.{i}", torch.from_numpy(t[f"features.{i}.weight"]),
+                                torch.from_numpy(t[f"features.{i}.bias"])))
+            self.layers.append(("relu", f"features.{i + 1}"))
+            prev = i
+        self.layers.append(("maxpool", f"features.{prev + 2}"))
+        c_last = t[f"features.{prev}.weight"].shape[0]
+        fin = t[f"classifier.{fc_idx[0]}.weight"].shape[1]
+        side = int(round((fin // c_last) ** 0.5))
+        feat = self.h >> 5
+        if side != feat:
+            self.layers.append(("avgpool", "avgpool", side))
+        self.layers.append(("flatten", "flatten"))
+        for n, i in enumerate(fc_idx):
+            self.layers.append(("linear", f"classifier.{i}", torch.from_numpy(t[f"classifier.{i}.weight"]),
+                                torch.from_numpy(t[f"classifier.{i}.bias"])))
+            if n + 1 < len(fc_idx):
+                self.layers.append(("relu", f"classifier.{i + 1}"))
+
+    def forward(self, x):
+        acts = [x]
+        for L in self.layers:
+            acts.append(apply(L, acts[-1]))
+        return acts
+
+
+def apply(L, x, w=None, b=None, nobias=False):
+    kind = L[0]
+    if kind == "conv":
+        w = L[2] if w is None else w
+        b = (L[3] if b is None else b) if not nobias else None
+        return F.conv2d(x, w, b, padding=1)
+    if kind == "linear":
+        w = L[2] if w is None else w
+        b = (L[3] if b is None else b) if not nobias else None
+        return F.linear(x, w, b)
+    if kind == "relu":
+        return x.clamp(min=0)
+    if kind == "maxpool":
+        return F.max_pool2d(x, 2, 2)
+    if kind == "avgpool":
+        return F.adaptive_avg_pool2d(x, L[2])
+    if kind == "flatten":
+        return x.reshape(1, -1)
+    raise ValueError(kind)
+
+
+def leaf(x):
+    return x.detach().clone().requires_grad_(True)
+
+
+def rule_for(preset, net, index):
+    """(rule name, params) of weighted layer `index` (position in net.layers) under a preset."""
+    weighted = [i for i, L in enumerate(net.layers) if L[0] in ("conv", "linear")]
+    first = weighted[0]
+    L = net.layers[index]
+    conv = L[0] == "conv"
+    block = sum(1 for M in net.layers[:index] if M[0] == "maxpool")
+    if preset == "epsilon-gamma-box":
+        return ("zbox", {}) if index == first else ("gamma", {"gamma": 0.25}) if conv else ("epsilon", {"eps": 1e-6})
+    if preset == "montavon":
+        if index == first:
+            return ("zbox", {})
+        if not conv:
+            return ("zero", {})
+        return ("gamma_classic", {"gamma": 0.25}) if block < 3 else ("epsilon", {"eps": 1e-9, "rms": 0.25})
+    if preset == "epsilon-plus-flat":
+        return ("flat", {}) if index == first else ("zplus", {}) if conv else ("epsilon", {"eps": 1e-6})
+    if preset == "epsilon-alpha2-beta1":
+        return ("alphabeta", {"alpha": 2.0, "beta": 1.0}) if conv else ("epsilon", {"eps": 1e-6})
+    if preset == "epsilon-alpha2-beta1-flat":
+        return ("flat", {}) if index == first else ("alphabeta", {"alpha": 2.0, "beta": 1.0}) if conv else \
+            ("epsilon", {"eps": 1e-6})
+    if preset == "lrp0":
+        return ("zero", {})
+    if preset == "epsilon":
+        return ("epsilon", {"eps": 1e-9, "rms": 0.25})
+    raise ValueError(preset)
+
+
+def gxi(outputs_and_s, leaves):
+    """Sum over terms of (z_t * s_t), back-propagated: returns the gradient of each leaf."""
+    total = sum((z * s.detach()).sum() for z, s in outputs_and_s)
+    grads = torch.autograd.grad(total, leaves, allow_unused=True)
+    return [torch.zeros_like(l) if g is None else g for l, g in zip(leaves, grads)]
+
+
+def lrp_weighted(L, a, R, rule, params, net):
+    STAB = 1e-6
+    w, b = L[2], L[3]
+    wp, wn = w.clamp(min=0), w.clamp(max=0)
+    bp, bn = b.clamp(min=0), b.clamp(max=0)
+    if rule in ("zero", "epsilon"):
+        x = leaf(a)
+        z = apply(L, x)
+        eps = 0.0 if rule == "zero" else params["eps"] + params.get("rms", 0.0) * float((z.detach() ** 2).mean().sqrt())
+        s = safe_div(R, z.detach(), eps)
+        g, = gxi([(z, s)], [x])
+        return x.detach() * g
+    if rule == "gamma_classic":
+        gm = params["gamma"]
+        x = leaf(a)
+        z = apply(L, x, w + gm * wp, b + gm * bp)
+        s = safe_div(R, z.detach(), STAB)
+        g, = gxi([(z, s)], [x])
+        return x.detach() * g
+    if rule == "gamma":
+        gm = params["gamma"]
+        xp, xn = leaf(a.clamp(min=0)), leaf(a.clamp(max=0))
+        out0 = apply(L, xp, w + gm * wp, b + gm * bp)
+        out1 = apply(L, xn, w + gm * wn, nobias=True)
+        out2 = apply(L, xp, w + gm * wn, b + gm * bn)
+        out3 = apply(L, xn, w + gm * wp, nobias=True)
+        z = apply(L, a)
+        sp = R * (z > 0).to(R) / stabilize((out0 + out1).detach(), STAB)
+        sn = R * (z < 0).to(R) / stabilize((out2 + out3).detach(), STAB)
+        gp, gn = gxi([(out0 + out1, sp), (out2 + out3, sn)], [xp, xn])
+        return xp.detach() * gp + xn.detach() * gn
+    if rule in ("alphabeta", "zplus"):
+        alpha, beta = (params["alpha"], params["beta"]) if rule == "alphabeta" else (1.0, 0.0)
+        xp, xn = leaf(a.clamp(min=0)), leaf(a.clamp(max=0))
+        zp = apply(L, xp, wp, bp) + apply(L, xn, wn, nobias=True)
+        sp = R / stabilize(zp.detach(), STAB)
+        gp, gn = gxi([(zp, sp)], [xp, xn])
+        rel = alpha * (xp.detach() * gp + xn.detach() * gn)
+        if beta:
+            xp2, xn2 = leaf(a.clamp(min=0)), leaf(a.clamp(max=0))
+            zn = apply(L, xp2, wn, bn) + apply(L, xn2, wp, nobias=True)
+            sn = R / stabilize(zn.detach(), STAB)
+            gp2, gn2 = gxi([(zn, sn)], [xp2, xn2])
+            rel = rel - beta * (xp2.detach() * gp2 + xn2.detach() * gn2)
+        return rel
+    if rule == "zbox":
+        mean, std = net.config.get("mean", [0.485, 0.456, 0.406]), net.config.get("std", [0.229, 0.224, 0.225])
+        scale = net.config.get("scale", 1 / 255)
+        c = a.shape[1]
+        lo = torch.tensor([(0 - mean[i % len(mean)]) / std[i % len(std)] for i in range(c)]).view(1, c, 1, 1)
+        hi = torch.tensor([(255 * scale - mean[i % len(mean)]) / std[i % len(std)] for i in range(c)]).view(1, c, 1, 1)
+        x, l, h = leaf(a), leaf(lo.expand_as(a)), leaf(hi.expand_as(a))
+        z = apply(L, x) - apply(L, l, wp, bp) - apply(L, h, wn, bn)
+        s = R / stabilize(z.detach(), STAB)
+        gx, gl, gh = gxi([(z, s)], [x, l, h])
+        return x.detach() * gx + l.detach() * gl + h.detach() * gh
+    if rule in ("flat", "wsquare"):
+        o = leaf(torch.ones_like(a))
+        if rule == "flat":
+            z = apply(L, o, torch.ones_like(w), nobias=True)
+        else:
+            z = apply(L, o, w * w, b * b)
+        s = R / stabilize(z.detach(), STAB)
+        g, = gxi([(z, s)], [o])
+        return g
+    raise ValueError(rule)
+
+
+def explain(net, x, preset, maxpool, target=None):
+    acts = net.forward(x)
+    logits = acts[-1][0]
+    t = int(logits.argmax()) if target is None else target
+    R = torch.zeros_like(acts[-1])
+    R[0, t] = logits[t]
+    rel = {}
+    for index in range(len(net.layers) - 1, -1, -1):
+        L = net.layers[index]
+        rel[L[1]] = R.detach()[0].clone()
+        a = acts[index].detach()
+        kind = L[0]
+        if kind in ("conv", "linear"):
+            rule, params = rule_for(preset, net, index)
+            R = lrp_weighted(L, a, R, rule, params, net)
+        elif kind in ("relu",):
+            pass
+        elif kind == "flatten":
+            R = R.reshape(a.shape)
+        elif kind == "maxpool":
+            x = leaf(a)
+            if maxpool == "avg":
+                z = F.avg_pool2d(x, 2, 2)
+                g, = gxi([(z, R / stabilize(z.detach(), 1e-6))], [x])
+                R = x.detach() * g
+            else:
+                z = F.max_pool2d(x, 2, 2)
+                g, = gxi([(z, R)], [x])
+                R = g
+        elif kind == "avgpool":
+            x = leaf(a)
+            z = F.adaptive_avg_pool2d(x, L[2])
+            g, = gxi([(z, R / stabilize(z.detach(), 1e-6))], [x])
+            R = x.detach() * g
+        R = R.detach()
+    return t, float(logits[t]), R[0], rel
+
+
+def subsample_indices(n):
+    return (np.arange(min(n, SUBSAMPLE), dtype=np.int64) * 7919) % n if n > SUBSAMPLE else np.arange(n)
+
+
+def fixtures(which=("tiny", "fashion")):
+    torch.set_default_dtype(torch.float64)  # the reference in double precision
+    out_dir = os.path.join(ROOT, "tests", "fixtures")
+    cases = [("tiny", os.path.join(out_dir, "tiny_vgg16.safetensors"), 32, None),
+             ("fashion", os.path.join(ROOT, "assets", "models", "fashion-vgg16.safetensors"), None,
+              os.path.join(ROOT, "assets", "samples", "fashion", "sneaker-1.png"))]
+    for name, path, size, image in cases:
+        if name not in which:
+            continue
+        net = Net(path, size)
+        net.layers = [(L[0], L[1], L[2].double(), L[3].double()) if L[0] in ("conv", "linear") else L
+                      for L in net.layers]
+        if image is None:
+            g = torch.Generator().manual_seed(5)
+            x = torch.randn(1, net.c, net.h, net.h, generator=g, dtype=torch.float64)
+        else:
+            from PIL import Image
+            img = np.asarray(Image.open(image).convert("L"), dtype=np.float64) / 255.0
+            img = np.pad(img, 2)
+            x = torch.from_numpy((img - net.config["mean"][0]) / net.config["std"][0])[None, None]
+        x = x.float().double()
+        store = {"input": x[0].float().numpy()}
+        meta = {"about": "tools/reference_lrp.py fixtures", "subsample": str(SUBSAMPLE)}
+        for preset in PRESETS:
+            for mp in ("wta", "avg"):
+                t, logit, rin, rel = explain(net, x, preset, mp)
+                key = f"{preset}/{mp}"
+                store[f"{key}/input"] = rin.float().numpy()
+                meta[f"{key}/target"] = str(t)
+                meta[f"{key}/logit"] = repr(logit)
+                kinds = {L[1]: L[0] for L in net.layers}
+                for lname, r in rel.items():
+                    if kinds[lname] in ("relu", "flatten"):
+                        continue  # the same relevance as the layer below / above
+                    flat = r.flatten().numpy()
+                    idx = subsample_indices(flat.size)
+                    store[f"{key}/{lname}"] = flat[idx].astype(np.float32)
+                    meta[f"{key}/{lname}/norm"] = repr(float(np.linalg.norm(flat)))
+                    meta[f"{key}/{lname}/sum"] = repr(float(flat.sum()))
+                    if r.dim() == 3:
+                        store[f"{key}/{lname}/channels"] = r.sum(dim=(1, 2)).float().numpy()
+                print(f"{name} {key}: target {t} logit {logit:.4f} sum(R_in) {float(rin.sum()):.4f}", flush=True)
+        save_safetensors(os.path.join(out_dir, f"lrp_reference_{name}.safetensors"), store, meta)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "fixtures":
+        fixtures(sys.argv[2:] or ("tiny", "fashion"))
