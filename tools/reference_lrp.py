@@ -302,3 +302,40 @@ def fixtures(which=("tiny", "fashion")):
 if __name__ == "__main__":
     if sys.argv[1] == "fixtures":
         fixtures(sys.argv[2:] or ("tiny", "fashion"))
+
+
+def full(lrpscope):
+    """Full-size VGG16 (make-random seed 1) on chelsea at 224x224: our CLI's input relevance against this reference
+    for epsilon-gamma-box and montavon; writes a subsampled fixture for the C++ test."""
+    import subprocess
+    import tempfile
+    torch.set_default_dtype(torch.float64)
+    d = tempfile.mkdtemp()
+    model = os.path.join(d, "vgg16.safetensors")
+    subprocess.check_call([lrpscope, "make-random", "--arch", "vgg16", "--seed", "1", "--out", model, "--threads", "2"])
+    net = Net(model)
+    net.layers = [(L[0], L[1], L[2].double(), L[3].double()) if L[0] in ("conv", "linear") else L for L in net.layers]
+    image = os.path.join(ROOT, "assets", "samples", "imagenet", "chelsea.png")
+    store, meta = {}, {"about": "tools/reference_lrp.py full", "samples": "16384"}
+    for preset, mp in (("epsilon-gamma-box", "wta"), ("montavon", "avg")):
+        out = os.path.join(d, preset)
+        os.makedirs(out)
+        subprocess.check_call([lrpscope, "explain", "--model", model, "--image", image, "--composite", preset,
+                               "--npy-dir", out, "--threads", "2"], stdout=subprocess.DEVNULL)
+        x = torch.from_numpy(np.load(os.path.join(out, "input.npy")).astype(np.float64))[None]
+        mine = np.load(os.path.join(out, "relevance_input.npy")).astype(np.float64)
+        t, logit, rin, _ = explain(net, x, preset, mp)
+        ref = rin.numpy()
+        err = np.linalg.norm(mine - ref) / np.linalg.norm(ref)
+        print(f"{preset}/{mp}: target {t} logit {logit:.5f} relative L2 of lrpscope's input relevance {err:.3g}")
+        flat = ref.flatten()
+        idx = (np.arange(16384, dtype=np.int64) * 7919) % flat.size
+        store[f"{preset}/input"] = flat[idx].astype(np.float32)
+        meta[f"{preset}/norm"] = repr(float(np.linalg.norm(flat)))
+        meta[f"{preset}/target"] = str(t)
+        meta[f"{preset}/error_at_generation"] = repr(float(err))
+    save_safetensors(os.path.join(ROOT, "tests", "fixtures", "lrp_reference_vgg16_full.safetensors"), store, meta)
+
+
+if __name__ == "__main__" and sys.argv[1] == "full":
+    full(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "build", "native", "lrpscope"))

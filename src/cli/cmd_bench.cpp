@@ -8,6 +8,8 @@
 #include "engine/thread_pool.h"
 #include "engine/timer.h"
 #include "model/forward.h"
+#include "explain/explanation.h"
+#include "explain/weight_cache.h"
 #include "model/random_weights.h"
 
 namespace lrp::cli {
@@ -20,7 +22,7 @@ static double median(std::vector<double> v) {
 }
 
 int cmd_bench(const Argv& argv) {
-  Args a(argv, {"model", "runs", "threads", "seed"}, {"json", "quiet"});
+  Args a(argv, {"model", "runs", "threads", "seed", "presets"}, {"json", "quiet", "explain"});
   apply_threads(a);
   const int runs = parse_int("runs", a.get("runs", "5"), 1, 1000);
   std::shared_ptr<Network> net;
@@ -59,6 +61,38 @@ int cmd_bench(const Argv& argv) {
     for (int i = 0; i < n; ++i) per_layer[static_cast<std::size_t>(i)].push_back(fp.layer_ms()[static_cast<std::size_t>(i)]);
   }
   const double total = median(totals);
+  // LRP: every preset (or --presets a,b), median of the runs; the forward pass is shared (kept activations)
+  std::vector<std::pair<std::string, double>> explain_ms;
+  if (a.flag("explain")) {
+    std::vector<std::string> presets = Composite::preset_names();
+    if (a.has("presets")) {
+      presets.clear();
+      std::string p = a.get("presets"), cur;
+      for (char ch : p + ",") {
+        if (ch == ',') {
+          if (!cur.empty()) presets.push_back(cur);
+          cur.clear();
+        } else {
+          cur += ch;
+        }
+      }
+    }
+    auto fwd = std::make_shared<ForwardPass>(net, input);
+    fwd->run();
+    auto cache = std::make_shared<WeightCache>(net);
+    for (const auto& name : presets) {
+      Composite c = Composite::preset(name, *net);
+      { Explanation warm(fwd, cache, c, ExplainOptions{}); warm.run(); }  // packs the modified weights once
+      std::vector<double> t;
+      for (int r = 0; r < runs; ++r) {
+        Timer tm;
+        Explanation ex(fwd, cache, c, ExplainOptions{});
+        ex.run();
+        t.push_back(tm.ms());
+      }
+      explain_ms.emplace_back(name, median(t));
+    }
+  }
   const double gflop = 2.0 * static_cast<double>(net->total_macs()) / 1e9;
 #ifdef __EMSCRIPTEN__
   const char* target = "wasm";
@@ -75,6 +109,11 @@ int cmd_bench(const Argv& argv) {
     j["forward_ms"] = total;
     j["gflops"] = gflop / (total / 1000.0);
     j["peak_mb"] = peak_memory_mb();
+    if (!explain_ms.empty()) {
+      nlohmann::ordered_json e;
+      for (auto& [n, ms] : explain_ms) e[n] = ms;
+      j["explain_ms"] = e;
+    }
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
     for (int i = 0; i < n; ++i) {
       const Layer& l = net->layer(i);
@@ -99,6 +138,8 @@ int cmd_bench(const Argv& argv) {
   }
   std::printf("forward total: %.1f ms (%.1f GFLOP, %.1f GFLOP/s), peak memory %.0f MB\n", total, gflop,
               gflop / (total / 1000.0), peak_memory_mb());
+  for (auto& [n, ms] : explain_ms)
+    std::printf("LRP %-26s %8.1f ms   forward + LRP %8.1f ms\n", n.c_str(), ms, total + ms);
   return 0;
 }
 

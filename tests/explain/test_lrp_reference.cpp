@@ -9,6 +9,8 @@
 #include "explain/weight_cache.h"
 #include "model/forward.h"
 #include "model/safetensors.h"
+#include "model/image.h"
+#include "model/random_weights.h"
 #include "model/weight_store.h"
 #include "test_util.h"
 
@@ -86,4 +88,38 @@ TEST(LrpReference, ReducedWidthRandomVgg16) {
 
 TEST(LrpReference, DefaultModel) {
   check_model("assets/models/fashion-vgg16.safetensors", 0, "tests/fixtures/lrp_reference_fashion.safetensors");
+}
+
+// Full-size VGG16 (make-random --seed 1) at 224x224 on the cat photo: input relevance against the PyTorch reference
+// (tools/reference_lrp.py full), on a fixed subsample of 16384 of the 150528 input positions plus the full norm.
+TEST(LrpReference, FullSizeVgg16) {
+  auto ref = SafetensorsFile::open(source_path("tests/fixtures/lrp_reference_vgg16_full.safetensors"));
+  ThreadPool pool(ThreadPool::hardware_threads());
+  VggSpec spec = VggSpec::vgg16();
+  auto net = Network::from_tensors(spec, ModelConfig::imagenet(), random_vgg_tensors(spec, 1, &pool));
+  auto pre = preprocess(load_image(source_path("assets/samples/imagenet/chelsea.png")), net->config());
+  ForwardOptions fo;
+  fo.pool = &pool;
+  auto fwd = std::make_shared<ForwardPass>(net, pre.tensor, fo);
+  fwd->run();
+  auto cache = std::make_shared<WeightCache>(net);
+  for (const char* preset : {"epsilon-gamma-box", "montavon"}) {
+    SCOPED_TRACE(preset);
+    ExplainOptions o;
+    o.pool = &pool;
+    Explanation ex(fwd, cache, Composite::preset(preset, *net), o);
+    ex.run();
+    EXPECT_EQ(ex.target_class(), std::stoi(ref.metadata().at(std::string(preset) + "/target")));
+    Tensor want = ref.read(std::string(preset) + "/input");
+    const Tensor& got = ex.input_relevance();
+    std::vector<float> g(want.size());
+    for (std::size_t j = 0; j < want.size(); ++j) g[j] = got[(j * 7919) % got.size()];
+    const double err = rel_l2(g.data(), want.data(), want.size());
+    EXPECT_LT(err, 1e-3);
+    double norm = 0;
+    for (std::size_t j = 0; j < got.size(); ++j) norm += static_cast<double>(got[j]) * got[j];
+    const double want_norm = std::stod(ref.metadata().at(std::string(preset) + "/norm"));
+    EXPECT_NEAR(std::sqrt(norm), want_norm, 1e-3 * want_norm);
+    std::printf("full-size VGG16 %s: relative L2 %.3g on the subsample, %.1f ms\n", preset, err, ex.total_ms());
+  }
 }
