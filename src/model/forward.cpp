@@ -134,6 +134,45 @@ double ForwardPass::total_ms() const {
   return s;
 }
 
+int activation_layer(const Network& net, int layer) {
+  if (layer + 1 < net.size() && net.layer(layer + 1).kind == LayerKind::ReLU &&
+      (net.layer(layer).kind == LayerKind::Conv || net.layer(layer).kind == LayerKind::Linear))
+    return layer + 1;
+  return layer;
+}
+
+Tensor forward_from(const Network& net, int first, const Tensor& x, ThreadPool* pool) {
+  require(first >= 0 && first <= net.size(), "forward_from: bad layer");
+  if (!pool) pool = &default_pool();
+  Tensor cur = x, next;
+  for (int i = first; i < net.size(); ++i) {
+    const Layer& l = net.layer(i);
+    require(cur.size() == Tensor::count(l.in_shape), "forward_from: input does not match layer " + l.name);
+    next = Tensor(l.out_shape);
+    switch (l.kind) {
+      case LayerKind::Conv: {
+        const bool fuse = i + 1 < net.size() && net.layer(i + 1).kind == LayerKind::ReLU;
+        conv2d(l.packed, cur.data(), Epilogue{l.bias.data(), fuse}, next.data(), pool);
+        if (fuse) ++i;  // the ReLU is fused (its output has the same shape)
+        break;
+      }
+      case LayerKind::Linear:
+        linear(l.weight.data(), l.bias.data(), l.out_shape[0], l.in_shape[0], cur.data(), 1,
+               i + 1 < net.size() && net.layer(i + 1).kind == LayerKind::ReLU, next.data(), pool);
+        if (i + 1 < net.size() && net.layer(i + 1).kind == LayerKind::ReLU) ++i;
+        break;
+      case LayerKind::ReLU: relu(cur.data(), next.data(), cur.size()); break;
+      case LayerKind::MaxPool: maxpool2d(l.pool, cur.data(), next.data(), nullptr); break;
+      case LayerKind::AvgPool:
+        adaptive_avgpool2d(l.in_shape[0], l.in_shape[1], l.in_shape[2], l.avg_out, l.avg_out, cur.data(), next.data());
+        break;
+      case LayerKind::Flatten: std::copy(cur.data(), cur.data() + cur.size(), next.data()); break;
+    }
+    std::swap(cur, next);
+  }
+  return cur;
+}
+
 Tensor forward_logits(std::shared_ptr<const Network> net, const Tensor& input, ThreadPool* pool) {
   ForwardOptions o;
   o.keep = false;

@@ -61,6 +61,13 @@ class ForwardPass {
   long long done_macs_ = 0, total_macs_ = 0;
 };
 
+// Runs layers first..end on `x`, the input of layer `first` (streaming), and returns the logits. Used to re-run the
+// top of a network with some neurons switched off (the optimiser's forward difference) or a perturbed input.
+Tensor forward_from(const Network& net, int first, const Tensor& x, ThreadPool* pool = nullptr);
+
+// The layer whose output holds a layer's "neuron activations": the ReLU after a conv / hidden fc, else itself.
+int activation_layer(const Network& net, int layer);
+
 // Convenience: logits of one preprocessed input.
 Tensor forward_logits(std::shared_ptr<const Network> net, const Tensor& input, ThreadPool* pool = nullptr);
 

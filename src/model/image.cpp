@@ -193,29 +193,33 @@ Preprocessed preprocess(const Image& img, const ModelConfig& cfg, const Preproce
   const int W = cfg.width, H = cfg.height;
   Planes fin;
   if (cfg.resize == ResizeMode::ShorterCrop) {
-    const int s = cfg.resize_shorter;
+    const int sh = cfg.resize_shorter;
     int nw, nh;
     if (p.w <= p.h) {
-      nw = s;
-      nh = static_cast<int>(static_cast<long long>(s) * p.h / p.w);
+      nw = sh;
+      nh = static_cast<int>(static_cast<long long>(sh) * p.h / p.w);
     } else {
-      nh = s;
-      nw = static_cast<int>(static_cast<long long>(s) * p.w / p.h);
+      nh = sh;
+      nw = static_cast<int>(static_cast<long long>(sh) * p.w / p.h);
     }
     nw = std::max(nw, W);
     nh = std::max(nh, H);
-    Planes r = resize(p, nw, nh);
     // round half to even, like torchvision's int(round((h - crop) / 2.0)) in Python 3
     const int top = static_cast<int>(std::nearbyint((nh - H) / 2.0));
     const int left = static_cast<int>(std::nearbyint((nw - W) / 2.0));
+    // Resize only the region that survives the crop (the same samples as resizing everything and cropping, without
+    // allocating the whole resized image: a 3 x 16000 strip would otherwise need gigabytes).
     fin.w = W;
     fin.h = H;
-    fin.c = r.c;
-    fin.v.resize(static_cast<std::size_t>(W) * H * r.c);
-    for (int c = 0; c < r.c; ++c)
-      for (int y = 0; y < H; ++y)
-        std::copy(r.plane(c) + static_cast<std::size_t>(top + y) * nw + left,
-                  r.plane(c) + static_cast<std::size_t>(top + y) * nw + left + W, fin.plane(c) + static_cast<std::size_t>(y) * W);
+    fin.c = p.c;
+    fin.v.resize(static_cast<std::size_t>(W) * H * p.c);
+    const float s0 = static_cast<float>(left) / nw, s1 = static_cast<float>(left + W) / nw;
+    const float t0 = static_cast<float>(top) / nh, t1 = static_cast<float>(top + H) / nh;
+    for (int c = 0; c < p.c; ++c)
+      if (!stbir_resize_region(p.plane(c), p.w, p.h, 0, fin.plane(c), W, H, 0, STBIR_TYPE_FLOAT, 1,
+                               STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE,
+                               STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, nullptr, s0, t0, s1, t1))
+        throw Error("image resize failed");
   } else if (cfg.resize == ResizeMode::Fit) {
     const int box = cfg.content_size > 0 ? cfg.content_size : std::min(W, H);
     const double sc = std::min(static_cast<double>(box) / p.w, static_cast<double>(box) / p.h);

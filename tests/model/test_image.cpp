@@ -104,3 +104,15 @@ TEST(Preprocess, FitPadsAndAutoInvertsLightBackgrounds) {
   EXPECT_NEAR(s.tensor[2 * 32 + 2], 1.0f, 1e-6);
   EXPECT_NEAR(s.tensor[2 * 32 + 3], 0.0f, 1e-6);
 }
+
+TEST(Preprocess, FuzzRegressions) {
+  // Inputs the fuzzers found (tests/fuzz/regressions): each must preprocess within bounded memory or fail cleanly.
+  for (const char* f : {"image-tall-bmp-oom.bmp"}) {
+    try {
+      Image img = load_image(lrp::test::source_path(std::string("tests/fuzz/regressions/") + f));
+      auto p = preprocess(img, ModelConfig::imagenet());
+      EXPECT_EQ(p.tensor.shape(), (std::vector<int>{3, 224, 224})) << f;
+    } catch (const Error&) {
+    }
+  }
+}

@@ -1,0 +1,107 @@
+#include "explain/conditional.h"
+
+#include <algorithm>
+
+#include "engine/elementwise.h"
+#include "engine/error.h"
+#include "explain/explanation.h"
+#include "explain/lrp_operator.h"
+#include "model/network.h"
+
+namespace lrp {
+
+std::vector<double> apply_mask(Tensor& r, int batch, const std::vector<int>& keep, bool renormalise) {
+  const std::size_t per_member = r.size() / static_cast<std::size_t>(batch);
+  const int channels = r.rank() >= 3 ? r.dim(1) : static_cast<int>(per_member);
+  const std::size_t per_channel = per_member / static_cast<std::size_t>(channels);
+  std::vector<char> on(static_cast<std::size_t>(channels), 0);
+  for (int k : keep) {
+    require(k >= 0 && k < channels, "neuron " + std::to_string(k) + " is out of range (the layer has " +
+                                        std::to_string(channels) + " neurons)");
+    on[static_cast<std::size_t>(k)] = 1;
+  }
+  std::vector<double> totals(static_cast<std::size_t>(batch));
+  for (int b = 0; b < batch; ++b) {
+    float* m = r.data() + b * per_member;
+    totals[static_cast<std::size_t>(b)] = sum(m, per_member);
+    for (int c = 0; c < channels; ++c)
+      if (!on[static_cast<std::size_t>(c)]) std::fill(m + c * per_channel, m + (c + 1) * per_channel, 0.0f);
+    if (renormalise) {
+      const double kept = sum(m, per_member);
+      if (kept != 0.0) {
+        const float f = static_cast<float>(totals[static_cast<std::size_t>(b)] / kept);
+        for (std::size_t i = 0; i < per_member; ++i) m[i] *= f;
+      }
+    }
+  }
+  return totals;
+}
+
+Tensor propagate(LrpOperator& op, int from, Tensor r, int to, const PropagateOptions& opt) {
+  const Network& net = op.network();
+  require(from >= 0 && from < net.size() && to >= -1 && to < from, "propagate: bad layer range");
+  const std::size_t out_n = Tensor::count(net.layer(from).out_shape);
+  require(r.size() % out_n == 0 && r.size() > 0, "propagate: relevance does not match layer " + net.layer(from).name);
+  const int batch = static_cast<int>(r.size() / out_n);
+  auto shaped = [&](int layer) {
+    std::vector<int> s = layer < 0 ? net.input_shape() : net.layer(layer).out_shape;
+    s.insert(s.begin(), batch);
+    return s;
+  };
+  r.reshape(shaped(from));
+  Tensor next;
+  for (int i = from; i > to; --i) {
+    if (opt.visit) opt.visit(i, r);
+    for (const NeuronMask& m : opt.masks)
+      if (m.layer == i) apply_mask(r, batch, m.keep, opt.renormalise);
+    op.apply(i, r, batch, next);
+    std::swap(r, next);
+    r.reshape(shaped(i - 1));
+  }
+  if (opt.visit && to >= 0) opt.visit(to, r);
+  return r;
+}
+
+Tensor restricted_lrp(const Explanation& ex, const std::vector<NeuronMask>& masks, bool renormalise) {
+  auto op = ex.op_ptr();
+  const int top = op->network().size() - 1;
+  PropagateOptions o;
+  o.masks = masks;
+  o.renormalise = renormalise;
+  Tensor r = propagate(*op, top, ex.relevance(top), -1, o);
+  r.reshape(op->network().input_shape());
+  return r;
+}
+
+Tensor conditional_heatmaps(const Explanation& ex, int layer, const std::vector<int>& neurons, int chunk) {
+  auto op = ex.op_ptr();
+  const Network& net = op->network();
+  const Tensor& rl = ex.relevance(layer);
+  const std::size_t per = rl.size(), in_n = Tensor::count(net.input_shape());
+  std::vector<int> shape = net.input_shape();
+  shape.insert(shape.begin(), static_cast<int>(neurons.size()));
+  Tensor out(shape);
+  chunk = std::max(1, chunk);
+  for (std::size_t b0 = 0; b0 < neurons.size(); b0 += static_cast<std::size_t>(chunk)) {
+    const int n = static_cast<int>(std::min(neurons.size() - b0, static_cast<std::size_t>(chunk)));
+    std::vector<int> bs = rl.shape();
+    bs.insert(bs.begin(), n);
+    Tensor batch(bs);
+    for (int j = 0; j < n; ++j) std::copy(rl.data(), rl.data() + per, batch.data() + j * per);
+    // each member keeps its own neuron
+    for (int j = 0; j < n; ++j) {
+      Tensor one(rl.shape());
+      std::copy(rl.data(), rl.data() + per, one.data());
+      std::vector<int> os = rl.shape();
+      os.insert(os.begin(), 1);
+      one.reshape(os);
+      apply_mask(one, 1, {neurons[b0 + static_cast<std::size_t>(j)]}, false);
+      std::copy(one.data(), one.data() + per, batch.data() + j * per);
+    }
+    Tensor r = propagate(*op, layer, std::move(batch), -1);
+    std::copy(r.data(), r.data() + r.size(), out.data() + b0 * in_n);
+  }
+  return out;
+}
+
+}  // namespace lrp

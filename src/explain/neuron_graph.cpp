@@ -1,0 +1,163 @@
+#include "explain/neuron_graph.h"
+
+#include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "engine/error.h"
+#include "explain/conditional.h"
+#include "explain/explanation.h"
+#include "explain/lrp_operator.h"
+#include "model/forward.h"
+#include "model/network.h"
+
+namespace lrp {
+
+std::vector<int> default_graph_layers(const Network& net) {
+  std::vector<int> out;
+  for (int i = 0; i < net.size(); ++i) {
+    const Layer& l = net.layer(i);
+    if (l.kind == LayerKind::Conv) {
+      // the last conv of its block: the next weighted or pool layer is a max-pool
+      int j = i + 1;
+      while (j < net.size() && net.layer(j).kind == LayerKind::ReLU) ++j;
+      if (j < net.size() && net.layer(j).kind == LayerKind::MaxPool) out.push_back(i);
+    }
+    if (l.kind == LayerKind::Linear && i != net.size() - 1) out.push_back(i);
+  }
+  return out;
+}
+
+NeuronGraph build_graph(const Explanation& ex, const GraphOptions& opt) {
+  const Network& net = ex.op().network();
+  const ForwardPass& fwd = ex.forward();
+  NeuronGraph g;
+  g.layers = opt.layers.empty() ? default_graph_layers(net) : opt.layers;
+  std::sort(g.layers.begin(), g.layers.end());
+  g.layers.erase(std::unique(g.layers.begin(), g.layers.end()), g.layers.end());
+  const int top = net.size() - 1;
+  if (g.layers.empty() || g.layers.back() != top) g.layers.push_back(top);
+  for (int l : g.layers) {
+    require(l >= 0 && l <= top, "graph: bad layer");
+    const LayerKind k = net.layer(l).kind;
+    require(k == LayerKind::Conv || k == LayerKind::Linear || k == LayerKind::MaxPool,
+            "graph: layer " + net.layer(l).name + " has no neurons (use conv, pool or fc layers)");
+  }
+  // nodes
+  g.column_nodes.resize(g.layers.size());
+  for (std::size_t c = 0; c < g.layers.size(); ++c) {
+    const int l = g.layers[c];
+    const auto rel = neuron_relevance(ex.relevance(l));
+    const auto act = neuron_mean(fwd.output(activation_layer(net, l)));
+    std::vector<int> chosen;
+    if (l == top) {
+      chosen = {ex.target_class()};
+    } else {
+      Selection sel = opt.selection;
+      if (opt.k_from_optimizer) {
+        sel.mode = SelectMode::TopK;
+        sel.k = optimize_layer(ex, l, opt.optimizer).chosen_k;
+      }
+      chosen = select_neurons(rel, sel);
+    }
+    for (int idx : chosen) {
+      GraphNode n;
+      n.layer = l;
+      n.index = idx;
+      n.column = static_cast<int>(c);
+      n.id = net.layer(l).name + ":" + std::to_string(idx);
+      n.relevance = rel[static_cast<std::size_t>(idx)];
+      n.activation = act[static_cast<std::size_t>(idx)];
+      g.column_nodes[c].push_back(static_cast<int>(g.nodes.size()));
+      g.nodes.push_back(n);
+    }
+  }
+  // edges: for every upper node, its relevance alone propagated to the next lower graph layer (batched)
+  auto op = ex.op_ptr();
+  for (std::size_t c = g.layers.size() - 1; c >= 1; --c) {
+    const int upper = g.layers[c], lower = g.layers[c - 1];
+    const Tensor& ru = ex.relevance(upper);
+    const auto& ups = g.column_nodes[c];
+    const std::size_t per = ru.size();
+    for (std::size_t b0 = 0; b0 < ups.size(); b0 += static_cast<std::size_t>(std::max(1, opt.chunk))) {
+      const int m = static_cast<int>(std::min(ups.size() - b0, static_cast<std::size_t>(std::max(1, opt.chunk))));
+      std::vector<int> shape = ru.shape();
+      shape.insert(shape.begin(), m);
+      Tensor batch(shape);
+      const int width = ru.rank() >= 1 ? ru.dim(0) : 1;
+      const std::size_t pc = per / static_cast<std::size_t>(width);
+      for (int j = 0; j < m; ++j) {
+        const int ch = g.nodes[static_cast<std::size_t>(ups[b0 + static_cast<std::size_t>(j)])].index;
+        std::copy(ru.data() + ch * pc, ru.data() + (ch + 1) * pc, batch.data() + j * per + ch * pc);
+      }
+      Tensor rd = propagate(*op, upper, std::move(batch), lower);
+      const std::size_t dn = rd.size() / static_cast<std::size_t>(m);
+      const int dwidth = net.layer(lower).out_shape[0];
+      const std::size_t dpc = dn / static_cast<std::size_t>(dwidth);
+      for (int j = 0; j < m; ++j) {
+        for (int d : g.column_nodes[c - 1]) {
+          const int ch = g.nodes[static_cast<std::size_t>(d)].index;
+          double s = 0;
+          const float* p = rd.data() + j * dn + ch * dpc;
+          for (std::size_t i = 0; i < dpc; ++i) s += p[i];
+          g.edges.push_back({ups[b0 + static_cast<std::size_t>(j)], d, s});
+        }
+      }
+    }
+    if (c == 1) break;
+  }
+  // critical path: max-sum over the layered graph, from the output down
+  std::vector<double> best(g.nodes.size(), -std::numeric_limits<double>::infinity());
+  std::vector<int> prev(g.nodes.size(), -1);
+  for (int n : g.column_nodes.back()) best[static_cast<std::size_t>(n)] = 0.0;
+  for (std::size_t c = g.layers.size() - 1; c >= 1; --c) {
+    for (const GraphEdge& e : g.edges) {
+      if (g.nodes[static_cast<std::size_t>(e.from)].column != static_cast<int>(c)) continue;
+      const double v = best[static_cast<std::size_t>(e.from)] + e.relevance;
+      if (v > best[static_cast<std::size_t>(e.to)]) {
+        best[static_cast<std::size_t>(e.to)] = v;
+        prev[static_cast<std::size_t>(e.to)] = e.from;
+      }
+    }
+    if (c == 1) break;
+  }
+  int end = -1;
+  for (int n : g.column_nodes.front())
+    if (end < 0 || best[static_cast<std::size_t>(n)] > best[static_cast<std::size_t>(end)]) end = n;
+  if (g.layers.size() == 1) end = g.column_nodes.front().empty() ? -1 : g.column_nodes.front().front();
+  std::vector<int> up;
+  for (int n = end; n >= 0; n = prev[static_cast<std::size_t>(n)]) up.push_back(n);
+  g.path.assign(up.rbegin(), up.rend());
+  g.path_relevance = end >= 0 ? best[static_cast<std::size_t>(end)] : 0.0;
+  return g;
+}
+
+Tensor path_heatmap(const Explanation& ex, const NeuronGraph& g) {
+  std::vector<NeuronMask> masks;
+  for (int n : g.path) masks.push_back({g.nodes[static_cast<std::size_t>(n)].layer, {g.nodes[static_cast<std::size_t>(n)].index}});
+  return restricted_lrp(ex, masks, false);
+}
+
+std::string graph_json(const NeuronGraph& g, const Network& net) {
+  nlohmann::ordered_json j;
+  nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+  for (int l : g.layers) layers.push_back({{"name", net.layer(l).name}, {"nick", net.layer(l).nick}});
+  j["layers"] = layers;
+  nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+  for (const auto& n : g.nodes)
+    nodes.push_back({{"id", n.id}, {"layer", net.layer(n.layer).name}, {"index", n.index}, {"relevance", n.relevance},
+                     {"activation", n.activation}});
+  j["nodes"] = nodes;
+  nlohmann::ordered_json edges = nlohmann::ordered_json::array();
+  for (const auto& e : g.edges)
+    edges.push_back({{"from", g.nodes[static_cast<std::size_t>(e.from)].id}, {"to", g.nodes[static_cast<std::size_t>(e.to)].id},
+                     {"relevance", e.relevance}});
+  j["edges"] = edges;
+  nlohmann::ordered_json path = nlohmann::ordered_json::array();
+  for (int n : g.path) path.push_back(g.nodes[static_cast<std::size_t>(n)].id);
+  j["path"] = path;
+  j["path_relevance"] = g.path_relevance;
+  return j.dump();
+}
+
+}  // namespace lrp

@@ -1,0 +1,42 @@
+// Judging a heatmap by pixel flipping (../shared/docs/background.md §7): patches are replaced in order of
+// decreasing relevance, the forward pass re-run after each step and the target logit recorded; the same with a
+// random order as the baseline; AOPC = mean over steps of (f(x_0) - f(x_k)).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace lrp {
+
+class Network;
+
+enum class FlipReplace { Mean, Background, Zero };
+
+struct FlipOptions {
+  int patch = 0;           // patch side in input pixels (0: input height / 16, at least 1)
+  int steps = 16;          // curve points after the start
+  double fraction = 1.0;   // fraction of all patches flipped by the last step
+  int random_runs = 5;     // random orders averaged for the baseline
+  uint64_t seed = 0;
+  FlipReplace replace = FlipReplace::Mean;  // Mean: the data set mean (normalised 0); Background: the normalised
+                                            // image of 0 (black); Zero: raw 0 in the normalised space
+  std::function<bool(double)> progress;     // 0..1; return false to cancel
+};
+
+struct FlipResult {
+  int patch = 0, patches = 0;
+  std::vector<int> flipped;  // patches flipped at each point (0 first)
+  std::vector<double> lrp, random;
+  double aopc_lrp = 0, aopc_random = 0;
+};
+
+// heatmap: H*W relevance (channel sum) in the model's input space; input: the preprocessed input.
+FlipResult pixel_flipping(std::shared_ptr<const Network> net, const Tensor& input, const std::vector<float>& heatmap,
+                          int target, const FlipOptions& opt);
+
+}  // namespace lrp
