@@ -339,3 +339,77 @@ def full(lrpscope):
 
 if __name__ == "__main__" and sys.argv[1] == "full":
     full(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "build", "native", "lrpscope"))
+
+
+class _DeconvReLU(torch.autograd.Function):
+    """ReLU whose backward is the deconvnet's: clamp(min=0) of the incoming signal (zennit's ReLUDeconvNet)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.clamp(min=0)
+
+
+class _GuidedReLU(torch.autograd.Function):
+    """Guided backprop: the ReLU gradient, then clamp(min=0) (zennit's ReLUGuidedBackprop)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return (g * (x > 0).to(g)).clamp(min=0)
+
+
+def deconv_reference(net, x, layer_name, channel, mode, guided):
+    """Reconstruction of one channel of a conv layer's rectified output, down to the input."""
+    relu = _GuidedReLU.apply if guided else _DeconvReLU.apply
+    h = x.detach().clone().requires_grad_(True)
+    cur = h
+    for i, L in enumerate(net.layers):
+        if L[0] == "relu":
+            cur = relu(cur)
+        else:
+            cur = apply(L, cur)
+        if L[0] == "relu" and net.layers[i - 1][1] == layer_name:
+            break
+    a = cur.detach()[0]
+    g = torch.zeros_like(cur)
+    fmap = a[channel]
+    if mode == "max":
+        idx = int(fmap.flatten().argmax())
+        g[0, channel].view(-1)[idx] = fmap.flatten()[idx]
+    else:
+        g[0, channel] = fmap
+    rec, = torch.autograd.grad(cur, h, grad_outputs=g)
+    return rec[0]
+
+
+def deconv_fixtures():
+    torch.set_default_dtype(torch.float64)
+    from PIL import Image
+    net = Net(os.path.join(ROOT, "assets", "models", "fashion-vgg16.safetensors"))
+    net.layers = [(L[0], L[1], L[2].double(), L[3].double()) if L[0] in ("conv", "linear") else L for L in net.layers]
+    img = np.asarray(Image.open(os.path.join(ROOT, "assets", "samples", "fashion", "ankle-boot-1.png")).convert("L"),
+                     dtype=np.float64) / 255.0
+    x = torch.from_numpy((np.pad(img, 2) - net.config["mean"][0]) / net.config["std"][0])[None, None].float().double()
+    store = {"input": x[0].float().numpy()}
+    cases = [("features.28", 7), ("features.14", 11), ("features.2", 3)]
+    for lname, ch in cases:
+        for mode in ("max", "all"):
+            for guided in (False, True):
+                key = f"{lname}/{ch}/{mode}/{'guided' if guided else 'deconvnet'}"
+                store[key] = deconv_reference(net, x, lname, ch, mode, guided).float().numpy()
+                print(key, float(store[key].std()))
+    save_safetensors(os.path.join(ROOT, "tests", "fixtures", "deconv_reference_fashion.safetensors"), store,
+                     {"about": "tools/reference_lrp.py deconv"})
+
+
+if __name__ == "__main__" and sys.argv[1] == "deconv":
+    deconv_fixtures()

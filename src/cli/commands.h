@@ -14,6 +14,11 @@ int cmd_make_random(const Argv& args);
 int cmd_bench(const Argv& args);
 int cmd_eval(const Argv& args);
 int cmd_explain(const Argv& args);
+int cmd_conditional(const Argv& args);
+int cmd_optimize(const Argv& args);
+int cmd_graph(const Argv& args);
+int cmd_deconv(const Argv& args);
+int cmd_flip(const Argv& args);
 
 // Peak resident memory of the process in MB (natively), or the WebAssembly heap size.
 double peak_memory_mb();

@@ -1,4 +1,4 @@
-// lrpscope command-line tool: predict, info, make-random, bench, eval.
+// lrpscope command-line tool: predict, info, make-random, bench, eval, explain and the paper's analyses.
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -24,6 +24,11 @@ const char* kUsage =
     "          [--maxpool wta|avg] [--method lrp|gradient|gradient-x-input|guided-backprop|deconvnet]\n"
     "          [--out heatmap.png] [--overlay] [--cmap NAME] [--percentile P] [--npy-dir DIR] [--json]\n"
     "                                           relevance heatmap and per-layer relevance\n"
+    "  conditional --layer L --channels C1,C2 [--renormalise] [--npy-dir D] [--out PNG]   (+ explain options)\n"
+    "  optimize [--layer L|all] [--tolerance T] [--score smape|mse] [--signed] [--json]\n"
+    "  graph [--layers L1,L2] [--k K|auto] [--select topk|threshold|cumulative] [--out-path-heatmap PNG] [--json]\n"
+    "  deconv --layer L --channel C [--mode max|all] [--guided] [--out PNG] [--npy FILE] [--crop PNG] [--json]\n"
+    "  flip [--patch P] [--steps S] [--runs R] [--seed S] [--fraction F] [--replace mean|background|zero] [--json]\n"
     "common options: --threads T (default: 1)\n";
 
 }  // namespace
@@ -43,6 +48,11 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return lrp::cli::cmd_bench(args);
     if (cmd == "eval") return lrp::cli::cmd_eval(args);
     if (cmd == "explain") return lrp::cli::cmd_explain(args);
+    if (cmd == "conditional") return lrp::cli::cmd_conditional(args);
+    if (cmd == "optimize") return lrp::cli::cmd_optimize(args);
+    if (cmd == "graph") return lrp::cli::cmd_graph(args);
+    if (cmd == "deconv") return lrp::cli::cmd_deconv(args);
+    if (cmd == "flip") return lrp::cli::cmd_flip(args);
     std::fprintf(stderr, "lrpscope: error: unknown command '%s'\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const lrp::Error& e) {

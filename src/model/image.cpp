@@ -62,7 +62,7 @@ Image decode_image(const uint8_t* data, std::size_t size) {
   if (size == 0) throw Error("image is empty (0 bytes)");
   if (size > static_cast<std::size_t>(1) << 30) throw Error("image file is larger than 1 GB");
   long long sw = 0, sh = 0;
-  if (sniff_size(data, size, sw, sh) && sw * sh > kMaxImagePixels)
+  if (sniff_size(data, size, sw, sh) && static_cast<double>(sw) * static_cast<double>(sh) > kMaxImagePixels)
     throw Error("image is " + std::to_string(sw) + "x" + std::to_string(sh) + " pixels, more than the limit of " +
                 std::to_string(kMaxImagePixels / 1000000) + " megapixels");
   int w = 0, h = 0, comp = 0;

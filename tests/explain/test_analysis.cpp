@@ -1,0 +1,264 @@
+// The seed paper's techniques: selection, conditional LRP, optimiser, neuron graph, deconvnet, pixel flipping.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/error.h"
+#include "explain/conditional.h"
+#include "explain/deconv.h"
+#include "explain/explanation.h"
+#include "explain/heatmap.h"
+#include "explain/metrics.h"
+#include "explain/neuron_graph.h"
+#include "explain/optimizer.h"
+#include "explain/pixel_flipping.h"
+#include "explain/selection.h"
+#include "explain/weight_cache.h"
+#include "model/forward.h"
+#include "model/net_util.h"
+#include "model/image.h"
+#include "model/safetensors.h"
+#include "test_util.h"
+
+using namespace lrp;
+using namespace lrp::test;
+
+namespace {
+
+struct Setup {
+  std::shared_ptr<Network> net;
+  std::shared_ptr<ForwardPass> fwd;
+  std::shared_ptr<WeightCache> cache;
+  std::unique_ptr<Explanation> ex;
+};
+
+Setup explain(std::shared_ptr<Network> net, Tensor x, const std::string& preset, Target t = Target::top1()) {
+  Setup s;
+  s.net = std::move(net);
+  s.fwd = std::make_shared<ForwardPass>(s.net, std::move(x));
+  s.fwd->run();
+  s.cache = std::make_shared<WeightCache>(s.net);
+  ExplainOptions o;
+  o.target = t;
+  s.ex = std::make_unique<Explanation>(s.fwd, s.cache, Composite::preset(preset, *s.net), o);
+  s.ex->run();
+  return s;
+}
+
+// A network in which only channels `carriers` of conv5_3 reach the output: fc6 ignores every other channel.
+// With an empty `carriers`, picks three channels that are active on `x` and returns them in `carriers`.
+std::shared_ptr<Network> carrier_network(std::vector<int>& carriers, const Tensor& x) {
+  VggSpec spec = tiny_spec(32);
+  auto t = random_vgg_tensors(spec, 21);
+  uint64_t stream = 700;
+  for (auto& [n, w] : t)
+    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".bias") == 0) fill_normal(w, 21, stream++, 0.05f);
+  if (carriers.empty()) {
+    auto full = Network::from_tensors(spec, ModelConfig{}, t);
+    ForwardPass fp(full, x);
+    fp.run();
+    const Tensor& a = fp.output(full->find("relu5_3"));
+    for (int c = 0; c < a.dim(0) && carriers.size() < 3; c += 3)
+      if (a[static_cast<std::size_t>(c)] > 0.0f) carriers.push_back(c);
+  }
+  for (auto& [n, x] : t) {
+    if (n != "classifier.0.weight") continue;
+    const int out = x.dim(0), in = x.dim(1);  // in = channels of conv5_3 (1x1 map)
+    for (int o = 0; o < out; ++o)
+      for (int c = 0; c < in; ++c)
+        if (std::find(carriers.begin(), carriers.end(), c) == carriers.end()) x[static_cast<std::size_t>(o) * in + c] = 0.0f;
+  }
+  return Network::from_tensors(spec, ModelConfig{}, t);
+}
+
+}  // namespace
+
+TEST(Selection, TopKThresholdCumulative) {
+  const std::vector<double> r = {0.1, -0.5, 0.4, 0.0, 0.3, 0.2};
+  Selection s;
+  s.k = 3;
+  EXPECT_EQ(select_neurons(r, s), (std::vector<int>{2, 4, 5}));
+  s.absolute = true;
+  EXPECT_EQ(select_neurons(r, s), (std::vector<int>{1, 2, 4}));
+  s.absolute = false;
+  s.mode = SelectMode::Threshold;
+  s.threshold = 0.6f;  // >= 0.24
+  EXPECT_EQ(select_neurons(r, s), (std::vector<int>{2, 4}));
+  s.threshold = 0.5f;  // >= 0.2
+  EXPECT_EQ(select_neurons(r, s), (std::vector<int>{2, 4, 5}));
+  s.mode = SelectMode::Cumulative;
+  s.fraction = 0.7f;  // positive total 1.0: 0.4 + 0.3 = 0.7
+  EXPECT_EQ(select_neurons(r, s), (std::vector<int>{2, 4}));
+  s.fraction = 1.0f;
+  EXPECT_EQ(select_neurons(r, s), (std::vector<int>{2, 4, 5, 0}));
+  s.mode = SelectMode::TopK;
+  s.k = 0;
+  EXPECT_THROW(select_neurons(r, s), Error);
+}
+
+TEST(Metrics, MseAndSmape) {
+  EXPECT_EQ(mse({1, 2, 3}, {2, 4, 6}), 0.0);  // equal after normalisation
+  EXPECT_EQ(smape({0, 0, 1}, {0, 0, 1}), 0.0);  // 0/0 := 0
+  EXPECT_NEAR(smape({1, 0}, {0, 1}), 200.0, 1e-9);  // disjoint: the maximum
+  EXPECT_NEAR(mse({1, 0}, {0, 1}), 1.0, 1e-12);
+  EXPECT_NEAR(smape({3, 1}, {1, 3}), 100.0 / 2 * (0.5 / 0.5 + 0.5 / 0.5), 1e-9);
+}
+
+TEST(Conditional, OnlyTheCarrierChannelsMatterAndTheOptimiserFindsThem) {
+  Tensor x = random_input({3, 32, 32}, 2);
+  std::vector<int> carriers;
+  auto net = carrier_network(carriers, x);
+  ASSERT_EQ(carriers.size(), 3u);
+  for (const char* preset : {"epsilon-gamma-box", "lrp0", "epsilon-alpha2-beta1"}) {
+    SCOPED_TRACE(preset);
+    auto s = explain(net, x, preset);
+    const int layer = net->find("conv5_3");
+    // every other channel of conv5_3 has exactly zero relevance
+    const auto rel = neuron_relevance(s.ex->relevance(layer));
+    int nonzero = 0;
+    for (std::size_t c = 0; c < rel.size(); ++c) {
+      const bool carrier = std::find(carriers.begin(), carriers.end(), static_cast<int>(c)) != carriers.end();
+      if (!carrier) EXPECT_EQ(rel[c], 0.0) << c;
+      nonzero += carrier && rel[c] != 0.0;
+    }
+    ASSERT_EQ(nonzero, 3);
+    // restricted LRP through the carriers equals full LRP exactly
+    Tensor r = restricted_lrp(*s.ex, {NeuronMask{layer, carriers}}, false);
+    EXPECT_EQ(max_abs_diff(r.data(), s.ex->input_relevance().data(), r.size()), 0.0);
+    // the optimiser: k = m with MSE = SMAPE = 0 there, both directions
+    OptimizerOptions oo;
+    oo.tolerance = 0.0;
+    LayerCurve c = optimize_layer(*s.ex, layer, oo);
+    EXPECT_EQ(c.chosen_k, 3);
+    const auto it = std::find(c.k.begin(), c.k.end(), 3);
+    ASSERT_NE(it, c.k.end());
+    const std::size_t i = static_cast<std::size_t>(it - c.k.begin());
+    EXPECT_EQ(c.backward_mse[i], 0.0);
+    EXPECT_EQ(c.backward_smape[i], 0.0);
+    EXPECT_EQ(c.forward_mse[i], 0.0);
+    EXPECT_EQ(c.forward_smape[i], 0.0);
+    EXPECT_GT(c.backward_smape[i - 1] + c.forward_smape[i - 1], 0.0);
+    // the critical path runs through the strongest carrier
+    GraphOptions go;
+    go.layers = {layer};
+    NeuronGraph g = build_graph(*s.ex, go);
+    int strongest = carriers[0];
+    for (int ch : carriers)
+      if (rel[static_cast<std::size_t>(ch)] > rel[static_cast<std::size_t>(strongest)]) strongest = ch;
+    ASSERT_EQ(g.path.size(), 2u);
+    EXPECT_EQ(g.nodes[static_cast<std::size_t>(g.path[1])].index, strongest);
+    EXPECT_EQ(g.nodes[static_cast<std::size_t>(g.path[0])].index, s.ex->target_class());
+  }
+}
+
+TEST(Conditional, AllChannelsSumToTheFullHeatmapAndBatchingAgrees) {
+  auto net = tiny_network(4, tiny_spec(32));
+  auto s = explain(net, random_input({3, 32, 32}, 6), "epsilon-gamma-box");
+  for (const char* name : {"conv3_3", "conv5_3", "pool2", "fc7"}) {
+    const int layer = net->find(name);
+    const int width = net->layer(layer).out_shape[0];
+    std::vector<int> all(static_cast<std::size_t>(width));
+    for (int c = 0; c < width; ++c) all[static_cast<std::size_t>(c)] = c;
+    Tensor batched = conditional_heatmaps(*s.ex, layer, all, 16);
+    Tensor single = conditional_heatmaps(*s.ex, layer, all, 1);
+    EXPECT_LT(max_abs_diff(batched.data(), single.data(), batched.size()), 1e-6 * max_abs(batched.data(), batched.size()));
+    const Tensor& full = s.ex->input_relevance();
+    std::vector<float> sum(full.size(), 0.0f);
+    for (int c = 0; c < width; ++c)
+      for (std::size_t i = 0; i < full.size(); ++i) sum[i] += batched[static_cast<std::size_t>(c) * full.size() + i];
+    EXPECT_LT(rel_l2(sum.data(), full.data(), full.size()), 1e-5) << name;
+  }
+}
+
+TEST(Graph, DefaultLayersNodesEdgesAndPath) {
+  auto net = tiny_network(4, tiny_spec(32));
+  auto s = explain(net, random_input({3, 32, 32}, 6), "epsilon-gamma-box");
+  NeuronGraph g = build_graph(*s.ex, GraphOptions{});
+  // conv1_2, conv2_2, conv3_3, conv4_3, conv5_3, fc6, fc7, output
+  ASSERT_EQ(g.layers.size(), 8u);
+  EXPECT_EQ(net->layer(g.layers[0]).nick, "conv1_2");
+  EXPECT_EQ(net->layer(g.layers[4]).nick, "conv5_3");
+  EXPECT_EQ(net->layer(g.layers[6]).nick, "fc7");
+  EXPECT_EQ(g.nodes.size(), 7u * 5u - 5u + 4u + 1u);  // conv1_2 has only 4 channels in the tiny network
+  // edges out of each upper node: their conditional relevance sums (over ALL lower neurons) to the node's relevance;
+  // over the selected lower nodes it is at most that
+  EXPECT_EQ(g.path.size(), g.layers.size());
+  double path = 0;
+  for (std::size_t i = 0; i + 1 < g.path.size(); ++i)
+    for (const auto& e : g.edges)
+      if (e.from == g.path[i] && e.to == g.path[i + 1]) path += e.relevance;
+  EXPECT_NEAR(path, g.path_relevance, 1e-9);
+  // the path heatmap is restricted LRP through the path
+  Tensor ph = path_heatmap(*s.ex, g);
+  EXPECT_EQ(ph.shape(), net->input_shape());
+  // the edge from the output node to a fc7 node is that node's full relevance
+  for (const auto& e : g.edges)
+    if (e.from == g.path[0]) EXPECT_NEAR(e.relevance, g.nodes[static_cast<std::size_t>(e.to)].relevance, 1e-5);
+}
+
+TEST(Deconv, MatchesThePyTorchReference) {
+  auto net = Network::load(source_path("assets/models/fashion-vgg16.safetensors"));
+  auto ref = SafetensorsFile::open(source_path("tests/fixtures/deconv_reference_fashion.safetensors"));
+  auto fwd = std::make_shared<ForwardPass>(net, ref.read("input"));
+  fwd->run();
+  auto cache = std::make_shared<WeightCache>(net);
+  int checked = 0;
+  for (const auto& e : ref.tensors()) {
+    if (e.name == "input") continue;
+    // name: layer/channel/mode/method
+    std::vector<std::string> p;
+    std::string cur;
+    for (char ch : e.name + "/") {
+      if (ch == '/') {
+        p.push_back(cur);
+        cur.clear();
+      } else {
+        cur += ch;
+      }
+    }
+    DeconvOptions o;
+    o.max_only = p[2] == "max";
+    o.guided = p[3] == "guided";
+    DeconvResult d = deconv(fwd, cache, net->find(p[0]), std::stoi(p[1]), o);
+    Tensor want = ref.read(e);
+    EXPECT_LT(rel_l2(d.reconstruction.data(), want.data(), want.size()), 1e-4) << e.name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+}
+
+TEST(Deconv, ReceptiveFields) {
+  auto net = tiny_network(4, tiny_spec(32));
+  Box b = receptive_field(*net, net->find("conv1_1"), 5, 5);
+  EXPECT_EQ(b.y0, 4);
+  EXPECT_EQ(b.y1, 7);
+  b = receptive_field(*net, net->find("conv1_2"), 0, 0);  // 5x5 clipped at the border
+  EXPECT_EQ(b.y0, 0);
+  EXPECT_EQ(b.y1, 3);
+  b = receptive_field(*net, net->find("conv2_1"), 3, 3);  // conv1_1, conv1_2, pool1, conv2_1: 10x10
+  EXPECT_EQ(b.y1 - b.y0, 10);
+  b = receptive_field(*net, net->find("conv5_3"), 0, 0);  // covers the 32x32 input
+  EXPECT_EQ(b.y1 - b.y0, 32);
+}
+
+TEST(PixelFlipping, LrpOrderBeatsRandomOnTheDefaultModel) {
+  auto net = Network::load(source_path("assets/models/fashion-vgg16.safetensors"));
+  double lrp = 0, rnd = 0;
+  int n = 0;
+  for (const char* name : {"ankle-boot-1", "bag-1", "coat-1", "dress-1", "pullover-1", "sandal-1", "shirt-1",
+                           "sneaker-1", "t-shirt-top-1", "trouser-1"}) {
+    auto pre = preprocess(load_image(source_path(std::string("assets/samples/fashion/") + name + ".png")), net->config());
+    auto s = explain(net, pre.tensor, "epsilon-gamma-box");
+    FlipOptions fo;
+    fo.replace = FlipReplace::Background;
+    fo.steps = 8;
+    fo.random_runs = 3;
+    FlipResult r = pixel_flipping(net, pre.tensor, channel_sum(s.ex->input_relevance()), s.ex->target_class(), fo);
+    EXPECT_EQ(r.lrp.size(), 9u);
+    EXPECT_NEAR(r.lrp.front(), s.ex->target_logit(), 1e-4);
+    lrp += r.aopc_lrp;
+    rnd += r.aopc_random;
+    ++n;
+  }
+  EXPECT_GT(lrp / n, rnd / n);
+}
