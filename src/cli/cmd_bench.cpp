@@ -8,7 +8,11 @@
 #include "engine/thread_pool.h"
 #include "engine/timer.h"
 #include "model/forward.h"
+#include "explain/conditional.h"
+#include "explain/deconv.h"
 #include "explain/explanation.h"
+#include "explain/neuron_graph.h"
+#include "explain/selection.h"
 #include "explain/weight_cache.h"
 #include "model/random_weights.h"
 
@@ -63,6 +67,7 @@ int cmd_bench(const Argv& argv) {
   const double total = median(totals);
   // LRP: every preset (or --presets a,b), median of the runs; the forward pass is shared (kept activations)
   std::vector<std::pair<std::string, double>> explain_ms;
+  double conditional_ms = 0, graph_ms = 0, deconv_ms = 0;
   if (a.flag("explain")) {
     std::vector<std::string> presets = Composite::preset_names();
     if (a.has("presets")) {
@@ -92,6 +97,30 @@ int cmd_bench(const Argv& argv) {
       }
       explain_ms.emplace_back(name, median(t));
     }
+    // the paper's analyses on the default composite: one conditional heatmap (the most relevant channel of the last
+    // conv), the default graph (k = 5, all edges), one deconvnet reconstruction
+    Composite c = Composite::preset("epsilon-gamma-box", *net);
+    Explanation ex(fwd, cache, c, ExplainOptions{});
+    ex.run();
+    int last_conv = 0;
+    for (int i = 0; i < net->size(); ++i)
+      if (net->layer(i).kind == LayerKind::Conv) last_conv = i;
+    const int top_channel = rank_neurons(neuron_relevance(ex.relevance(last_conv)), false).front();
+    std::vector<double> tc, tg, td;
+    for (int r = 0; r < runs; ++r) {
+      Timer t1;
+      Tensor cond = restricted_lrp(ex, {NeuronMask{last_conv, {top_channel}}}, false);
+      tc.push_back(t1.ms());
+      Timer t2;
+      NeuronGraph g = build_graph(ex, GraphOptions{});
+      tg.push_back(t2.ms());
+      Timer t3;
+      DeconvResult d = deconv(fwd, cache, last_conv, top_channel, DeconvOptions{});
+      td.push_back(t3.ms());
+    }
+    conditional_ms = median(tc);
+    graph_ms = median(tg);
+    deconv_ms = median(td);
   }
   const double gflop = 2.0 * static_cast<double>(net->total_macs()) / 1e9;
 #ifdef __EMSCRIPTEN__
@@ -113,6 +142,9 @@ int cmd_bench(const Argv& argv) {
       nlohmann::ordered_json e;
       for (auto& [n, ms] : explain_ms) e[n] = ms;
       j["explain_ms"] = e;
+      j["conditional_ms"] = conditional_ms;
+      j["graph_ms"] = graph_ms;
+      j["deconv_ms"] = deconv_ms;
     }
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
     for (int i = 0; i < n; ++i) {
@@ -140,6 +172,9 @@ int cmd_bench(const Argv& argv) {
               gflop / (total / 1000.0), peak_memory_mb());
   for (auto& [n, ms] : explain_ms)
     std::printf("LRP %-26s %8.1f ms   forward + LRP %8.1f ms\n", n.c_str(), ms, total + ms);
+  if (!explain_ms.empty())
+    std::printf("epsilon-gamma-box analyses: one conditional heatmap %.1f ms, default graph (k = 5) %.1f ms, "
+                "deconvnet %.1f ms\n", conditional_ms, graph_ms, deconv_ms);
   return 0;
 }
 
