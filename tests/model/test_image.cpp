@@ -107,7 +107,7 @@ TEST(Preprocess, FitPadsAndAutoInvertsLightBackgrounds) {
 
 TEST(Preprocess, FuzzRegressions) {
   // Inputs the fuzzers found (tests/fuzz/regressions): each must preprocess within bounded memory or fail cleanly.
-  for (const char* f : {"image-tall-bmp-oom.bmp", "image-png-dimension-overflow.png"}) {
+  for (const char* f : {"image-tall-bmp-oom.bmp", "image-png-dimension-overflow.png", "image-png-empty-chunk.png"}) {
     try {
       Image img = load_image(lrp::test::source_path(std::string("tests/fuzz/regressions/") + f));
       auto p = preprocess(img, ModelConfig::imagenet());

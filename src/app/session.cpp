@@ -1,0 +1,413 @@
+#include "app/session.h"
+
+#include <algorithm>
+
+#include "engine/error.h"
+#include "engine/thread_pool.h"
+#include "engine/timer.h"
+#include "explain/conditional.h"
+#include "explain/heatmap.h"
+#include "explain/selection.h"
+#include "explain/weight_cache.h"
+#include "model/forward.h"
+#include "model/weight_store.h"
+
+namespace lrp::app {
+
+namespace {
+constexpr double kForwardStepMacs = 4e7;  // ~2-4 ms of work per step in a single WebAssembly thread
+std::string file_name(const std::string& path) {
+  const auto s = path.find_last_of('/');
+  return s == std::string::npos ? path : path.substr(s + 1);
+}
+}  // namespace
+
+Session::Session() = default;
+
+void Session::fail(const std::string& what, const std::exception& e) {
+  error_ = what + ": " + e.what();
+  stage_ = Stage::Idle;
+  progress_ = 1.0;
+  progress_label_.clear();
+}
+
+bool Session::load_model_bytes(std::vector<uint8_t> bytes, const std::string& name) {
+  try {
+    const std::size_t n = bytes.size();
+    auto net = Network::from_weights(WeightStore::from_buffer(std::move(bytes)), name);
+    net_ = net;
+    cache_ = std::make_shared<WeightCache>(net_);
+    model_name_ = net_->config().name.empty() ? name : net_->config().name;
+    model_bytes_ = n;
+  } catch (const std::exception& e) {
+    fail("could not load the model '" + name + "'", e);
+    return false;
+  }
+  settings_.composite = Composite::preset(settings_.preset, *net_);
+  settings_.target = Target::top1();
+  settings_.graph_layers.clear();
+  want_layer_ = want_index_ = -1;
+  if (!image_.empty()) {
+    try {
+      PreprocessOptions po;
+      po.invert = invert_;
+      pre_ = preprocess(image_, net_->config(), po);
+    } catch (const std::exception& e) {
+      fail("could not prepare the image for this model", e);
+      return false;
+    }
+    restart(Stage::Forward, false);
+  }
+  ++generation_;
+  return true;
+}
+
+bool Session::load_model_file(const std::string& path, const std::string& display_name) {
+  try {
+    auto net = Network::load(path);
+    std::size_t bytes = 0;
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      std::fseek(f, 0, SEEK_END);
+      bytes = static_cast<std::size_t>(std::ftell(f));
+      std::fclose(f);
+    }
+    net_ = net;
+    cache_ = std::make_shared<WeightCache>(net_);
+    model_name_ = display_name.empty() ? (net_->config().name.empty() ? file_name(path) : net_->config().name) : display_name;
+    model_bytes_ = bytes;
+  } catch (const std::exception& e) {
+    fail("could not load the model '" + file_name(path) + "'", e);
+    return false;
+  }
+  settings_.composite = Composite::preset(settings_.preset, *net_);
+  settings_.target = Target::top1();
+  settings_.graph_layers.clear();
+  want_layer_ = want_index_ = -1;
+  if (!image_.empty()) {
+    try {
+      PreprocessOptions po;
+      po.invert = invert_;
+      pre_ = preprocess(image_, net_->config(), po);
+      restart(Stage::Forward, false);
+    } catch (const std::exception& e) {
+      fail("could not prepare the image for this model", e);
+      return false;
+    }
+  }
+  ++generation_;
+  return true;
+}
+
+bool Session::load_image_file(const std::string& path, const std::string& display_name) {
+  if (!net_) {
+    error_ = "load a model first";
+    return false;
+  }
+  try {
+    Image img = load_image(path);
+    PreprocessOptions po;
+    po.invert = invert_;
+    Preprocessed pre = preprocess(img, net_->config(), po);
+    image_ = std::move(img);
+    pre_ = std::move(pre);
+    image_name_ = display_name.empty() ? file_name(path) : display_name;
+  } catch (const std::exception& e) {
+    fail("could not open the image '" + (display_name.empty() ? file_name(path) : display_name) + "'", e);
+    return false;
+  }
+  settings_.target = Target::top1();
+  want_layer_ = want_index_ = -1;
+  error_.clear();
+  restart(Stage::Forward, false);
+  return true;
+}
+
+void Session::set_invert(InvertMode m) {
+  invert_ = m;
+  if (image_.empty() || !net_) return;
+  try {
+    PreprocessOptions po;
+    po.invert = invert_;
+    pre_ = preprocess(image_, net_->config(), po);
+    restart(Stage::Forward, false);
+  } catch (const std::exception& e) {
+    fail("could not prepare the image", e);
+  }
+}
+
+void Session::set_preset(const std::string& name) {
+  if (!net_) return;
+  try {
+    settings_.composite = Composite::preset(name, *net_);
+    settings_.preset = name;
+  } catch (const std::exception& e) {
+    fail("composite", e);
+    return;
+  }
+  restart(Stage::Explain, false);
+}
+
+void Session::composite_edited() {
+  try {
+    settings_.composite.validate(*net_);
+  } catch (const std::exception& e) {
+    error_ = std::string("rules: ") + e.what();
+    return;
+  }
+  error_.clear();
+  restart(Stage::Explain, true);
+}
+
+void Session::set_target(const Target& t) {
+  settings_.target = t;
+  restart(Stage::Explain, false);
+}
+
+void Session::select_neuron(int layer, int index) {
+  want_layer_ = layer;
+  want_index_ = index;
+  if (ex_ && ex_->done() && (stage_ == Stage::Idle || stage_ == Stage::Detail || stage_ == Stage::Optimize ||
+                             stage_ == Stage::Flip)) {
+    detail_ready_ = false;
+    stage_ = Stage::Detail;
+    progress_ = 0.0;
+  }
+}
+
+void Session::set_graph(int k, bool k_auto, const std::vector<int>& layers) {
+  settings_.graph_k = std::max(1, k);
+  settings_.graph_k_auto = k_auto;
+  settings_.graph_layers = layers;
+  if (ex_ && ex_->done()) restart(Stage::Graph, true);
+}
+
+void Session::run_optimizer(int layer) {
+  if (!ex_ || !ex_->done()) return;
+  optimize_queue_.clear();
+  if (layer >= 0) optimize_queue_.push_back(layer);
+  else optimize_queue_ = optimizable_layers(*ex_);
+  if (stage_ == Stage::Idle) stage_ = Stage::Optimize;
+}
+
+void Session::run_flipping(const std::string& compare_preset) {
+  flip_compare_ = compare_preset;
+  flip_pending_ = true;
+  flip_ready_ = false;
+  if (stage_ == Stage::Idle && ex_ && ex_->done()) stage_ = Stage::Flip;
+}
+
+void Session::cancel() {
+  stage_ = Stage::Idle;
+  optimize_queue_.clear();
+  flip_pending_ = false;
+  progress_ = 1.0;
+  progress_label_ = "cancelled";
+}
+
+bool Session::busy() const { return stage_ != Stage::Idle; }
+
+void Session::restart(Stage from, bool debounce) {
+  if (!net_ || pre_.tensor.empty()) return;
+  if (from == Stage::Forward || !fwd_ || !fwd_->done()) {
+    ForwardOptions fo;
+    fo.step_macs = kForwardStepMacs;
+    fwd_ = std::make_shared<ForwardPass>(net_, pre_.tensor, fo);
+    from = Stage::Forward;
+  }
+  if (from == Stage::Forward || from == Stage::Explain) {
+    ex_.reset();
+    curves_.clear();
+    flip_ready_ = false;
+  }
+  graph_ready_ = false;
+  detail_ready_ = false;
+  stage_ = from;
+  stage_ms_ = 0;
+  progress_ = 0.0;
+  not_before_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(debounce ? 150 : 0);
+  ++generation_;
+}
+
+bool Session::step_once() {
+  Timer t;
+  switch (stage_) {
+    case Stage::Idle: return false;
+    case Stage::Forward: {
+      progress_label_ = "forward pass";
+      fwd_->step();
+      timings_.forward_ms = fwd_->total_ms();
+      progress_ = 0.3 * fwd_->progress();
+      if (fwd_->done()) {
+        stage_ = Stage::Explain;
+        ++generation_;
+      }
+      return true;
+    }
+    case Stage::Explain: {
+      progress_label_ = "relevance (" + settings_.composite.name + ")";
+      if (!ex_) {
+        Target tg = settings_.target;
+        const int n = net_->num_classes();
+        if ((tg.kind != Target::Kind::Top1 && (tg.a < 0 || tg.a >= n)) ||
+            (tg.kind == Target::Kind::Contrast && (tg.b < 0 || tg.b >= n || tg.b == tg.a)))
+          tg = settings_.target = Target::top1();
+        ExplainOptions eo;
+        eo.target = tg;
+        ex_ = std::make_shared<Explanation>(fwd_, cache_, settings_.composite, eo);
+        stage_ms_ = 0;
+      }
+      ex_->step();
+      stage_ms_ += t.ms();
+      progress_ = 0.3 + 0.4 * ex_->progress();
+      if (ex_->done()) {
+        timings_.lrp_ms = stage_ms_;
+        stage_ = Stage::Graph;
+        ++generation_;
+      }
+      return true;
+    }
+    case Stage::Graph: {
+      progress_label_ = "neuron graph";
+      GraphOptions go;
+      go.selection.k = settings_.graph_k;
+      go.k_from_optimizer = settings_.graph_k_auto;
+      go.optimizer.tolerance = settings_.tolerance;
+      go.layers = settings_.graph_layers;
+      graph_ = build_graph(*ex_, go);
+      path_heat_ = lrp::path_heatmap(*ex_, graph_);
+      graph_ready_ = true;
+      timings_.graph_ms = t.ms();
+      if (want_layer_ < 0 || want_layer_ >= net_->size()) {
+        // default selection: the path's node at the last conv graph layer, else the first hidden node
+        for (int n : graph_.path) {
+          const GraphNode& node = graph_.nodes[static_cast<std::size_t>(n)];
+          if (net_->layer(node.layer).kind == LayerKind::Conv) {
+            want_layer_ = node.layer;
+            want_index_ = node.index;
+            break;
+          }
+        }
+      }
+      stage_ = Stage::Detail;
+      progress_ = 0.85;
+      ++generation_;
+      return true;
+    }
+    case Stage::Detail: {
+      progress_label_ = "neuron detail";
+      if (want_layer_ >= 0 && want_layer_ < net_->size() && want_index_ >= 0 &&
+          want_index_ < net_->layer(want_layer_).out_shape[0] && net_->layer(want_layer_).kind != LayerKind::ReLU) {
+        NeuronDetail d;
+        d.layer = want_layer_;
+        d.index = want_index_;
+        d.conditional = restricted_lrp(*ex_, {NeuronMask{want_layer_, {want_index_}}}, false);
+        const auto rel = neuron_relevance(ex_->relevance(want_layer_));
+        double total = 0;
+        for (double v : rel) total += v;
+        d.relevance = rel[static_cast<std::size_t>(want_index_)];
+        d.share = total != 0 ? d.relevance / total : 0;
+        const Tensor& act = fwd_->output(activation_layer(*net_, want_layer_));
+        const std::size_t per = act.size() / static_cast<std::size_t>(act.dim(0));
+        double s = 0, m = -1e30;
+        for (std::size_t i = 0; i < per; ++i) {
+          const float v = act[static_cast<std::size_t>(want_index_) * per + i];
+          s += v;
+          m = std::max<double>(m, v);
+        }
+        d.mean_activation = s / static_cast<double>(per);
+        d.max_activation = m;
+        const LayerKind k = net_->layer(want_layer_).kind;
+        if (k == LayerKind::Conv || k == LayerKind::MaxPool) {
+          DeconvOptions o;
+          d.deconv = deconv(fwd_, cache_, want_layer_, want_index_, o);
+          o.guided = true;
+          d.guided = deconv(fwd_, cache_, want_layer_, want_index_, o);
+          d.has_deconv = true;
+        }
+        detail_ = std::move(d);
+        detail_ready_ = true;
+      }
+      timings_.detail_ms = t.ms();
+      stage_ = !optimize_queue_.empty() ? Stage::Optimize : flip_pending_ ? Stage::Flip : Stage::Idle;
+      progress_ = stage_ == Stage::Idle ? 1.0 : 0.9;
+      ++generation_;
+      return true;
+    }
+    case Stage::Optimize: {
+      if (optimize_queue_.empty()) {
+        stage_ = flip_pending_ ? Stage::Flip : Stage::Idle;
+        progress_ = 1.0;
+        return true;
+      }
+      const int layer = optimize_queue_.front();
+      progress_label_ = "optimiser: " + net_->layer(layer).nick;
+      OptimizerOptions oo;
+      oo.tolerance = settings_.tolerance;
+      LayerCurve c = optimize_layer(*ex_, layer, oo);
+      curves_.erase(std::remove_if(curves_.begin(), curves_.end(), [&](const LayerCurve& x) { return x.layer == layer; }),
+                    curves_.end());
+      curves_.push_back(std::move(c));
+      std::sort(curves_.begin(), curves_.end(), [](const LayerCurve& a, const LayerCurve& b) { return a.layer < b.layer; });
+      optimize_queue_.erase(optimize_queue_.begin());
+      progress_ = optimize_queue_.empty() ? 1.0 : 0.5;
+      if (optimize_queue_.empty()) stage_ = flip_pending_ ? Stage::Flip : Stage::Idle;
+      ++generation_;
+      return true;
+    }
+    case Stage::Flip: {
+      progress_label_ = "pixel flipping";
+      FlipOptions fo;
+      fo.replace = net_->config().dark_background ? FlipReplace::Background : FlipReplace::Mean;
+      fo.steps = 16;
+      fo.random_runs = 3;
+      flip_[0] = pixel_flipping(net_, pre_.tensor, channel_sum(ex_->input_relevance()), ex_->target_class(), fo);
+      ExplainOptions eo;
+      eo.target = Target::cls(ex_->target_class());
+      Explanation other(fwd_, cache_, Composite::preset(flip_compare_, *net_), eo);
+      other.run();
+      flip_[1] = pixel_flipping(net_, pre_.tensor, channel_sum(other.input_relevance()), ex_->target_class(), fo);
+      flip_ready_ = true;
+      flip_pending_ = false;
+      stage_ = Stage::Idle;
+      progress_ = 1.0;
+      ++generation_;
+      return true;
+    }
+  }
+  return false;
+}
+
+const Tensor* Session::conditional_now(int layer, int index, bool force) {
+  if (!ex_ || !ex_->done() || !net_) return nullptr;
+  if (!force && net_->total_macs() > 2'000'000'000LL) return nullptr;
+  if (cond_gen_ != generation_) {
+    cond_cache_.clear();
+    cond_gen_ = generation_;
+  }
+  auto key = std::make_pair(layer, index);
+  auto it = cond_cache_.find(key);
+  if (it != cond_cache_.end()) return &it->second;
+  try {
+    if (cond_cache_.size() > 64) cond_cache_.clear();
+    auto& t = cond_cache_[key];
+    t = restricted_lrp(*ex_, {NeuronMask{layer, {index}}}, false);
+    return &t;
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+bool Session::update(double budget_ms) {
+  if (stage_ == Stage::Idle) return false;
+  if (std::chrono::steady_clock::now() < not_before_) return true;
+  Timer t;
+  try {
+    while (stage_ != Stage::Idle && t.ms() < budget_ms) step_once();
+  } catch (const std::exception& e) {
+    fail("computation failed", e);
+  }
+  if (stage_ == Stage::Idle) progress_label_.clear();
+  return stage_ != Stage::Idle;
+}
+
+}  // namespace lrp::app

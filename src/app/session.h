@@ -1,0 +1,138 @@
+// The app's model of the world, free of GL and ImGui: the loaded model and image, the settings, and the results
+// (forward pass, explanation, neuron graph, neuron detail, optimiser curves, pixel flipping), computed by a
+// pipeline that advances in small steps inside a per-frame time budget so the page never freezes.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "explain/composite.h"
+#include "explain/deconv.h"
+#include "explain/explanation.h"
+#include "explain/neuron_graph.h"
+#include "explain/optimizer.h"
+#include "explain/pixel_flipping.h"
+#include "model/forward.h"
+#include "model/image.h"
+#include "model/network.h"
+
+namespace lrp::app {
+
+struct Settings {
+  std::string preset = "epsilon-gamma-box";
+  Composite composite;  // the editable per-layer table (starts as the preset)
+  Target target;        // top-1, a class, or a contrast
+  int graph_k = 5;
+  bool graph_k_auto = false;
+  std::vector<int> graph_layers;  // empty: default
+  double tolerance = 20.0;        // optimiser (SMAPE)
+};
+
+struct NeuronDetail {
+  int layer = -1, index = -1;
+  Tensor conditional;   // input relevance through this neuron alone
+  DeconvResult deconv, guided;
+  bool has_deconv = false;
+  double relevance = 0, share = 0, mean_activation = 0, max_activation = 0;
+};
+
+struct Timings {
+  double forward_ms = 0, lrp_ms = 0, graph_ms = 0, detail_ms = 0;
+};
+
+class Session {
+ public:
+  Session();
+
+  // Loading. Errors are reported through error() and leave the previous state working.
+  bool load_model_file(const std::string& path, const std::string& display_name = "");
+  bool load_model_bytes(std::vector<uint8_t> bytes, const std::string& name);
+  bool load_image_file(const std::string& path, const std::string& display_name = "");
+  void set_invert(InvertMode m);
+
+  // Settings changes; `debounce` waits for the user to stop dragging before recomputing.
+  void set_preset(const std::string& name);
+  void composite_edited();  // the per-layer table changed
+  void set_target(const Target& t);
+  void select_neuron(int layer, int index);
+  void set_graph(int k, bool k_auto, const std::vector<int>& layers);
+  void run_optimizer(int layer);  // one layer (-1: all)
+  void run_flipping(const std::string& compare_preset);
+
+  // Advances the pipeline for at most budget_ms; returns true while work remains.
+  bool update(double budget_ms);
+  bool busy() const;
+  double progress() const { return progress_; }
+  const std::string& progress_label() const { return progress_label_; }
+  void cancel();
+
+  // State for the UI.
+  std::shared_ptr<const Network> network() const { return net_; }
+  const std::string& model_name() const { return model_name_; }
+  std::size_t model_bytes() const { return model_bytes_; }
+  const std::string& image_name() const { return image_name_; }
+  const Image& image() const { return image_; }
+  const Preprocessed& preprocessed() const { return pre_; }
+  const ForwardPass* forward() const { return fwd_ && fwd_->done() ? fwd_.get() : nullptr; }
+  const Explanation* explanation() const { return ex_ && ex_->done() ? ex_.get() : nullptr; }
+  const NeuronGraph* graph() const { return graph_ready_ ? &graph_ : nullptr; }
+  const NeuronDetail* detail() const { return detail_ready_ ? &detail_ : nullptr; }
+  const Tensor* path_heatmap() const { return graph_ready_ && !path_heat_.empty() ? &path_heat_ : nullptr; }
+  // The conditional heatmap of one neuron, computed now (cached per result generation); null for big models
+  // unless force is set.
+  const Tensor* conditional_now(int layer, int index, bool force = false);
+  const std::vector<LayerCurve>& curves() const { return curves_; }
+  const FlipResult* flip(int which) const { return flip_ready_ ? &flip_[which] : nullptr; }
+  const std::string& flip_compare() const { return flip_compare_; }
+  Settings& settings() { return settings_; }
+  const Timings& timings() const { return timings_; }
+  const std::string& error() const { return error_; }
+  void clear_error() { error_.clear(); }
+  long long generation() const { return generation_; }  // bumps whenever results change
+  InvertMode invert() const { return invert_; }
+
+ private:
+  enum class Stage { Idle, Forward, Explain, Graph, Detail, Optimize, Flip };
+  void restart(Stage from, bool debounce);
+  void fail(const std::string& what, const std::exception& e);
+  bool step_once();
+
+  std::shared_ptr<Network> net_;
+  std::shared_ptr<WeightCache> cache_;
+  std::string model_name_, image_name_;
+  std::size_t model_bytes_ = 0;
+  Image image_;
+  Preprocessed pre_;
+  InvertMode invert_ = InvertMode::Auto;
+  Settings settings_;
+
+  std::shared_ptr<ForwardPass> fwd_;
+  std::shared_ptr<Explanation> ex_;
+  NeuronGraph graph_;
+  Tensor path_heat_;
+  bool graph_ready_ = false;
+  std::map<std::pair<int, int>, Tensor> cond_cache_;
+  long long cond_gen_ = -1;
+  NeuronDetail detail_;
+  bool detail_ready_ = false;
+  int want_layer_ = -1, want_index_ = -1;
+  std::vector<LayerCurve> curves_;
+  std::vector<int> optimize_queue_;
+  FlipResult flip_[2];
+  bool flip_ready_ = false, flip_pending_ = false;
+  std::string flip_compare_;
+
+  Stage stage_ = Stage::Idle;
+  std::chrono::steady_clock::time_point not_before_;
+  double progress_ = 1.0;
+  std::string progress_label_;
+  Timings timings_;
+  double stage_ms_ = 0;
+  std::string error_;
+  long long generation_ = 0;
+};
+
+}  // namespace lrp::app

@@ -1,0 +1,464 @@
+// The right-hand tabs: neuron detail, layer explorer, rules, optimiser and evaluation (the graph has its own file).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <imgui.h>
+#include <numeric>
+
+#include "app/ui.h"
+#include "explain/selection.h"
+#include "model/forward.h"
+#include "model/network.h"
+
+namespace lrp::app {
+
+namespace {
+
+struct Series {
+  const char* name;
+  std::vector<double> y;
+  ImU32 color;
+};
+
+// A small line chart: x = index (with labels), y auto-scaled from 0; an optional marker at index `mark`.
+void line_chart(const char* id, const std::vector<std::string>& xlabels, const std::vector<Series>& series, ImVec2 size,
+                int mark, float scale, const char* ylabel) {
+  ImGui::BeginChild(id, size, true, ImGuiWindowFlags_NoScrollbar);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  const ImVec2 sz = ImGui::GetContentRegionAvail();
+  const float left = 48 * scale, bottom = ImGui::GetTextLineHeight() + 4, top = ImGui::GetTextLineHeight() + 2;
+  double ymax = 1e-12, ymin = 0;
+  std::size_t n = 0;
+  for (const auto& s : series)
+    for (double v : s.y) {
+      ymax = std::max(ymax, v);
+      ymin = std::min(ymin, v);
+      n = std::max(n, s.y.size());
+    }
+  const ImVec2 a(p0.x + left, p0.y + top), b(p0.x + sz.x - 6, p0.y + sz.y - bottom);
+  dl->AddRect(a, b, IM_COL32(90, 95, 105, 255));
+  auto X = [&](std::size_t i) { return a.x + (n > 1 ? (b.x - a.x) * i / (n - 1) : (b.x - a.x) / 2); };
+  auto Y = [&](double v) { return b.y - static_cast<float>((v - ymin) / (ymax - ymin)) * (b.y - a.y); };
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g", ymax);
+  dl->AddText(ImVec2(p0.x + 2, a.y - 4), IM_COL32(170, 175, 185, 255), buf);
+  std::snprintf(buf, sizeof buf, "%.3g", ymin);
+  dl->AddText(ImVec2(p0.x + 2, b.y - ImGui::GetTextLineHeight()), IM_COL32(170, 175, 185, 255), buf);
+  dl->AddText(ImVec2(p0.x + 2, (a.y + b.y) / 2 - 6), IM_COL32(140, 145, 155, 255), ylabel);
+  const std::size_t step = std::max<std::size_t>(1, n / 8);
+  for (std::size_t i = 0; i < n && i < xlabels.size(); i += step)
+    dl->AddText(ImVec2(X(i) - 4, b.y + 2), IM_COL32(170, 175, 185, 255), xlabels[i].c_str());
+  if (mark >= 0 && static_cast<std::size_t>(mark) < n) dl->AddLine(ImVec2(X(static_cast<std::size_t>(mark)), a.y), ImVec2(X(static_cast<std::size_t>(mark)), b.y), IM_COL32(255, 210, 40, 200), 2);
+  float lx = a.x + 6;
+  for (const auto& s : series) {
+    for (std::size_t i = 1; i < s.y.size(); ++i) dl->AddLine(ImVec2(X(i - 1), Y(s.y[i - 1])), ImVec2(X(i), Y(s.y[i])), s.color, 2);
+    dl->AddText(ImVec2(lx, p0.y), s.color, s.name);
+    lx += ImGui::CalcTextSize(s.name).x + 14;
+  }
+  ImGui::EndChild();
+}
+
+}  // namespace
+
+void Ui::tabs_panel(float w, float h) {
+  ImGui::BeginChild("tabs", ImVec2(w, h), true);
+  if (ImGui::BeginTabBar("main_tabs")) {
+    for (int i = 0; i < 6; ++i) {
+      const Tab t = static_cast<Tab>(i);
+      ImGuiTabItemFlags f = (request_tab_ && tab_ == t) ? ImGuiTabItemFlags_SetSelected : 0;
+      if (ImGui::BeginTabItem(tab_name(t), nullptr, f)) {
+        if (!request_tab_) tab_ = t;
+        switch (t) {
+          case Tab::Graph: graph_tab(); break;
+          case Tab::Neuron: neuron_tab(); break;
+          case Tab::Layers: layers_tab(); break;
+          case Tab::Rules: rules_tab(); break;
+          case Tab::Optimizer: optimizer_tab(); break;
+          case Tab::Evaluation: evaluation_tab(); break;
+        }
+        ImGui::EndTabItem();
+      }
+    }
+    request_tab_ = false;
+    ImGui::EndTabBar();
+  }
+  ImGui::EndChild();
+}
+
+void Ui::neuron_tab() {
+  auto net = s_->network();
+  const NeuronDetail* d = s_->detail();
+  ImGui::Text("Selected neuron");
+  help_text("neuron",
+            "One neuron up close. Its feature map shows where in the picture it fired; its conditional heatmap shows "
+            "the pixels whose relevance flows through this neuron alone. The deconvnet and guided-backprop "
+            "reconstructions project its strongest response back to the pixels, and the crop is the part of the "
+            "picture it can see.");
+  if (!d || !net) {
+    ImGui::TextDisabled("click a neuron in the graph or the layer explorer");
+    return;
+  }
+  const Layer& l = net->layer(d->layer);
+  ImGui::Text("%s (%s), neuron %d", l.nick.c_str(), l.name.c_str(), d->index);
+  ImGui::Text("relevance %+.4g (%.1f %% of the layer), mean activation %.4g, max %.4g", d->relevance, 100.0 * d->share,
+              d->mean_activation, d->max_activation);
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const float tile = std::floor(std::min((avail - 4 * ImGui::GetStyle().ItemSpacing.x) / 3.0f, ImGui::GetContentRegionAvail().y * 0.42f));
+  const ForwardPass* fwd = s_->forward();
+  auto caption = [&](const Texture& t, const char* text) {
+    ImGui::BeginGroup();
+    ImGui::Image(t.imgui_id(), ImVec2(tile, tile));
+    ImGui::TextDisabled("%s", text);
+    ImGui::EndGroup();
+  };
+  const Tensor& act = fwd->output(activation_layer(*net, d->layer));
+  if (act.rank() == 3) {
+    const int h = act.dim(1), w = act.dim(2);
+    caption(cached_map("detail_fm", act.data() + static_cast<std::size_t>(d->index) * h * w, w, h, false, Colormap::Gray),
+            "activation map");
+    ImGui::SameLine();
+  }
+  caption(heat_view(2, d->conditional, static_cast<int>(tile), 0), "conditional heatmap");
+  if (d->has_deconv) {
+    ImGui::SameLine();
+    auto rec = [&](const char* key, const DeconvResult& r) {
+      const auto m = channel_sum(r.reconstruction);
+      return &cached_map(key, m.data(), r.reconstruction.dim(2), r.reconstruction.dim(1), true, Colormap::Gray);
+    };
+    caption(*rec("detail_deconv", d->deconv), "deconvnet");
+    caption(*rec("detail_guided", d->guided), "guided backprop");
+    ImGui::SameLine();
+    const Image& v = s_->preprocessed().view;
+    const Box& b = d->deconv.field;
+    Image crop;
+    crop.width = b.x1 - b.x0;
+    crop.height = b.y1 - b.y0;
+    for (int y = b.y0; y < b.y1; ++y)
+      for (int x = b.x0; x < b.x1; ++x)
+        for (int c = 0; c < 3; ++c) crop.rgb.push_back(v.rgb[(static_cast<std::size_t>(y) * v.width + x) * 3 + c]);
+    caption(cached_rgb("detail_crop", crop), "receptive field");
+    ImGui::SameLine();
+    ImGui::BeginGroup();
+    ImGui::TextDisabled("strongest at (%d, %d)", d->deconv.y, d->deconv.x);
+    ImGui::TextDisabled("field [%d,%d) x [%d,%d)", b.y0, b.y1, b.x0, b.x1);
+    ImGui::EndGroup();
+  }
+}
+
+void Ui::layers_tab() {
+  auto net = s_->network();
+  const Explanation* ex = s_->explanation();
+  const ForwardPass* fwd = s_->forward();
+  if (!net || !ex || !fwd) {
+    ImGui::TextDisabled("waiting for an explanation");
+    return;
+  }
+  if (explorer_layer_ < 0 || explorer_layer_ >= net->size()) {
+    for (int i = 0; i < net->size(); ++i)
+      if (net->layer(i).kind == LayerKind::Conv) explorer_layer_ = i;
+  }
+  ImGui::SetNextItemWidth(200 * scale_);
+  if (ImGui::BeginCombo("layer", (net->layer(explorer_layer_).nick + "  " + net->layer(explorer_layer_).name).c_str())) {
+    for (int i = 0; i < net->size(); ++i) {
+      const Layer& l = net->layer(i);
+      if (l.kind != LayerKind::Conv && l.kind != LayerKind::MaxPool) continue;
+      if (ImGui::Selectable((l.nick + "  " + l.name).c_str(), i == explorer_layer_)) explorer_layer_ = i;
+    }
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  int which = explorer_relevance_ ? 1 : 0;
+  ImGui::RadioButton("activation", &which, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("relevance", &which, 1);
+  explorer_relevance_ = which == 1;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(100 * scale_);
+  ImGui::SliderFloat("zoom", &explorer_zoom_, 0.5f, 4.0f, "%.1fx");
+  help_text("layers",
+            "Every feature map of one layer, the most relevant first. Activation shows where a neuron fired; relevance "
+            "shows how much each of those places mattered for the class (red for, blue against). Click a map to "
+            "select that neuron.");
+  const int layer = explorer_layer_;
+  const Tensor& act = fwd->output(activation_layer(*net, layer));
+  const Tensor& rel = ex->relevance(layer);
+  const auto nr = neuron_relevance(rel);
+  const auto order = rank_neurons(nr, false);
+  const int h = act.dim(1), w = act.dim(2);
+  const float cell = std::max(24.0f, 56.0f * scale_ * explorer_zoom_);
+  ImGui::BeginChild("grid", ImVec2(0, 0), false);
+  const int cols = std::max(1, static_cast<int>(ImGui::GetContentRegionAvail().x / (cell + ImGui::GetStyle().ItemSpacing.x)));
+  const NeuronDetail* d = s_->detail();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const int c = order[i];
+    const std::string key = std::string(explorer_relevance_ ? "rel/" : "act/") + std::to_string(layer) + "/" + std::to_string(c);
+    const float* src = (explorer_relevance_ ? rel.data() : act.data()) + static_cast<std::size_t>(c) * h * w;
+    const Texture& t = cached_map(key, src, w, h, explorer_relevance_, explorer_relevance_ ? view_.cmap : Colormap::Gray);
+    ImGui::PushID(c);
+    const bool sel = d && d->layer == layer && d->index == c;
+    if (sel) ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(1.0f, 0.8f, 0.2f, 1.0f));
+    if (ImGui::ImageButton(t.imgui_id(), ImVec2(cell, cell), ImVec2(0, 0), ImVec2(1, 1), 2)) s_->select_neuron(layer, c);
+    if (sel) ImGui::PopStyleColor();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s neuron %d\nrelevance %+.4g", net->layer(layer).nick.c_str(), c, nr[static_cast<std::size_t>(c)]);
+    ImGui::PopID();
+    if ((i + 1) % static_cast<std::size_t>(cols) != 0 && i + 1 < order.size()) ImGui::SameLine();
+  }
+  ImGui::EndChild();
+}
+
+void Ui::rules_tab() {
+  auto net = s_->network();
+  if (!net) return;
+  Settings& st = s_->settings();
+  Composite& c = st.composite;
+  ImGui::SetNextItemWidth(220 * scale_);
+  if (ImGui::BeginCombo("composite", c.name.c_str())) {
+    for (const auto& n : Composite::preset_names())
+      if (ImGui::Selectable(n.c_str(), n == c.name)) s_->set_preset(n);
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  int pm = c.pool == PoolMode::WinnerTakeAll ? 0 : 1;
+  bool edited = false;
+  if (ImGui::RadioButton("max-pool: winner", &pm, 0)) edited = true;
+  ImGui::SameLine();
+  if (ImGui::RadioButton("proportional", &pm, 1)) edited = true;
+  c.pool = pm == 0 ? PoolMode::WinnerTakeAll : PoolMode::Proportional;
+  ImGui::SameLine();
+  bool all_bias = true;
+  for (int i = 0; i < net->size(); ++i)
+    if (net->layer(i).has_weights()) all_bias = all_bias && c.rule(i).bias;
+  if (ImGui::Checkbox("biases absorb relevance", &all_bias)) {
+    for (auto& r : c.rules) r.bias = all_bias;
+    edited = true;
+  }
+  help_text("rules",
+            "LRP passes the class score down layer by layer; a rule decides how each layer shares it among its inputs. "
+            "Presets combine rules that work well together. The chart shows how much relevance is left at every layer "
+            "compared with the score it started from (the dashed line): rules that stabilise or ignore negative "
+            "evidence let some of it leak.");
+  // conservation chart
+  const Explanation* ex = s_->explanation();
+  if (ex) {
+    const float ch = ImGui::GetTextLineHeightWithSpacing() * 5.5f;
+    ImGui::BeginChild("conservation", ImVec2(0, ch), true, ImGuiWindowFlags_NoScrollbar);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 p0 = ImGui::GetCursorScreenPos(), sz = ImGui::GetContentRegionAvail();
+    std::vector<int> shown;
+    for (int i = 0; i < net->size(); ++i)
+      if (net->layer(i).kind != LayerKind::ReLU && net->layer(i).kind != LayerKind::Flatten) shown.push_back(i);
+    double mx = std::fabs(ex->target_logit());
+    for (int i : shown) mx = std::max(mx, std::fabs(ex->layer_sums()[static_cast<std::size_t>(i)]));
+    mx = std::max(mx, std::fabs(ex->input_sum()));
+    mx = std::max(mx, 1e-12);
+    const float bw = sz.x / (shown.size() + 1);
+    const float base = p0.y + sz.y * 0.5f, half = sz.y * 0.45f;
+    const float ly = base - static_cast<float>(ex->target_logit() / mx) * half;
+    for (float x = p0.x; x < p0.x + sz.x; x += 8) dl->AddLine(ImVec2(x, ly), ImVec2(x + 4, ly), IM_COL32(255, 210, 40, 220));
+    dl->AddLine(ImVec2(p0.x, base), ImVec2(p0.x + sz.x, base), IM_COL32(110, 110, 120, 255));
+    auto bar = [&](std::size_t slot, double v, const std::string& tip) {
+      const float x0 = p0.x + bw * slot + 1, x1 = x0 + bw - 2;
+      const float y = base - static_cast<float>(v / mx) * half;
+      dl->AddRectFilled(ImVec2(x0, std::min(y, base)), ImVec2(x1, std::max(y, base)), v >= 0 ? IM_COL32(220, 80, 60, 255) : IM_COL32(70, 110, 230, 255));
+      if (ImGui::IsMouseHoveringRect(ImVec2(x0, p0.y), ImVec2(x1, p0.y + sz.y))) ImGui::SetTooltip("%s\nsum of relevance %.5g\n(target logit %.5g)", tip.c_str(), v, ex->target_logit());
+    };
+    bar(0, ex->input_sum(), "input");
+    for (std::size_t k = 0; k < shown.size(); ++k) {
+      const Layer& l = net->layer(shown[k]);
+      bar(k + 1, ex->layer_sums()[static_cast<std::size_t>(shown[k])], l.nick + " (" + l.name + ")");
+    }
+    dl->AddText(ImVec2(p0.x + 2, p0.y), IM_COL32(190, 195, 205, 255), "relevance per layer: input ... output");
+    ImGui::EndChild();
+  }
+  // per-layer table
+  static const char* rules[] = {"lrp0", "epsilon", "gamma", "alphabeta", "zplus", "zbox", "flat", "wsquare"};
+  if (ImGui::BeginTable("rules_table", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH,
+                        ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+    ImGui::TableSetupColumn("layer", ImGuiTableColumnFlags_WidthFixed, 150 * scale_);
+    ImGui::TableSetupColumn("rule", ImGuiTableColumnFlags_WidthFixed, 120 * scale_);
+    ImGui::TableSetupColumn("parameters");
+    ImGui::TableHeadersRow();
+    for (int i = 0; i < net->size(); ++i) {
+      const Layer& l = net->layer(i);
+      if (!l.has_weights()) continue;
+      Rule& r = c.rules[static_cast<std::size_t>(i)];
+      ImGui::PushID(i);
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::Text("%s", l.nick.c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", l.name.c_str());
+      ImGui::TableNextColumn();
+      int k = static_cast<int>(r.kind);
+      ImGui::SetNextItemWidth(-1);
+      if (ImGui::Combo("##rule", &k, rules, 8)) {
+        Rule nr;
+        switch (static_cast<RuleKind>(k)) {
+          case RuleKind::Zero: nr = Rule::zero(); break;
+          case RuleKind::Epsilon: nr = Rule::eps(1e-6f); break;
+          case RuleKind::Gamma: nr = Rule::gamma_rule(0.25f); break;
+          case RuleKind::AlphaBeta: nr = Rule::alpha_beta(2, 1); break;
+          case RuleKind::ZPlus: nr = Rule::zplus(); break;
+          case RuleKind::ZBox: nr = Rule::zbox(); break;
+          case RuleKind::Flat: nr = Rule::flat(); break;
+          case RuleKind::WSquare: nr = Rule::wsquare(); break;
+        }
+        nr.bias = r.bias;
+        r = nr;
+        edited = true;
+      }
+      ImGui::TableNextColumn();
+      const float fw = 90 * scale_;
+      switch (r.kind) {
+        case RuleKind::Epsilon: {
+          bool rel = r.epsilon_rms > 0;
+          if (ImGui::Checkbox("x RMS", &rel)) {
+            r.epsilon_rms = rel ? 0.25f : 0.0f;
+            r.epsilon = rel ? 1e-9f : 1e-6f;
+            edited = true;
+          }
+          ImGui::SameLine();
+          ImGui::SetNextItemWidth(fw);
+          if (rel) edited |= ImGui::DragFloat("##k", &r.epsilon_rms, 0.01f, 0.0f, 10.0f, "k %.3f");
+          else edited |= ImGui::DragFloat("##eps", &r.epsilon, 1e-4f, 0.0f, 100.0f, "eps %.2e");
+          break;
+        }
+        case RuleKind::Gamma:
+          ImGui::SetNextItemWidth(fw);
+          edited |= ImGui::DragFloat("##g", &r.gamma, 0.01f, 0.0f, 100.0f, "gamma %.3f");
+          ImGui::SameLine();
+          edited |= ImGui::Checkbox("classic", &r.gamma_classic);
+          break;
+        case RuleKind::AlphaBeta:
+          ImGui::SetNextItemWidth(fw);
+          if (ImGui::DragFloat("##a", &r.alpha, 0.05f, 1.0f, 10.0f, "alpha %.2f")) {
+            r.beta = r.alpha - 1.0f;
+            edited = true;
+          }
+          ImGui::SameLine();
+          ImGui::TextDisabled("beta %.2f", r.beta);
+          break;
+        default: ImGui::TextDisabled(r.kind == RuleKind::ZBox ? "bounds: the images of 0 and 1" : "-"); break;
+      }
+      ImGui::PopID();
+    }
+    ImGui::EndTable();
+  }
+  if (edited) {
+    c.name = "custom";
+    s_->composite_edited();
+  }
+}
+
+void Ui::optimizer_tab() {
+  auto net = s_->network();
+  const Explanation* ex = s_->explanation();
+  if (!net || !ex) {
+    ImGui::TextDisabled("waiting for an explanation");
+    return;
+  }
+  if (optimizer_layer_ < 0) {
+    for (int i = 0; i < net->size(); ++i)
+      if (net->layer(i).kind == LayerKind::Conv) optimizer_layer_ = i;
+  }
+  ImGui::SetNextItemWidth(180 * scale_);
+  if (ImGui::BeginCombo("layer", net->layer(optimizer_layer_).nick.c_str())) {
+    for (int i = 0; i + 1 < net->size(); ++i) {
+      const Layer& l = net->layer(i);
+      if (l.kind != LayerKind::Conv && l.kind != LayerKind::Linear) continue;
+      if (ImGui::Selectable(l.nick.c_str(), i == optimizer_layer_)) optimizer_layer_ = i;
+    }
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Score this layer")) s_->run_optimizer(optimizer_layer_);
+  ImGui::SameLine();
+  if (ImGui::Button("All layers")) s_->run_optimizer(-1);
+  ImGui::SameLine();
+  float tol = static_cast<float>(s_->settings().tolerance);
+  ImGui::SetNextItemWidth(140 * scale_);
+  if (ImGui::SliderFloat("tolerance (SMAPE)", &tol, 0.0f, 100.0f, "%.1f")) s_->settings().tolerance = tol;
+  help_text("optimizer",
+            "How many neurons of a layer do we need? For each k, keep only the k most relevant neurons and compare: "
+            "backward, the heatmap through them against the full heatmap; forward, the prediction with only them "
+            "switched on against the real one. Lower is closer (SMAPE 0 = identical, 200 = nothing in common). The "
+            "yellow line marks the smallest k within the tolerance.");
+  auto chosen = [&](const LayerCurve& c) {
+    for (std::size_t i = 0; i < c.k.size(); ++i)
+      if (c.backward_smape[i] <= tol && c.forward_smape[i] <= tol) return static_cast<int>(i);
+    return static_cast<int>(c.k.size()) - 1;
+  };
+  const LayerCurve* cur = nullptr;
+  for (const auto& c : s_->curves())
+    if (c.layer == optimizer_layer_) cur = &c;
+  if (cur) {
+    std::vector<std::string> xl;
+    for (int k : cur->k) xl.push_back(std::to_string(k));
+    const int m = chosen(*cur);
+    const float hgt = ImGui::GetContentRegionAvail().y * 0.33f;
+    line_chart("smape", xl, {{"backward SMAPE", cur->backward_smape, IM_COL32(230, 90, 70, 255)}, {"forward SMAPE", cur->forward_smape, IM_COL32(90, 160, 240, 255)}},
+               ImVec2(0, hgt), m, scale_, "SMAPE");
+    line_chart("mse", xl, {{"backward MSE", cur->backward_mse, IM_COL32(230, 90, 70, 255)}, {"forward MSE", cur->forward_mse, IM_COL32(90, 160, 240, 255)}},
+               ImVec2(0, hgt), m, scale_, "MSE");
+    ImGui::Text("chosen k = %d of %d neurons", cur->k[static_cast<std::size_t>(m)], cur->width);
+  } else {
+    ImGui::TextDisabled("press 'Score this layer' to compute the curves");
+  }
+  if (!s_->curves().empty() && ImGui::BeginTable("opt_table", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+    ImGui::TableSetupColumn("layer");
+    ImGui::TableSetupColumn("width");
+    ImGui::TableSetupColumn("chosen k");
+    ImGui::TableSetupColumn("SMAPE back / fwd");
+    ImGui::TableHeadersRow();
+    for (const auto& c : s_->curves()) {
+      const int m = chosen(c);
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      if (ImGui::Selectable(net->layer(c.layer).nick.c_str(), c.layer == optimizer_layer_, ImGuiSelectableFlags_SpanAllColumns)) optimizer_layer_ = c.layer;
+      ImGui::TableNextColumn();
+      ImGui::Text("%d", c.width);
+      ImGui::TableNextColumn();
+      ImGui::Text("%d", c.k[static_cast<std::size_t>(m)]);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.2f / %.2f", c.backward_smape[static_cast<std::size_t>(m)], c.forward_smape[static_cast<std::size_t>(m)]);
+    }
+    ImGui::EndTable();
+  }
+}
+
+void Ui::evaluation_tab() {
+  auto net = s_->network();
+  if (!net || !s_->explanation()) {
+    ImGui::TextDisabled("waiting for an explanation");
+    return;
+  }
+  const auto& presets = Composite::preset_names();
+  ImGui::SetNextItemWidth(220 * scale_);
+  ImGui::Combo("compare with", &compare_preset_, [](void* data, int i, const char** out) {
+    *out = (*static_cast<const std::vector<std::string>*>(data))[static_cast<std::size_t>(i)].c_str();
+    return true;
+  }, const_cast<std::vector<std::string>*>(&presets), static_cast<int>(presets.size()));
+  ImGui::SameLine();
+  if (ImGui::Button("Run pixel flipping")) s_->run_flipping(presets[static_cast<std::size_t>(compare_preset_)]);
+  help_text("evaluation",
+            "Is the heatmap telling the truth? We blank out the picture patch by patch, most relevant first, and watch "
+            "the class score. A good explanation makes it fall fast, faster than blanking in a random order. AOPC "
+            "(area over the curve) sums up the fall: higher is better.");
+  const FlipResult* a = s_->flip(0);
+  const FlipResult* b = s_->flip(1);
+  if (!a || !b) {
+    ImGui::TextDisabled("press 'Run pixel flipping'");
+    return;
+  }
+  std::vector<std::string> xl;
+  for (int f : a->flipped) xl.push_back(std::to_string(f));
+  const std::string n0 = s_->settings().composite.name + " order", n1 = s_->flip_compare() + " order";
+  line_chart("flip", xl, {{n0.c_str(), a->lrp, IM_COL32(230, 90, 70, 255)}, {n1.c_str(), b->lrp, IM_COL32(90, 200, 120, 255)},
+                          {"random order", a->random, IM_COL32(160, 160, 170, 255)}},
+             ImVec2(0, ImGui::GetContentRegionAvail().y * 0.6f), -1, scale_, "logit");
+  ImGui::Text("AOPC: %s %.4f   %s %.4f   random %.4f", s_->settings().composite.name.c_str(), a->aopc_lrp,
+              s_->flip_compare().c_str(), b->aopc_lrp, a->aopc_random);
+  ImGui::TextDisabled("patches of %dx%d pixels; x axis: patches replaced", a->patch, a->patch);
+}
+
+}  // namespace lrp::app
