@@ -102,7 +102,7 @@ bool HeatmapRenderer::init(std::string* error) {
 }
 
 HeatmapRenderer::~HeatmapRenderer() {
-  for (auto& t : targets_)
+  for (auto& [k, t] : targets_)
     if (t.fbo) glDeleteFramebuffers(1, &t.fbo);
   if (vao_) glDeleteVertexArrays(1, &vao_);
   if (program_) glDeleteProgram(program_);
@@ -113,8 +113,7 @@ const Texture& HeatmapRenderer::render(int slot, int w, int h, const Texture& im
   GLint prev_fbo = 0, vp[4];
   glGetIntegerv(GL_FRAMEBUFFER_BINDING, &prev_fbo);
   glGetIntegerv(GL_VIEWPORT, vp);
-  if (static_cast<int>(targets_.size()) <= slot) targets_.resize(static_cast<std::size_t>(slot) + 1);
-  Target& t = targets_[static_cast<std::size_t>(slot)];
+  Target& t = targets_[slot];
   w = w < 1 ? 1 : w;
   h = h < 1 ? 1 : h;
   if (!t.fbo || t.color.width() != w || t.color.height() != h) {

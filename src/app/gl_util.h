@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,7 @@ class HeatmapRenderer {
   };
   GLuint program_ = 0, vao_ = 0;
   GLint u_image_ = -1, u_heat_ = -1, u_lut_ = -1, u_scale_ = -1, u_alpha_ = -1, u_mode_ = -1, u_gray_ = -1;
-  std::vector<Target> targets_;
+  std::map<int, Target> targets_;  // stable addresses: callers keep pointers to the textures
 };
 
 // The embedded shader sources (generated from shaders/ at build time).

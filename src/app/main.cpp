@@ -118,7 +118,7 @@ void frame(void* arg) {
   app.ui.frame(fw, fh);
   ImGui::Render();
   glViewport(0, 0, fw, fh);
-  glClearColor(0.08f, 0.09f, 0.11f, 1.0f);
+  glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   if (app.max_frames >= 0 && app.ui.frames() >= app.max_frames) {

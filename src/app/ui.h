@@ -2,9 +2,11 @@
 // predictions, and tabs for the neuron graph, neuron detail, layer explorer, rules, optimiser and evaluation.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "app/gl_util.h"
@@ -66,6 +68,9 @@ class Ui {
   void help_text(const char* id, const char* text);
   void hint_window(float w, float h);
   void shortcuts();
+  // Remembers the last item's rectangle under a name (for the test hook: real clicks on real widgets).
+  void mark(const std::string& name);
+  void mark_rect(const std::string& name, float x0, float y0, float x1, float y1);
   // drawing helpers
   const Texture& heat_view(int slot, const Tensor& relevance, int size, int mode_override = -1);
   const Texture& lut(Colormap c);
@@ -83,8 +88,17 @@ class Ui {
   };
   std::map<std::string, Cached> cache_;
   Texture image_tex_;
-  std::map<int, Texture> heat_tex_;
-  std::map<int, const void*> heat_src_;
+  struct HeatSlot {
+    Texture heat;
+    const void* src = nullptr;
+    long long gen = -1;
+    std::vector<float> h;
+    float vmax = 0, percentile = -1;
+    bool rendered = false;
+    std::tuple<int, int, int, int, float, bool, float> key;
+    const Texture* out = nullptr;
+  };
+  std::map<int, HeatSlot> heat_slots_;
   long long base_gen_ = -1;
   ViewOptions view_;
   Tab tab_ = Tab::Graph;
@@ -113,6 +127,7 @@ class Ui {
   // open-path box (native)
   char path_buf_[512] = {0};
   std::string last_export_;
+  std::map<std::string, std::array<float, 4>> rects_, rects_prev_;
   void (*open_image_cb_)() = nullptr;
   void (*open_model_cb_)() = nullptr;
   void (*download_cb_)(const char*) = nullptr;

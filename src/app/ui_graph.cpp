@@ -170,6 +170,7 @@ void Ui::graph_tab() {
     if (std::find(g->path.begin(), g->path.end(), static_cast<int>(i)) != g->path.end())
       dl->AddCircle(pos[i], r + 2 * scale_, IM_COL32(255, 210, 40, 255), 0, 2.5f * scale_);
     if (d && d->layer == n.layer && d->index == n.index) dl->AddCircle(pos[i], r + 5 * scale_, IM_COL32(255, 255, 255, 255), 0, 2 * scale_);
+    mark_rect("node:" + n.id, pos[i].x - r, pos[i].y - r, pos[i].x + r, pos[i].y + r);
     const float dx = io.MousePos.x - pos[i].x, dy = io.MousePos.y - pos[i].y;
     if (hovered && dx * dx + dy * dy <= (r + 3) * (r + 3)) hover_node_ = static_cast<int>(i);
   }

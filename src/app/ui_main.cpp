@@ -72,13 +72,23 @@ void Ui::help_text(const char* id, const char* text) {
   }
 }
 
+void Ui::mark(const std::string& name) {
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  rects_[name] = {a.x, a.y, b.x, b.y};
+}
+
+void Ui::mark_rect(const std::string& name, float x0, float y0, float x1, float y1) { rects_[name] = {x0, y0, x1, y1}; }
+
 void Ui::frame(int width, int height) {
   ++frames_;
+  rects_prev_.swap(rects_);
+  rects_.clear();
   ensure_base_textures();
   shortcuts();
   const float W = static_cast<float>(width), H = static_cast<float>(height);
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(ImVec2(W, H));
+  ImGui::SetNextWindowBgAlpha(0.0f);  // the GL clear colour is the background: one full-screen fill less per frame
   ImGui::Begin("lrpscope", nullptr,
                ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove |
                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_MenuBar | ImGuiWindowFlags_NoBringToFrontOnFocus |
@@ -112,11 +122,15 @@ void Ui::menu_bar() {
     if (open_model_cb_ && ImGui::MenuItem("Open weights (.safetensors)...")) open_model_cb_();
     ImGui::EndMenu();
   }
-  if (ImGui::BeginMenu("Image")) {
+  const bool image_menu = ImGui::BeginMenu("Image");
+  mark("menu:image");
+  if (image_menu) {
     if (open_image_cb_ && ImGui::MenuItem("Open image...", "O")) open_image_cb_();
     ImGui::Separator();
-    for (const auto& sm : samples_)
+    for (const auto& sm : samples_) {
       if (ImGui::MenuItem(sm.name.c_str(), nullptr, s_->image_name() == sm.name)) load_sample(sm.name);
+      mark("sample:" + sm.name);
+    }
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu("Export")) {
@@ -182,6 +196,7 @@ void Ui::hint_window(float w, float h) {
   ImGui::Bullet();
   ImGui::TextWrapped("Open the Rules tab and switch the composite: the same decision, explained by other rules.");
   if (ImGui::Button("Got it")) show_hint_ = false;
+  mark("hint:ok");
   ImGui::End();
 }
 
@@ -251,6 +266,10 @@ std::string Ui::state_json() const {
   j["error"] = s_->error();
   j["samples"] = static_cast<int>(samples_.size());
   j["hint"] = show_hint_;
+  nlohmann::ordered_json rects = nlohmann::ordered_json::object();
+  for (const auto& [k, r] : rects_prev_) rects[k] = {r[0], r[1], r[2], r[3]};
+  j["rects"] = rects;
+  j["scale"] = scale_;
   const Timings& t = s_->timings();
   j["timings"] = {{"forward_ms", t.forward_ms}, {"lrp_ms", t.lrp_ms}, {"graph_ms", t.graph_ms}, {"detail_ms", t.detail_ms}};
   return j.dump();

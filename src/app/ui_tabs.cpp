@@ -67,7 +67,9 @@ void Ui::tabs_panel(float w, float h) {
     for (int i = 0; i < 6; ++i) {
       const Tab t = static_cast<Tab>(i);
       ImGuiTabItemFlags f = (request_tab_ && tab_ == t) ? ImGuiTabItemFlags_SetSelected : 0;
-      if (ImGui::BeginTabItem(tab_name(t), nullptr, f)) {
+      const bool open = ImGui::BeginTabItem(tab_name(t), nullptr, f);
+      mark(std::string("tab:") + tab_name(t));
+      if (open) {
         if (!request_tab_) tab_ = t;
         switch (t) {
           case Tab::Graph: graph_tab(); break;
@@ -199,6 +201,7 @@ void Ui::layers_tab() {
     const bool sel = d && d->layer == layer && d->index == c;
     if (sel) ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(1.0f, 0.8f, 0.2f, 1.0f));
     if (ImGui::ImageButton(t.imgui_id(), ImVec2(cell, cell), ImVec2(0, 0), ImVec2(1, 1), 2)) s_->select_neuron(layer, c);
+    mark("cell:" + net->layer(layer).name + ":" + std::to_string(c));
     if (sel) ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s neuron %d\nrelevance %+.4g", net->layer(layer).nick.c_str(), c, nr[static_cast<std::size_t>(c)]);
     ImGui::PopID();
@@ -213,9 +216,13 @@ void Ui::rules_tab() {
   Settings& st = s_->settings();
   Composite& c = st.composite;
   ImGui::SetNextItemWidth(220 * scale_);
-  if (ImGui::BeginCombo("composite", c.name.c_str())) {
-    for (const auto& n : Composite::preset_names())
+  const bool combo = ImGui::BeginCombo("composite", c.name.c_str());
+  mark("composite");
+  if (combo) {
+    for (const auto& n : Composite::preset_names()) {
       if (ImGui::Selectable(n.c_str(), n == c.name)) s_->set_preset(n);
+      mark("composite:" + n);
+    }
     ImGui::EndCombo();
   }
   ImGui::SameLine();

@@ -25,8 +25,6 @@ void Ui::ensure_base_textures() {
   base_gen_ = s_->generation();
   const Image& v = s_->preprocessed().view;
   if (!v.empty()) image_tex_.upload_rgb8(v.width, v.height, v.rgb.data());
-  heat_tex_.clear();
-  heat_src_.clear();
 }
 
 const Texture& Ui::cached_rgb(const std::string& key, const Image& img) {
@@ -63,24 +61,37 @@ const Texture& Ui::cached_map(const std::string& key, const float* v, int w, int
 }
 
 // Renders a relevance (C,H,W in the input space) over the input image with the heatmap shader.
+// Renders a relevance (C,H,W in the input space) over the input image with the heatmap shader. The result is
+// cached per slot and drawn again only when the data, the size or the view settings change.
 const Texture& Ui::heat_view(int slot, const Tensor& relevance, int size, int mode_override) {
-  Texture& heat = heat_tex_[slot];
-  std::vector<float> h = channel_sum(relevance);
-  const void*& src = heat_src_[slot];
-  if (!heat.valid() || src != relevance.data()) {
-    heat.upload_r32f(relevance.dim(2), relevance.dim(1), h.data());
-    src = relevance.data();
+  const int m = view_.mode;
+  const int shader_mode = mode_override >= 0 ? mode_override : m == 0 || m == 1 ? 0 : m == 2 ? 1 : m;
+  const int out_h = size * relevance.dim(1) / std::max(1, relevance.dim(2));
+  HeatSlot& hs = heat_slots_[slot];
+  const bool same_data = hs.src == relevance.data() && hs.gen == base_gen_ && hs.heat.valid();
+  if (!same_data) {
+    const std::vector<float> h = channel_sum(relevance);
+    hs.heat.upload_r32f(relevance.dim(2), relevance.dim(1), h.data());
+    hs.vmax = symmetric_scale(h, view_.percentile);
+    hs.percentile = view_.percentile;
+    hs.src = relevance.data();
+    hs.gen = base_gen_;
+    hs.h = h;
+  } else if (hs.percentile != view_.percentile) {
+    hs.vmax = symmetric_scale(hs.h, view_.percentile);
+    hs.percentile = view_.percentile;
   }
+  const auto key = std::make_tuple(size, out_h, shader_mode, static_cast<int>(view_.cmap), view_.alpha, view_.gray, hs.vmax);
+  if (same_data && hs.rendered && hs.key == key) return *hs.out;
   HeatmapParams p;
-  const float scale = symmetric_scale(h, view_.percentile);
-  p.scale = scale > 0 ? 1.0f / scale : 0.0f;
+  p.scale = hs.vmax > 0 ? 1.0f / hs.vmax : 0.0f;
   p.alpha = view_.alpha;
   p.gray = view_.gray;
-  // view modes: 0 overlay, 1 side by side, 2 heatmap only, 3 positive, 4 negative -> shader modes
-  const int m = view_.mode;
-  p.mode = mode_override >= 0 ? mode_override : m == 0 || m == 1 ? 0 : m == 2 ? 1 : m;
-  return renderer_.render(slot, size, size * relevance.dim(1) / std::max(1, relevance.dim(2)), image_tex_, heat,
-                          lut(view_.cmap), p);
+  p.mode = shader_mode;
+  hs.out = &renderer_.render(slot, size, out_h, image_tex_, hs.heat, lut(view_.cmap), p);
+  hs.key = key;
+  hs.rendered = true;
+  return *hs.out;
 }
 
 void Ui::input_panel(float w, float h) {
@@ -107,6 +118,7 @@ void Ui::input_panel(float w, float h) {
       const Texture& t = heat_view(0, ex->input_relevance(), px);
       ImGui::Image(t.imgui_id(), ImVec2(side, side));
     }
+    mark("heatmap");
     if (ImGui::IsItemHovered() && s_->network()) {
       const ImVec2 mp = ImGui::GetMousePos(), mn = ImGui::GetItemRectMin(), mx = ImGui::GetItemRectMax();
       const Tensor& r = ex->input_relevance();
@@ -184,7 +196,9 @@ void Ui::predictions_panel(float w, float h) {
       const ImVec2 pos = ImGui::GetCursorScreenPos();
       const float bw = ImGui::GetContentRegionAvail().x;
       const float bh = ImGui::GetTextLineHeight() + 4;
-      if (ImGui::InvisibleButton("cls", ImVec2(bw, bh))) {
+      const bool clicked = ImGui::InvisibleButton("cls", ImVec2(bw, bh));
+      mark("pred:" + std::to_string(i));
+      if (clicked) {
         if (contrast_mode_) {
           if (contrast_a_ < 0) {
             contrast_a_ = c;

@@ -1,0 +1,60 @@
+// Shared helpers for the browser tests: serve dist/, launch Debian's Chromium headless with WebGL2 through
+// SwiftShader, open the page and wait for the app's state.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-gl=angle',
+  '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+
+export async function serve(root, base = '/', extra = []) {
+  const server = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'tools', 'serve.mjs'),
+    root, '--port', '0', '--base', base, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let buf = '';
+    server.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/(http:\/\/127\.0\.0\.1:\d+\S*)/);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (c) => reject(new Error('server exited ' + c)));
+    setTimeout(() => reject(new Error('server did not start')), 10000);
+  });
+  return { url, stop: () => server.kill() };
+}
+
+export async function launch(width = 1280, height = 800, scale = 1) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrpscope-chromium-'));
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('pageerror', (e) => logs.push('pageerror: ' + e.message));
+  return { browser, page, logs, close: async () => { await browser.close(); fs.rmSync(userDataDir, { recursive: true, force: true }); } };
+}
+
+export async function state(page) {
+  return page.evaluate(() => (window.lrpscope && window.Module && window.Module.calledRun) ? window.lrpscope.state() : null);
+}
+
+// Waits until the app reports a finished explanation (not busy, graph built) and `pred(state)` holds.
+export async function waitFor(page, pred = () => true, timeout = 60000, what = 'the app') {
+  const t0 = Date.now();
+  let s = null;
+  while (Date.now() - t0 < timeout) {
+    s = await state(page);
+    if (s && !s.busy && s.graph_nodes > 0 && s.frames > 2 && pred(s)) return s;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`timed out waiting for ${what}; last state ${JSON.stringify(s)}`);
+}
+
+// Fraction of canvas pixels in a rectangle that are strongly coloured (red or blue heatmap pixels).
+export async function colouredFraction(page, rect) {
+  const png = await page.screenshot({ clip: rect });
+  return { png };
+}

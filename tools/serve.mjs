@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// A static file server for dist/ that sets the headers WebAssembly threads need (COOP/COEP) and can serve the
+// site under a sub-path, like a course page would:  node tools/serve.mjs DIR [--port 8080] [--base /course/lrpscope/]
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const args = process.argv.slice(2);
+const root = path.resolve(args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) || 'dist');
+const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const port = Number(opt('--port', process.env.PORT || 8080));
+let base = opt('--base', '/');
+if (!base.endsWith('/')) base += '/';
+const isolate = !args.includes('--no-isolation');
+const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm', '.data': 'application/octet-stream', '.json': 'application/json', '.png': 'image/png',
+  '.jpg': 'image/jpeg', '.css': 'text/css', '.safetensors': 'application/octet-stream', '.txt': 'text/plain' };
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  let p = decodeURIComponent(url.pathname);
+  if (!p.startsWith(base)) { res.writeHead(404); res.end('not found'); return; }
+  p = p.slice(base.length);
+  if (p === '' || p.endsWith('/')) p += 'index.html';
+  const file = path.resolve(root, p);
+  if (!file.startsWith(root + path.sep) && file !== root) { res.writeHead(403); res.end(); return; }
+  fs.stat(file, (err, st) => {
+    if (err || !st.isFile()) { res.writeHead(404); res.end('not found'); return; }
+    const headers = { 'Content-Type': types[path.extname(file)] || 'application/octet-stream',
+      'Content-Length': st.size, 'Cache-Control': 'no-cache' };
+    if (isolate) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+      headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+    }
+    res.writeHead(200, headers);
+    fs.createReadStream(file).pipe(res);
+  });
+});
+server.listen(port, '127.0.0.1', () => {
+  const addr = server.address();
+  console.log(`lrpscope is served at http://127.0.0.1:${addr.port}${base}  (from ${root}; Ctrl-C stops)`);
+});
