@@ -109,3 +109,27 @@
     loadFile,
   };
 })();
+
+// Touch: one finger acts as the mouse (tap = click, drag = drag), so the basics work on tablets and phones.
+(function () {
+  const canvas = document.getElementById('canvas');
+  function forward(type, t) {
+    canvas.dispatchEvent(new MouseEvent(type, { clientX: t.clientX, clientY: t.clientY, screenX: t.screenX,
+      screenY: t.screenY, button: 0, buttons: type === 'mouseup' ? 0 : 1, bubbles: true, cancelable: true }));
+  }
+  canvas.addEventListener('touchstart', (e) => {
+    if (e.touches.length !== 1) return;
+    e.preventDefault();
+    forward('mousemove', e.touches[0]);
+    forward('mousedown', e.touches[0]);
+  }, { passive: false });
+  canvas.addEventListener('touchmove', (e) => {
+    if (e.touches.length !== 1) return;
+    e.preventDefault();
+    forward('mousemove', e.touches[0]);
+  }, { passive: false });
+  canvas.addEventListener('touchend', (e) => {
+    e.preventDefault();
+    forward('mouseup', e.changedTouches[0]);
+  }, { passive: false });
+})();

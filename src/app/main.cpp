@@ -220,9 +220,14 @@ int main(int argc, char** argv) {
       std::sscanf(s.c_str(), "%dx%d", &width, &height);
     } else if (a == "--threads") lrp::set_default_threads(std::atoi(next().c_str()));
     else if (a == "--no-hint") app.ui.dismiss_hint();
+    else if (a == "--tab") {
+      const std::string t = next();
+      for (int k = 0; k < 6; ++k)
+        if (t == lrp::app::tab_name(static_cast<lrp::app::Tab>(k))) app.ui.set_tab(static_cast<lrp::app::Tab>(k));
+    }
     else if (a == "--help") {
       std::printf("lrpscope-app [--model FILE] [--image FILE | --sample NAME] [--size WxH] [--threads N]\n"
-                  "             [--frames N --screenshot FILE.png --dump-state] [--no-hint]\n");
+                  "             [--frames N --screenshot FILE.png --dump-state] [--no-hint] [--tab Graph|Neuron|Layers|Rules|...]\n");
       return 0;
     }
   }

@@ -56,6 +56,7 @@ class Ui {
   // panels
   void menu_bar();
   void input_panel(float w, float h);
+  void gallery_popup();
   void predictions_panel(float w, float h);
   void status_bar(float w, float h);
   void tabs_panel(float w, float h);
@@ -75,7 +76,9 @@ class Ui {
   const Texture& heat_view(int slot, const Tensor& relevance, int size, int mode_override = -1);
   const Texture& lut(Colormap c);
   const Texture& cached_rgb(const std::string& key, const Image& img);
-  const Texture& cached_map(const std::string& key, const float* v, int w, int h, bool signed_map, Colormap c);
+  // scale > 0: the value shown at full colour (shared by a whole layer); 0: each map's own range
+  const Texture& cached_map(const std::string& key, const float* v, int w, int h, bool signed_map, Colormap c,
+                            float scale = 0.0f);
   void ensure_base_textures();
   bool neuron_tooltip(int layer, int index);
 
@@ -104,6 +107,9 @@ class Ui {
   Tab tab_ = Tab::Graph;
   bool request_tab_ = false;
   std::vector<Sample> samples_;
+  std::map<std::string, Texture> sample_thumbs_;
+  Texture original_tex_;
+  long long original_gen_ = -1;
   std::string asset_dir_;
   float scale_ = 1.0f;
   long long frames_ = 0;

@@ -57,7 +57,7 @@ void Ui::graph_tab() {
   bool changed = ImGui::SliderInt("neurons per layer", &k, 1, 12);
   ImGui::SameLine();
   changed |= ImGui::Checkbox("k from the optimiser", &k_auto);
-  ImGui::SameLine();
+  if (ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x - ImGui::GetItemRectMax().x > 230 * scale_) ImGui::SameLine();
   if (ImGui::Button("layers...")) ImGui::OpenPopup("graph_layers");
   if (ImGui::BeginPopup("graph_layers") && net) {
     std::vector<int> layers = st.graph_layers.empty() ? default_graph_layers(*net) : st.graph_layers;
@@ -118,7 +118,7 @@ void Ui::graph_tab() {
   }
   dl->PushClipRect(p0, ImVec2(p0.x + sz.x, p0.y + sz.y), true);
   const int ncol = static_cast<int>(g->layers.size());
-  const float top_pad = ImGui::GetTextLineHeightWithSpacing() * 1.6f;
+  const float top_pad = ImGui::GetTextLineHeightWithSpacing() * 2.4f;
   auto place = [&](float fx, float fy) {
     const float cx = p0.x + sz.x / 2, cy = p0.y + sz.y / 2;
     return ImVec2(cx + (fx - sz.x / 2) * graph_zoom_ + graph_pan_x_, cy + (fy - sz.y / 2) * graph_zoom_ + graph_pan_y_);
@@ -137,10 +137,14 @@ void Ui::graph_tab() {
       const float y = top_pad + span * (i + 0.5f) / col.size();
       pos[static_cast<std::size_t>(col[i])] = place(x, y);
     }
-    const ImVec2 lp = place(x, top_pad * 0.35f);
+    // labels alternate between two rows when the columns are too close for them
     const std::string& nick = net->layer(g->layers[static_cast<std::size_t>(c)]).nick;
     const char* label = c == ncol - 1 ? "class" : nick.c_str();
-    dl->AddText(ImVec2(lp.x - ImGui::CalcTextSize(label).x / 2, lp.y), IM_COL32(190, 200, 215, 255), label);
+    const float spacing = ncol > 1 ? (sz.x - 2 * margin_x) / (ncol - 1) * graph_zoom_ : sz.x;
+    const bool stagger = spacing < ImGui::CalcTextSize("conv5_3").x + 8;
+    const ImVec2 lp = place(x, top_pad * 0.1f);
+    const float row = stagger && (c % 2) ? ImGui::GetTextLineHeight() : 0.0f;
+    dl->AddText(ImVec2(lp.x - ImGui::CalcTextSize(label).x / 2, lp.y + row), IM_COL32(190, 200, 215, 255), label);
   }
   std::vector<std::pair<int, int>> path_edges;
   for (std::size_t i = 0; i + 1 < g->path.size(); ++i) path_edges.push_back({g->path[i], g->path[i + 1]});

@@ -124,13 +124,6 @@ void Ui::neuron_tab() {
   caption(heat_view(2, d->conditional, static_cast<int>(tile), 0), "conditional heatmap");
   if (d->has_deconv) {
     ImGui::SameLine();
-    auto rec = [&](const char* key, const DeconvResult& r) {
-      const auto m = channel_sum(r.reconstruction);
-      return &cached_map(key, m.data(), r.reconstruction.dim(2), r.reconstruction.dim(1), true, Colormap::Gray);
-    };
-    caption(*rec("detail_deconv", d->deconv), "deconvnet");
-    caption(*rec("detail_guided", d->guided), "guided backprop");
-    ImGui::SameLine();
     const Image& v = s_->preprocessed().view;
     const Box& b = d->deconv.field;
     Image crop;
@@ -139,11 +132,19 @@ void Ui::neuron_tab() {
     for (int y = b.y0; y < b.y1; ++y)
       for (int x = b.x0; x < b.x1; ++x)
         for (int c = 0; c < 3; ++c) crop.rgb.push_back(v.rgb[(static_cast<std::size_t>(y) * v.width + x) * 3 + c]);
-    caption(cached_rgb("detail_crop", crop), "receptive field");
+    caption(cached_rgb("detail_crop", crop), "receptive field of the strongest position");
+    auto rec = [&](const char* key, const DeconvResult& r) {
+      const auto m = channel_sum(r.reconstruction);
+      return &cached_map(key, m.data(), r.reconstruction.dim(2), r.reconstruction.dim(1), true, Colormap::Gray);
+    };
+    caption(*rec("detail_deconv", d->deconv), "deconvnet reconstruction");
+    ImGui::SameLine();
+    caption(*rec("detail_guided", d->guided), "guided backprop");
     ImGui::SameLine();
     ImGui::BeginGroup();
     ImGui::TextDisabled("strongest at (%d, %d)", d->deconv.y, d->deconv.x);
-    ImGui::TextDisabled("field [%d,%d) x [%d,%d)", b.y0, b.y1, b.x0, b.x1);
+    ImGui::TextDisabled("receptive field rows %d-%d,", b.y0, b.y1 - 1);
+    ImGui::TextDisabled("columns %d-%d", b.x0, b.x1 - 1);
     ImGui::EndGroup();
   }
 }
@@ -189,6 +190,8 @@ void Ui::layers_tab() {
   const auto order = rank_neurons(nr, false);
   const int h = act.dim(1), w = act.dim(2);
   const float cell = std::max(24.0f, 56.0f * scale_ * explorer_zoom_);
+  float layer_max = 0;  // relevance maps share one scale, so their strengths compare
+  for (std::size_t i = 0; i < rel.size(); ++i) layer_max = std::max(layer_max, std::fabs(rel[i]));
   ImGui::BeginChild("grid", ImVec2(0, 0), false);
   const int cols = std::max(1, static_cast<int>(ImGui::GetContentRegionAvail().x / (cell + ImGui::GetStyle().ItemSpacing.x)));
   const NeuronDetail* d = s_->detail();
@@ -196,7 +199,8 @@ void Ui::layers_tab() {
     const int c = order[i];
     const std::string key = std::string(explorer_relevance_ ? "rel/" : "act/") + std::to_string(layer) + "/" + std::to_string(c);
     const float* src = (explorer_relevance_ ? rel.data() : act.data()) + static_cast<std::size_t>(c) * h * w;
-    const Texture& t = cached_map(key, src, w, h, explorer_relevance_, explorer_relevance_ ? view_.cmap : Colormap::Gray);
+    const Texture& t = cached_map(key, src, w, h, explorer_relevance_, explorer_relevance_ ? view_.cmap : Colormap::Gray,
+                                  explorer_relevance_ ? layer_max : 0.0f);
     ImGui::PushID(c);
     const bool sel = d && d->layer == layer && d->index == c;
     if (sel) ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(1.0f, 0.8f, 0.2f, 1.0f));

@@ -36,7 +36,8 @@ const Texture& Ui::cached_rgb(const std::string& key, const Image& img) {
   return c.tex;
 }
 
-const Texture& Ui::cached_map(const std::string& key, const float* v, int w, int h, bool signed_map, Colormap cm) {
+const Texture& Ui::cached_map(const std::string& key, const float* v, int w, int h, bool signed_map, Colormap cm,
+                              float scale) {
   Cached& c = cache_[key];
   if (c.gen != s_->generation() || !c.tex.valid()) {
     c.gen = s_->generation();
@@ -46,11 +47,11 @@ const Texture& Ui::cached_map(const std::string& key, const float* v, int w, int
       lo = std::min(lo, v[i]);
       hi = std::max(hi, v[i]);
     }
-    const float m = std::max(std::fabs(lo), std::fabs(hi));
+    const float m = scale > 0 ? scale : std::max(std::fabs(lo), std::fabs(hi));
     std::vector<uint8_t> rgba(n * 4);
     for (std::size_t i = 0; i < n; ++i) {
       float t;
-      if (signed_map) t = m > 0 ? 0.5f + 0.5f * v[i] / m : 0.5f;
+      if (signed_map) t = m > 0 ? std::clamp(0.5f + 0.5f * v[i] / m, 0.0f, 1.0f) : 0.5f;
       else t = hi > lo ? (v[i] - lo) / (hi - lo) : 0.0f;
       colormap_rgb(cm, t, &rgba[i * 4]);
       rgba[i * 4 + 3] = 255;
@@ -94,9 +95,53 @@ const Texture& Ui::heat_view(int slot, const Tensor& relevance, int size, int mo
   return *hs.out;
 }
 
+void Ui::gallery_popup() {
+  if (!ImGui::BeginPopup("gallery")) return;
+  const float cell = 72 * scale_;
+  std::string group;
+  int col = 0;
+  for (const auto& sm : samples_) {
+    const std::string g = sm.name.substr(0, sm.name.find('/'));
+    if (g != group) {
+      group = g;
+      col = 0;
+      ImGui::TextDisabled("%s", g == "fashion" ? "Fashion-MNIST test images (for the default model)" : "photographs (for the ImageNet VGG16)");
+    }
+    Texture& t = sample_thumbs_[sm.name];
+    if (!t.valid()) {
+      try {
+        Image img = load_image(sm.path);
+        t.upload_rgb8(img.width, img.height, img.rgb.data(), img.width <= 64);
+      } catch (const std::exception&) {
+        const uint8_t grey[3] = {60, 60, 60};
+        t.upload_rgb8(1, 1, grey);
+      }
+    }
+    if (col % 8 != 0) ImGui::SameLine();
+    ImGui::PushID(sm.name.c_str());
+    if (ImGui::ImageButton(t.imgui_id(), ImVec2(cell, cell))) {
+      load_sample(sm.name);
+      ImGui::CloseCurrentPopup();
+    }
+    mark("gallery:" + sm.name);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", sm.name.c_str());
+    ImGui::PopID();
+    ++col;
+  }
+  ImGui::EndPopup();
+}
+
 void Ui::input_panel(float w, float h) {
   ImGui::BeginChild("input", ImVec2(w, h), true);
-  ImGui::Text("Input  %s", s_->image_name().c_str());
+  if (ImGui::SmallButton("Samples")) ImGui::OpenPopup("gallery");
+  mark("samples");
+  gallery_popup();
+  if (open_image_cb_) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Open...")) open_image_cb_();
+  }
+  ImGui::SameLine();
+  ImGui::Text("%s", s_->image_name().c_str());
   help_text("input",
             "The picture as the network sees it, with the explanation on top. Relevance says how much each pixel "
             "pushed the network towards the class it explains: red pixels spoke for it, blue ones against it, "
@@ -158,6 +203,26 @@ void Ui::input_panel(float w, float h) {
   ImGui::SameLine();
   ImGui::SetNextItemWidth(w * 0.3f);
   ImGui::SliderFloat("##pct", &view_.percentile, 90.0f, 100.0f, "scale: %.1f pct");
+  // the image as the user gave it
+  const Image& orig = s_->image();
+  if (!orig.empty() && orig.width <= 4096 && orig.height <= 4096) {
+    if (original_gen_ != base_gen_) {
+      original_tex_.upload_rgb8(orig.width, orig.height, orig.rgb.data(), false);
+      original_gen_ = base_gen_;
+    }
+    const float th = ImGui::GetFrameHeight();
+    ImGui::SameLine();
+    ImGui::Image(original_tex_.imgui_id(), ImVec2(th * orig.width / std::max(1, orig.height), th));
+    if (ImGui::IsItemHovered()) {
+      ImGui::BeginTooltip();
+      ImGui::Text("as you gave it: %d x %d pixels%s", orig.width, orig.height,
+                  s_->preprocessed().inverted ? "\n(inverted for this model, which expects light on dark)" : "");
+      const float big = 220 * scale_;
+      ImGui::Image(original_tex_.imgui_id(), ImVec2(big * std::min(1.0f, static_cast<float>(orig.width) / orig.height),
+                                                    big * std::min(1.0f, static_cast<float>(orig.height) / orig.width)));
+      ImGui::EndTooltip();
+    }
+  }
   if (auto net = s_->network(); net && net->config().dark_background) {
     ImGui::SameLine();
     int inv = static_cast<int>(s_->invert());

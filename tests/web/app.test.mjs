@@ -165,6 +165,24 @@ try {
   assert.equal(s.image, 'bag-2.png');
   await shot('bad-file');
   console.log(`bad file: "${s.error}"`);
+
+  // 9. a HiDPI screen (device pixel ratio 2) and a small 800x600 window: crisp, and the heatmap is drawn
+  for (const [w, h, dpr] of [[1024, 700, 2], [800, 600, 1]]) {
+    const other = await launch(w, h, dpr);
+    try {
+      await other.page.goto(server.url);
+      const st = await waitFor(other.page, (x) => x.selected_neuron, 90000, `the app at ${w}x${h}@${dpr}`);
+      const file = path.join(outDir, `${String(++step).padStart(2, '0')}-${w}x${h}-dpr${dpr}.png`);
+      const im = decodePng(await other.page.screenshot({ path: file }));
+      assert.equal(im.width, w * dpr);
+      assert.equal(st.scale, dpr);
+      const r = st.rects.heatmap;
+      assert.ok(regionStats(im, r[0], r[1], r[2], r[3]).coloured > 0.01, `no heatmap at ${w}x${h}@${dpr}`);
+      console.log(`${w}x${h} at device pixel ratio ${dpr}: ok`);
+    } finally {
+      await other.close();
+    }
+  }
   console.log(`browser test passed; screenshots in ${outDir}`);
 } catch (e) {
   console.error(e);
