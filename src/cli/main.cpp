@@ -28,6 +28,8 @@ const char* kUsage =
     "  optimize [--layer L|all] [--tolerance T] [--score smape|mse] [--signed] [--json]\n"
     "  graph [--layers L1,L2] [--k K|auto] [--select topk|threshold|cumulative] [--out-path-heatmap PNG] [--json]\n"
     "  deconv --layer L --channel C [--mode max|all] [--guided] [--out PNG] [--npy FILE] [--crop PNG] [--json]\n"
+    "  convert --model IN --out OUT.safetensors [--dtype f32|f16|bf16|int8] [--shard-mb N]\n"
+    "                                           store weights smaller (int8: per-output-channel scales) or in shards\n"
     "  flip [--patch P] [--steps S] [--runs R] [--seed S] [--fraction F] [--replace mean|background|zero] [--json]\n"
     "common options: --threads T (default: 1)\n";
 
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
     if (cmd == "graph") return lrp::cli::cmd_graph(args);
     if (cmd == "deconv") return lrp::cli::cmd_deconv(args);
     if (cmd == "flip") return lrp::cli::cmd_flip(args);
+    if (cmd == "convert") return lrp::cli::cmd_convert(args);
     std::fprintf(stderr, "lrpscope: error: unknown command '%s'\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const lrp::Error& e) {

@@ -99,7 +99,21 @@ const TensorEntry* WeightStore::find(const std::string& name) const {
 Tensor WeightStore::read(const std::string& name) const {
   auto it = where_.find(name);
   if (it == where_.end()) throw Error("weights have no tensor '" + name + "'");
-  return files_[it->second.first].read(*it->second.second);
+  Tensor t = files_[it->second.first].read(*it->second.second);
+  const DType dt = it->second.second->dtype;
+  if (dt == DType::I8 || dt == DType::U8) {
+    // int8 weights with one float scale per output channel ("<name>_scale", written by `lrpscope convert`)
+    auto sc = where_.find(name + "_scale");
+    if (sc == where_.end()) throw Error("tensor '" + name + "' is int8 but has no '" + name + "_scale' tensor");
+    Tensor scale = files_[sc->second.first].read(*sc->second.second);
+    const int rows = t.rank() > 0 ? t.dim(0) : 1;
+    if (static_cast<int>(scale.size()) != rows)
+      throw Error("tensor '" + name + "_scale' needs one scale per output channel (" + std::to_string(rows) + ")");
+    const std::size_t per = t.size() / static_cast<std::size_t>(std::max(1, rows));
+    for (int r = 0; r < rows; ++r)
+      for (std::size_t i = 0; i < per; ++i) t[r * per + i] *= scale[static_cast<std::size_t>(r)];
+  }
+  return t;
 }
 
 std::vector<const TensorEntry*> WeightStore::entries() const {
