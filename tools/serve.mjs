@@ -6,12 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const args = process.argv.slice(2);
-const root = path.resolve(args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) || 'dist');
+const root = path.resolve(args.find((a, i) => !a.startsWith('--') && !/^\d+$/.test(a) && !(i > 0 && ['--port', '--base', '--mount'].includes(args[i - 1]))) || 'dist');
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const port = Number(opt('--port', process.env.PORT || 8080));
 let base = opt('--base', '/');
 if (!base.endsWith('/')) base += '/';
 const isolate = !args.includes('--no-isolation');
+// --mount /prefix/=DIR serves DIR under that prefix (tests use it for model files next to the site)
+const mounts = [];
+args.forEach((a, i) => { if (a === '--mount') { const [pre, dir] = args[i + 1].split('='); mounts.push([pre, path.resolve(dir)]); } });
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.data': 'application/octet-stream', '.json': 'application/json', '.png': 'image/png',
   '.jpg': 'image/jpeg', '.css': 'text/css', '.safetensors': 'application/octet-stream', '.txt': 'text/plain' };
@@ -19,11 +22,18 @@ const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://localhost');
   let p = decodeURIComponent(url.pathname);
-  if (!p.startsWith(base)) { res.writeHead(404); res.end('not found'); return; }
-  p = p.slice(base.length);
-  if (p === '' || p.endsWith('/')) p += 'index.html';
-  const file = path.resolve(root, p);
-  if (!file.startsWith(root + path.sep) && file !== root) { res.writeHead(403); res.end(); return; }
+  let dir = root;
+  const m = mounts.find(([pre]) => p.startsWith(pre));
+  if (m) {
+    dir = m[1];
+    p = p.slice(m[0].length);
+  } else {
+    if (!p.startsWith(base)) { res.writeHead(404); res.end('not found'); return; }
+    p = p.slice(base.length);
+    if (p === '' || p.endsWith('/')) p += 'index.html';
+  }
+  const file = path.resolve(dir, p);
+  if (!file.startsWith(dir + path.sep)) { res.writeHead(403); res.end(); return; }
   fs.stat(file, (err, st) => {
     if (err || !st.isFile()) { res.writeHead(404); res.end('not found'); return; }
     const headers = { 'Content-Type': types[path.extname(file)] || 'application/octet-stream',

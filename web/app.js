@@ -97,9 +97,219 @@
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
 
+  // ---- weights from a URL: streamed straight into the engine's memory, with progress, cancel and a cache ----
+  let controller = null;
+  const CACHE = 'lrpscope-models-v1';
+  window.lrpscopeCancelDownload = () => { if (controller) controller.abort(); };
+  function progressToApp(active, loaded, total, speed, what) {
+    window.Module.ccall('lrpscope_do_download_progress', null, ['number', 'number', 'number', 'number', 'string'],
+                        [active ? 1 : 0, loaded, total, speed, what]);
+  }
+  function appError(text) {
+    window.Module.ccall('lrpscope_do_report_error', null, ['string'], [text]);
+  }
+
+  // The Cache Storage refuses single entries of several hundred MB, so weights are cached in 64 MB parts plus a
+  // small manifest, all keyed by the URL with an extra query parameter.
+  const PART = 64 << 20;
+  const partKey = (url, i) => url + (url.includes('?') ? '&' : '?') + 'lrpscope-part=' + i;
+
+  async function cacheRead(cache, url, what, stats) {
+    const man = await cache.match(partKey(url, 'manifest'));
+    if (!man) return null;
+    const { size, parts } = await man.json();
+    const M = window.Module;
+    const ptr = M._malloc(size);
+    if (!ptr) throw new Error(`not enough memory for ${Math.round(size / 1e6)} MB of weights in this tab: ` +
+                              'try an F16 or int8 copy (lrpscope convert)');
+    let off = 0;
+    for (let i = 0; i < parts; i++) {
+      const r = await cache.match(partKey(url, i));
+      if (!r) { M._free(ptr); return null; }
+      const buf = new Uint8Array(await r.arrayBuffer());
+      if (off + buf.length > size) { M._free(ptr); return null; }
+      M.HEAPU8.set(buf, ptr + off);
+      off += buf.length;
+      progressToApp(true, stats.base + off, stats.total || size, (stats.base + off) / Math.max(1e-3, (performance.now() - stats.t0) / 1000),
+                    what + ' (from the browser cache)');
+    }
+    if (off !== size) { M._free(ptr); return null; }
+    return { ptr, size };
+  }
+
+  async function cacheWrite(cache, url, ptr, size) {
+    const M = window.Module;
+    const parts = Math.ceil(size / PART);
+    try {
+      for (let i = 0; i < parts; i++) {
+        const a = ptr + i * PART, b = ptr + Math.min(size, (i + 1) * PART);
+        await cache.put(partKey(url, i), new Response(M.HEAPU8.slice(a, b)));
+      }
+      await cache.put(partKey(url, 'manifest'), new Response(JSON.stringify({ size, parts })));
+      return true;
+    } catch (e) {
+      console.warn('could not cache ' + url + ': ' + e);
+      for (let i = 0; i < parts; i++) { try { await cache.delete(partKey(url, i)); } catch (x) { /* gone */ } }
+      return false;
+    }
+  }
+
+  // Downloads url (from the Cache Storage when it holds it) into a malloc'd block of the WebAssembly memory.
+  async function download(url, what, signal, stats) {
+    const t0 = performance.now();
+    let cache = null;
+    try { cache = self.caches ? await caches.open(CACHE) : null; } catch (e) { cache = null; }
+    if (cache) {
+      const hit = await cacheRead(cache, url, what, stats);
+      if (hit) {
+        stats.base += hit.size;
+        stats.ms = performance.now() - t0;
+        return hit;
+      }
+    }
+    stats.fromCache = false;
+    const resp = await fetch(url, { signal });
+    if (!resp.ok) throw new Error(`could not download ${url}: HTTP ${resp.status} ${resp.statusText}`);
+    const total = Number(resp.headers.get('Content-Length')) || 0;
+    const M = window.Module;
+    let ptr = 0;
+    if (total) {
+      ptr = M._malloc(total);
+      if (!ptr) throw new Error(`not enough memory for ${Math.round(total / 1e6)} MB of weights in this tab: ` +
+                                'try an F16 or int8 copy (lrpscope convert)');
+    }
+    const chunks = [];
+    let loaded = 0, last = 0;
+    const reader = resp.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (signal.aborted) throw new DOMException('cancelled', 'AbortError');
+        if (total) {
+          if (loaded + value.length > total) throw new Error('the server sent more bytes than it announced');
+          M.HEAPU8.set(value, ptr + loaded);
+        } else {
+          chunks.push(value);
+        }
+        loaded += value.length;
+        const now = performance.now();
+        if (now - last > 100) {
+          last = now;
+          progressToApp(true, stats.base + loaded, stats.total || total, (stats.base + loaded) / Math.max(1e-3, (now - stats.t0) / 1000), what);
+        }
+      }
+    } catch (e) {
+      if (ptr) M._free(ptr);
+      throw e;
+    }
+    if (total && loaded !== total) {
+      M._free(ptr);
+      throw new Error(`the download of ${url} was cut short (${loaded} of ${total} bytes)`);
+    }
+    if (!total) {
+      ptr = M._malloc(loaded);
+      if (!ptr) throw new Error(`not enough memory for ${Math.round(loaded / 1e6)} MB of weights in this tab`);
+      let off = 0;
+      for (const c of chunks) { M.HEAPU8.set(c, ptr + off); off += c.length; }
+    }
+    if (cache) {
+      progressToApp(true, stats.base + loaded, stats.total || loaded, 0, 'keeping a copy in the browser cache');
+      stats.cached = await cacheWrite(cache, url, ptr, loaded);
+    }
+    stats.base += loaded;
+    stats.ms = performance.now() - t0;
+    return { ptr, size: loaded };
+  }
+
+  async function loadModelUrl(url) {
+    if (controller) controller.abort();
+    controller = new AbortController();
+    const signal = controller.signal;
+    const abs = new URL(url, location.href).href;
+    const name = abs.split('/').pop().split('?')[0];
+    const stats = { base: 0, total: 0, t0: performance.now(), fromCache: true };
+    try {
+      let ok;
+      if (/\.json$/i.test(name)) {
+        const r = await fetch(abs, { signal });
+        if (!r.ok) throw new Error(`could not download ${abs}: HTTP ${r.status} ${r.statusText}`);
+        const indexText = await r.text();
+        let map;
+        try { map = JSON.parse(indexText).weight_map; } catch (e) { throw new Error('the shard index is not valid JSON'); }
+        const files = [...new Set(Object.values(map || {}))];
+        if (!files.length) throw new Error('the shard index names no shards');
+        for (const f of files) {
+          if (f.includes('/') || f.includes('..')) throw new Error(`bad shard name ${f}`);
+          const { ptr, size } = await download(new URL(f, abs).href, `downloading ${f}`, signal, stats);
+          window.Module.ccall('lrpscope_do_add_shard', 'number', ['string', 'number', 'number'], [f, ptr, size]);
+        }
+        ok = window.Module.ccall('lrpscope_do_load_shards', 'number', ['string', 'string', 'number'], [indexText, abs, stats.base]);
+      } else {
+        const { ptr, size } = await download(abs, `downloading ${name}`, signal, stats);
+        progressToApp(true, size, size, 0, 'preparing the weights');
+        await new Promise((res) => setTimeout(res, 0));
+        ok = window.Module.ccall('lrpscope_do_load_model_buffer', 'number', ['number', 'number', 'string'], [ptr, size, abs]);
+      }
+      window.lrpscope.lastLoad = { url: abs, ok: !!ok, fromCache: stats.fromCache, bytes: stats.base,
+                                   ms: performance.now() - stats.t0 };
+      return ok;
+    } catch (e) {
+      const text = e.name === 'AbortError' ? 'download cancelled; the previous model is still loaded' : String(e.message || e);
+      appError(text);
+      window.lrpscope.lastLoad = { url: abs, ok: false, error: text };
+      return 0;
+    } finally {
+      progressToApp(false, 0, 0, 0, '');
+      controller = null;
+    }
+  }
+  window.lrpscopeLoadModelUrl = (url) => { loadModelUrl(url); };
+
+  async function loadImageUrl(url) {
+    const r = await fetch(new URL(url, location.href).href);
+    if (!r.ok) throw new Error(`could not download the image ${url}: HTTP ${r.status}`);
+    const blob = await r.blob();
+    return loadFile(new File([blob], url.split('/').pop().split('?')[0] || 'image'));
+  }
+
+  // ---- sharing: a permalink of the current state and an <iframe> snippet ----
+  window.lrpscopeShare = (query) => {
+    const link = location.origin + location.pathname + query;
+    const embedLink = query.includes('embed=1') ? link : link + (query ? '&' : '?') + 'embed=1';
+    const snippet = `<iframe src="${embedLink}" width="900" height="540" style="border:0" loading="lazy" ` +
+                    'title="lrpscope: why did the network say that?"></iframe>';
+    window.lrpscope.lastShare = { link, snippet };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(link).catch(() => {});
+    window.Module.ccall('lrpscope_do_show_share', null, ['string', 'string'], [link, snippet]);
+  };
+
+  // ---- the state in the URL: model, image, then everything else ----
+  async function applyUrlState() {
+    const p = new URLSearchParams(location.search);
+    if (p.get('model')) await loadModelUrl(p.get('model'));
+    const image = p.get('image');
+    if (image) {
+      const isUrl = /:\/\//.test(image) || image.startsWith('/') || image.startsWith('.') ||
+                    /\.(png|jpe?g|gif|bmp)$/i.test(image);
+      try {
+        if (isUrl) await loadImageUrl(image);
+        else if (!call('lrpscope_do_load_sample', ['string'], [image])) appError(`URL parameters: no sample named '${image}'`);
+      } catch (e) { appError(String(e.message || e)); }
+    }
+    const rest = {};
+    for (const k of ['composite', 'target', 'layers', 'k', 'neuron', 'panel', 'cmap', 'alpha', 'embed']) {
+      if (p.has(k)) rest[k] = p.get(k);
+    }
+    if (p.has('embed')) window.Module.ccall('lrpscope_do_dismiss_hint', 'number', [], []);
+    if (Object.keys(rest).length) window.Module.ccall('lrpscope_do_apply_params', 'string', ['string'], [JSON.stringify(rest)]);
+  }
+
   window.lrpscopeReady = () => {
     loading.style.display = 'none';
     canvas.focus();
+    window.lrpscope.ready = false;
+    applyUrlState().finally(() => { window.lrpscope.ready = true; });
   };
 
   // test hook: the app's state as an object
@@ -107,6 +317,8 @@
     state: () => JSON.parse(window.Module.ccall('lrpscope_state_json', 'string', [], [])),
     call: (name, types, args) => call(name, types, args),
     loadFile,
+    loadModelUrl: (url) => loadModelUrl(url),
+    ready: false,
   };
 })();
 

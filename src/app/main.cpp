@@ -13,6 +13,11 @@
 #include "app/ui.h"
 #include "engine/thread_pool.h"
 #include "model/image.h"
+#include "model/weight_store.h"
+
+#include <cstdlib>
+#include <map>
+#include <memory>
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
@@ -142,6 +147,13 @@ void open_model_js() { EM_ASM({ if (window.lrpscopeOpenModel) window.lrpscopeOpe
 void download_js(const char* path) {
   EM_ASM({ if (window.lrpscopeDownload) window.lrpscopeDownload(UTF8ToString($0)); }, path);
 }
+void share_js(const char* query) {
+  EM_ASM({ if (window.lrpscopeShare) window.lrpscopeShare(UTF8ToString($0)); }, query);
+}
+void load_url_js(const char* url) {
+  EM_ASM({ if (window.lrpscopeLoadModelUrl) window.lrpscopeLoadModelUrl(UTF8ToString($0)); }, url);
+}
+void cancel_download_js() { EM_ASM({ if (window.lrpscopeCancelDownload) window.lrpscopeCancelDownload(); }); }
 #endif
 
 }  // namespace
@@ -193,6 +205,65 @@ LRPSCOPE_EXPORT int lrpscope_do_set_tab(const char* name) {
       return 1;
     }
   return 0;
+}
+// A checkpoint the page downloaded straight into a malloc'd block: the engine takes ownership of it.
+LRPSCOPE_EXPORT int lrpscope_do_load_model_buffer(uint8_t* data, double size, const char* source) {
+  if (!g_app) {
+    std::free(data);
+    return 0;
+  }
+  try {
+    auto ws = lrp::WeightStore::from_buffer_source(lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size)));
+    return g_app->session.load_model_store(ws, source, static_cast<std::size_t>(size)) ? 1 : 0;
+  } catch (const std::exception& e) {
+    g_app->session.report_error(std::string("could not load the model: ") + e.what());
+    return 0;
+  }
+}
+namespace {
+std::map<std::string, std::shared_ptr<lrp::ByteSource>> g_shards;
+}
+LRPSCOPE_EXPORT int lrpscope_do_add_shard(const char* name, uint8_t* data, double size) {
+  g_shards[name] = lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size));
+  return 1;
+}
+LRPSCOPE_EXPORT int lrpscope_do_load_shards(const char* index_json, const char* source, double total) {
+  int ok = 0;
+  try {
+    auto ws = lrp::WeightStore::from_shard_sources(index_json, g_shards);
+    ok = g_app && g_app->session.load_model_store(ws, source, static_cast<std::size_t>(total)) ? 1 : 0;
+  } catch (const std::exception& e) {
+    if (g_app) g_app->session.report_error(std::string("could not load the sharded model: ") + e.what());
+  }
+  g_shards.clear();
+  return ok;
+}
+LRPSCOPE_EXPORT void lrpscope_do_download_progress(int active, double loaded, double total, double speed, const char* what) {
+  if (!g_app) return;
+  lrp::app::Session::Download d;
+  d.active = active != 0;
+  d.loaded = loaded;
+  d.total = total;
+  d.speed = speed;
+  d.what = what ? what : "";
+  g_app->session.set_download(d);
+}
+LRPSCOPE_EXPORT void lrpscope_do_report_error(const char* text) {
+  if (g_app) g_app->session.report_error(text);
+}
+LRPSCOPE_EXPORT const char* lrpscope_do_apply_params(const char* json) {
+  if (!g_app) return "";
+  g_app->state = g_app->ui.apply_params(json);
+  if (!g_app->state.empty()) g_app->session.report_error(g_app->state);
+  return g_app->state.c_str();
+}
+LRPSCOPE_EXPORT const char* lrpscope_share_query() {
+  if (!g_app) return "";
+  g_app->state = g_app->ui.share_query();
+  return g_app->state.c_str();
+}
+LRPSCOPE_EXPORT void lrpscope_do_show_share(const char* link, const char* snippet) {
+  if (g_app) g_app->ui.show_share(link, snippet);
 }
 LRPSCOPE_EXPORT int lrpscope_do_dismiss_hint() {
   if (g_app) g_app->ui.dismiss_hint();
@@ -276,6 +347,9 @@ int main(int argc, char** argv) {
   app.ui.on_open_image_request(open_image_js);
   app.ui.on_open_model_request(open_model_js);
   app.ui.on_download(download_js);
+  app.ui.on_share(share_js);
+  app.ui.on_load_url(load_url_js);
+  app.ui.on_cancel_download(cancel_download_js);
 #endif
   app.session.load_model_file(model);
   if (!image.empty()) app.session.load_image_file(image);

@@ -11,6 +11,7 @@
 #include "explain/weight_cache.h"
 #include "model/forward.h"
 #include "model/weight_store.h"
+#include <new>
 
 namespace lrp::app {
 
@@ -34,11 +35,27 @@ void Session::fail(const std::string& what, const std::exception& e) {
 bool Session::load_model_bytes(std::vector<uint8_t> bytes, const std::string& name) {
   try {
     const std::size_t n = bytes.size();
-    auto net = Network::from_weights(WeightStore::from_buffer(std::move(bytes)), name);
+    return load_model_store(WeightStore::from_buffer(std::move(bytes)), name, n);
+  } catch (const std::exception& e) {
+    fail("could not load the model '" + name + "'", e);
+    return false;
+  }
+}
+
+bool Session::load_model_store(const WeightStore& ws, const std::string& source, std::size_t bytes) {
+  const std::string name = file_name(source);
+  try {
+    auto net = Network::from_weights(ws, name);
     net_ = net;
     cache_ = std::make_shared<WeightCache>(net_);
-    model_name_ = net_->config().name.empty() ? name : net_->config().name;
-    model_bytes_ = n;
+    model_name_ = net_->config().name.empty() || !net_->config().from_metadata ? name : net_->config().name;
+    model_bytes_ = bytes;
+    model_source_ = source;
+    error_.clear();
+  } catch (const std::bad_alloc&) {
+    error_ = "not enough memory for the model '" + name + "' (" + std::to_string(bytes / 1000000) +
+             " MB): try an F16 or int8 copy (lrpscope convert)";
+    return false;
   } catch (const std::exception& e) {
     fail("could not load the model '" + name + "'", e);
     return false;
@@ -73,10 +90,16 @@ bool Session::load_model_file(const std::string& path, const std::string& displa
     }
     net_ = net;
     cache_ = std::make_shared<WeightCache>(net_);
-    model_name_ = display_name.empty() ? (net_->config().name.empty() ? file_name(path) : net_->config().name) : display_name;
+    model_name_ = net_->config().from_metadata && !net_->config().name.empty() ? net_->config().name
+                  : display_name.empty() ? file_name(path) : display_name;
+    error_.clear();
     model_bytes_ = bytes;
+    model_source_ = path.rfind("/upload/", 0) == 0 ? std::string() : display_name.empty() ? path : display_name;
+  } catch (const std::bad_alloc&) {
+    error_ = "not enough memory for the model '" + file_name(path) + "': try an F16 or int8 copy (lrpscope convert)";
+    return false;
   } catch (const std::exception& e) {
-    fail("could not load the model '" + file_name(path) + "'", e);
+    fail("could not load the model '" + (display_name.empty() ? file_name(path) : display_name) + "'", e);
     return false;
   }
   settings_.composite = Composite::preset(settings_.preset, *net_);

@@ -50,6 +50,17 @@ class Session {
   // Loading. Errors are reported through error() and leave the previous state working.
   bool load_model_file(const std::string& path, const std::string& display_name = "");
   bool load_model_bytes(std::vector<uint8_t> bytes, const std::string& name);
+  // A checkpoint already in memory (the browser's download); `source` is shown and used in permalinks.
+  bool load_model_store(const class WeightStore& ws, const std::string& source, std::size_t bytes);
+  const std::string& model_source() const { return model_source_; }
+  // Download progress reported by the page (bytes so far, total or 0, bytes per second); active = false ends it.
+  struct Download {
+    bool active = false;
+    double loaded = 0, total = 0, speed = 0;
+    std::string what;
+  };
+  void set_download(const Download& d) { download_ = d; }
+  const Download& download() const { return download_; }
   bool load_image_file(const std::string& path, const std::string& display_name = "");
   void set_invert(InvertMode m);
 
@@ -91,6 +102,7 @@ class Session {
   const Timings& timings() const { return timings_; }
   const std::string& error() const { return error_; }
   void clear_error() { error_.clear(); }
+  void report_error(const std::string& e) { error_ = e; }
   long long generation() const { return generation_; }  // bumps whenever results change
   InvertMode invert() const { return invert_; }
 
@@ -102,7 +114,8 @@ class Session {
 
   std::shared_ptr<Network> net_;
   std::shared_ptr<WeightCache> cache_;
-  std::string model_name_, image_name_;
+  std::string model_name_, image_name_, model_source_;
+  Download download_;
   std::size_t model_bytes_ = 0;
   Image image_;
   Preprocessed pre_;

@@ -45,6 +45,17 @@ class Ui {
   bool load_sample(const std::string& name);
   long long frames() const { return frames_; }
   std::string state_json() const;
+  // URL parameters (already parsed by the page into JSON): composite, target, layers, k, neuron, panel, cmap,
+  // alpha, embed. Returns an error text ("" when all applied).
+  std::string apply_params(const std::string& json);
+  // The query string that reproduces the current state (the page turns it into a permalink).
+  std::string share_query() const;
+  void show_share(const std::string& link, const std::string& snippet);
+  void set_embed(bool e) { embed_ = e; }
+  bool embed() const { return embed_; }
+  void on_share(void (*cb)(const char* query)) { share_cb_ = cb; }
+  void on_load_url(void (*cb)(const char* url)) { load_url_cb_ = cb; }
+  void on_cancel_download(void (*cb)()) { cancel_download_cb_ = cb; }
   // Writes heatmap, path heatmap, reconstructions and graph PNGs and the state JSON with the given prefix;
   // returns the files written.
   std::vector<std::string> export_files(const std::string& prefix);
@@ -59,6 +70,9 @@ class Ui {
   void gallery_popup();
   void predictions_panel(float w, float h);
   void status_bar(float w, float h);
+  void embed_frame(float w, float h);
+  void share_popup();
+  void url_popup();
   void tabs_panel(float w, float h);
   void graph_tab();
   void neuron_tab();
@@ -137,6 +151,13 @@ class Ui {
   void (*open_image_cb_)() = nullptr;
   void (*open_model_cb_)() = nullptr;
   void (*download_cb_)(const char*) = nullptr;
+  void (*share_cb_)(const char*) = nullptr;
+  void (*load_url_cb_)(const char*) = nullptr;
+  void (*cancel_download_cb_)() = nullptr;
+  bool embed_ = false;
+  bool open_share_ = false, open_url_ = false;
+  std::string share_link_, share_snippet_;
+  char url_buf_[1024] = "https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors";
 };
 
 }  // namespace lrp::app

@@ -94,6 +94,13 @@ void Ui::frame(int width, int height) {
                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_MenuBar | ImGuiWindowFlags_NoBringToFrontOnFocus |
                    ImGuiWindowFlags_NoScrollbar);
   menu_bar();
+  if (embed_) {
+    embed_frame(W, H);
+    status_bar(W, 0);
+    share_popup();
+    ImGui::End();
+    return;
+  }
   const ImGuiStyle& st = ImGui::GetStyle();
   const float status_h = ImGui::GetFrameHeightWithSpacing() + st.WindowPadding.y;
   const float avail_h = ImGui::GetContentRegionAvail().y - status_h;
@@ -108,6 +115,8 @@ void Ui::frame(int width, int height) {
   ImGui::SameLine();
   tabs_panel(avail_w - left_w - st.ItemSpacing.x, avail_h);
   status_bar(W, status_h);
+  share_popup();
+  url_popup();
   ImGui::End();
   if (show_hint_) hint_window(W, H);
 }
@@ -120,6 +129,7 @@ void Ui::menu_bar() {
     if (ImGui::MenuItem("Default model (Fashion-MNIST VGG16)"))
       s_->load_model_file(asset_dir_ + "/models/fashion-vgg16.safetensors", "fashion-vgg16");
     if (open_model_cb_ && ImGui::MenuItem("Open weights (.safetensors)...")) open_model_cb_();
+    if (load_url_cb_ && ImGui::MenuItem("Load weights from a URL (e.g. the ImageNet VGG16)...")) open_url_ = true;
     ImGui::EndMenu();
   }
   const bool image_menu = ImGui::BeginMenu("Image");
@@ -144,6 +154,10 @@ void Ui::menu_bar() {
     if (!last_export_.empty()) ImGui::TextDisabled("wrote %s", last_export_.c_str());
     ImGui::EndMenu();
   }
+  if (share_cb_) {
+    if (ImGui::MenuItem("Share")) share_cb_(share_query().c_str());
+    mark("share");
+  }
   if (ImGui::BeginMenu("Help")) {
     ImGui::MenuItem("Show the first-steps hint", nullptr, &show_hint_);
     ImGui::Separator();
@@ -164,6 +178,20 @@ void Ui::status_bar(float w, float h) {
   ImGui::SameLine();
   const Timings& t = s_->timings();
   ImGui::TextDisabled("| forward %.1f ms  LRP %.1f ms  graph %.1f ms", t.forward_ms, t.lrp_ms, t.graph_ms);
+  const Session::Download& dl = s_->download();
+  if (dl.active) {
+    ImGui::SameLine();
+    char buf[160];
+    if (dl.total > 0)
+      std::snprintf(buf, sizeof buf, "%s %.0f / %.0f MB, %.1f MB/s", dl.what.c_str(), dl.loaded / 1e6, dl.total / 1e6, dl.speed / 1e6);
+    else
+      std::snprintf(buf, sizeof buf, "%s %.0f MB, %.1f MB/s", dl.what.c_str(), dl.loaded / 1e6, dl.speed / 1e6);
+    ImGui::ProgressBar(dl.total > 0 ? static_cast<float>(dl.loaded / dl.total) : 0.0f, ImVec2(300 * scale_, 0), buf);
+    mark("download");
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Cancel download") && cancel_download_cb_) cancel_download_cb_();
+    mark("download:cancel");
+  }
   if (s_->busy()) {
     ImGui::SameLine();
     ImGui::ProgressBar(static_cast<float>(s_->progress()), ImVec2(160 * scale_, 0), s_->progress_label().c_str());
@@ -227,6 +255,13 @@ std::string Ui::state_json() const {
   nlohmann::ordered_json j;
   auto net = s_->network();
   j["model"] = s_->model_name();
+  j["model_source"] = s_->model_source();
+  j["model_bytes"] = static_cast<double>(s_->model_bytes());
+  j["embed"] = embed_;
+  j["cmap"] = colormap_name(view_.cmap);
+  j["alpha"] = view_.alpha;
+  j["graph_k"] = s_->settings().graph_k;
+  j["download"] = {{"active", s_->download().active}, {"loaded", s_->download().loaded}, {"total", s_->download().total}};
   j["image"] = s_->image_name();
   const ForwardPass* fwd = s_->forward();
   const Explanation* ex = s_->explanation();
@@ -237,6 +272,7 @@ std::string Ui::state_json() const {
       if (l[i] > l[static_cast<std::size_t>(best)]) best = static_cast<int>(i);
     j["predicted"] = best;
     j["predicted_label"] = net->label(best);
+    j["logits"] = std::vector<float>(l.data(), l.data() + l.size());
   } else {
     j["predicted"] = nullptr;
   }
@@ -253,6 +289,9 @@ std::string Ui::state_json() const {
   j["graph_nodes"] = g ? static_cast<int>(g->nodes.size()) : 0;
   j["graph_edges"] = g ? static_cast<int>(g->edges.size()) : 0;
   if (g && net) {
+    nlohmann::ordered_json gl = nlohmann::ordered_json::array();
+    for (int l : g->layers) gl.push_back(net->layer(l).name);
+    j["graph_layers"] = gl;
     nlohmann::ordered_json path = nlohmann::ordered_json::array();
     for (int n : g->path) path.push_back(g->nodes[static_cast<std::size_t>(n)].id);
     j["path"] = path;

@@ -1,6 +1,7 @@
 #include "model/safetensors.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -31,6 +32,18 @@ class BufferSource : public ByteSource {
 
  private:
   std::vector<uint8_t> bytes_;
+};
+
+class MallocSource : public ByteSource {
+ public:
+  MallocSource(uint8_t* p, std::size_t n) : p_(p), n_(n) {}
+  ~MallocSource() override { std::free(p_); }
+  const uint8_t* data() const override { return p_; }
+  std::size_t size() const override { return n_; }
+
+ private:
+  uint8_t* p_;
+  std::size_t n_;
 };
 
 #if LRPSCOPE_MMAP
@@ -94,6 +107,10 @@ std::size_t TensorEntry::numel() const {
 
 std::shared_ptr<ByteSource> ByteSource::from_buffer(std::vector<uint8_t> bytes) {
   return std::make_shared<BufferSource>(std::move(bytes));
+}
+
+std::shared_ptr<ByteSource> ByteSource::from_malloc(uint8_t* data, std::size_t size) {
+  return std::make_shared<MallocSource>(data, size);
 }
 
 std::shared_ptr<ByteSource> ByteSource::from_file(const std::string& path) {

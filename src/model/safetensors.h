@@ -33,6 +33,8 @@ class ByteSource {
   virtual std::size_t size() const = 0;
   static std::shared_ptr<ByteSource> from_file(const std::string& path);
   static std::shared_ptr<ByteSource> from_buffer(std::vector<uint8_t> bytes);
+  // Takes ownership of a malloc'd block (the browser writes a download straight into it: no second copy).
+  static std::shared_ptr<ByteSource> from_malloc(uint8_t* data, std::size_t size);
 };
 
 class SafetensorsFile {

@@ -60,6 +60,12 @@ WeightStore WeightStore::from_buffer(std::vector<uint8_t> bytes) {
   return ws;
 }
 
+WeightStore WeightStore::from_buffer_source(std::shared_ptr<ByteSource> bytes) {
+  WeightStore ws;
+  ws.add(SafetensorsFile(std::move(bytes)));
+  return ws;
+}
+
 WeightStore WeightStore::from_shards(const std::string& index_json,
                                      std::map<std::string, std::vector<uint8_t>> shards) {
   const auto map = parse_index(index_json);
@@ -75,6 +81,26 @@ WeightStore WeightStore::from_shards(const std::string& index_json,
       throw Error("shard '" + f + "': " + e.what());
     }
   }
+  return ws;
+}
+
+WeightStore WeightStore::from_shard_sources(const std::string& index_json,
+                                            const std::map<std::string, std::shared_ptr<ByteSource>>& shards) {
+  const auto map = parse_index(index_json);
+  WeightStore ws;
+  std::set<std::string> files;
+  for (auto& [k, v] : map) files.insert(v);
+  for (const auto& f : files) {
+    auto it = shards.find(f);
+    if (it == shards.end()) throw Error("shard '" + f + "' is missing");
+    try {
+      ws.add(SafetensorsFile(it->second));
+    } catch (const Error& e) {
+      throw Error("shard '" + f + "': " + e.what());
+    }
+  }
+  for (auto& [k, v] : map)
+    if (!ws.has(k)) throw Error("shard index names tensor '" + k + "' but shard '" + v + "' does not hold it");
   return ws;
 }
 

@@ -15,8 +15,11 @@ class WeightStore {
   // path: a .safetensors file or a *.safetensors.index.json naming shards next to it.
   static WeightStore open(const std::string& path);
   static WeightStore from_buffer(std::vector<uint8_t> bytes);
+  static WeightStore from_buffer_source(std::shared_ptr<ByteSource> bytes);
   // Shards given as buffers (WebAssembly): index JSON text plus the shard files by name.
   static WeightStore from_shards(const std::string& index_json, std::map<std::string, std::vector<uint8_t>> shards);
+  static WeightStore from_shard_sources(const std::string& index_json,
+                                        const std::map<std::string, std::shared_ptr<ByteSource>>& shards);
   void add(SafetensorsFile file);
 
   const TensorEntry* find(const std::string& name) const;

@@ -27,10 +27,12 @@ export async function serve(root, base = '/', extra = []) {
 }
 
 export async function launch(width = 1280, height = 800, scale = 1) {
+  // a real profile (not an incognito context), so the Cache Storage has a normal quota
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrpscope-chromium-'));
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
-  const page = await context.newPage();
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true,
+    args: CHROMIUM_ARGS, viewport: { width, height }, deviceScaleFactor: scale });
+  const browser = context;
+  const page = context.pages()[0] || await context.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(m.text()));
   page.on('pageerror', (e) => logs.push('pageerror: ' + e.message));

@@ -1,0 +1,141 @@
+// Web delivery: dist/ under a sub-path, embed mode with URL parameters, share + permalink, the full-size VGG16
+// over HTTP (progress, logits against the native CLI, the browser cache on reload), from a file input, sharded
+// int8 weights, and bad downloads. Needs a few GB of RAM.
+//   node tests/web/delivery.test.mjs DIST_DIR LRPSCOPE_CLI WORK_DIR
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { serve, launch, state, waitFor } from './browser.mjs';
+
+const [dist, cli, work] = process.argv.slice(2);
+fs.mkdirSync(work, { recursive: true });
+const models = path.join(work, 'models');
+fs.mkdirSync(models, { recursive: true });
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const vgg = path.join(models, 'vgg16.safetensors');
+if (!fs.existsSync(vgg)) execFileSync(cli, ['make-random', '--arch', 'vgg16', '--seed', '1', '--out', vgg, '--threads', '2']);
+const int8 = path.join(models, 'vgg16-int8.safetensors');
+if (!fs.existsSync(path.join(models, 'vgg16-int8.safetensors.index.json')))
+  execFileSync(cli, ['convert', '--model', vgg, '--out', int8, '--dtype', 'int8', '--shard-mb', '60']);
+fs.writeFileSync(path.join(models, 'not-a-model.safetensors'), 'hello, this is text');
+fs.writeFileSync(path.join(models, 'truncated.safetensors'), fs.readFileSync(vgg).subarray(0, 5_000_000));
+const chelsea = path.join(root, 'assets/samples/imagenet/chelsea.png');
+const want = JSON.parse(execFileSync(cli, ['predict', '--model', vgg, '--image', chelsea, '--json', '--threads', '2'], { encoding: 'utf8' }));
+
+const base = '/course/lrpscope/';
+const server = await serve(dist, base, ['--mount', `/models/=${models}`]);
+const { page, logs, close } = await launch(1100, 700, 1);
+const requests = [];
+page.on('request', (r) => requests.push(r.url()));
+const shots = path.join(work, 'screenshots');
+fs.mkdirSync(shots, { recursive: true });
+async function ready(timeout = 120000) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeout) {
+    if (await page.evaluate(() => window.lrpscope && window.lrpscope.ready)) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error('the page did not apply its URL state');
+}
+function maxAbsDiff(a, b) { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; }
+
+try {
+  // 1. embed mode with parameters, from a sub-path
+  const params = 'embed=1&image=fashion/coat-1&target=4&composite=montavon&layers=conv4_3,conv5_3,fc6&k=3&panel=graph' +
+                 '&cmap=seismic&alpha=0.6&neuron=features.28:5';
+  await page.goto(server.url + '?' + params);
+  await ready();
+  let s = await waitFor(page, (x) => x.image === 'fashion/coat-1' && x.composite === 'montavon' && x.selected_neuron, 60000, 'the embed state');
+  assert.equal(s.embed, true);
+  assert.equal(s.target, 4);
+  assert.deepEqual(s.graph_layers, ['features.21', 'features.28', 'classifier.0', 'classifier.6']);
+  assert.equal(s.graph_k, 3);
+  assert.equal(s.cmap, 'seismic');
+  assert.ok(Math.abs(s.alpha - 0.6) < 1e-6);
+  assert.equal(`${s.selected_neuron.layer}:${s.selected_neuron.index}`, 'features.28:5');
+  assert.equal(s.error, '');
+  await page.screenshot({ path: path.join(shots, '01-embed.png') });
+  console.log('embed mode from a sub-path: state matches the URL');
+
+  // 2. share, then reload the permalink
+  const r = s.rects.share;
+  await page.mouse.click((r[0] + r[2]) / 2, (r[1] + r[3]) / 2);
+  await page.waitForTimeout(300);
+  const share = await page.evaluate(() => window.lrpscope.lastShare);
+  assert.ok(share && share.link.includes(base) && share.snippet.startsWith('<iframe'), JSON.stringify(share));
+  await page.screenshot({ path: path.join(shots, '02-share.png') });
+  await page.goto(share.link);
+  await ready();
+  const s2 = await waitFor(page, (x) => x.image === 'fashion/coat-1' && x.selected_neuron, 60000, 'the permalink state');
+  for (const k of ['embed', 'target', 'composite', 'graph_layers', 'graph_k', 'cmap', 'selected_neuron'])
+    assert.deepEqual(s2[k] && s2[k].index !== undefined ? [s2[k].layer, s2[k].index] : s2[k],
+                     s[k] && s[k].index !== undefined ? [s[k].layer, s[k].index] : s[k], k);
+  console.log(`share: ${share.link}`);
+
+  // 3. the full-size VGG16 over HTTP, with a progress bar, against the native CLI
+  requests.length = 0;
+  const t0 = Date.now();
+  await page.goto(server.url + '?model=/models/vgg16.safetensors&image=imagenet/chelsea');
+  let sawProgress = false;
+  for (let i = 0; i < 600 && !sawProgress; i++) {
+    const st = await state(page);
+    if (st && st.download && st.download.active && st.download.loaded > 0) sawProgress = true;
+    else await page.waitForTimeout(50);
+  }
+  assert.ok(sawProgress, 'no download progress seen');
+  await page.screenshot({ path: path.join(shots, '03-download.png') });
+  await ready(300000);
+  s = await waitFor(page, (x) => x.model_bytes > 500e6 && x.image === 'imagenet/chelsea', 300000, 'the full-size VGG16');
+  const firstHeatmapMs = Date.now() - t0;
+  assert.equal(s.predicted, want.top[0].index);
+  const scale = Math.max(...want.logits.map(Math.abs));
+  const diff = maxAbsDiff(s.logits, want.logits);
+  assert.ok(diff <= 1e-3 * scale, `logits differ by ${diff} (scale ${scale})`);
+  const load1 = await page.evaluate(() => window.lrpscope.lastLoad);
+  assert.equal(load1.fromCache, false);
+  await page.screenshot({ path: path.join(shots, '04-vgg16.png') });
+  console.log(`full-size VGG16 over HTTP: download ${Math.round(load1.ms)} ms, first heatmap after ${firstHeatmapMs} ms; ` +
+              `max |logit diff| ${diff.toExponential(2)} vs the CLI`);
+
+  // 4. reload: the weights come from the cache (no request for them)
+  requests.length = 0;
+  await page.reload();
+  await ready(300000);
+  s = await waitFor(page, (x) => x.model_bytes > 500e6, 300000, 'the cached VGG16');
+  const load2 = await page.evaluate(() => window.lrpscope.lastLoad);
+  assert.equal(load2.fromCache, true);
+  assert.equal(requests.filter((u) => new URL(u).pathname === '/models/vgg16.safetensors').length, 0, 'the weights were fetched again');
+  console.log(`reload: from the browser cache in ${Math.round(load2.ms)} ms`);
+
+  // 5. sharded int8 weights over HTTP
+  await page.evaluate(() => window.lrpscope.loadModelUrl('/models/vgg16-int8.safetensors.index.json'));
+  s = await waitFor(page, (x) => x.model_source.endsWith('vgg16-int8.safetensors.index.json'), 300000, 'the sharded int8 VGG16');
+  console.log(`sharded int8 VGG16: predicted ${s.predicted} (fp32 ${want.top[0].index})`);
+
+  // 6. bad downloads keep the previous model and say why
+  const before = s.model_source;
+  for (const [url, text] of [['/models/missing.safetensors', 'HTTP 404'], ['/models/not-a-model.safetensors', 'not a safetensors'],
+                             ['/models/truncated.safetensors', 'truncated']]) {
+    await page.evaluate((u) => window.lrpscope.loadModelUrl(u), url);
+    s = await state(page);
+    assert.ok(s.error.includes(text), `${url}: "${s.error}"`);
+    assert.equal(s.model_source, before);
+    console.log(`${url}: "${s.error}"`);
+  }
+  await page.screenshot({ path: path.join(shots, '05-bad-download.png') });
+
+  // 7. weights from the file input (the default model file: the page stays small)
+  await page.setInputFiles('#file-model', path.join(root, 'assets/models/fashion-vgg16.safetensors'));
+  s = await waitFor(page, (x) => x.model === 'fashion-vgg16', 60000, 'the model from the file input');
+  console.log('weights from the file input: ok');
+  console.log('delivery test passed');
+} catch (e) {
+  console.error(e);
+  console.error(logs.slice(-20).join('\n'));
+  await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await close();
+  server.stop();
+}
