@@ -313,7 +313,27 @@
   };
 
   // test hook: the app's state as an object
+  // The threaded module needs SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
+  const threaded = self.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined' &&
+                   !new URLSearchParams(location.search).has('single');
+  const script = document.createElement('script');
+  script.src = threaded ? 'lrpscope-app-mt.js' : 'lrpscope-app.js';
+  script.async = true;
+  script.onerror = () => {
+    if (threaded) {  // no threaded build on this host: fall back to the single-threaded module
+      const s2 = document.createElement('script');
+      s2.src = 'lrpscope-app.js';
+      s2.async = true;
+      document.body.appendChild(s2);
+      window.lrpscope.module = 'single-threaded';
+    } else {
+      showError('could not load lrpscope-app.js');
+    }
+  };
+  document.body.appendChild(script);
+
   window.lrpscope = {
+    module: threaded ? 'threaded' : 'single-threaded',
     state: () => JSON.parse(window.Module.ccall('lrpscope_state_json', 'string', [], [])),
     call: (name, types, args) => call(name, types, args),
     loadFile,

@@ -1,6 +1,7 @@
 // lrpscope-app: the Dear ImGui front end, natively (GLFW + OpenGL 3.3) and in the browser (GLFW on WebGL2).
 #include <GLFW/glfw3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <imgui.h>
@@ -22,6 +23,7 @@
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
 #include <emscripten/html5.h>
+#include <emscripten/threading.h>
 #define LRPSCOPE_EXPORT extern "C" EMSCRIPTEN_KEEPALIVE
 #else
 #define LRPSCOPE_EXPORT extern "C"
@@ -338,6 +340,10 @@ int main(int argc, char** argv) {
   load_fonts(app.scale);
   ImGui_ImplGlfw_InitForOpenGL(app.window, true);
   ImGui_ImplOpenGL3_Init(glsl);
+#if defined(__EMSCRIPTEN__) && LRPSCOPE_THREADS
+  // the threaded module: one engine thread per core (the pool of web workers is created at start-up)
+  lrp::set_default_threads(std::min(4, std::max(1, emscripten_num_logical_cores())));
+#endif
   std::string err;
   if (!app.ui.init(&app.session, asset_dir, app.scale, &err)) {
     std::fprintf(stderr, "lrpscope-app: %s\n", err.c_str());

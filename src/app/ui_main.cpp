@@ -91,9 +91,9 @@ void Ui::frame(int width, int height) {
   ImGui::SetNextWindowBgAlpha(0.0f);  // the GL clear colour is the background: one full-screen fill less per frame
   ImGui::Begin("lrpscope", nullptr,
                ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove |
-                   ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_MenuBar | ImGuiWindowFlags_NoBringToFrontOnFocus |
-                   ImGuiWindowFlags_NoScrollbar);
-  menu_bar();
+                   ImGuiWindowFlags_NoCollapse | (embed_ ? 0 : ImGuiWindowFlags_MenuBar) |
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoScrollbar);
+  if (!embed_) menu_bar();
   if (embed_) {
     embed_frame(W, H);
     status_bar(W, 0);

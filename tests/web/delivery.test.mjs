@@ -8,9 +8,10 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { serve, launch, state, waitFor } from './browser.mjs';
 
-const [dist, cli, work] = process.argv.slice(2);
+const [dist, cli, workBase, mode = 'threaded'] = process.argv.slice(2);
+const work = path.join(workBase, mode);
 fs.mkdirSync(work, { recursive: true });
-const models = path.join(work, 'models');
+const models = path.join(workBase, 'models');
 fs.mkdirSync(models, { recursive: true });
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const vgg = path.join(models, 'vgg16.safetensors');
@@ -24,7 +25,8 @@ const chelsea = path.join(root, 'assets/samples/imagenet/chelsea.png');
 const want = JSON.parse(execFileSync(cli, ['predict', '--model', vgg, '--image', chelsea, '--json', '--threads', '2'], { encoding: 'utf8' }));
 
 const base = '/course/lrpscope/';
-const server = await serve(dist, base, ['--mount', `/models/=${models}`]);
+// threaded: COOP/COEP headers, so the page picks the pthreads module; single: no isolation, the single-threaded one
+const server = await serve(dist, base, ['--mount', `/models/=${models}`, ...(mode === 'single' ? ['--no-isolation'] : [])]);
 const { page, logs, close } = await launch(1100, 700, 1);
 const requests = [];
 page.on('request', (r) => requests.push(r.url()));
@@ -46,6 +48,9 @@ try {
                  '&cmap=seismic&alpha=0.6&neuron=features.28:5';
   await page.goto(server.url + '?' + params);
   await ready();
+  const module = await page.evaluate(() => window.lrpscope.module);
+  assert.equal(module, mode === 'single' ? 'single-threaded' : 'threaded');
+  console.log(`module: ${module}`);
   let s = await waitFor(page, (x) => x.image === 'fashion/coat-1' && x.composite === 'montavon' && x.selected_neuron, 60000, 'the embed state');
   assert.equal(s.embed, true);
   assert.equal(s.target, 4);
