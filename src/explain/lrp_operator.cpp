@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/conv.h"
 #include "engine/error.h"
+#include "engine/linear.h"
 #include "engine/pool.h"
 #include "engine/thread_pool.h"
 #include "explain/weight_cache.h"
@@ -95,32 +97,73 @@ void LrpOperator::build_all() {
 }
 
 void LrpOperator::build(int layer) {
-  Plan& p = plans_.at(static_cast<std::size_t>(layer));
-  if (p.built) return;
-  const Layer& l = network().layer(layer);
-  p.F.clear();
-  p.M.clear();
-  p.terms.clear();
-  switch (l.kind) {
-    case LayerKind::Conv:
-    case LayerKind::Linear: build_weighted(layer, p); break;
-    case LayerKind::MaxPool:
-    case LayerKind::AvgPool: build_pool(layer, p); break;
-    case LayerKind::ReLU:
-      if (method_ == Method::Gradient || method_ == Method::GradientXInput || method_ == Method::GuidedBackprop) {
-        // the forward ReLU mask
-        const Tensor& out = fwd_->output(layer);
-        Tensor mask(out.shape());
-        for (std::size_t i = 0; i < out.size(); ++i) mask[i] = out[i] > 0.0f ? 1.0f : 0.0f;
-        p.F.push_back(std::move(mask));
-      }
-      break;
-    case LayerKind::Flatten: break;
+  while (!build_step(layer, 1e30)) {
   }
-  p.built = true;
 }
 
-void LrpOperator::build_weighted(int layer, Plan& p) {
+bool LrpOperator::build_step(int layer, double max_macs) {
+  Plan& p = plans_.at(static_cast<std::size_t>(layer));
+  if (p.built) return true;
+  const Layer& l = network().layer(layer);
+  if (!p.prepared) {
+    p.F.clear();
+    p.M.clear();
+    p.terms.clear();
+    p.jobs.clear();
+    p.finalize = nullptr;
+    p.prepared = true;
+    switch (l.kind) {
+      case LayerKind::Conv:
+      case LayerKind::Linear: prepare_weighted(layer, p); break;
+      case LayerKind::MaxPool:
+      case LayerKind::AvgPool: build_pool(layer, p); break;
+      case LayerKind::ReLU:
+        if (method_ == Method::Gradient || method_ == Method::GradientXInput || method_ == Method::GuidedBackprop) {
+          // the forward ReLU mask
+          const Tensor& out = fwd_->output(layer);
+          Tensor mask(out.shape());
+          for (std::size_t i = 0; i < out.size(); ++i) mask[i] = out[i] > 0.0f ? 1.0f : 0.0f;
+          p.F.push_back(std::move(mask));
+        }
+        break;
+      case LayerKind::Flatten: break;
+    }
+    return finish_if_ready(p);
+  }
+  // forward products, a slice at a time
+  for (FwdJob& j : p.jobs) {
+    const int rows = l.kind == LayerKind::Conv ? l.conv.oh() : l.out_shape[0];
+    if (j.rows_done >= rows) continue;
+    const double per_row = static_cast<double>(l.macs) / rows;
+    const int n = std::max(1, std::min(rows - j.rows_done, static_cast<int>(max_macs / std::max(1.0, per_row))));
+    const int r0 = j.rows_done, r1 = r0 + n;
+    if (l.kind == LayerKind::Conv) {
+      conv2d(cache_->conv(layer, j.mod, j.gamma), j.x->data(), Epilogue{j.bias.data(), false}, j.out.data(), r0, r1, pool_);
+    } else {
+      const int in = l.in_shape[0];
+      linear_mod(l.weight.data() + static_cast<std::size_t>(r0) * in, j.mod, j.gamma, r1 - r0, in, j.x->data(), 1,
+                 j.out.data() + r0, pool_);
+      for (int o = r0; o < r1; ++o) j.out[static_cast<std::size_t>(o)] += j.bias[static_cast<std::size_t>(o)];
+    }
+    j.rows_done = r1;
+    return false;  // one slice per step
+  }
+  return finish_if_ready(p);
+}
+
+bool LrpOperator::finish_if_ready(Plan& p) {
+  const Network& net = network();
+  (void)net;
+  for (const FwdJob& j : p.jobs)
+    if (j.rows_done < (j.out.rank() == 3 ? j.out.dim(1) : j.out.dim(0))) return false;
+  if (p.finalize) p.finalize(p);
+  p.jobs.clear();
+  p.finalize = nullptr;
+  p.built = true;
+  return true;
+}
+
+void LrpOperator::prepare_weighted(int layer, Plan& p) {
   const Layer& l = network().layer(layer);
   const Tensor& a = fwd_->layer_input(layer);
   const Tensor& zs = fwd_->output(layer);  // pre-activation with bias
@@ -128,22 +171,33 @@ void LrpOperator::build_weighted(int layer, Plan& p) {
     p.terms.push_back({WeightMod::Identity, 0.0f, -1, -1, 1.0f});
     return;
   }
-  const Rule& r = composite_.rule(layer);
+  const Rule r = composite_.rule(layer);
   WeightCache& wc = *cache_;
   const float stab = r.epsilon;
-  auto fwd = [&](const Tensor& x, WeightMod mod, float gamma, bool with_bias) {
-    Tensor y(l.out_shape);
-    std::vector<float> b = wc.bias(layer, mod, gamma, with_bias);
-    forward_mod(wc, layer, mod, gamma, x.data(), b.data(), y.data(), pool_);
-    return y;
+  // Declares a forward product; its result is p.jobs[index].out when finalize runs.
+  auto job = [&](const Tensor* x, Tensor own, WeightMod mod, float gamma, bool with_bias) {
+    FwdJob j;
+    if (!own.empty()) {
+      j.own_x = std::move(own);
+      j.x = nullptr;
+    } else {
+      j.x = x;
+    }
+    j.mod = mod;
+    j.gamma = gamma;
+    j.bias = wc.bias(layer, mod, gamma, with_bias);
+    j.out = Tensor(l.out_shape);
+    p.jobs.push_back(std::move(j));
+    return static_cast<int>(p.jobs.size()) - 1;
   };
-  auto z_plain = [&]() {
-    Tensor z = zs;
+  auto z_plain = [this, layer, r]() {
+    const Layer& ll = network().layer(layer);
+    Tensor z = fwd_->output(layer);
     if (!r.bias) {
-      const int c = l.out_shape[0];
+      const int c = ll.out_shape[0];
       const std::size_t per = z.size() / static_cast<std::size_t>(c);
       for (int ch = 0; ch < c; ++ch)
-        for (std::size_t i = 0; i < per; ++i) z[ch * per + i] -= l.bias[static_cast<std::size_t>(ch)];
+        for (std::size_t i = 0; i < per; ++i) z[ch * per + i] -= ll.bias[static_cast<std::size_t>(ch)];
     }
     return z;
   };
@@ -151,76 +205,91 @@ void LrpOperator::build_weighted(int layer, Plan& p) {
   switch (r.kind) {
     case RuleKind::Zero:
     case RuleKind::Epsilon: {
-      Tensor z = z_plain();
-      float eps = r.kind == RuleKind::Zero ? 0.0f : r.epsilon + r.epsilon_rms * rms(z);
-      inverse_stabilised(z, eps);
-      p.F.push_back(std::move(z));
-      p.M.push_back(a);
-      p.terms.push_back({WeightMod::Identity, 0.0f, 0, 0, 1.0f});
+      p.finalize = [this, layer, r, z_plain](Plan& pl) {
+        Tensor z = z_plain();
+        const float eps = r.kind == RuleKind::Zero ? 0.0f : r.epsilon + r.epsilon_rms * rms(z);
+        inverse_stabilised(z, eps);
+        pl.F.push_back(std::move(z));
+        pl.M.push_back(fwd_->layer_input(layer));
+        pl.terms.push_back({WeightMod::Identity, 0.0f, 0, 0, 1.0f});
+      };
       break;
     }
     case RuleKind::Gamma: {
       const float g = r.gamma;
       if (r.gamma_classic) {
-        Tensor z = fwd(a, WeightMod::GammaPositive, g, r.bias);
-        inverse_stabilised(z, stab);
-        p.F.push_back(std::move(z));
-        p.M.push_back(a);
-        p.terms.push_back({WeightMod::GammaPositive, g, 0, 0, 1.0f});
+        const int j0 = job(&a, Tensor(), WeightMod::GammaPositive, g, r.bias);
+        p.finalize = [this, layer, j0, g, stab](Plan& pl) {
+          Tensor z = std::move(pl.jobs[static_cast<std::size_t>(j0)].out);
+          inverse_stabilised(z, stab);
+          pl.F.push_back(std::move(z));
+          pl.M.push_back(fwd_->layer_input(layer));
+          pl.terms.push_back({WeightMod::GammaPositive, g, 0, 0, 1.0f});
+        };
         break;
       }
       // zennit's generalised gamma: positive outputs (z > 0) are explained by the contributions that push up,
       // negative outputs by those that push down.
-      const Tensor ap = positive_part(a);
-      Tensor out0 = fwd(ap, WeightMod::GammaPositive, g, r.bias);
-      Tensor out2 = fwd(ap, WeightMod::GammaNegative, g, r.bias);
-      Tensor an;
+      const int jp0 = job(nullptr, positive_part(a), WeightMod::GammaPositive, g, r.bias);
+      const int jp2 = job(nullptr, positive_part(a), WeightMod::GammaNegative, g, r.bias);
+      int jn1 = -1, jn3 = -1;
       if (neg) {
-        an = negative_part(a);
-        out0 = add(out0, fwd(an, WeightMod::GammaNegative, g, false));
-        out2 = add(out2, fwd(an, WeightMod::GammaPositive, g, false));
+        jn1 = job(nullptr, negative_part(a), WeightMod::GammaNegative, g, false);
+        jn3 = job(nullptr, negative_part(a), WeightMod::GammaPositive, g, false);
       }
-      inverse_stabilised(out0, stab);
-      inverse_stabilised(out2, stab);
-      for (std::size_t i = 0; i < zs.size(); ++i) {
-        if (!(zs[i] > 0.0f)) out0[i] = 0.0f;
-        if (!(zs[i] < 0.0f)) out2[i] = 0.0f;
-      }
-      p.F.push_back(std::move(out0));
-      p.F.push_back(std::move(out2));
-      p.M.push_back(ap);
-      p.terms.push_back({WeightMod::GammaPositive, g, 0, 0, 1.0f});
-      p.terms.push_back({WeightMod::GammaNegative, g, 1, 0, 1.0f});
-      if (neg) {
-        p.M.push_back(std::move(an));
-        p.terms.push_back({WeightMod::GammaNegative, g, 0, 1, 1.0f});
-        p.terms.push_back({WeightMod::GammaPositive, g, 1, 1, 1.0f});
-      }
+      p.finalize = [this, layer, jp0, jp2, jn1, jn3, g, stab, neg](Plan& pl) {
+        Tensor out0 = std::move(pl.jobs[static_cast<std::size_t>(jp0)].out);
+        Tensor out2 = std::move(pl.jobs[static_cast<std::size_t>(jp2)].out);
+        if (neg) {
+          out0 = add(out0, pl.jobs[static_cast<std::size_t>(jn1)].out);
+          out2 = add(out2, pl.jobs[static_cast<std::size_t>(jn3)].out);
+        }
+        inverse_stabilised(out0, stab);
+        inverse_stabilised(out2, stab);
+        const Tensor& z = fwd_->output(layer);
+        for (std::size_t i = 0; i < z.size(); ++i) {
+          if (!(z[i] > 0.0f)) out0[i] = 0.0f;
+          if (!(z[i] < 0.0f)) out2[i] = 0.0f;
+        }
+        pl.F.push_back(std::move(out0));
+        pl.F.push_back(std::move(out2));
+        pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(jp0)].own_x));
+        pl.terms.push_back({WeightMod::GammaPositive, g, 0, 0, 1.0f});
+        pl.terms.push_back({WeightMod::GammaNegative, g, 1, 0, 1.0f});
+        if (neg) {
+          pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(jn1)].own_x));
+          pl.terms.push_back({WeightMod::GammaNegative, g, 0, 1, 1.0f});
+          pl.terms.push_back({WeightMod::GammaPositive, g, 1, 1, 1.0f});
+        }
+      };
       break;
     }
     case RuleKind::AlphaBeta:
     case RuleKind::ZPlus: {
       const bool ab = r.kind == RuleKind::AlphaBeta;
       const float alpha = ab ? r.alpha : 1.0f, beta = ab ? r.beta : 0.0f;
-      const Tensor ap = positive_part(a);
-      Tensor an;
-      if (neg) an = negative_part(a);
-      Tensor outp = fwd(ap, WeightMod::Positive, 0, r.bias);
-      if (neg) outp = add(outp, fwd(an, WeightMod::Negative, 0, false));
-      inverse_stabilised(outp, stab);
-      p.F.push_back(std::move(outp));
-      p.M.push_back(ap);
-      if (neg) p.M.push_back(an);
-      p.terms.push_back({WeightMod::Positive, 0, 0, 0, alpha});
-      if (neg) p.terms.push_back({WeightMod::Negative, 0, 0, 1, alpha});
-      if (beta != 0.0f) {
-        Tensor outn = fwd(ap, WeightMod::Negative, 0, r.bias);
-        if (neg) outn = add(outn, fwd(an, WeightMod::Positive, 0, false));
-        inverse_stabilised(outn, stab);
-        p.F.push_back(std::move(outn));
-        p.terms.push_back({WeightMod::Negative, 0, 1, 0, -beta});
-        if (neg) p.terms.push_back({WeightMod::Positive, 0, 1, 1, -beta});
-      }
+      const int jp = job(nullptr, positive_part(a), WeightMod::Positive, 0, r.bias);
+      const int jpn = neg ? job(nullptr, negative_part(a), WeightMod::Negative, 0, false) : -1;
+      const int jn = beta != 0.0f ? job(nullptr, positive_part(a), WeightMod::Negative, 0, r.bias) : -1;
+      const int jnn = beta != 0.0f && neg ? job(nullptr, negative_part(a), WeightMod::Positive, 0, false) : -1;
+      p.finalize = [jp, jpn, jn, jnn, alpha, beta, stab, neg](Plan& pl) {
+        Tensor outp = std::move(pl.jobs[static_cast<std::size_t>(jp)].out);
+        if (jpn >= 0) outp = add(outp, pl.jobs[static_cast<std::size_t>(jpn)].out);
+        inverse_stabilised(outp, stab);
+        pl.F.push_back(std::move(outp));
+        pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(jp)].own_x));
+        if (neg) pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(jpn)].own_x));
+        pl.terms.push_back({WeightMod::Positive, 0, 0, 0, alpha});
+        if (neg) pl.terms.push_back({WeightMod::Negative, 0, 0, 1, alpha});
+        if (jn >= 0) {
+          Tensor outn = std::move(pl.jobs[static_cast<std::size_t>(jn)].out);
+          if (jnn >= 0) outn = add(outn, pl.jobs[static_cast<std::size_t>(jnn)].out);
+          inverse_stabilised(outn, stab);
+          pl.F.push_back(std::move(outn));
+          pl.terms.push_back({WeightMod::Negative, 0, 1, 0, -beta});
+          if (neg) pl.terms.push_back({WeightMod::Positive, 0, 1, 1, -beta});
+        }
+      };
       break;
     }
     case RuleKind::ZBox: {
@@ -241,31 +310,39 @@ void LrpOperator::build_weighted(int layer, Plan& p) {
           L[ch * per + i] = lo[static_cast<std::size_t>(ch)];
           H[ch * per + i] = hi[static_cast<std::size_t>(ch)];
         }
-      Tensor z = z_plain();
-      Tensor o1 = fwd(L, WeightMod::Positive, 0, r.bias);
-      Tensor o2 = fwd(H, WeightMod::Negative, 0, r.bias);
-      for (std::size_t i = 0; i < z.size(); ++i) z[i] = z[i] - o1[i] - o2[i];
-      inverse_stabilised(z, stab);
-      p.F.push_back(std::move(z));
-      p.M.push_back(a);
-      p.M.push_back(std::move(L));
-      p.M.push_back(std::move(H));
-      p.terms.push_back({WeightMod::Identity, 0, 0, 0, 1.0f});
-      p.terms.push_back({WeightMod::Positive, 0, 0, 1, -1.0f});
-      p.terms.push_back({WeightMod::Negative, 0, 0, 2, -1.0f});
+      const int j1 = job(nullptr, std::move(L), WeightMod::Positive, 0, r.bias);
+      const int j2 = job(nullptr, std::move(H), WeightMod::Negative, 0, r.bias);
+      p.finalize = [this, layer, j1, j2, stab, z_plain](Plan& pl) {
+        Tensor z = z_plain();
+        const Tensor& o1 = pl.jobs[static_cast<std::size_t>(j1)].out;
+        const Tensor& o2 = pl.jobs[static_cast<std::size_t>(j2)].out;
+        for (std::size_t i = 0; i < z.size(); ++i) z[i] = z[i] - o1[i] - o2[i];
+        inverse_stabilised(z, stab);
+        pl.F.push_back(std::move(z));
+        pl.M.push_back(fwd_->layer_input(layer));
+        pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(j1)].own_x));
+        pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(j2)].own_x));
+        pl.terms.push_back({WeightMod::Identity, 0, 0, 0, 1.0f});
+        pl.terms.push_back({WeightMod::Positive, 0, 0, 1, -1.0f});
+        pl.terms.push_back({WeightMod::Negative, 0, 0, 2, -1.0f});
+      };
       break;
     }
     case RuleKind::Flat:
     case RuleKind::WSquare: {
       const WeightMod mod = r.kind == RuleKind::Flat ? WeightMod::Ones : WeightMod::Square;
-      Tensor ones(l.in_shape, 1.0f);
-      Tensor z = fwd(ones, mod, 0, r.bias);
-      inverse_stabilised(z, stab);
-      p.F.push_back(std::move(z));
-      p.terms.push_back({mod, 0, 0, -1, 1.0f});
+      const int j0 = job(nullptr, Tensor(l.in_shape, 1.0f), mod, 0, r.bias);
+      p.finalize = [j0, mod, stab](Plan& pl) {
+        Tensor z = std::move(pl.jobs[static_cast<std::size_t>(j0)].out);
+        inverse_stabilised(z, stab);
+        pl.F.push_back(std::move(z));
+        pl.terms.push_back({mod, 0, 0, -1, 1.0f});
+      };
       break;
     }
   }
+  for (FwdJob& j : p.jobs)
+    if (!j.x) j.x = &j.own_x;
 }
 
 void LrpOperator::build_pool(int layer, Plan& p) {
@@ -296,6 +373,97 @@ void LrpOperator::build_pool(int layer, Plan& p) {
 }
 
 void LrpOperator::apply(int layer, const Tensor& r_out, int batch, Tensor& r_in) {
+  ApplyWork w = start_apply(layer, r_out, batch, r_in);
+  while (!apply_step(w, 1e30)) {
+  }
+}
+
+LrpOperator::ApplyWork LrpOperator::start_apply(int layer, const Tensor& r_out, int batch, Tensor& r_in) const {
+  ApplyWork w;
+  w.layer = layer;
+  w.r_out = &r_out;
+  w.batch = batch;
+  w.r_in = &r_in;
+  return w;
+}
+
+bool LrpOperator::apply_step(ApplyWork& w, double max_macs) {
+  if (w.done) return true;
+  if (!build_step(w.layer, max_macs)) return false;
+  const Layer& l = network().layer(w.layer);
+  const Plan& p = plans_[static_cast<std::size_t>(w.layer)];
+  // only stride-1 convolutions are sliced by rows; everything else is cheap or memory-bound and runs whole
+  if (l.kind != LayerKind::Conv || l.conv.stride != 1) {
+    apply_whole(w.layer, *w.r_out, w.batch, *w.r_in);
+    w.done = true;
+    return true;
+  }
+  const std::size_t out_n = Tensor::count(l.out_shape), in_n = Tensor::count(l.in_shape);
+  if (!w.started) {
+    require(w.r_out->size() == out_n * static_cast<std::size_t>(w.batch), "relevance batch does not match layer " + l.name);
+    std::vector<int> in_shape = l.in_shape;
+    in_shape.insert(in_shape.begin(), w.batch);
+    if (w.r_in->shape() != in_shape) *w.r_in = Tensor(in_shape);
+    w.r_in->fill(0.0f);
+    w.started = true;
+    w.term = 0;
+    w.member = 0;
+    w.row = 0;
+  }
+  if (w.term >= static_cast<int>(p.terms.size())) {
+    w.done = true;
+    return true;
+  }
+  const Term& t = p.terms[static_cast<std::size_t>(w.term)];
+  if (w.member == 0 && w.row == 0) {
+    // s = F (.) R for every member, once per term
+    w.s = Tensor({w.batch, static_cast<int>(out_n)});
+    w.c = Tensor({w.batch, static_cast<int>(in_n)});
+    for (int b = 0; b < w.batch; ++b) {
+      const float* ro = w.r_out->data() + b * out_n;
+      float* sb = w.s.data() + b * out_n;
+      if (t.f < 0) {
+        std::copy(ro, ro + out_n, sb);
+      } else {
+        const float* f = p.F[static_cast<std::size_t>(t.f)].data();
+        for (std::size_t i = 0; i < out_n; ++i) sb[i] = ro[i] * f[i];
+      }
+    }
+  }
+  const ConvWeights& cw = cache_->conv(w.layer, t.mod, t.gamma);
+  const int rows = l.conv.h;
+  const double per_row = static_cast<double>(l.macs) / rows;
+  const int n = std::max(1, std::min(rows - w.row, static_cast<int>(max_macs / std::max(1.0, per_row))));
+  conv_transpose2d(cw, w.s.data() + w.member * out_n, w.c.data() + w.member * in_n, w.row, w.row + n, pool_);
+  w.row += n;
+  if (w.row >= rows) {
+    w.row = 0;
+    if (++w.member >= w.batch) {
+      // R_in += coeff * M (.) c for every member
+      const bool times_input = method_ == Method::LRP;
+      for (int b = 0; b < w.batch; ++b) {
+        float* ri = w.r_in->data() + b * in_n;
+        const float* cb = w.c.data() + b * in_n;
+        if (!times_input || t.m < 0) {
+          for (std::size_t i = 0; i < in_n; ++i) ri[i] += t.coeff * cb[i];
+        } else {
+          const float* m = p.M[static_cast<std::size_t>(t.m)].data();
+          for (std::size_t i = 0; i < in_n; ++i) ri[i] += t.coeff * m[i] * cb[i];
+        }
+      }
+      w.member = 0;
+      if (++w.term >= static_cast<int>(p.terms.size())) {
+        w.done = true;
+        w.s = Tensor();
+        w.c = Tensor();
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void LrpOperator::apply_whole(int layer, const Tensor& r_out, int batch, Tensor& r_in) {
   build(layer);
   const Layer& l = network().layer(layer);
   const Plan& p = plans_[static_cast<std::size_t>(layer)];

@@ -7,6 +7,7 @@
 // The gradient-family methods (gradient, guided backprop, deconvnet) are the same machinery with other factors.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -39,8 +40,24 @@ class LrpOperator {
   bool built(int layer) const { return plans_.at(static_cast<std::size_t>(layer)).built; }
   void build(int layer);
   void build_all();
+  // Resumable build: does at most about max_macs multiply-adds of work; returns true once the layer is built.
+  bool build_step(int layer, double max_macs);
   // r_out: batch x (output shape of layer); r_in (resized): batch x (input shape).
   void apply(int layer, const Tensor& r_out, int batch, Tensor& r_in);
+
+  // Resumable apply: the same product in slices (terms, batch members, rows of the transposed convolution).
+  struct ApplyWork {
+    int layer = -1;
+    const Tensor* r_out = nullptr;
+    int batch = 1;
+    Tensor* r_in = nullptr;
+    int term = 0, member = 0, row = 0;
+    bool started = false, done = false;
+    Tensor s, c;
+  };
+  ApplyWork start_apply(int layer, const Tensor& r_out, int batch, Tensor& r_in) const;
+  // Returns true when the work is finished.
+  bool apply_step(ApplyWork& w, double max_macs);
   // Multiply-adds of build / apply (one batch item), for progress bars.
   long long build_macs(int layer) const;
   long long apply_macs(int layer) const;
@@ -53,12 +70,26 @@ class LrpOperator {
     int m;  // index into M, or -1 for ones
     float coeff;
   };
+  // A forward product the build needs (z with modified weights or inputs), computed in row slices.
+  struct FwdJob {
+    const Tensor* x = nullptr;  // input (points into own_x or the forward pass)
+    Tensor own_x;
+    WeightMod mod = WeightMod::Identity;
+    float gamma = 0;
+    std::vector<float> bias;
+    Tensor out;
+    int rows_done = 0;
+  };
   struct Plan {
-    bool built = false;
+    bool built = false, prepared = false;
     std::vector<Tensor> F, M;
     std::vector<Term> terms;
+    std::vector<FwdJob> jobs;
+    std::function<void(Plan&)> finalize;
   };
-  void build_weighted(int layer, Plan& p);
+  void prepare_weighted(int layer, Plan& p);
+  bool finish_if_ready(Plan& p);
+  void apply_whole(int layer, const Tensor& r_out, int batch, Tensor& r_in);
   void build_pool(int layer, Plan& p);
 
   std::shared_ptr<const ForwardPass> fwd_;
