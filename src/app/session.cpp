@@ -17,6 +17,7 @@ namespace lrp::app {
 
 namespace {
 constexpr double kForwardStepMacs = 4e7;  // ~2-4 ms of work per step in a single WebAssembly thread
+constexpr double kStepMacs = 3e7;         // the same for LRP, the graph and the neuron detail
 std::string file_name(const std::string& path) {
   const auto s = path.find_last_of('/');
   return s == std::string::npos ? path : path.substr(s + 1);
@@ -192,6 +193,10 @@ void Session::select_neuron(int layer, int index) {
   if (ex_ && ex_->done() && (stage_ == Stage::Idle || stage_ == Stage::Detail || stage_ == Stage::Optimize ||
                              stage_ == Stage::Flip)) {
     detail_ready_ = false;
+    cond_job_.reset();
+    deconv_job_.reset();
+    guided_job_.reset();
+    pending_ = NeuronDetail();
     stage_ = Stage::Detail;
     progress_ = 0.0;
   }
@@ -221,6 +226,11 @@ void Session::run_flipping(const std::string& compare_preset) {
 
 void Session::cancel() {
   stage_ = Stage::Idle;
+  graph_builder_.reset();
+  path_job_.reset();
+  cond_job_.reset();
+  deconv_job_.reset();
+  guided_job_.reset();
   optimize_queue_.clear();
   flip_pending_ = false;
   progress_ = 1.0;
@@ -244,6 +254,11 @@ void Session::restart(Stage from, bool debounce) {
   }
   graph_ready_ = false;
   detail_ready_ = false;
+  graph_builder_.reset();
+  path_job_.reset();
+  cond_job_.reset();
+  deconv_job_.reset();
+  guided_job_.reset();
   stage_ = from;
   stage_ms_ = 0;
   progress_ = 0.0;
@@ -276,6 +291,7 @@ bool Session::step_once() {
           tg = settings_.target = Target::top1();
         ExplainOptions eo;
         eo.target = tg;
+        eo.step_macs = kStepMacs;
         ex_ = std::make_shared<Explanation>(fwd_, cache_, settings_.composite, eo);
         stage_ms_ = 0;
       }
@@ -291,15 +307,38 @@ bool Session::step_once() {
     }
     case Stage::Graph: {
       progress_label_ = "neuron graph";
-      GraphOptions go;
-      go.selection.k = settings_.graph_k;
-      go.k_from_optimizer = settings_.graph_k_auto;
-      go.optimizer.tolerance = settings_.tolerance;
-      go.layers = settings_.graph_layers;
-      graph_ = build_graph(*ex_, go);
-      path_heat_ = lrp::path_heatmap(*ex_, graph_);
+      if (!graph_builder_ && !path_job_) {
+        GraphOptions go;
+        go.selection.k = settings_.graph_k;
+        go.k_from_optimizer = settings_.graph_k_auto;
+        go.optimizer.tolerance = settings_.tolerance;
+        go.layers = settings_.graph_layers;
+        graph_builder_ = std::make_unique<GraphBuilder>(*ex_, go);
+        stage_ms_ = 0;
+      }
+      if (graph_builder_) {
+        const bool finished = graph_builder_->step(kStepMacs);
+        stage_ms_ += t.ms();
+        progress_ = std::min(0.84, progress_ + 0.005);
+        if (!finished) return true;
+        graph_ = std::move(graph_builder_->graph());
+        graph_builder_.reset();
+        std::vector<NeuronMask> masks;
+        for (int n : graph_.path)
+          masks.push_back({graph_.nodes[static_cast<std::size_t>(n)].layer, {graph_.nodes[static_cast<std::size_t>(n)].index}});
+        path_job_ = restricted_lrp_job(*ex_, masks, false);
+        return true;
+      }
+      if (!path_job_->step(kStepMacs)) {
+        stage_ms_ += t.ms();
+        return true;
+      }
+      stage_ms_ += t.ms();
+      path_heat_ = std::move(path_job_->result());
+      path_heat_.reshape(net_->input_shape());
+      path_job_.reset();
       graph_ready_ = true;
-      timings_.graph_ms = t.ms();
+      timings_.graph_ms = stage_ms_;
       if (want_layer_ < 0 || want_layer_ >= net_->size()) {
         // default selection: the path's node at the last conv graph layer, else the first hidden node
         for (int n : graph_.path) {
@@ -312,18 +351,58 @@ bool Session::step_once() {
         }
       }
       stage_ = Stage::Detail;
+      stage_ms_ = 0;
       progress_ = 0.85;
       ++generation_;
       return true;
     }
     case Stage::Detail: {
       progress_label_ = "neuron detail";
-      if (want_layer_ >= 0 && want_layer_ < net_->size() && want_index_ >= 0 &&
-          want_index_ < net_->layer(want_layer_).out_shape[0] && net_->layer(want_layer_).kind != LayerKind::ReLU) {
-        NeuronDetail d;
-        d.layer = want_layer_;
-        d.index = want_index_;
-        d.conditional = restricted_lrp(*ex_, {NeuronMask{want_layer_, {want_index_}}}, false);
+      const bool valid = want_layer_ >= 0 && want_layer_ < net_->size() && want_index_ >= 0 &&
+                         want_index_ < net_->layer(want_layer_).out_shape[0] && net_->layer(want_layer_).kind != LayerKind::ReLU;
+      if (valid && !cond_job_ && !deconv_job_ && !guided_job_ && (pending_.layer != want_layer_ || pending_.index != want_index_ || pending_.conditional.empty())) {
+        pending_ = NeuronDetail();
+        pending_.layer = want_layer_;
+        pending_.index = want_index_;
+        cond_job_ = restricted_lrp_job(*ex_, {NeuronMask{want_layer_, {want_index_}}}, false);
+        stage_ms_ = 0;
+        return true;
+      }
+      if (cond_job_) {
+        const bool finished = cond_job_->step(kStepMacs);
+        stage_ms_ += t.ms();
+        if (!finished) return true;
+        pending_.conditional = std::move(cond_job_->result());
+        pending_.conditional.reshape(net_->input_shape());
+        cond_job_.reset();
+        const LayerKind k = net_->layer(pending_.layer).kind;
+        if (k == LayerKind::Conv || k == LayerKind::MaxPool) {
+          DeconvOptions o;
+          deconv_job_ = std::make_unique<DeconvJob>(fwd_, cache_, pending_.layer, pending_.index, o);
+          o.guided = true;
+          guided_job_ = std::make_unique<DeconvJob>(fwd_, cache_, pending_.layer, pending_.index, o);
+        }
+        return true;
+      }
+      if (deconv_job_) {
+        const bool finished = deconv_job_->step(kStepMacs);
+        stage_ms_ += t.ms();
+        if (!finished) return true;
+        pending_.deconv = std::move(deconv_job_->result());
+        deconv_job_.reset();
+        return true;
+      }
+      if (guided_job_) {
+        const bool finished = guided_job_->step(kStepMacs);
+        stage_ms_ += t.ms();
+        if (!finished) return true;
+        pending_.guided = std::move(guided_job_->result());
+        pending_.has_deconv = true;
+        guided_job_.reset();
+        return true;
+      }
+      if (valid && pending_.layer == want_layer_ && pending_.index == want_index_) {
+        NeuronDetail& d = pending_;
         const auto rel = neuron_relevance(ex_->relevance(want_layer_));
         double total = 0;
         for (double v : rel) total += v;
@@ -331,26 +410,19 @@ bool Session::step_once() {
         d.share = total != 0 ? d.relevance / total : 0;
         const Tensor& act = fwd_->output(activation_layer(*net_, want_layer_));
         const std::size_t per = act.size() / static_cast<std::size_t>(act.dim(0));
-        double s = 0, m = -1e30;
+        double sm = 0, m = -1e30;
         for (std::size_t i = 0; i < per; ++i) {
           const float v = act[static_cast<std::size_t>(want_index_) * per + i];
-          s += v;
+          sm += v;
           m = std::max<double>(m, v);
         }
-        d.mean_activation = s / static_cast<double>(per);
+        d.mean_activation = sm / static_cast<double>(per);
         d.max_activation = m;
-        const LayerKind k = net_->layer(want_layer_).kind;
-        if (k == LayerKind::Conv || k == LayerKind::MaxPool) {
-          DeconvOptions o;
-          d.deconv = deconv(fwd_, cache_, want_layer_, want_index_, o);
-          o.guided = true;
-          d.guided = deconv(fwd_, cache_, want_layer_, want_index_, o);
-          d.has_deconv = true;
-        }
-        detail_ = std::move(d);
+        detail_ = pending_;
+        pending_ = NeuronDetail();
         detail_ready_ = true;
       }
-      timings_.detail_ms = t.ms();
+      timings_.detail_ms = stage_ms_;
       stage_ = !optimize_queue_.empty() ? Stage::Optimize : flip_pending_ ? Stage::Flip : Stage::Idle;
       progress_ = stage_ == Stage::Idle ? 1.0 : 0.9;
       ++generation_;

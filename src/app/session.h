@@ -15,6 +15,7 @@
 #include "explain/neuron_graph.h"
 #include "explain/optimizer.h"
 #include "explain/pixel_flipping.h"
+#include "explain/propagate_job.h"
 #include "model/forward.h"
 #include "model/image.h"
 #include "model/network.h"
@@ -131,6 +132,11 @@ class Session {
   long long cond_gen_ = -1;
   NeuronDetail detail_;
   bool detail_ready_ = false;
+  // resumable work of the current stage
+  std::unique_ptr<GraphBuilder> graph_builder_;
+  std::unique_ptr<PropagateJob> path_job_, cond_job_;
+  std::unique_ptr<DeconvJob> deconv_job_, guided_job_;
+  NeuronDetail pending_;
   int want_layer_ = -1, want_index_ = -1;
   std::vector<LayerCurve> curves_;
   std::vector<int> optimize_queue_;

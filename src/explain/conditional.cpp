@@ -6,6 +6,7 @@
 #include "engine/error.h"
 #include "explain/explanation.h"
 #include "explain/lrp_operator.h"
+#include "explain/propagate_job.h"
 #include "model/network.h"
 
 namespace lrp {
@@ -37,29 +38,62 @@ std::vector<double> apply_mask(Tensor& r, int batch, const std::vector<int>& kee
   return totals;
 }
 
-Tensor propagate(LrpOperator& op, int from, Tensor r, int to, const PropagateOptions& opt) {
-  const Network& net = op.network();
+PropagateJob::PropagateJob(LrpOperator* op, int from, Tensor r, int to, PropagateOptions opt,
+                           std::shared_ptr<LrpOperator> keep)
+    : op_(op), keep_(std::move(keep)), layer_(from), to_(to), r_(std::move(r)), opt_(std::move(opt)) {
+  const Network& net = op_->network();
   require(from >= 0 && from < net.size() && to >= -1 && to < from, "propagate: bad layer range");
   const std::size_t out_n = Tensor::count(net.layer(from).out_shape);
-  require(r.size() % out_n == 0 && r.size() > 0, "propagate: relevance does not match layer " + net.layer(from).name);
-  const int batch = static_cast<int>(r.size() / out_n);
-  auto shaped = [&](int layer) {
-    std::vector<int> s = layer < 0 ? net.input_shape() : net.layer(layer).out_shape;
-    s.insert(s.begin(), batch);
-    return s;
-  };
-  r.reshape(shaped(from));
-  Tensor next;
-  for (int i = from; i > to; --i) {
-    if (opt.visit) opt.visit(i, r);
-    for (const NeuronMask& m : opt.masks)
-      if (m.layer == i) apply_mask(r, batch, m.keep, opt.renormalise);
-    op.apply(i, r, batch, next);
-    std::swap(r, next);
-    r.reshape(shaped(i - 1));
+  require(r_.size() % out_n == 0 && r_.size() > 0, "propagate: relevance does not match layer " + net.layer(from).name);
+  batch_ = static_cast<int>(r_.size() / out_n);
+  std::vector<int> s = net.layer(from).out_shape;
+  s.insert(s.begin(), batch_);
+  r_.reshape(s);
+}
+
+bool PropagateJob::step(double max_macs) {
+  const Network& net = op_->network();
+  while (!done()) {
+    const int i = layer_;
+    if (!working_) {
+      if (opt_.visit) opt_.visit(i, r_);
+      for (const NeuronMask& m : opt_.masks)
+        if (m.layer == i) apply_mask(r_, batch_, m.keep, opt_.renormalise);
+      work_ = op_->start_apply(i, r_, batch_, next_);
+      working_ = true;
+    }
+    if (!op_->apply_step(work_, max_macs)) return false;
+    working_ = false;
+    std::swap(r_, next_);
+    next_ = Tensor();
+    std::vector<int> s = i - 1 < 0 ? net.input_shape() : net.layer(i - 1).out_shape;
+    s.insert(s.begin(), batch_);
+    r_.reshape(s);
+    --layer_;
+    if (done()) {
+      if (opt_.visit && to_ >= 0) opt_.visit(to_, r_);
+      return true;
+    }
+    if (max_macs < 1e29) return false;  // one layer (or slice) per step when stepping
   }
-  if (opt.visit && to >= 0) opt.visit(to, r);
-  return r;
+  return true;
+}
+
+Tensor propagate(LrpOperator& op, int from, Tensor r, int to, const PropagateOptions& opt) {
+  PropagateJob job(&op, from, std::move(r), to, opt);
+  while (!job.step(1e30)) {
+  }
+  return std::move(job.result());
+}
+
+std::unique_ptr<PropagateJob> restricted_lrp_job(const Explanation& ex, const std::vector<NeuronMask>& masks,
+                                                 bool renormalise) {
+  auto op = ex.op_ptr();
+  const int top = op->network().size() - 1;
+  PropagateOptions o;
+  o.masks = masks;
+  o.renormalise = renormalise;
+  return std::make_unique<PropagateJob>(op.get(), top, ex.relevance(top), -1, o, op);
 }
 
 Tensor restricted_lrp(const Explanation& ex, const std::vector<NeuronMask>& masks, bool renormalise) {

@@ -5,6 +5,7 @@
 #include "engine/error.h"
 #include "explain/conditional.h"
 #include "explain/lrp_operator.h"
+#include "explain/propagate_job.h"
 #include "explain/weight_cache.h"
 #include "model/forward.h"
 #include "model/network.h"
@@ -39,8 +40,8 @@ Box receptive_field(const Network& net, int layer, int y, int x) {
   return Box{y0, x0, y1 + 1, x1 + 1};
 }
 
-DeconvResult deconv(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache, int layer,
-                    int channel, const DeconvOptions& opt) {
+DeconvJob::DeconvJob(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache, int layer, int channel,
+                     const DeconvOptions& opt) {
   const Network& net = fwd->network();
   require(layer >= 0 && layer < net.size(), "deconv: bad layer");
   const Layer& l = net.layer(layer);
@@ -52,7 +53,6 @@ DeconvResult deconv(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<Weig
   const int c = a.dim(0), h = a.dim(1), w = a.dim(2);
   require(channel >= 0 && channel < c, "deconv: channel " + std::to_string(channel) + " is out of range (the layer has " +
                                            std::to_string(c) + " channels)");
-  DeconvResult res;
   const float* map = a.data() + static_cast<std::size_t>(channel) * h * w;
   int best = 0;
   double mean = 0;
@@ -60,23 +60,37 @@ DeconvResult deconv(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<Weig
     if (map[i] > map[best]) best = i;
     mean += map[i];
   }
-  res.y = best / w;
-  res.x = best % w;
-  res.max_activation = map[best];
-  res.mean_activation = static_cast<float>(mean / (h * w));
-  res.field = receptive_field(net, act, res.y, res.x);
+  res_.y = best / w;
+  res_.x = best % w;
+  res_.max_activation = map[best];
+  res_.mean_activation = static_cast<float>(mean / (h * w));
+  res_.field = receptive_field(net, act, res_.y, res_.x);
   Tensor r({1, c, h, w});
   float* dst = r.data() + static_cast<std::size_t>(channel) * h * w;
-  if (opt.max_only) {
-    dst[best] = map[best];
-  } else {
-    std::copy(map, map + h * w, dst);
+  if (opt.max_only) dst[best] = map[best];
+  else std::copy(map, map + h * w, dst);
+  op_ = std::make_shared<LrpOperator>(fwd, std::move(cache), Composite::preset("lrp0", net),
+                                      opt.guided ? Method::GuidedBackprop : Method::Deconvnet, nullptr);
+  job_ = std::make_unique<PropagateJob>(op_.get(), act, std::move(r), -1, PropagateOptions{}, op_);
+  input_shape_ = net.input_shape();
+}
+
+bool DeconvJob::step(double max_macs) {
+  if (!job_) return true;
+  if (!job_->step(max_macs)) return false;
+  res_.reconstruction = std::move(job_->result());
+  res_.reconstruction.reshape(input_shape_);
+  job_.reset();
+  op_.reset();
+  return true;
+}
+
+DeconvResult deconv(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache, int layer,
+                    int channel, const DeconvOptions& opt) {
+  DeconvJob job(std::move(fwd), std::move(cache), layer, channel, opt);
+  while (!job.step(1e30)) {
   }
-  LrpOperator op(fwd, std::move(cache), Composite::preset("lrp0", net),
-                 opt.guided ? Method::GuidedBackprop : Method::Deconvnet, nullptr);
-  res.reconstruction = propagate(op, act, std::move(r), -1);
-  res.reconstruction.reshape(net.input_shape());
-  return res;
+  return std::move(job.result());
 }
 
 }  // namespace lrp

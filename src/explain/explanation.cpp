@@ -70,16 +70,26 @@ bool Explanation::step() {
   Timer t;
   const Network& net = op_->network();
   const int i = layer_;
-  sums_[static_cast<std::size_t>(i)] = sum(current_.data(), current_.size());
-  Tensor next;
-  op_->apply(i, current_, 1, next);
+  if (!working_) {
+    sums_[static_cast<std::size_t>(i)] = sum(current_.data(), current_.size());
+    work_ = op_->start_apply(i, current_, 1, next_);
+    working_ = true;
+  }
+  const bool finished = op_->apply_step(work_, opt_.step_macs);
+  ms_[static_cast<std::size_t>(i)] += t.ms();
+  if (!finished) {
+    ++slices_;
+    return true;
+  }
+  working_ = false;
+  Tensor next = std::move(next_);
+  next_ = Tensor();
   if (opt_.keep_layers) {
     Tensor kept = current_;
     kept.reshape(net.layer(i).out_shape);
     kept_[static_cast<std::size_t>(i)] = std::move(kept);
   }
   current_ = std::move(next);
-  ms_[static_cast<std::size_t>(i)] = t.ms();
   done_macs_ += op_->build_macs(i) + op_->apply_macs(i);
   --layer_;
   if (done()) {

@@ -30,6 +30,7 @@ struct ExplainOptions {
   Target target;
   bool keep_layers = true;  // keep the relevance at every layer's output
   ThreadPool* pool = nullptr;
+  double step_macs = 1e30;  // work per step(): whole layers by default; the app uses small slices
 };
 
 class Explanation {
@@ -38,7 +39,7 @@ class Explanation {
               ExplainOptions opt);
 
   bool done() const { return layer_ < 0; }
-  bool step();  // one layer; true while more work remains
+  bool step();  // one layer, or one slice of it (step_macs); true while more work remains
   void run();
   double progress() const;
 
@@ -63,7 +64,10 @@ class Explanation {
   int layer_;
   int target_class_ = -1;
   double target_logit_ = 0;
-  Tensor current_;
+  Tensor current_, next_;
+  LrpOperator::ApplyWork work_;
+  bool working_ = false;
+  long long slices_ = 0;
   std::vector<Tensor> kept_;
   Tensor input_rel_;
   std::vector<double> sums_, ms_;

@@ -8,6 +8,7 @@
 #include "explain/conditional.h"
 #include "explain/explanation.h"
 #include "explain/lrp_operator.h"
+#include "explain/propagate_job.h"
 #include "model/forward.h"
 #include "model/network.h"
 
@@ -28,10 +29,10 @@ std::vector<int> default_graph_layers(const Network& net) {
   return out;
 }
 
-NeuronGraph build_graph(const Explanation& ex, const GraphOptions& opt) {
+// Nodes: the selected neurons of every graph layer (and the output class).
+static void select_nodes(const Explanation& ex, const GraphOptions& opt, NeuronGraph& g) {
   const Network& net = ex.op().network();
   const ForwardPass& fwd = ex.forward();
-  NeuronGraph g;
   g.layers = opt.layers.empty() ? default_graph_layers(net) : opt.layers;
   std::sort(g.layers.begin(), g.layers.end());
   g.layers.erase(std::unique(g.layers.begin(), g.layers.end()), g.layers.end());
@@ -43,7 +44,6 @@ NeuronGraph build_graph(const Explanation& ex, const GraphOptions& opt) {
     require(k == LayerKind::Conv || k == LayerKind::Linear || k == LayerKind::MaxPool,
             "graph: layer " + net.layer(l).name + " has no neurons (use conv, pool or fc layers)");
   }
-  // nodes
   g.column_nodes.resize(g.layers.size());
   for (std::size_t c = 0; c < g.layers.size(); ++c) {
     const int l = g.layers[c];
@@ -72,41 +72,10 @@ NeuronGraph build_graph(const Explanation& ex, const GraphOptions& opt) {
       g.nodes.push_back(n);
     }
   }
-  // edges: for every upper node, its relevance alone propagated to the next lower graph layer (batched)
-  auto op = ex.op_ptr();
-  for (std::size_t c = g.layers.size() - 1; c >= 1; --c) {
-    const int upper = g.layers[c], lower = g.layers[c - 1];
-    const Tensor& ru = ex.relevance(upper);
-    const auto& ups = g.column_nodes[c];
-    const std::size_t per = ru.size();
-    for (std::size_t b0 = 0; b0 < ups.size(); b0 += static_cast<std::size_t>(std::max(1, opt.chunk))) {
-      const int m = static_cast<int>(std::min(ups.size() - b0, static_cast<std::size_t>(std::max(1, opt.chunk))));
-      std::vector<int> shape = ru.shape();
-      shape.insert(shape.begin(), m);
-      Tensor batch(shape);
-      const int width = ru.rank() >= 1 ? ru.dim(0) : 1;
-      const std::size_t pc = per / static_cast<std::size_t>(width);
-      for (int j = 0; j < m; ++j) {
-        const int ch = g.nodes[static_cast<std::size_t>(ups[b0 + static_cast<std::size_t>(j)])].index;
-        std::copy(ru.data() + ch * pc, ru.data() + (ch + 1) * pc, batch.data() + j * per + ch * pc);
-      }
-      Tensor rd = propagate(*op, upper, std::move(batch), lower);
-      const std::size_t dn = rd.size() / static_cast<std::size_t>(m);
-      const int dwidth = net.layer(lower).out_shape[0];
-      const std::size_t dpc = dn / static_cast<std::size_t>(dwidth);
-      for (int j = 0; j < m; ++j) {
-        for (int d : g.column_nodes[c - 1]) {
-          const int ch = g.nodes[static_cast<std::size_t>(d)].index;
-          double s = 0;
-          const float* p = rd.data() + j * dn + ch * dpc;
-          for (std::size_t i = 0; i < dpc; ++i) s += p[i];
-          g.edges.push_back({ups[b0 + static_cast<std::size_t>(j)], d, s});
-        }
-      }
-    }
-    if (c == 1) break;
-  }
-  // critical path: max-sum over the layered graph, from the output down
+}
+
+// The critical path: max-sum over the layered graph, from the output down.
+static void critical_path(NeuronGraph& g) {
   std::vector<double> best(g.nodes.size(), -std::numeric_limits<double>::infinity());
   std::vector<int> prev(g.nodes.size(), -1);
   for (int n : g.column_nodes.back()) best[static_cast<std::size_t>(n)] = 0.0;
@@ -129,7 +98,77 @@ NeuronGraph build_graph(const Explanation& ex, const GraphOptions& opt) {
   for (int n = end; n >= 0; n = prev[static_cast<std::size_t>(n)]) up.push_back(n);
   g.path.assign(up.rbegin(), up.rend());
   g.path_relevance = end >= 0 ? best[static_cast<std::size_t>(end)] : 0.0;
-  return g;
+}
+
+GraphBuilder::GraphBuilder(const Explanation& ex, const GraphOptions& opt) : ex_(ex), opt_(opt) {
+  select_nodes(ex_, opt_, g_);
+  column_ = g_.layers.size() - 1;
+  b0_ = 0;
+  if (column_ == 0) finish();
+}
+
+// One batch: the upper column's nodes from b0_, each member keeping only its own neuron's relevance.
+void GraphBuilder::start_batch() {
+  const int upper = g_.layers[column_], lower = g_.layers[column_ - 1];
+  const Tensor& ru = ex_.relevance(upper);
+  const auto& ups = g_.column_nodes[column_];
+  const int chunk = std::max(1, opt_.chunk);
+  batch_ = static_cast<int>(std::min(ups.size() - b0_, static_cast<std::size_t>(chunk)));
+  const std::size_t per = ru.size();
+  std::vector<int> shape = ru.shape();
+  shape.insert(shape.begin(), batch_);
+  Tensor batch(shape);
+  const int width = ru.rank() >= 1 ? ru.dim(0) : 1;
+  const std::size_t pc = per / static_cast<std::size_t>(width);
+  for (int j = 0; j < batch_; ++j) {
+    const int ch = g_.nodes[static_cast<std::size_t>(ups[b0_ + static_cast<std::size_t>(j)])].index;
+    std::copy(ru.data() + ch * pc, ru.data() + (ch + 1) * pc, batch.data() + j * per + ch * pc);
+  }
+  job_ = std::make_unique<PropagateJob>(ex_.op_ptr().get(), upper, std::move(batch), lower, PropagateOptions{}, ex_.op_ptr());
+}
+
+bool GraphBuilder::step(double max_macs) {
+  if (done_) return true;
+  if (!job_) start_batch();
+  if (!job_->step(max_macs)) return false;
+  // collect the batch's edges
+  const Network& net = ex_.op().network();
+  const int lower = g_.layers[column_ - 1];
+  const auto& ups = g_.column_nodes[column_];
+  Tensor& rd = job_->result();
+  const std::size_t dn = rd.size() / static_cast<std::size_t>(batch_);
+  const int dwidth = net.layer(lower).out_shape[0];
+  const std::size_t dpc = dn / static_cast<std::size_t>(dwidth);
+  for (int j = 0; j < batch_; ++j)
+    for (int d : g_.column_nodes[column_ - 1]) {
+      const int ch = g_.nodes[static_cast<std::size_t>(d)].index;
+      double sum = 0;
+      const float* p = rd.data() + j * dn + ch * dpc;
+      for (std::size_t i = 0; i < dpc; ++i) sum += p[i];
+      g_.edges.push_back({ups[b0_ + static_cast<std::size_t>(j)], d, sum});
+    }
+  job_.reset();
+  b0_ += static_cast<std::size_t>(batch_);
+  if (b0_ >= ups.size()) {
+    b0_ = 0;
+    if (--column_ == 0) {
+      finish();
+      return true;
+    }
+  }
+  return false;
+}
+
+void GraphBuilder::finish() {
+  critical_path(g_);
+  done_ = true;
+}
+
+NeuronGraph build_graph(const Explanation& ex, const GraphOptions& opt) {
+  GraphBuilder b(ex, opt);
+  while (!b.step(1e30)) {
+  }
+  return std::move(b.graph());
 }
 
 Tensor path_heatmap(const Explanation& ex, const NeuronGraph& g) {

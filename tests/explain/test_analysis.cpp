@@ -12,6 +12,7 @@
 #include "explain/neuron_graph.h"
 #include "explain/optimizer.h"
 #include "explain/pixel_flipping.h"
+#include "explain/propagate_job.h"
 #include "explain/selection.h"
 #include "explain/weight_cache.h"
 #include "model/forward.h"
@@ -261,4 +262,35 @@ TEST(PixelFlipping, LrpOrderBeatsRandomOnTheDefaultModel) {
     ++n;
   }
   EXPECT_GT(lrp / n, rnd / n);
+}
+
+TEST(Resumable, SlicedWorkEqualsWholeWork) {
+  // the app spreads LRP, the graph and the neuron detail over frames in small slices; results must not change
+  auto net = tiny_network(4, tiny_spec(48));
+  Tensor x = random_input({3, 48, 48}, 6);
+  auto whole = explain(net, x, "epsilon-gamma-box");
+  ExplainOptions o;
+  o.step_macs = 2e4;  // a few rows of a conv at a time
+  Explanation sliced(whole.fwd, whole.cache, Composite::preset("epsilon-gamma-box", *net), o);
+  int steps = 0;
+  while (sliced.step()) ++steps;
+  EXPECT_GT(steps, net->size() * 2);
+  EXPECT_EQ(max_abs_diff(sliced.input_relevance().data(), whole.ex->input_relevance().data(),
+                         whole.ex->input_relevance().size()), 0.0);
+  for (int i = 0; i < net->size(); ++i) EXPECT_EQ(sliced.layer_sums()[static_cast<std::size_t>(i)], whole.ex->layer_sums()[static_cast<std::size_t>(i)]);
+  NeuronGraph g1 = build_graph(*whole.ex, GraphOptions{});
+  GraphBuilder gb(*whole.ex, GraphOptions{});
+  int gsteps = 0;
+  while (!gb.step(2e4)) ++gsteps;
+  EXPECT_GT(gsteps, 10);
+  const NeuronGraph& g2 = gb.graph();
+  ASSERT_EQ(g1.edges.size(), g2.edges.size());
+  for (std::size_t i = 0; i < g1.edges.size(); ++i) EXPECT_EQ(g1.edges[i].relevance, g2.edges[i].relevance);
+  EXPECT_EQ(g1.path, g2.path);
+  const int layer = net->find("conv3_3");
+  DeconvResult d1 = deconv(whole.fwd, whole.cache, layer, 3, DeconvOptions{});
+  DeconvJob dj(whole.fwd, whole.cache, layer, 3, DeconvOptions{});
+  while (!dj.step(2e4)) {
+  }
+  EXPECT_EQ(max_abs_diff(d1.reconstruction.data(), dj.result().reconstruction.data(), d1.reconstruction.size()), 0.0);
 }
