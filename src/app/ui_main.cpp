@@ -1,5 +1,8 @@
 // Layout, menu bar, status bar, help, first-run hint, shortcuts, state JSON and export.
 #include <dirent.h>
+#ifdef __EMSCRIPTEN__
+#include <emscripten/heap.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -257,6 +260,9 @@ std::string Ui::state_json() const {
   j["model"] = s_->model_name();
   j["model_source"] = s_->model_source();
   j["model_bytes"] = static_cast<double>(s_->model_bytes());
+#ifdef __EMSCRIPTEN__
+  j["heap_mb"] = static_cast<double>(emscripten_get_heap_size()) / (1024.0 * 1024.0);  // only grows: the peak
+#endif
   j["embed"] = embed_;
   j["cmap"] = colormap_name(view_.cmap);
   j["alpha"] = view_.alpha;

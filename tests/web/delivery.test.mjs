@@ -119,6 +119,8 @@ try {
   const load1 = await page.evaluate(() => window.lrpscope.lastLoad);
   assert.equal(load1.fromCache, false);
   await page.screenshot({ path: path.join(shots, '04-vgg16.png') });
+  console.log(`WebAssembly heap after the fp32 VGG16 explanation (its peak): ${Math.round(s.heap_mb)} MB`);
+  assert.ok(s.heap_mb <= 2048, `the fp32 VGG16 needed ${s.heap_mb} MB`);
   console.log(`full-size VGG16 over HTTP: download ${Math.round(load1.ms)} ms, heatmap after ${heatmapAt - t0} ms, ` +
               `graph and neuron detail after ${firstHeatmapMs} ms; ` +
               `max |logit diff| ${diff.toExponential(2)} vs the CLI`);
@@ -133,7 +135,13 @@ try {
   assert.equal(requests.filter((u) => new URL(u).pathname === '/models/vgg16.safetensors').length, 0, 'the weights were fetched again');
   console.log(`reload: from the browser cache in ${Math.round(load2.ms)} ms`);
 
-  // 5. sharded int8 weights over HTTP
+  // 5. sharded int8 weights over HTTP, in a fresh page (the heap only grows: this measures the int8 peak)
+  await page.goto(server.url + '?model=/models/vgg16-int8.safetensors.index.json&image=imagenet/chelsea');
+  await ready(300000);
+  s = await waitFor(page, (x) => x.model_source.endsWith('vgg16-int8.safetensors.index.json') && x.image === 'imagenet/chelsea',
+                    300000, 'the sharded int8 VGG16 in a fresh page');
+  console.log(`WebAssembly heap after the int8 VGG16 explanation (its peak): ${Math.round(s.heap_mb)} MB; ` +
+              `predicted ${s.predicted} (fp32 ${want.top[0].index})`);
   await page.evaluate(() => window.lrpscope.loadModelUrl('/models/vgg16-int8.safetensors.index.json'));
   s = await waitFor(page, (x) => x.model_source.endsWith('vgg16-int8.safetensors.index.json'), 300000, 'the sharded int8 VGG16');
   console.log(`sharded int8 VGG16: predicted ${s.predicted} (fp32 ${want.top[0].index})`);
