@@ -46,13 +46,7 @@ bool Session::load_model_bytes(std::vector<uint8_t> bytes, const std::string& na
 bool Session::load_model_store(const WeightStore& ws, const std::string& source, std::size_t bytes) {
   const std::string name = file_name(source);
   try {
-    auto net = Network::from_weights(ws, name);
-    net_ = net;
-    cache_ = std::make_shared<WeightCache>(net_);
-    model_name_ = net_->config().name.empty() || !net_->config().from_metadata ? name : net_->config().name;
-    model_bytes_ = bytes;
-    model_source_ = source;
-    error_.clear();
+    return adopt_model(Network::from_weights(ws, name), name, source, bytes);
   } catch (const std::bad_alloc&) {
     error_ = "not enough memory for the model '" + name + "' (" + std::to_string(bytes / 1000000) +
              " MB): try an F16 or int8 copy (lrpscope convert)";
@@ -61,26 +55,10 @@ bool Session::load_model_store(const WeightStore& ws, const std::string& source,
     fail("could not load the model '" + name + "'", e);
     return false;
   }
-  settings_.composite = Composite::preset(settings_.preset, *net_);
-  settings_.target = Target::top1();
-  settings_.graph_layers.clear();
-  want_layer_ = want_index_ = -1;
-  if (!image_.empty()) {
-    try {
-      PreprocessOptions po;
-      po.invert = invert_;
-      pre_ = preprocess(image_, net_->config(), po);
-    } catch (const std::exception& e) {
-      fail("could not prepare the image for this model", e);
-      return false;
-    }
-    restart(Stage::Forward, false);
-  }
-  ++generation_;
-  return true;
 }
 
 bool Session::load_model_file(const std::string& path, const std::string& display_name) {
+  const std::string shown = display_name.empty() ? file_name(path) : display_name;
   try {
     auto net = Network::load(path);
     std::size_t bytes = 0;
@@ -89,20 +67,27 @@ bool Session::load_model_file(const std::string& path, const std::string& displa
       bytes = static_cast<std::size_t>(std::ftell(f));
       std::fclose(f);
     }
-    net_ = net;
-    cache_ = std::make_shared<WeightCache>(net_);
-    model_name_ = net_->config().from_metadata && !net_->config().name.empty() ? net_->config().name
-                  : display_name.empty() ? file_name(path) : display_name;
-    error_.clear();
-    model_bytes_ = bytes;
-    model_source_ = path.rfind("/upload/", 0) == 0 ? std::string() : display_name.empty() ? path : display_name;
+    // files the page wrote from a picker or a drop have no source worth sharing
+    const std::string source = path.rfind("/upload/", 0) == 0 ? std::string() : display_name.empty() ? path : display_name;
+    return adopt_model(std::move(net), shown, source, bytes);
   } catch (const std::bad_alloc&) {
-    error_ = "not enough memory for the model '" + file_name(path) + "': try an F16 or int8 copy (lrpscope convert)";
+    error_ = "not enough memory for the model '" + shown + "': try an F16 or int8 copy (lrpscope convert)";
     return false;
   } catch (const std::exception& e) {
-    fail("could not load the model '" + (display_name.empty() ? file_name(path) : display_name) + "'", e);
+    fail("could not load the model '" + shown + "'", e);
     return false;
   }
+}
+
+// A freshly loaded network replaces the current one: the settings start over and the image is prepared for it.
+bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown, const std::string& source,
+                          std::size_t bytes) {
+  net_ = std::move(net);
+  cache_ = std::make_shared<WeightCache>(net_);
+  model_name_ = net_->config().from_metadata && !net_->config().name.empty() ? net_->config().name : shown;
+  model_bytes_ = bytes;
+  model_source_ = source;
+  error_.clear();
   settings_.composite = Composite::preset(settings_.preset, *net_);
   settings_.target = Target::top1();
   settings_.graph_layers.clear();

@@ -303,17 +303,7 @@ void Ui::rules_tab() {
       int k = static_cast<int>(r.kind);
       ImGui::SetNextItemWidth(-1);
       if (ImGui::Combo("##rule", &k, rules, 8)) {
-        Rule nr;
-        switch (static_cast<RuleKind>(k)) {
-          case RuleKind::Zero: nr = Rule::zero(); break;
-          case RuleKind::Epsilon: nr = Rule::eps(1e-6f); break;
-          case RuleKind::Gamma: nr = Rule::gamma_rule(0.25f); break;
-          case RuleKind::AlphaBeta: nr = Rule::alpha_beta(2, 1); break;
-          case RuleKind::ZPlus: nr = Rule::zplus(); break;
-          case RuleKind::ZBox: nr = Rule::zbox(); break;
-          case RuleKind::Flat: nr = Rule::flat(); break;
-          case RuleKind::WSquare: nr = Rule::wsquare(); break;
-        }
+        Rule nr = Rule::defaults(static_cast<RuleKind>(k));
         nr.bias = r.bias;
         r = nr;
         edited = true;

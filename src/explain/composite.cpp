@@ -77,17 +77,7 @@ static Rule parse_rule(const json& j, const std::string& where, Rule base) {
   Rule r = base;
   try {
     if (j.contains("rule")) {
-      const RuleKind k = parse_rule_name(j.at("rule").get<std::string>());
-      switch (k) {
-        case RuleKind::Zero: r = Rule::zero(); break;
-        case RuleKind::Epsilon: r = Rule::eps(1e-6f); break;
-        case RuleKind::Gamma: r = Rule::gamma_rule(0.25f); break;
-        case RuleKind::AlphaBeta: r = Rule::alpha_beta(2, 1); break;
-        case RuleKind::ZPlus: r = Rule::zplus(); break;
-        case RuleKind::ZBox: r = Rule::zbox(); break;
-        case RuleKind::Flat: r = Rule::flat(); break;
-        case RuleKind::WSquare: r = Rule::wsquare(); break;
-      }
+      r = Rule::defaults(parse_rule_name(j.at("rule").get<std::string>()));
     }
     if (j.contains("epsilon")) r.epsilon = j.at("epsilon").get<float>();
     if (j.contains("stabilizer")) r.epsilon = j.at("stabilizer").get<float>();

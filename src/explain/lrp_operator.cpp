@@ -166,7 +166,6 @@ bool LrpOperator::finish_if_ready(Plan& p) {
 void LrpOperator::prepare_weighted(int layer, Plan& p) {
   const Layer& l = network().layer(layer);
   const Tensor& a = fwd_->layer_input(layer);
-  const Tensor& zs = fwd_->output(layer);  // pre-activation with bias
   if (method_ != Method::LRP) {
     p.terms.push_back({WeightMod::Identity, 0.0f, -1, -1, 1.0f});
     return;

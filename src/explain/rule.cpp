@@ -87,6 +87,20 @@ Rule Rule::wsquare() {
   return r;
 }
 
+Rule Rule::defaults(RuleKind kind) {
+  switch (kind) {
+    case RuleKind::Zero: return zero();
+    case RuleKind::Epsilon: return eps(1e-6f);
+    case RuleKind::Gamma: return gamma_rule(0.25f);
+    case RuleKind::AlphaBeta: return alpha_beta(2, 1);
+    case RuleKind::ZPlus: return zplus();
+    case RuleKind::ZBox: return zbox();
+    case RuleKind::Flat: return flat();
+    case RuleKind::WSquare: return wsquare();
+  }
+  return zero();
+}
+
 void Rule::validate() const {
   require(std::isfinite(epsilon) && epsilon >= 0.0f, std::string(rule_name(kind)) + ": epsilon must be >= 0");
   require(std::isfinite(epsilon_rms) && epsilon_rms >= 0.0f, "epsilon: the RMS factor must be >= 0");

@@ -41,6 +41,8 @@ struct Rule {
   static Rule zbox();
   static Rule flat();
   static Rule wsquare();
+  // The rule's usual parameters: epsilon 1e-6, gamma 0.25 (zennit's form), alpha 2 beta 1, ...
+  static Rule defaults(RuleKind kind);
 
   // Throws Error naming the problem: alpha - beta != 1, negative gamma, negative epsilon, low > high, ...
   void validate() const;

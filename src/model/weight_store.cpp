@@ -68,20 +68,9 @@ WeightStore WeightStore::from_buffer_source(std::shared_ptr<ByteSource> bytes) {
 
 WeightStore WeightStore::from_shards(const std::string& index_json,
                                      std::map<std::string, std::vector<uint8_t>> shards) {
-  const auto map = parse_index(index_json);
-  WeightStore ws;
-  std::set<std::string> files;
-  for (auto& [k, v] : map) files.insert(v);
-  for (const auto& f : files) {
-    auto it = shards.find(f);
-    if (it == shards.end()) throw Error("shard '" + f + "' is missing");
-    try {
-      ws.add(SafetensorsFile(ByteSource::from_buffer(std::move(it->second))));
-    } catch (const Error& e) {
-      throw Error("shard '" + f + "': " + e.what());
-    }
-  }
-  return ws;
+  std::map<std::string, std::shared_ptr<ByteSource>> sources;
+  for (auto& [name, bytes] : shards) sources[name] = ByteSource::from_buffer(std::move(bytes));
+  return from_shard_sources(index_json, sources);
 }
 
 WeightStore WeightStore::from_shard_sources(const std::string& index_json,

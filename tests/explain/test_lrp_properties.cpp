@@ -115,7 +115,9 @@ TEST(LrpProperties, GammaTendsToNonNegativeAsGammaGrows) {
         EXPECT_LE(-neg / abs, last + 1e-6) << g;
         last = -neg / abs;
       }
-      if (g >= 1e5f) EXPECT_LT(-neg / abs, 1e-3) << "gamma " << g << (classic ? " classic" : "");
+      if (g >= 1e5f) {
+        EXPECT_LT(-neg / abs, 1e-3) << "gamma " << g << (classic ? " classic" : "");
+      }
     }
   }
 }
