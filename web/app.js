@@ -124,6 +124,7 @@
                               'try an F16 or int8 copy (lrpscope convert)');
     let off = 0;
     for (let i = 0; i < parts; i++) {
+      if (stats.signal && stats.signal.aborted) { M._free(ptr); throw new DOMException('cancelled', 'AbortError'); }
       const r = await cache.match(partKey(url, i));
       if (!r) { M._free(ptr); return null; }
       const buf = new Uint8Array(await r.arrayBuffer());
@@ -228,7 +229,7 @@
     const signal = controller.signal;
     const abs = new URL(url, location.href).href;
     const name = abs.split('/').pop().split('?')[0];
-    const stats = { base: 0, total: 0, t0: performance.now(), fromCache: true };
+    const stats = { base: 0, total: 0, t0: performance.now(), fromCache: true, signal };
     try {
       let ok;
       if (/\.json$/i.test(name)) {

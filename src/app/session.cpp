@@ -224,8 +224,29 @@ void Session::cancel() {
 
 bool Session::busy() const { return stage_ != Stage::Idle; }
 
+#ifdef __EMSCRIPTEN__
+// Memory an explanation of this model needs (kept activations, relevance, LRP factors), refused up front when the
+// WebAssembly heap cannot hold it, instead of failing half way.
+static double explanation_bytes(const Network& net) {
+  double values = 0;
+  for (int i = 0; i < net.size(); ++i) values += static_cast<double>(Tensor::count(net.layer(i).out_shape));
+  return values * 4.0 * 3.5;  // outputs + relevance + factors and temporaries
+}
+#endif
+
 void Session::restart(Stage from, bool debounce) {
   if (!net_ || pre_.tensor.empty()) return;
+#ifdef __EMSCRIPTEN__
+  const double limit = 4096.0 * 1024 * 1024;  // -sMAXIMUM_MEMORY
+  const double need = explanation_bytes(*net_) + static_cast<double>(net_->info().params) * 4.0 * 1.6;
+  if (need > limit) {
+    error_ = "not enough memory: explaining this model at " + std::to_string(net_->spec().in_height) + "x" +
+             std::to_string(net_->spec().in_width) + " needs about " + std::to_string(static_cast<long long>(need / 1e6)) +
+             " MB, more than the 4096 MB a browser tab can give (use a smaller input size or model)";
+    stage_ = Stage::Idle;
+    return;
+  }
+#endif
   if (from == Stage::Forward || !fwd_ || !fwd_->done()) {
     ForwardOptions fo;
     fo.step_macs = kForwardStepMacs;
@@ -483,6 +504,10 @@ bool Session::update(double budget_ms) {
   Timer t;
   try {
     while (stage_ != Stage::Idle && t.ms() < budget_ms) step_once();
+  } catch (const std::bad_alloc&) {
+    error_ = "not enough memory to finish this explanation (the browser tab has at most 4096 MB)";
+    stage_ = Stage::Idle;
+    progress_ = 1.0;
   } catch (const std::exception& e) {
     fail("computation failed", e);
   }

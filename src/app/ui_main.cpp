@@ -213,7 +213,9 @@ void Ui::status_bar(float w, float h) {
 
 void Ui::hint_window(float w, float h) {
   const float hw = std::min(440.0f * scale_, w * 0.6f);
-  ImGui::SetNextWindowPos(ImVec2(w - hw - 12 * scale_, h - 12 * scale_), ImGuiCond_Always, ImVec2(0, 1));
+  // above the status bar, so its progress bar and Cancel stay reachable
+  ImGui::SetNextWindowPos(ImVec2(w - hw - 12 * scale_, h - ImGui::GetFrameHeightWithSpacing() * 1.8f), ImGuiCond_Always,
+                          ImVec2(0, 1));
   ImGui::SetNextWindowSize(ImVec2(hw, 0));
   ImGui::SetNextWindowBgAlpha(0.94f);
   ImGui::Begin("First steps", nullptr, ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoCollapse |

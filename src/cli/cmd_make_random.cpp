@@ -18,7 +18,7 @@ int cmd_make_random(const Argv& argv) {
   const long long seed = a.get_int64("seed", 0);
   const int div = parse_int("width-div", a.get("width-div", "1"), 1, 64);
   const int classes = parse_int("classes", a.get("classes", "1000"), 1, 100000);
-  const int input = parse_int("input", a.get("input", "224"), 32, 2048);
+  const int input = parse_int("input", a.get("input", "224"), 32, 4096);
   const int channels = parse_int("channels", a.get("channels", "3"), 1, 3);
   if (channels == 2) throw Error("--channels must be 1 or 3");
   spec = spec.scaled(div, classes);

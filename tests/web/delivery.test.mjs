@@ -20,6 +20,9 @@ const int8 = path.join(models, 'vgg16-int8.safetensors');
 if (!fs.existsSync(path.join(models, 'vgg16-int8.safetensors.index.json')))
   execFileSync(cli, ['convert', '--model', vgg, '--out', int8, '--dtype', 'int8', '--shard-mb', '60']);
 fs.writeFileSync(path.join(models, 'not-a-model.safetensors'), 'hello, this is text');
+const huge = path.join(models, 'huge-input.safetensors');  // a small VGG that would need > 4 GB of activations
+if (!fs.existsSync(huge))
+  execFileSync(cli, ['make-random', '--arch', 'vgg16', '--seed', '2', '--width-div', '8', '--input', '4096', '--classes', '10', '--out', huge]);
 fs.writeFileSync(path.join(models, 'truncated.safetensors'), fs.readFileSync(vgg).subarray(0, 5_000_000));
 const chelsea = path.join(root, 'assets/samples/imagenet/chelsea.png');
 const want = JSON.parse(execFileSync(cli, ['predict', '--model', vgg, '--image', chelsea, '--json', '--threads', '2'], { encoding: 'utf8' }));
@@ -65,7 +68,11 @@ try {
 
   // 2. share, then reload the permalink
   const r = s.rects.share;
-  await page.mouse.click((r[0] + r[2]) / 2, (r[1] + r[3]) / 2);
+  await page.mouse.move((r[0] + r[2]) / 2, (r[1] + r[3]) / 2);
+  await page.waitForTimeout(80);
+  await page.mouse.down();
+  await page.waitForTimeout(80);
+  await page.mouse.up();
   await page.waitForTimeout(300);
   const share = await page.evaluate(() => window.lrpscope.lastShare);
   assert.ok(share && share.link.includes(base) && share.snippet.startsWith('<iframe'), JSON.stringify(share));
@@ -157,6 +164,32 @@ try {
     console.log(`${url}: "${s.error}"`);
   }
   await page.screenshot({ path: path.join(shots, '05-bad-download.png') });
+
+  // a model too large for the tab's memory: refused with a clear message before anything is allocated
+  await page.evaluate(() => window.lrpscope.loadModelUrl('/models/huge-input.safetensors'));
+  s = await waitFor(page, (x) => x.error.includes('not enough memory'), 60000, 'the memory message');
+  console.log(`too large: "${s.error}"`);
+
+  // cancel a download (a URL the cache does not hold, so the weights really come over the network)
+  await page.goto(server.url);
+  await ready();
+  s = await waitFor(page, (x) => x.model === 'fashion-vgg16', 60000, 'the default model again');
+  page.evaluate(() => window.lrpscope.loadModelUrl('/models/vgg16.safetensors?uncached=1'));
+  let st2 = null;
+  for (let i = 0; i < 400; i++) {
+    st2 = await state(page);
+    if (st2.download.active && st2.rects['download:cancel']) break;
+    await page.waitForTimeout(25);
+  }
+  const c = st2.rects['download:cancel'];
+  await page.mouse.move((c[0] + c[2]) / 2, (c[1] + c[3]) / 2);
+  await page.waitForTimeout(80);
+  await page.mouse.down();
+  await page.waitForTimeout(80);  // ImGui needs to see the press and the release in different frames
+  await page.mouse.up();
+  s = await waitFor(page, (x) => x.error.includes('cancelled'), 60000, 'the cancel message');
+  assert.equal(s.model, 'fashion-vgg16');
+  console.log(`cancel: "${s.error}"`);
 
   // 7. weights from the file input (the default model file: the page stays small)
   await page.setInputFiles('#file-model', path.join(root, 'assets/models/fashion-vgg16.safetensors'));
