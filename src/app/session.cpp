@@ -92,19 +92,23 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
   settings_.target = Target::top1();
   settings_.graph_layers.clear();
   want_layer_ = want_index_ = -1;
-  if (!image_.empty()) {
-    try {
-      PreprocessOptions po;
-      po.invert = invert_;
-      pre_ = preprocess(image_, net_->config(), po);
-      restart(Stage::Forward, false);
-    } catch (const std::exception& e) {
-      fail("could not prepare the image for this model", e);
-      return false;
-    }
-  }
+  if (!image_.empty() && !reprepare_image("could not prepare the image for this model")) return false;
   ++generation_;
   return true;
+}
+
+// Preprocesses the current image again (new model or inversion) and recomputes everything.
+bool Session::reprepare_image(const std::string& what) {
+  try {
+    PreprocessOptions po;
+    po.invert = invert_;
+    pre_ = preprocess(image_, net_->config(), po);
+    restart(Stage::Forward, false);
+    return true;
+  } catch (const std::exception& e) {
+    fail(what, e);
+    return false;
+  }
 }
 
 bool Session::load_image_file(const std::string& path, const std::string& display_name) {
@@ -134,14 +138,7 @@ bool Session::load_image_file(const std::string& path, const std::string& displa
 void Session::set_invert(InvertMode m) {
   invert_ = m;
   if (image_.empty() || !net_) return;
-  try {
-    PreprocessOptions po;
-    po.invert = invert_;
-    pre_ = preprocess(image_, net_->config(), po);
-    restart(Stage::Forward, false);
-  } catch (const std::exception& e) {
-    fail("could not prepare the image", e);
-  }
+  reprepare_image("could not prepare the image");
 }
 
 void Session::set_preset(const std::string& name) {

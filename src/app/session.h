@@ -110,6 +110,7 @@ class Session {
  private:
   enum class Stage { Idle, Forward, Explain, Graph, Detail, Optimize, Flip };
   void restart(Stage from, bool debounce);
+  bool reprepare_image(const std::string& what);
   bool adopt_model(std::shared_ptr<Network> net, const std::string& shown, const std::string& source, std::size_t bytes);
   void fail(const std::string& what, const std::exception& e);
   bool step_once();

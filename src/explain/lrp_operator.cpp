@@ -201,6 +201,7 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
     return z;
   };
   const bool neg = has_negative(a);
+  std::vector<std::pair<int, int>> aliases;  // (job, job whose input it shares): a+ and a- are made once
   switch (r.kind) {
     case RuleKind::Zero:
     case RuleKind::Epsilon: {
@@ -230,11 +231,13 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
       // zennit's generalised gamma: positive outputs (z > 0) are explained by the contributions that push up,
       // negative outputs by those that push down.
       const int jp0 = job(nullptr, positive_part(a), WeightMod::GammaPositive, g, r.bias);
-      const int jp2 = job(nullptr, positive_part(a), WeightMod::GammaNegative, g, r.bias);
+      const int jp2 = job(nullptr, Tensor(), WeightMod::GammaNegative, g, r.bias);
+      aliases.push_back({jp2, jp0});
       int jn1 = -1, jn3 = -1;
       if (neg) {
         jn1 = job(nullptr, negative_part(a), WeightMod::GammaNegative, g, false);
-        jn3 = job(nullptr, negative_part(a), WeightMod::GammaPositive, g, false);
+        jn3 = job(nullptr, Tensor(), WeightMod::GammaPositive, g, false);
+        aliases.push_back({jn3, jn1});
       }
       p.finalize = [this, layer, jp0, jp2, jn1, jn3, g, stab, neg](Plan& pl) {
         Tensor out0 = std::move(pl.jobs[static_cast<std::size_t>(jp0)].out);
@@ -269,8 +272,10 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
       const float alpha = ab ? r.alpha : 1.0f, beta = ab ? r.beta : 0.0f;
       const int jp = job(nullptr, positive_part(a), WeightMod::Positive, 0, r.bias);
       const int jpn = neg ? job(nullptr, negative_part(a), WeightMod::Negative, 0, false) : -1;
-      const int jn = beta != 0.0f ? job(nullptr, positive_part(a), WeightMod::Negative, 0, r.bias) : -1;
-      const int jnn = beta != 0.0f && neg ? job(nullptr, negative_part(a), WeightMod::Positive, 0, false) : -1;
+      const int jn = beta != 0.0f ? job(nullptr, Tensor(), WeightMod::Negative, 0, r.bias) : -1;
+      const int jnn = beta != 0.0f && neg ? job(nullptr, Tensor(), WeightMod::Positive, 0, false) : -1;
+      if (jn >= 0) aliases.push_back({jn, jp});
+      if (jnn >= 0) aliases.push_back({jnn, jpn});
       p.finalize = [jp, jpn, jn, jnn, alpha, beta, stab, neg](Plan& pl) {
         Tensor outp = std::move(pl.jobs[static_cast<std::size_t>(jp)].out);
         if (jpn >= 0) outp = add(outp, pl.jobs[static_cast<std::size_t>(jpn)].out);
@@ -342,6 +347,7 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
   }
   for (FwdJob& j : p.jobs)
     if (!j.x) j.x = &j.own_x;
+  for (auto [j, of] : aliases) p.jobs[static_cast<std::size_t>(j)].x = &p.jobs[static_cast<std::size_t>(of)].own_x;
 }
 
 void LrpOperator::build_pool(int layer, Plan& p) {
