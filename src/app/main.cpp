@@ -166,6 +166,24 @@ LRPSCOPE_EXPORT const char* lrpscope_state_json() {
   g_app->state = g_app->ui.state_json();
   return g_app->state.c_str();
 }
+// The optimiser for one layer (by name; empty: every layer), pixel flipping against a preset, and Cancel.
+LRPSCOPE_EXPORT int lrpscope_do_run_optimizer(const char* layer) {
+  if (!g_app || !g_app->session.network()) return 0;
+  const int l = layer && *layer ? g_app->session.network()->find(layer) : -1;
+  if (layer && *layer && l < 0) return 0;
+  g_app->session.run_optimizer(l);
+  return 1;
+}
+LRPSCOPE_EXPORT int lrpscope_do_run_flipping(const char* preset) {
+  if (!g_app) return 0;
+  g_app->session.run_flipping(preset && *preset ? preset : "epsilon");
+  return 1;
+}
+LRPSCOPE_EXPORT int lrpscope_do_cancel() {
+  if (!g_app) return 0;
+  g_app->session.cancel();
+  return 1;
+}
 LRPSCOPE_EXPORT int lrpscope_do_select_class(int cls) {
   if (!g_app) return 0;
   g_app->session.set_target(cls < 0 ? lrp::Target::top1() : lrp::Target::cls(cls));

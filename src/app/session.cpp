@@ -84,6 +84,8 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
                           std::size_t bytes) {
   net_ = std::move(net);
   cache_ = std::make_shared<WeightCache>(net_);
+  // big models: keep only what the explanations reuse (the forward packings of modified weights are re-made)
+  cache_->set_keep_forward(net_->total_macs() < 2'000'000'000LL);
   model_name_ = net_->config().from_metadata && !net_->config().name.empty() ? net_->config().name : shown;
   model_bytes_ = bytes;
   model_source_ = source;
@@ -193,6 +195,8 @@ void Session::set_graph(int k, bool k_auto, const std::vector<int>& layers) {
 
 void Session::run_optimizer(int layer) {
   if (!ex_ || !ex_->done()) return;
+  optimizer_job_.reset();  // a new request replaces a running one
+  optimized_ = 0;
   optimize_queue_.clear();
   if (layer >= 0) optimize_queue_.push_back(layer);
   else optimize_queue_ = optimizable_layers(*ex_);
@@ -201,6 +205,9 @@ void Session::run_optimizer(int layer) {
 
 void Session::run_flipping(const std::string& compare_preset) {
   flip_compare_ = compare_preset;
+  flip_job_.reset();
+  flip_other_.reset();
+  flip_part_ = 0;
   flip_pending_ = true;
   flip_ready_ = false;
   if (stage_ == Stage::Idle && ex_ && ex_->done()) stage_ = Stage::Flip;
@@ -209,6 +216,11 @@ void Session::run_flipping(const std::string& compare_preset) {
 void Session::cancel() {
   stage_ = Stage::Idle;
   graph_builder_.reset();
+  optimizer_job_.reset();
+  flip_job_.reset();
+  flip_other_.reset();
+  flip_part_ = 0;
+  optimized_ = 0;
   path_job_.reset();
   cond_job_.reset();
   deconv_job_.reset();
@@ -258,6 +270,11 @@ void Session::restart(Stage from, bool debounce) {
   graph_ready_ = false;
   detail_ready_ = false;
   graph_builder_.reset();
+  optimizer_job_.reset();
+  flip_job_.reset();
+  flip_other_.reset();
+  flip_part_ = 0;
+  optimized_ = 0;
   path_job_.reset();
   cond_job_.reset();
   deconv_job_.reset();
@@ -439,16 +456,28 @@ bool Session::step_once() {
       }
       const int layer = optimize_queue_.front();
       progress_label_ = "optimiser: " + net_->layer(layer).nick;
-      OptimizerOptions oo;
-      oo.tolerance = settings_.tolerance;
-      LayerCurve c = optimize_layer(*ex_, layer, oo);
+      if (!optimizer_job_) {
+        OptimizerOptions oo;
+        oo.tolerance = settings_.tolerance;
+        optimizer_job_ = std::make_unique<OptimizerJob>(*ex_, layer, oo);
+      }
+      const bool finished = optimizer_job_->step(kStepMacs);
+      const double per = 1.0 / static_cast<double>(optimize_queue_.size() + optimized_);
+      progress_ = (optimized_ + optimizer_job_->progress()) * per;
+      if (!finished) return true;
+      LayerCurve c = std::move(optimizer_job_->result());
+      optimizer_job_.reset();
       curves_.erase(std::remove_if(curves_.begin(), curves_.end(), [&](const LayerCurve& x) { return x.layer == layer; }),
                     curves_.end());
       curves_.push_back(std::move(c));
       std::sort(curves_.begin(), curves_.end(), [](const LayerCurve& a, const LayerCurve& b) { return a.layer < b.layer; });
       optimize_queue_.erase(optimize_queue_.begin());
-      progress_ = optimize_queue_.empty() ? 1.0 : 0.5;
-      if (optimize_queue_.empty()) stage_ = flip_pending_ ? Stage::Flip : Stage::Idle;
+      ++optimized_;
+      if (optimize_queue_.empty()) {
+        optimized_ = 0;
+        progress_ = 1.0;
+        stage_ = flip_pending_ ? Stage::Flip : Stage::Idle;
+      }
       ++generation_;
       return true;
     }
@@ -458,12 +487,31 @@ bool Session::step_once() {
       fo.replace = net_->config().dark_background ? FlipReplace::Background : FlipReplace::Mean;
       fo.steps = 16;
       fo.random_runs = 3;
-      flip_[0] = pixel_flipping(net_, pre_.tensor, channel_sum(ex_->input_relevance()), ex_->target_class(), fo);
-      ExplainOptions eo;
-      eo.target = Target::cls(ex_->target_class());
-      Explanation other(fwd_, cache_, Composite::preset(flip_compare_, *net_), eo);
-      other.run();
-      flip_[1] = pixel_flipping(net_, pre_.tensor, channel_sum(other.input_relevance()), ex_->target_class(), fo);
+      if (flip_part_ == 0 && !flip_job_)
+        flip_job_ = std::make_unique<FlipJob>(net_, pre_.tensor, channel_sum(ex_->input_relevance()), ex_->target_class(), fo);
+      if (flip_part_ == 1 && !flip_job_) {
+        // the comparison preset needs its own explanation first (also in slices)
+        if (!flip_other_) {
+          ExplainOptions eo;
+          eo.target = Target::cls(ex_->target_class());
+          eo.step_macs = kStepMacs;
+          flip_other_ = std::make_unique<Explanation>(fwd_, cache_, Composite::preset(flip_compare_, *net_), eo);
+        }
+        if (flip_other_->step()) {
+          progress_ = 0.5;
+          return true;
+        }
+        flip_job_ = std::make_unique<FlipJob>(net_, pre_.tensor, channel_sum(flip_other_->input_relevance()),
+                                              ex_->target_class(), fo);
+        flip_other_.reset();
+      }
+      const bool finished = flip_job_->step(kStepMacs);
+      progress_ = 0.5 * (flip_part_ + flip_job_->progress());
+      if (!finished) return true;
+      flip_[flip_part_] = std::move(flip_job_->result());
+      flip_job_.reset();
+      if (++flip_part_ < 2) return true;
+      flip_part_ = 0;
       flip_ready_ = true;
       flip_pending_ = false;
       stage_ = Stage::Idle;

@@ -144,6 +144,11 @@ class Session {
   std::vector<int> optimize_queue_;
   FlipResult flip_[2];
   bool flip_ready_ = false, flip_pending_ = false;
+  std::unique_ptr<OptimizerJob> optimizer_job_;
+  std::unique_ptr<FlipJob> flip_job_;
+  std::unique_ptr<Explanation> flip_other_;  // the comparison preset's explanation
+  int flip_part_ = 0;
+  int optimized_ = 0;  // layers of the current optimiser request already done                        // 0: flipping by the current heatmap, 1: the comparison's, 2: done
   std::string flip_compare_;
 
   Stage stage_ = Stage::Idle;

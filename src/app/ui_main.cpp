@@ -310,6 +310,14 @@ std::string Ui::state_json() const {
   j["tab"] = tab_name(tab_);
   j["frames"] = frames_;
   j["busy"] = s_->busy();
+  j["progress"] = s_->progress();
+  j["progress_label"] = s_->progress_label();
+  nlohmann::ordered_json curves = nlohmann::ordered_json::array();
+  for (const auto& c : s_->curves())
+    if (net && c.layer >= 0 && c.layer < net->size()) curves.push_back({{"layer", net->layer(c.layer).name}, {"chosen_k", c.chosen_k}});
+  j["optimiser"] = curves;
+  if (const FlipResult* f = s_->flip(0)) j["flip"] = {{"aopc", f->aopc_lrp}, {"aopc_random", f->aopc_random}};
+  else j["flip"] = nullptr;
   j["error"] = s_->error();
   j["samples"] = static_cast<int>(samples_.size());
   j["hint"] = show_hint_;

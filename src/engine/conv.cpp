@@ -202,12 +202,16 @@ FloatBuffer flip_transpose_weights(const float* w, int cout, int cin, int kh, in
 }
 
 ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed) {
+  return pack_conv_parts(shape, w, true, with_transposed);
+}
+
+ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed) {
   shape.validate();
   ConvWeights cw;
   cw.shape = shape;
   const int ksz = shape.kh * shape.kw;
-  cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
-  if (with_transposed) {
+  if (forward) cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
+  if (transposed) {
     if (shape.stride == 1 && shape.pad <= shape.kh - 1 && shape.pad <= shape.kw - 1 && shape.kh - 1 - shape.pad ==
                                                                                         shape.kw - 1 - shape.pad) {
       FloatBuffer t = flip_transpose_weights(w, shape.cout, shape.cin, shape.kh, shape.kw);

@@ -42,6 +42,8 @@ struct ConvWeights {
 };
 // w: [cout][cin][kh][kw]. with_transposed: also pack the backward-data operand.
 ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed);
+// Only the parts asked for (conv2d needs `forward`, conv_transpose2d `transposed`).
+ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed);
 
 struct Epilogue {
   const float* bias = nullptr;  // per output channel, or null

@@ -36,16 +36,18 @@ static void axpy(float alpha, const float* x, float* y, int n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
-void linear(const float* w, const float* bias, int out, int in, const float* x, int batch, bool relu, float* y,
-            int row_begin, int row_end, ThreadPool* pool) {
+void linear(const FcMatrix& w, const float* bias, const float* x, int batch, bool relu, float* y, int row_begin,
+            int row_end, ThreadPool* pool) {
+  const int out = w.rows, in = w.cols;
   row_begin = std::max(0, row_begin);
   row_end = std::min(out, row_end);
   if (row_end <= row_begin) return;
   const int threads = pool ? pool->size() : 1;
   const int parts = std::min(row_end - row_begin, threads * 4);
   parallel_ranges(threads > 1 ? pool : nullptr, row_end - row_begin, parts, [&](int b, int e) {
+    std::vector<float> scratch(w.dense() ? 0 : static_cast<std::size_t>(in));
     for (int o = row_begin + b; o < row_begin + e; ++o) {
-      const float* wr = w + static_cast<long>(o) * in;
+      const float* wr = w.row(o, 0, in, scratch.data());
       for (int n = 0; n < batch; ++n) {
         float v = dot(wr, x + static_cast<long>(n) * in, in) + (bias ? bias[o] : 0.0f);
         y[static_cast<long>(n) * out + o] = relu ? std::max(v, 0.0f) : v;
@@ -55,24 +57,43 @@ void linear(const float* w, const float* bias, int out, int in, const float* x, 
 }
 
 void linear(const float* w, const float* bias, int out, int in, const float* x, int batch, bool relu, float* y,
-            ThreadPool* pool) {
-  linear(w, bias, out, in, x, batch, relu, y, 0, out, pool);
+            int row_begin, int row_end, ThreadPool* pool) {
+  linear(FcMatrix::f32(w, out, in), bias, x, batch, relu, y, row_begin, row_end, pool);
 }
 
-void linear_transposed(const float* w, int out, int in, const float* s, int batch, float* x, ThreadPool* pool) {
+void linear(const float* w, const float* bias, int out, int in, const float* x, int batch, bool relu, float* y,
+            ThreadPool* pool) {
+  linear(FcMatrix::f32(w, out, in), bias, x, batch, relu, y, 0, out, pool);
+}
+
+// True when some batch member has a non-zero coefficient for row o (rows without one need not be read).
+static bool any_nonzero(const float* s, int out, int batch, int o) {
+  for (int n = 0; n < batch; ++n)
+    if (s[static_cast<long>(n) * out + o] != 0.0f) return true;
+  return false;
+}
+
+void linear_transposed(const FcMatrix& w, const float* s, int batch, float* x, ThreadPool* pool) {
+  const int out = w.rows, in = w.cols;
   std::fill(x, x + static_cast<long>(batch) * in, 0.0f);
   const int threads = pool ? pool->size() : 1;
   // Each part owns a slice of the input columns, so no two threads write the same x.
   const int parts = std::max(1, std::min(threads, in / 64));
   parallel_ranges(threads > 1 ? pool : nullptr, in, parts, [&](int b, int e) {
+    std::vector<float> scratch(w.dense() ? 0 : static_cast<std::size_t>(e - b));
     for (int o = 0; o < out; ++o) {
-      const float* wr = w + static_cast<long>(o) * in + b;
+      if (!any_nonzero(s, out, batch, o)) continue;
+      const float* wr = w.row(o, b, e, scratch.data());
       for (int n = 0; n < batch; ++n) {
         const float sv = s[static_cast<long>(n) * out + o];
         if (sv != 0.0f) axpy(sv, wr, x + static_cast<long>(n) * in + b, e - b);
       }
     }
   });
+}
+
+void linear_transposed(const float* w, int out, int in, const float* s, int batch, float* x, ThreadPool* pool) {
+  linear_transposed(FcMatrix::f32(w, out, in), s, batch, x, pool);
 }
 
 void linear_reference(const float* w, const float* bias, int out, int in, const float* x, int batch, float* y) {
@@ -139,41 +160,56 @@ void axpy_mod(float alpha, const float* w, float* y, int n, const ModVec& mv, We
 
 }  // namespace
 
-void linear_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* x, int batch, float* y,
-                ThreadPool* pool) {
+void linear_mod(const FcMatrix& w, WeightMod mod, float gamma, const float* x, int batch, float* y, ThreadPool* pool) {
   if (mod == WeightMod::Identity) {
-    linear(w, nullptr, out, in, x, batch, false, y, pool);
+    linear(w, nullptr, x, batch, false, y, 0, w.rows, pool);
     return;
   }
+  const int out = w.rows, in = w.cols;
   const ModVec mv(mod, gamma);
   const int threads = pool ? pool->size() : 1;
   parallel_ranges(threads > 1 ? pool : nullptr, out, std::min(out, threads * 4), [&](int b, int e) {
-    for (int o = b; o < e; ++o)
+    std::vector<float> scratch(w.dense() ? 0 : static_cast<std::size_t>(in));
+    for (int o = b; o < e; ++o) {
+      const float* wr = w.row(o, 0, in, scratch.data());
       for (int n = 0; n < batch; ++n)
-        y[static_cast<long>(n) * out + o] =
-            dot_mod(w + static_cast<long>(o) * in, x + static_cast<long>(n) * in, in, mv, mod, gamma);
+        y[static_cast<long>(n) * out + o] = dot_mod(wr, x + static_cast<long>(n) * in, in, mv, mod, gamma);
+    }
   });
 }
 
-void linear_transposed_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* s, int batch,
-                           float* x, ThreadPool* pool) {
+void linear_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* x, int batch, float* y,
+                ThreadPool* pool) {
+  linear_mod(FcMatrix::f32(w, out, in), mod, gamma, x, batch, y, pool);
+}
+
+void linear_transposed_mod(const FcMatrix& w, WeightMod mod, float gamma, const float* s, int batch, float* x,
+                           ThreadPool* pool) {
   if (mod == WeightMod::Identity) {
-    linear_transposed(w, out, in, s, batch, x, pool);
+    linear_transposed(w, s, batch, x, pool);
     return;
   }
+  const int out = w.rows, in = w.cols;
   std::fill(x, x + static_cast<long>(batch) * in, 0.0f);
   const ModVec mv(mod, gamma);
   const int threads = pool ? pool->size() : 1;
   const int parts = std::max(1, std::min(threads, in / 64));
   parallel_ranges(threads > 1 ? pool : nullptr, in, parts, [&](int b, int e) {
+    std::vector<float> scratch(w.dense() ? 0 : static_cast<std::size_t>(e - b));
     for (int o = 0; o < out; ++o) {
-      const float* wr = w + static_cast<long>(o) * in + b;
+      if (!any_nonzero(s, out, batch, o)) continue;
+      const float* wr = w.row(o, b, e, scratch.data());
       for (int n = 0; n < batch; ++n) {
         const float sv = s[static_cast<long>(n) * out + o];
         if (sv != 0.0f) axpy_mod(sv, wr, x + static_cast<long>(n) * in + b, e - b, mv, mod, gamma);
       }
     }
   });
+}
+
+void linear_transposed_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* s, int batch,
+                           float* x, ThreadPool* pool) {
+  linear_transposed_mod(FcMatrix::f32(w, out, in), mod, gamma, s, batch, x, pool);
 }
 
 const char* weight_mod_name(WeightMod m) {

@@ -2,6 +2,7 @@
 // backward-data direction x' = W^T s, for a batch of vectors that share one pass over W.
 #pragma once
 
+#include "engine/fc_matrix.h"
 #include "engine/weight_mod.h"
 
 namespace lrp {
@@ -22,6 +23,14 @@ void linear_mod(const float* w, WeightMod mod, float gamma, int out, int in, con
                 ThreadPool* pool);
 void linear_transposed_mod(const float* w, WeightMod mod, float gamma, int out, int in, const float* s, int batch,
                            float* x, ThreadPool* pool);
+
+// The same four products on a matrix that may be kept compressed (F16, BF16, int8 rows expanded as they stream).
+void linear(const FcMatrix& w, const float* bias, const float* x, int batch, bool relu, float* y, int row_begin,
+            int row_end, ThreadPool* pool);
+void linear_transposed(const FcMatrix& w, const float* s, int batch, float* x, ThreadPool* pool);
+void linear_mod(const FcMatrix& w, WeightMod mod, float gamma, const float* x, int batch, float* y, ThreadPool* pool);
+void linear_transposed_mod(const FcMatrix& w, WeightMod mod, float gamma, const float* s, int batch, float* x,
+                           ThreadPool* pool);
 
 float dot(const float* a, const float* b, int n);
 

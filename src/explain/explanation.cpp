@@ -1,5 +1,7 @@
 #include "explain/explanation.h"
 
+#include <algorithm>
+
 #include "engine/elementwise.h"
 #include "engine/error.h"
 #include "engine/timer.h"
@@ -58,7 +60,10 @@ Explanation::Explanation(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr
   layer_ = net.size() - 1;
   sums_.assign(static_cast<std::size_t>(net.size()), 0.0);
   ms_.assign(static_cast<std::size_t>(net.size()), 0.0);
-  if (opt_.keep_layers) kept_.resize(static_cast<std::size_t>(net.size()));
+  if (opt_.keep_layers) {
+    kept_.resize(static_cast<std::size_t>(net.size()));
+    alias_.assign(static_cast<std::size_t>(net.size()), -1);
+  }
   total_macs_ = 1;
   for (int i = 0; i < net.size(); ++i) total_macs_ += op_->build_macs(i) + op_->apply_macs(i);
 }
@@ -85,9 +90,20 @@ bool Explanation::step() {
   Tensor next = std::move(next_);
   next_ = Tensor();
   if (opt_.keep_layers) {
-    Tensor kept = current_;
-    kept.reshape(net.layer(i).out_shape);
-    kept_[static_cast<std::size_t>(i)] = std::move(kept);
+    // A ReLU passes LRP relevance through unchanged: the layer below it then shares the ReLU's copy
+    // (VGG16 at 224x224 keeps about 50 MB less).
+    const std::size_t up = static_cast<std::size_t>(i) + 1;
+    const Tensor* above = up < kept_.size() && alias_[up] < 0 ? &kept_[up] : nullptr;
+    if (above && above->shape() == net.layer(i).out_shape && above->size() == current_.size() &&
+        std::equal(current_.data(), current_.data() + current_.size(), above->data())) {
+      alias_[up] = i;
+      kept_[static_cast<std::size_t>(i)] = std::move(kept_[up]);
+      kept_[up] = Tensor();
+    } else {
+      Tensor kept = current_;
+      kept.reshape(net.layer(i).out_shape);
+      kept_[static_cast<std::size_t>(i)] = std::move(kept);
+    }
   }
   current_ = std::move(next);
   done_macs_ += op_->build_macs(i) + op_->apply_macs(i);
@@ -122,6 +138,7 @@ const Tensor& Explanation::input_relevance() const {
 const Tensor& Explanation::relevance(int layer) const {
   require(opt_.keep_layers, "the explanation did not keep per-layer relevance");
   require(layer > layer_ && layer < op_->network().size(), "relevance of this layer is not computed yet");
+  while (alias_[static_cast<std::size_t>(layer)] >= 0) layer = alias_[static_cast<std::size_t>(layer)];
   return kept_[static_cast<std::size_t>(layer)];
 }
 

@@ -69,6 +69,7 @@ class Explanation {
   bool working_ = false;
   long long slices_ = 0;
   std::vector<Tensor> kept_;
+  std::vector<int> alias_;  // layer whose kept tensor holds this layer's relevance (-1: its own)
   Tensor input_rel_;
   std::vector<double> sums_, ms_;
   double input_sum_ = 0;

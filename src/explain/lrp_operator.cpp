@@ -138,17 +138,18 @@ bool LrpOperator::build_step(int layer, double max_macs) {
     const int n = std::max(1, std::min(rows - j.rows_done, static_cast<int>(max_macs / std::max(1.0, per_row))));
     const int r0 = j.rows_done, r1 = r0 + n;
     if (l.kind == LayerKind::Conv) {
-      conv2d(cache_->conv(layer, j.mod, j.gamma), j.x->data(), Epilogue{j.bias.data(), false}, j.out.data(), r0, r1, pool_);
+      conv2d(cache_->conv_forward(layer, j.mod, j.gamma), j.x->data(), Epilogue{j.bias.data(), false}, j.out.data(), r0, r1, pool_);
     } else {
-      const int in = l.in_shape[0];
-      linear_mod(l.weight.data() + static_cast<std::size_t>(r0) * in, j.mod, j.gamma, r1 - r0, in, j.x->data(), 1,
-                 j.out.data() + r0, pool_);
+      linear_mod(l.fc().sub_rows(r0, r1 - r0), j.mod, j.gamma, j.x->data(), 1, j.out.data() + r0, pool_);
       for (int o = r0; o < r1; ++o) j.out[static_cast<std::size_t>(o)] += j.bias[static_cast<std::size_t>(o)];
     }
     j.rows_done = r1;
     return false;  // one slice per step
   }
-  return finish_if_ready(p);
+  const bool had_jobs = !p.jobs.empty();
+  const bool finished = finish_if_ready(p);
+  if (finished && had_jobs && l.kind == LayerKind::Conv) cache_->release_forward(layer);
+  return finished;
 }
 
 bool LrpOperator::finish_if_ready(Plan& p) {
@@ -210,7 +211,7 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
         const float eps = r.kind == RuleKind::Zero ? 0.0f : r.epsilon + r.epsilon_rms * rms(z);
         inverse_stabilised(z, eps);
         pl.F.push_back(std::move(z));
-        pl.M.push_back(fwd_->layer_input(layer));
+        pl.M.push_back(mult_ref(fwd_->layer_input(layer)));
         pl.terms.push_back({WeightMod::Identity, 0.0f, 0, 0, 1.0f});
       };
       break;
@@ -223,14 +224,15 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
           Tensor z = std::move(pl.jobs[static_cast<std::size_t>(j0)].out);
           inverse_stabilised(z, stab);
           pl.F.push_back(std::move(z));
-          pl.M.push_back(fwd_->layer_input(layer));
+          pl.M.push_back(mult_ref(fwd_->layer_input(layer)));
           pl.terms.push_back({WeightMod::GammaPositive, g, 0, 0, 1.0f});
         };
         break;
       }
       // zennit's generalised gamma: positive outputs (z > 0) are explained by the contributions that push up,
       // negative outputs by those that push down.
-      const int jp0 = job(nullptr, positive_part(a), WeightMod::GammaPositive, g, r.bias);
+      // inputs without negative values (after a ReLU) are their own positive part: no copy
+      const int jp0 = job(neg ? nullptr : &a, neg ? positive_part(a) : Tensor(), WeightMod::GammaPositive, g, r.bias);
       const int jp2 = job(nullptr, Tensor(), WeightMod::GammaNegative, g, r.bias);
       aliases.push_back({jp2, jp0});
       int jn1 = -1, jn3 = -1;
@@ -255,11 +257,11 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
         }
         pl.F.push_back(std::move(out0));
         pl.F.push_back(std::move(out2));
-        pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(jp0)].own_x));
+        pl.M.push_back(mult_of(pl.jobs[static_cast<std::size_t>(jp0)]));
         pl.terms.push_back({WeightMod::GammaPositive, g, 0, 0, 1.0f});
         pl.terms.push_back({WeightMod::GammaNegative, g, 1, 0, 1.0f});
         if (neg) {
-          pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(jn1)].own_x));
+          pl.M.push_back(mult_of(pl.jobs[static_cast<std::size_t>(jn1)]));
           pl.terms.push_back({WeightMod::GammaNegative, g, 0, 1, 1.0f});
           pl.terms.push_back({WeightMod::GammaPositive, g, 1, 1, 1.0f});
         }
@@ -270,7 +272,7 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
     case RuleKind::ZPlus: {
       const bool ab = r.kind == RuleKind::AlphaBeta;
       const float alpha = ab ? r.alpha : 1.0f, beta = ab ? r.beta : 0.0f;
-      const int jp = job(nullptr, positive_part(a), WeightMod::Positive, 0, r.bias);
+      const int jp = job(neg ? nullptr : &a, neg ? positive_part(a) : Tensor(), WeightMod::Positive, 0, r.bias);
       const int jpn = neg ? job(nullptr, negative_part(a), WeightMod::Negative, 0, false) : -1;
       const int jn = beta != 0.0f ? job(nullptr, Tensor(), WeightMod::Negative, 0, r.bias) : -1;
       const int jnn = beta != 0.0f && neg ? job(nullptr, Tensor(), WeightMod::Positive, 0, false) : -1;
@@ -281,8 +283,8 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
         if (jpn >= 0) outp = add(outp, pl.jobs[static_cast<std::size_t>(jpn)].out);
         inverse_stabilised(outp, stab);
         pl.F.push_back(std::move(outp));
-        pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(jp)].own_x));
-        if (neg) pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(jpn)].own_x));
+        pl.M.push_back(mult_of(pl.jobs[static_cast<std::size_t>(jp)]));
+        if (neg) pl.M.push_back(mult_of(pl.jobs[static_cast<std::size_t>(jpn)]));
         pl.terms.push_back({WeightMod::Positive, 0, 0, 0, alpha});
         if (neg) pl.terms.push_back({WeightMod::Negative, 0, 0, 1, alpha});
         if (jn >= 0) {
@@ -323,9 +325,9 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
         for (std::size_t i = 0; i < z.size(); ++i) z[i] = z[i] - o1[i] - o2[i];
         inverse_stabilised(z, stab);
         pl.F.push_back(std::move(z));
-        pl.M.push_back(fwd_->layer_input(layer));
-        pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(j1)].own_x));
-        pl.M.push_back(std::move(pl.jobs[static_cast<std::size_t>(j2)].own_x));
+        pl.M.push_back(mult_ref(fwd_->layer_input(layer)));
+        pl.M.push_back(mult_of(pl.jobs[static_cast<std::size_t>(j1)]));
+        pl.M.push_back(mult_of(pl.jobs[static_cast<std::size_t>(j2)]));
         pl.terms.push_back({WeightMod::Identity, 0, 0, 0, 1.0f});
         pl.terms.push_back({WeightMod::Positive, 0, 0, 1, -1.0f});
         pl.terms.push_back({WeightMod::Negative, 0, 0, 2, -1.0f});
@@ -347,7 +349,7 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
   }
   for (FwdJob& j : p.jobs)
     if (!j.x) j.x = &j.own_x;
-  for (auto [j, of] : aliases) p.jobs[static_cast<std::size_t>(j)].x = &p.jobs[static_cast<std::size_t>(of)].own_x;
+  for (auto [j, of] : aliases) p.jobs[static_cast<std::size_t>(j)].x = p.jobs[static_cast<std::size_t>(of)].x;
 }
 
 void LrpOperator::build_pool(int layer, Plan& p) {
@@ -374,7 +376,7 @@ void LrpOperator::build_pool(int layer, Plan& p) {
   }
   inverse_stabilised(z, 1e-6f);  // zennit's Norm rule
   p.F.push_back(std::move(z));
-  p.M.push_back(a);
+  p.M.push_back(mult_ref(a));
 }
 
 void LrpOperator::apply(int layer, const Tensor& r_out, int batch, Tensor& r_in) {
@@ -420,42 +422,37 @@ bool LrpOperator::apply_step(ApplyWork& w, double max_macs) {
     return true;
   }
   const Term& t = p.terms[static_cast<std::size_t>(w.term)];
-  if (w.member == 0 && w.row == 0) {
-    // s = F (.) R for every member, once per term
-    w.s = Tensor({w.batch, static_cast<int>(out_n)});
-    w.c = Tensor({w.batch, static_cast<int>(in_n)});
-    for (int b = 0; b < w.batch; ++b) {
-      const float* ro = w.r_out->data() + b * out_n;
-      float* sb = w.s.data() + b * out_n;
-      if (t.f < 0) {
-        std::copy(ro, ro + out_n, sb);
-      } else {
-        const float* f = p.F[static_cast<std::size_t>(t.f)].data();
-        for (std::size_t i = 0; i < out_n; ++i) sb[i] = ro[i] * f[i];
-      }
+  // one batch member at a time: s = F (.) R, c = rho(W)^T s in row slices, then R_in += coeff * M (.) c
+  if (w.row == 0) {
+    if (w.s.size() != out_n) w.s = Tensor({static_cast<int>(out_n)});
+    if (w.c.size() != in_n) w.c = Tensor({static_cast<int>(in_n)});
+    const float* ro = w.r_out->data() + w.member * out_n;
+    float* sb = w.s.data();
+    if (t.f < 0) {
+      std::copy(ro, ro + out_n, sb);
+    } else {
+      const float* f = p.F[static_cast<std::size_t>(t.f)].data();
+      for (std::size_t i = 0; i < out_n; ++i) sb[i] = ro[i] * f[i];
     }
   }
-  const ConvWeights& cw = cache_->conv(w.layer, t.mod, t.gamma);
+  const ConvWeights& cw = cache_->conv_transposed(w.layer, t.mod, t.gamma);
   const int rows = l.conv.h;
   const double per_row = static_cast<double>(l.macs) / rows;
   const int n = std::max(1, std::min(rows - w.row, static_cast<int>(max_macs / std::max(1.0, per_row))));
-  conv_transpose2d(cw, w.s.data() + w.member * out_n, w.c.data() + w.member * in_n, w.row, w.row + n, pool_);
+  conv_transpose2d(cw, w.s.data(), w.c.data(), w.row, w.row + n, pool_);
   w.row += n;
   if (w.row >= rows) {
     w.row = 0;
+    const bool times_input = method_ == Method::LRP;
+    float* ri = w.r_in->data() + w.member * in_n;
+    const float* cb = w.c.data();
+    if (!times_input || t.m < 0) {
+      for (std::size_t i = 0; i < in_n; ++i) ri[i] += t.coeff * cb[i];
+    } else {
+      const float* m = p.M[static_cast<std::size_t>(t.m)].data();
+      for (std::size_t i = 0; i < in_n; ++i) ri[i] += t.coeff * m[i] * cb[i];
+    }
     if (++w.member >= w.batch) {
-      // R_in += coeff * M (.) c for every member
-      const bool times_input = method_ == Method::LRP;
-      for (int b = 0; b < w.batch; ++b) {
-        float* ri = w.r_in->data() + b * in_n;
-        const float* cb = w.c.data() + b * in_n;
-        if (!times_input || t.m < 0) {
-          for (std::size_t i = 0; i < in_n; ++i) ri[i] += t.coeff * cb[i];
-        } else {
-          const float* m = p.M[static_cast<std::size_t>(t.m)].data();
-          for (std::size_t i = 0; i < in_n; ++i) ri[i] += t.coeff * m[i] * cb[i];
-        }
-      }
       w.member = 0;
       if (++w.term >= static_cast<int>(p.terms.size())) {
         w.done = true;
@@ -529,7 +526,7 @@ void LrpOperator::apply_whole(int layer, const Tensor& r_out, int batch, Tensor&
         } else {
           adaptive_avgpool2d_transposed(l.in_shape[0], l.in_shape[1], l.in_shape[2], l.avg_out, l.avg_out, s.data(), ri);
         }
-        const Tensor& a = p.M[0];
+        const Tensor& a = p.M[0].get();
         for (std::size_t i = 0; i < in_n; ++i) ri[i] *= a[i];
       }
       return;

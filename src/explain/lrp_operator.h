@@ -80,9 +80,21 @@ class LrpOperator {
     Tensor out;
     int rows_done = 0;
   };
+  // An input multiplier: owned (a+, a-, zB bounds) or the forward pass's own tensor (no copy).
+  struct Mult {
+    Tensor own;
+    const Tensor* ref = nullptr;
+    const Tensor& get() const { return ref ? *ref : own; }
+    const float* data() const { return get().data(); }
+  };
+  static Mult mult_ref(const Tensor& t) { return Mult{Tensor(), &t}; }
+  static Mult mult_own(Tensor t) { return Mult{std::move(t), nullptr}; }
+  // The input a forward job read, as a multiplier: moved out of the job when it owned it.
+  static Mult mult_of(FwdJob& j) { return j.own_x.empty() ? mult_ref(*j.x) : mult_own(std::move(j.own_x)); }
   struct Plan {
     bool built = false, prepared = false;
-    std::vector<Tensor> F, M;
+    std::vector<Tensor> F;
+    std::vector<Mult> M;
     std::vector<Term> terms;
     std::vector<FwdJob> jobs;
     std::function<void(Plan&)> finalize;

@@ -9,6 +9,7 @@
 #include "explain/heatmap.h"
 #include "explain/lrp_operator.h"
 #include "explain/metrics.h"
+#include "explain/propagate_job.h"
 #include "explain/selection.h"
 #include "model/forward.h"
 #include "model/network.h"
@@ -47,93 +48,139 @@ std::vector<int> optimizable_layers(const Explanation& ex) {
 static std::vector<double> to_double(const float* p, std::size_t n) { return std::vector<double>(p, p + n); }
 
 LayerCurve optimize_layer(const Explanation& ex, int layer, const OptimizerOptions& opt) {
+  OptimizerJob job(ex, layer, opt);
+  while (!job.step(1e30)) {
+  }
+  return std::move(job.result());
+}
+
+OptimizerJob::OptimizerJob(const Explanation& ex, int layer, const OptimizerOptions& opt) : ex_(ex), opt_(opt) {
   const Network& net = ex.op().network();
   require(layer >= 0 && layer < net.size(), "optimize: bad layer");
   const Layer& l = net.layer(layer);
   require(l.kind == LayerKind::Conv || l.kind == LayerKind::Linear || l.kind == LayerKind::MaxPool,
           "optimize: layer " + l.name + " has no neurons to select (use a conv, pool or fc layer)");
-  LayerCurve c;
-  c.layer = layer;
-  c.width = l.out_shape[0];
-  c.k = opt.ks.empty() ? default_k_grid(c.width) : opt.ks;
-  for (int k : c.k) require(k >= 1 && k <= c.width, "optimize: k = " + std::to_string(k) + " is outside 1.." + std::to_string(c.width));
-  const Tensor& rl = ex.relevance(layer);
-  const auto order = rank_neurons(neuron_relevance(rl), opt.absolute);
+  c_.layer = layer;
+  c_.width = l.out_shape[0];
+  c_.k = opt.ks.empty() ? default_k_grid(c_.width) : opt.ks;
+  for (int k : c_.k) require(k >= 1 && k <= c_.width, "optimize: k = " + std::to_string(k) + " is outside 1.." + std::to_string(c_.width));
+  order_ = rank_neurons(neuron_relevance(ex.relevance(layer)), opt.absolute);
   const std::vector<float> full_map = channel_sum(ex.input_relevance());
-  const std::vector<double> full = to_double(full_map.data(), full_map.size());
-  const ForwardPass& fwd = ex.forward();
-  const std::vector<float> p0 = softmax(fwd.logits());
-  const std::vector<double> probs0(p0.begin(), p0.end());
-  const int target = ex.target_class();
-  const int act = activation_layer(net, layer);
-  const Tensor& a = fwd.output(act);
-  const std::size_t per_ch = a.size() / static_cast<std::size_t>(c.width);
-  const std::size_t n = c.k.size();
-  c.backward_mse.resize(n);
-  c.backward_smape.resize(n);
-  c.forward_mse.resize(n);
-  c.forward_smape.resize(n);
-  c.forward_logit.resize(n);
-  auto op = ex.op_ptr();
-  const std::size_t per = rl.size();
-  const std::size_t chunk = static_cast<std::size_t>(std::max(1, opt.chunk));
-  std::size_t done = 0;
-  auto tick = [&] {
-    ++done;
-    if (opt.progress && !opt.progress(static_cast<double>(done) / (2.0 * n))) throw Error("cancelled");
-  };
-  // backward: batches of candidate k, each member the layer's relevance restricted to its top-k
-  for (std::size_t b0 = 0; b0 < n; b0 += chunk) {
-    const int m = static_cast<int>(std::min(chunk, n - b0));
-    std::vector<int> shape = rl.shape();
-    shape.insert(shape.begin(), m);
-    Tensor batch(shape);
-    for (int j = 0; j < m; ++j) {
-      float* dst = batch.data() + j * per;
-      const int k = c.k[b0 + static_cast<std::size_t>(j)];
-      for (int r = 0; r < k; ++r) {
-        const std::size_t ch = static_cast<std::size_t>(order[static_cast<std::size_t>(r)]);
-        const std::size_t pc = per / static_cast<std::size_t>(c.width);
-        std::copy(rl.data() + ch * pc, rl.data() + (ch + 1) * pc, dst + ch * pc);
+  full_ = to_double(full_map.data(), full_map.size());
+  const std::vector<float> p0 = softmax(ex.forward().logits());
+  probs0_.assign(p0.begin(), p0.end());
+  target_ = ex.target_class();
+  act_ = activation_layer(net, layer);
+  const std::size_t n = c_.k.size();
+  c_.backward_mse.resize(n);
+  c_.backward_smape.resize(n);
+  c_.forward_mse.resize(n);
+  c_.forward_smape.resize(n);
+  c_.forward_logit.resize(n);
+  op_ = ex.op_ptr();
+  // batch size: every batch tensor on the way down stays under about 8M values
+  std::size_t widest = Tensor::count(net.input_shape());
+  for (int i = 0; i <= layer; ++i) widest = std::max(widest, Tensor::count(net.layer(i).out_shape));
+  chunk_ = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(std::max(1, opt.chunk)),
+                                                          (8u << 20) / std::max<std::size_t>(1, widest)));
+}
+
+OptimizerJob::~OptimizerJob() = default;
+
+double OptimizerJob::progress() const {
+  if (finished_) return 1.0;
+  return static_cast<double>(done_) / (2.0 * static_cast<double>(c_.k.size()));
+}
+
+// backward: a batch of candidate k, each member the layer's relevance restricted to its top-k neurons
+void OptimizerJob::start_batch() {
+  const Tensor& rl = ex_.relevance(c_.layer);
+  const std::size_t n = c_.k.size(), per = rl.size();
+  m_ = static_cast<int>(std::min(chunk_, n - b0_));
+  std::vector<int> shape = rl.shape();
+  shape.insert(shape.begin(), m_);
+  Tensor batch(shape);
+  const std::size_t pc = per / static_cast<std::size_t>(c_.width);
+  for (int j = 0; j < m_; ++j) {
+    float* dst = batch.data() + j * per;
+    const int k = c_.k[b0_ + static_cast<std::size_t>(j)];
+    for (int r = 0; r < k; ++r) {
+      const std::size_t ch = static_cast<std::size_t>(order_[static_cast<std::size_t>(r)]);
+      std::copy(rl.data() + ch * pc, rl.data() + (ch + 1) * pc, dst + ch * pc);
+    }
+  }
+  job_ = std::make_unique<PropagateJob>(op_.get(), c_.layer, std::move(batch), -1);
+}
+
+void OptimizerJob::finish_batch() {
+  const Tensor& rin = job_->result();
+  const std::size_t in_n = rin.size() / static_cast<std::size_t>(m_);
+  const Network& net = op_->network();
+  for (int j = 0; j < m_; ++j) {
+    Tensor one(net.input_shape());
+    std::copy(rin.data() + j * in_n, rin.data() + (j + 1) * in_n, one.data());
+    const auto map = channel_sum(one);
+    const auto v = to_double(map.data(), map.size());
+    c_.backward_mse[b0_ + static_cast<std::size_t>(j)] = mse(full_, v);
+    c_.backward_smape[b0_ + static_cast<std::size_t>(j)] = smape(full_, v);
+    ++done_;
+  }
+  job_.reset();
+  b0_ += static_cast<std::size_t>(m_);
+}
+
+bool OptimizerJob::step(double max_macs) {
+  const std::size_t n = c_.k.size();
+  const bool stepping = max_macs < 1e29;
+  while (!finished_) {
+    if (b0_ < n) {
+      if (!job_) start_batch();
+      if (!job_->step(max_macs)) return false;
+      finish_batch();
+    } else if (i_ < n) {
+      // forward: only the top-k neurons of the layer stay active
+      if (!fwd_) {
+        const Tensor& a = ex_.forward().output(act_);
+        const std::size_t per_ch = a.size() / static_cast<std::size_t>(c_.width);
+        Tensor masked(a.shape());
+        for (int r = 0; r < c_.k[i_]; ++r) {
+          const std::size_t ch = static_cast<std::size_t>(order_[static_cast<std::size_t>(r)]);
+          std::copy(a.data() + ch * per_ch, a.data() + (ch + 1) * per_ch, masked.data() + ch * per_ch);
+        }
+        ForwardOptions fo;
+        fo.keep = false;
+        fo.first_layer = act_ + 1;
+        fo.step_macs = stepping ? max_macs : 1e30;
+        fwd_ = std::make_unique<ForwardPass>(ex_.forward().network_ptr(), std::move(masked), fo);
       }
+      if (fwd_->step() && stepping) return false;
+      if (!fwd_->done()) continue;
+      const Tensor& logits = fwd_->logits();
+      const auto p = softmax(logits);
+      const std::vector<double> probs(p.begin(), p.end());
+      c_.forward_mse[i_] = mse(probs0_, probs);
+      c_.forward_smape[i_] = smape(probs0_, probs);
+      c_.forward_logit[i_] = logits[static_cast<std::size_t>(target_)];
+      fwd_.reset();
+      ++i_;
+      ++done_;
+    } else {
+      c_.chosen_k = c_.width;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double b = opt_.score == Score::SMAPE ? c_.backward_smape[i] : c_.backward_mse[i];
+        const double f = opt_.score == Score::SMAPE ? c_.forward_smape[i] : c_.forward_mse[i];
+        if (b <= opt_.tolerance && f <= opt_.tolerance) {
+          c_.chosen_k = c_.k[i];
+          break;
+        }
+      }
+      finished_ = true;
+      return true;
     }
-    Tensor rin = propagate(*op, layer, std::move(batch), -1);
-    const std::size_t in_n = rin.size() / static_cast<std::size_t>(m);
-    for (int j = 0; j < m; ++j) {
-      Tensor one(net.input_shape());
-      std::copy(rin.data() + j * in_n, rin.data() + (j + 1) * in_n, one.data());
-      const auto map = channel_sum(one);
-      const auto v = to_double(map.data(), map.size());
-      c.backward_mse[b0 + static_cast<std::size_t>(j)] = mse(full, v);
-      c.backward_smape[b0 + static_cast<std::size_t>(j)] = smape(full, v);
-      tick();
-    }
+    if (opt_.progress && !opt_.progress(progress())) throw Error("cancelled");
+    if (stepping) return false;
   }
-  // forward: only the top-k neurons of the layer stay active
-  for (std::size_t i = 0; i < n; ++i) {
-    Tensor masked(a.shape());
-    for (int r = 0; r < c.k[i]; ++r) {
-      const std::size_t ch = static_cast<std::size_t>(order[static_cast<std::size_t>(r)]);
-      std::copy(a.data() + ch * per_ch, a.data() + (ch + 1) * per_ch, masked.data() + ch * per_ch);
-    }
-    Tensor logits = forward_from(net, act + 1, masked);
-    const auto p = softmax(logits);
-    const std::vector<double> probs(p.begin(), p.end());
-    c.forward_mse[i] = mse(probs0, probs);
-    c.forward_smape[i] = smape(probs0, probs);
-    c.forward_logit[i] = logits[static_cast<std::size_t>(target)];
-    tick();
-  }
-  c.chosen_k = c.width;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double b = opt.score == Score::SMAPE ? c.backward_smape[i] : c.backward_mse[i];
-    const double f = opt.score == Score::SMAPE ? c.forward_smape[i] : c.forward_mse[i];
-    if (b <= opt.tolerance && f <= opt.tolerance) {
-      c.chosen_k = c.k[i];
-      break;
-    }
-  }
-  return c;
+  return true;
 }
 
 }  // namespace lrp

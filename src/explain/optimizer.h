@@ -5,12 +5,16 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace lrp {
 
 class Explanation;
+class ForwardPass;
+class LrpOperator;
+class PropagateJob;
 
 enum class Score { SMAPE, MSE };
 
@@ -19,7 +23,8 @@ struct OptimizerOptions {
   Score score = Score::SMAPE;  // the score the tolerance applies to
   double tolerance = 20.0;     // chosen k: the smallest with backward AND forward score <= tolerance
   bool absolute = true;        // rank neurons by |relevance| (false: signed, most positive first)
-  int chunk = 8;               // batch size of the backward propagation
+  int chunk = 8;               // batch size of the backward propagation (smaller when the layers are large:
+                               // a batch tensor stays under about 32 MB)
   std::function<bool(double)> progress;  // called with 0..1; return false to cancel (throws Error "cancelled")
 };
 
@@ -33,6 +38,33 @@ struct LayerCurve {
 
 std::vector<int> default_k_grid(int width);
 LayerCurve optimize_layer(const Explanation& ex, int layer, const OptimizerOptions& opt);
+
+// The same, resumable: each step() does about max_macs multiply-adds (a slice of one backward batch or of one
+// masked forward pass), so a UI can spread the optimiser of a full-size VGG16 over frames.
+class OptimizerJob {
+ public:
+  OptimizerJob(const Explanation& ex, int layer, const OptimizerOptions& opt);
+  ~OptimizerJob();
+  bool step(double max_macs);  // true once finished
+  double progress() const;
+  LayerCurve& result() { return c_; }
+
+ private:
+  void start_batch();
+  void finish_batch();
+  const Explanation& ex_;
+  OptimizerOptions opt_;
+  LayerCurve c_;
+  std::vector<int> order_;
+  std::vector<double> full_, probs0_;
+  int act_ = -1, target_ = -1;
+  std::size_t chunk_ = 8, b0_ = 0, i_ = 0, done_ = 0;
+  int m_ = 0;
+  std::shared_ptr<LrpOperator> op_;
+  std::unique_ptr<PropagateJob> job_;
+  std::unique_ptr<ForwardPass> fwd_;
+  bool finished_ = false;
+};
 // Every conv layer and hidden fully connected layer.
 std::vector<int> optimizable_layers(const Explanation& ex);
 

@@ -14,6 +14,7 @@
 namespace lrp {
 
 class Network;
+class ForwardPass;
 
 enum class FlipReplace { Mean, Background, Zero };
 
@@ -38,5 +39,31 @@ struct FlipResult {
 // heatmap: H*W relevance (channel sum) in the model's input space; input: the preprocessed input.
 FlipResult pixel_flipping(std::shared_ptr<const Network> net, const Tensor& input, const std::vector<float>& heatmap,
                           int target, const FlipOptions& opt);
+
+// The same, resumable: each step() does about max_macs multiply-adds of one perturbed forward pass.
+class FlipJob {
+ public:
+  FlipJob(std::shared_ptr<const Network> net, const Tensor& input, const std::vector<float>& heatmap, int target,
+          const FlipOptions& opt);
+  ~FlipJob();
+  bool step(double max_macs);  // true once finished
+  double progress() const;
+  FlipResult& result() { return res_; }
+
+ private:
+  void start_run();
+  std::shared_ptr<const Network> net_;
+  Tensor input_, x_;
+  FlipOptions opt_;
+  int target_ = 0, pw_ = 0;
+  FlipResult res_;
+  std::vector<double> score_;
+  std::vector<float> fill_;
+  std::vector<int> order_;
+  std::vector<double> curve_;
+  int run_ = 0, point_ = 0, flipped_ = 0;  // run 0: relevance order; 1..random_runs: random orders
+  std::unique_ptr<ForwardPass> fwd_;
+  bool finished_ = false;
+};
 
 }  // namespace lrp

@@ -6,21 +6,43 @@
 
 namespace lrp {
 
-const ConvWeights& WeightCache::conv(int layer, WeightMod mod, float gamma) {
+const ConvWeights& WeightCache::conv_forward(int layer, WeightMod mod, float gamma) {
+  return get(layer, mod, gamma, false);
+}
+
+const ConvWeights& WeightCache::conv_transposed(int layer, WeightMod mod, float gamma) {
+  return get(layer, mod, gamma, true);
+}
+
+const ConvWeights& WeightCache::get(int layer, WeightMod mod, float gamma, bool transposed) {
   const Layer& l = net_->layer(layer);
   require(l.kind == LayerKind::Conv, "layer " + l.name + " is not a convolution");
-  if (mod == WeightMod::Identity) return l.packed;
+  if (mod == WeightMod::Identity && !transposed) return l.packed;
   if (mod != WeightMod::GammaPositive && mod != WeightMod::GammaNegative) gamma = 0.0f;
   std::lock_guard<std::mutex> lock(mu_);
-  auto key = std::make_tuple(layer, static_cast<int>(mod), gamma);
+  auto key = std::make_tuple(layer, static_cast<int>(mod), gamma, transposed);
   auto it = conv_.find(key);
   if (it != conv_.end()) return *it->second;
-  FloatBuffer w(l.weight.size());
-  for (std::size_t i = 0; i < w.size(); ++i) w[i] = apply_mod(l.weight[i], mod, gamma);
-  auto cw = std::make_unique<ConvWeights>(pack_conv(l.conv, w.data(), true));
+  std::unique_ptr<ConvWeights> cw;
+  if (mod == WeightMod::Identity) {
+    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, l.weight.data(), false, true));
+  } else {
+    FloatBuffer w(l.weight.size());
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = apply_mod(l.weight[i], mod, gamma);
+    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, w.data(), !transposed, transposed));
+  }
   const ConvWeights& ref = *cw;
   conv_.emplace(key, std::move(cw));
   return ref;
+}
+
+void WeightCache::release_forward(int layer) {
+  if (keep_forward_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = conv_.begin(); it != conv_.end();) {
+    if (std::get<0>(it->first) == layer && !std::get<3>(it->first)) it = conv_.erase(it);
+    else ++it;
+  }
 }
 
 std::vector<float> WeightCache::bias(int layer, WeightMod mod, float gamma, bool use_bias) const {
@@ -41,12 +63,12 @@ void forward_mod(WeightCache& cache, int layer, WeightMod mod, float gamma, cons
                  ThreadPool* pool) {
   const Layer& l = cache.network().layer(layer);
   if (l.kind == LayerKind::Conv) {
-    conv2d(cache.conv(layer, mod, gamma), x, Epilogue{bias, false}, y, pool);
+    conv2d(cache.conv_forward(layer, mod, gamma), x, Epilogue{bias, false}, y, pool);
     return;
   }
   require(l.kind == LayerKind::Linear, "layer " + l.name + " has no weights");
-  const int out = l.out_shape[0], in = l.in_shape[0];
-  linear_mod(l.weight.data(), mod, gamma, out, in, x, 1, y, pool);
+  const int out = l.out_shape[0];
+  linear_mod(l.fc(), mod, gamma, x, 1, y, pool);
   if (bias)
     for (int o = 0; o < out; ++o) y[o] += bias[o];
 }
@@ -55,13 +77,13 @@ void transpose_mod(WeightCache& cache, int layer, WeightMod mod, float gamma, co
                    ThreadPool* pool) {
   const Layer& l = cache.network().layer(layer);
   if (l.kind == LayerKind::Conv) {
-    const ConvWeights& cw = cache.conv(layer, mod, gamma);
+    const ConvWeights& cw = cache.conv_transposed(layer, mod, gamma);
     const std::size_t in_n = Tensor::count(l.in_shape), out_n = Tensor::count(l.out_shape);
     for (int b = 0; b < batch; ++b) conv_transpose2d(cw, s + b * out_n, x + b * in_n, pool);
     return;
   }
   require(l.kind == LayerKind::Linear, "layer " + l.name + " has no weights");
-  linear_transposed_mod(l.weight.data(), mod, gamma, l.out_shape[0], l.in_shape[0], s, batch, x, pool);
+  linear_transposed_mod(l.fc(), mod, gamma, s, batch, x, pool);
 }
 
 }  // namespace lrp

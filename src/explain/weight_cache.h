@@ -21,15 +21,25 @@ class WeightCache {
  public:
   explicit WeightCache(std::shared_ptr<const Network> net) : net_(std::move(net)) {}
   const Network& network() const { return *net_; }
-  // Conv layers: forward and transposed packed rho(W). Identity returns the network's own packing.
-  const ConvWeights& conv(int layer, WeightMod mod, float gamma);
+  // Conv layers: packed rho(W) for conv2d (forward) and for conv_transpose2d (transposed), made on first use.
+  // The forward identity is the network's own packing.
+  const ConvWeights& conv_forward(int layer, WeightMod mod, float gamma);
+  const ConvWeights& conv_transposed(int layer, WeightMod mod, float gamma);
+  // Memory policy for large models: when keep_forward is false, release_forward(layer) drops the layer's forward
+  // packings of modified weights (LRP needs them only while it builds that layer; they are made again on demand).
+  void set_keep_forward(bool keep) { keep_forward_ = keep; }
+  bool keep_forward() const { return keep_forward_; }
+  void release_forward(int layer);
   // rho(b) (zero when use_bias is false or the modification is Ones).
   std::vector<float> bias(int layer, WeightMod mod, float gamma, bool use_bias) const;
   std::size_t bytes() const;
 
  private:
   std::shared_ptr<const Network> net_;
-  std::map<std::tuple<int, int, float>, std::unique_ptr<ConvWeights>> conv_;
+  const ConvWeights& get(int layer, WeightMod mod, float gamma, bool transposed);
+  // key: layer, modification, gamma, transposed
+  std::map<std::tuple<int, int, float, bool>, std::unique_ptr<ConvWeights>> conv_;
+  bool keep_forward_ = true;
   std::mutex mu_;
 };
 

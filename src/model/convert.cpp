@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
-#include "model/half.h"
+#include "engine/half.h"
 #include "model/weight_store.h"
 
 namespace lrp {

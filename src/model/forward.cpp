@@ -13,9 +13,11 @@ namespace lrp {
 
 ForwardPass::ForwardPass(std::shared_ptr<const Network> net, Tensor input, ForwardOptions opt)
     : net_(std::move(net)), opt_(std::move(opt)), input_(std::move(input)) {
-  const auto want = net_->input_shape();
-  require(input_.shape() == want,
+  require(opt_.first_layer >= 0 && opt_.first_layer < net_->size(), "forward pass: bad first layer");
+  const auto want = opt_.first_layer == 0 ? net_->input_shape() : net_->layer(opt_.first_layer).in_shape;
+  require(input_.shape() == want || (opt_.first_layer > 0 && input_.size() == Tensor::count(want)),
           "input tensor " + input_.shape_string() + " does not match the model input " + shape_string(want));
+  if (input_.shape() != want) input_.reshape(want);
   if (!opt_.pool) opt_.pool = &default_pool();
   const int n = net_->size();
   if (opt_.keep) {
@@ -23,7 +25,10 @@ ForwardPass::ForwardPass(std::shared_ptr<const Network> net, Tensor input, Forwa
     switches_.resize(static_cast<std::size_t>(n));
   }
   layer_ms_.assign(static_cast<std::size_t>(n), 0.0);
-  total_macs_ = std::max(1LL, net_->total_macs());
+  layer_ = opt_.first_layer;
+  total_macs_ = 0;
+  for (int i = layer_; i < n; ++i) total_macs_ += net_->layer(i).macs;
+  total_macs_ = std::max(1LL, total_macs_);
   begin_layer();
 }
 
@@ -33,7 +38,8 @@ Tensor& ForwardPass::out_buffer(int i) {
 }
 
 const Tensor& ForwardPass::layer_input(int i) const {
-  if (i == 0) return input_;
+  if (i == opt_.first_layer) return input_;
+  require(i > opt_.first_layer, "forward pass: layer input before the first layer");
   if (opt_.keep) return outputs_.at(static_cast<std::size_t>(i - 1));
   return stream_[(i - 1) % 2];
 }
@@ -71,7 +77,7 @@ bool ForwardPass::step() {
       const int rows = l.out_shape[0];
       const int r0 = static_cast<int>(1LL * rows * chunk_ / chunks_);
       const int r1 = static_cast<int>(1LL * rows * (chunk_ + 1) / chunks_);
-      linear(l.weight.data(), l.bias.data(), rows, l.in_shape[0], in.data(), 1, false, out.data(), r0, r1, pool);
+      linear(l.fc(), l.bias.data(), in.data(), 1, false, out.data(), r0, r1, pool);
       break;
     }
     case LayerKind::ReLU: relu(in.data(), out.data(), in.size()); break;
@@ -118,7 +124,7 @@ const Tensor& ForwardPass::logits() const {
 
 const Tensor& ForwardPass::output(int i) const {
   require(opt_.keep, "forward pass did not keep layer outputs");
-  require(i >= 0 && i < net_->size() && i < layer_, "layer output not computed");
+  require(i >= opt_.first_layer && i < net_->size() && i < layer_, "layer output not computed");
   return outputs_[static_cast<std::size_t>(i)];
 }
 
@@ -157,8 +163,8 @@ Tensor forward_from(const Network& net, int first, const Tensor& x, ThreadPool* 
         break;
       }
       case LayerKind::Linear:
-        linear(l.weight.data(), l.bias.data(), l.out_shape[0], l.in_shape[0], cur.data(), 1,
-               i + 1 < net.size() && net.layer(i + 1).kind == LayerKind::ReLU, next.data(), pool);
+        linear(l.fc(), l.bias.data(), cur.data(), 1, i + 1 < net.size() && net.layer(i + 1).kind == LayerKind::ReLU,
+               next.data(), 0, l.out_shape[0], pool);
         if (i + 1 < net.size() && net.layer(i + 1).kind == LayerKind::ReLU) ++i;
         break;
       case LayerKind::ReLU: relu(cur.data(), next.data(), cur.size()); break;

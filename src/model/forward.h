@@ -19,6 +19,9 @@ struct ForwardOptions {
   bool keep = true;                 // keep every layer's output and the max-pool switches
   ThreadPool* pool = nullptr;       // null: the default pool
   double step_macs = 2.5e8;         // work per step() (the last step of a layer may be smaller)
+  // Start at this layer: the input is then that layer's input (e.g. masked activations for the optimiser's
+  // forward difference); outputs of earlier layers are not available.
+  int first_layer = 0;
   // Called after each layer has finished, with its output (may modify it: the optimiser masks neurons).
   std::function<void(int layer, Tensor& out)> after_layer;
 };
@@ -35,6 +38,7 @@ class ForwardPass {
   int current_layer() const { return layer_; }
 
   const Network& network() const { return *net_; }
+  std::shared_ptr<const Network> network_ptr() const { return net_; }
   const Tensor& input() const { return input_; }
   const Tensor& logits() const;
   // Output of layer i (keep = true).

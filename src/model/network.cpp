@@ -87,8 +87,21 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
                 "convolution takes " + std::to_string(spec.in_channels));
   std::vector<std::pair<std::string, Tensor>> tensors;
   long long params = 0;
+  std::map<std::string, CompressedFc> compressed;
   for (auto& [name, shape] : vgg_tensor_shapes(spec)) {
     std::string key = w.has(name) ? name : timm_name(name);
+    // Linear weights stored as F16, BF16 or int8 stay so in memory (fc6 of VGG16 alone is 411 MB in float32).
+    CompressedFc c;
+    if (name.rfind("classifier.", 0) == 0 && shape.size() == 2 && w.read_compressed(key, c)) {
+      if (Tensor::count(c.shape) != Tensor::count(shape))
+        throw Error("tensor '" + key + "' has shape " + shape_string(c.shape) + ", expected " + shape_string(shape));
+      if (c.bytes.size() != static_cast<std::size_t>(Tensor::count(shape)) * fc_format_size(c.format))
+        throw Error("tensor '" + key + "' has the wrong number of bytes for its shape");
+      c.shape = shape;
+      params += static_cast<long long>(Tensor::count(shape));
+      compressed.emplace(name, std::move(c));
+      continue;
+    }
     Tensor t = w.read(key);
     if (Tensor::count(t.shape()) != Tensor::count(shape))
       throw Error("tensor '" + key + "' has shape " + t.shape_string() + ", expected " + shape_string(shape));
@@ -96,7 +109,7 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
     params += static_cast<long long>(t.size());
     tensors.emplace_back(name, std::move(t));
   }
-  auto net = from_tensors(spec, config, tensors);
+  auto net = from_tensors(spec, config, tensors, std::move(compressed));
   net->info_.source = source;
   net->info_.dtype = w.dtype_summary();
   net->info_.params = params;
@@ -104,7 +117,8 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
 }
 
 std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelConfig& config,
-                                               const std::vector<std::pair<std::string, Tensor>>& tensors) {
+                                               const std::vector<std::pair<std::string, Tensor>>& tensors,
+                                               std::map<std::string, CompressedFc> compressed) {
   spec.validate();
   auto net = std::shared_ptr<Network>(new Network());
   net->spec_ = spec;
@@ -116,7 +130,7 @@ std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelC
   if (!net->config_.labels.empty() && static_cast<int>(net->config_.labels.size()) != spec.num_classes())
     throw Error("the model config lists " + std::to_string(net->config_.labels.size()) + " class labels but the "
                 "model has " + std::to_string(spec.num_classes()) + " classes");
-  net->build(tensors);
+  net->build(tensors, std::move(compressed));
   long long params = 0;
   for (auto& [n, t] : tensors) params += static_cast<long long>(t.size());
   net->info_.params = params;
@@ -124,7 +138,8 @@ std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelC
   return net;
 }
 
-void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors) {
+void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
+                    std::map<std::string, CompressedFc> compressed) {
   auto get = [&](const std::string& name, const std::vector<int>& shape) -> const Tensor& {
     for (auto& [n, t] : tensors)
       if (n == name) {
@@ -152,7 +167,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors) 
       conv.out_shape = {out, h, w};
       conv.weight = get(conv.name + ".weight", {out, c, 3, 3});
       conv.bias = get(conv.name + ".bias", {out});
-      conv.packed = pack_conv(conv.conv, conv.weight.data(), true);
+      conv.packed = pack_conv(conv.conv, conv.weight.data(), false);  // the transposed one: WeightCache, on demand
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;
@@ -202,7 +217,14 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors) 
     fc.nick = "fc" + std::to_string(6 + i);
     fc.in_shape = {in};
     fc.out_shape = {out};
-    fc.weight = get(fc.name + ".weight", {out, in});
+    auto cw = compressed.find(fc.name + ".weight");
+    if (cw != compressed.end()) {
+      fc.fc_format = cw->second.format;
+      fc.fc_bytes = std::move(cw->second.bytes);
+      fc.fc_scale = std::move(cw->second.scale);
+    } else {
+      fc.weight = get(fc.name + ".weight", {out, in});
+    }
     fc.bias = get(fc.name + ".bias", {out});
     fc.macs = 1LL * out * in;
     layers_.push_back(std::move(fc));
@@ -216,6 +238,28 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors) 
     }
     in = out;
   }
+}
+
+FcMatrix Layer::fc() const {
+  if (fc_format == FcFormat::F32) return FcMatrix::f32(weight.data(), out_shape[0], in_shape[0]);
+  return FcMatrix{fc_format, fc_bytes.data(), fc_scale.empty() ? nullptr : fc_scale.data(), out_shape[0], in_shape[0]};
+}
+
+Tensor Layer::dense_weight() const {
+  if (kind != LayerKind::Linear || fc_format == FcFormat::F32) return weight;
+  const FcMatrix m = fc();
+  Tensor t({m.rows, m.cols});
+  for (int r = 0; r < m.rows; ++r) {
+    float* dst = t.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(m.cols);
+    const float* src = m.row(r, 0, m.cols, dst);
+    if (src != dst) std::copy(src, src + m.cols, dst);
+  }
+  return t;
+}
+
+std::size_t Layer::weight_bytes() const {
+  if (kind == LayerKind::Linear && fc_format != FcFormat::F32) return fc().bytes() + bias.size() * 4;
+  return (weight.size() + bias.size()) * 4;
 }
 
 int Network::find(const std::string& name) const {
@@ -249,7 +293,12 @@ std::string Network::describe() const {
   s << "architecture: " << spec_.arch_name() << " (" << spec_.conv_count() << " conv, " << spec_.fc.size()
     << " fc), input " << spec_.in_channels << "x" << spec_.in_height << "x" << spec_.in_width << ", "
     << num_classes() << " classes\n";
-  s << "parameters: " << info_.params << " (" << info_.dtype << " on disk, float32 in memory)\n";
+  std::string kept;
+  for (auto& l : layers_)
+    if (l.kind == LayerKind::Linear && l.fc_format != FcFormat::F32) kept = fc_format_name(l.fc_format);
+  s << "parameters: " << info_.params << " (" << info_.dtype << " on disk, "
+    << (kept.empty() ? std::string("float32 in memory") : "classifier kept as " + kept + " in memory, the rest float32")
+    << ")\n";
   s << "multiply-adds per image: " << total_macs() << "\n";
   s << "preprocessing: " << config_.describe() << "\n";
   if (!config_.note.empty()) s << "note: " << config_.note << "\n";

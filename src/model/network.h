@@ -2,19 +2,20 @@
 // familiar "conv1_1", "pool1", "fc6"), float32 weights, and packed operands for the fast kernels.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/conv.h"
+#include "engine/fc_matrix.h"
 #include "engine/pool.h"
 #include "engine/tensor.h"
 #include "model/model_config.h"
 #include "model/vgg_spec.h"
+#include "model/weight_store.h"
 
 namespace lrp {
-
-class WeightStore;
 
 enum class LayerKind { Conv, ReLU, MaxPool, AvgPool, Flatten, Linear };
 const char* layer_kind_name(LayerKind k);
@@ -29,8 +30,18 @@ struct Layer {
   int avg_out = 0;                      // AvgPool: adaptive output size
   Tensor weight, bias;                  // Conv [out,in,3,3] / Linear [out,in]
   ConvWeights packed;                   // Conv
+  // Linear layers whose checkpoint stores F16, BF16 or int8: the weights stay in that form in memory (`weight` is
+  // then empty) and the kernels expand them as they stream through them.
+  FcFormat fc_format = FcFormat::F32;
+  std::vector<uint8_t> fc_bytes;
+  std::vector<float> fc_scale;  // int8: one scale per output
   long long macs = 0;
 
+  // The weight matrix of a Linear layer as the kernels read it.
+  FcMatrix fc() const;
+  // A float32 copy of the weights whatever their storage (references, tests).
+  Tensor dense_weight() const;
+  std::size_t weight_bytes() const;
   bool has_weights() const { return kind == LayerKind::Conv || kind == LayerKind::Linear; }
   int out_features() const { return kind == LayerKind::Linear ? out_shape[0] : out_shape.empty() ? 0 : out_shape[0]; }
 };
@@ -50,8 +61,10 @@ class Network {
                                                int input_size = 0);
   static std::shared_ptr<Network> load(const std::string& path, int input_size = 0);
   // Builds from explicit tensors (tests, make-random): names as torchvision's.
+  // compressed: Linear weights kept in their stored form (from_weights), by torchvision name.
   static std::shared_ptr<Network> from_tensors(const VggSpec& spec, const ModelConfig& config,
-                                               const std::vector<std::pair<std::string, Tensor>>& tensors);
+                                               const std::vector<std::pair<std::string, Tensor>>& tensors,
+                                               std::map<std::string, CompressedFc> compressed = {});
 
   const VggSpec& spec() const { return spec_; }
   const ModelConfig& config() const { return config_; }
@@ -70,7 +83,8 @@ class Network {
   std::string describe() const;  // multi-line architecture summary
 
  private:
-  void build(const std::vector<std::pair<std::string, Tensor>>& tensors);
+  void build(const std::vector<std::pair<std::string, Tensor>>& tensors,
+             std::map<std::string, CompressedFc> compressed = {});
   VggSpec spec_;
   ModelConfig config_;
   NetworkInfo info_;

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
-#include "model/half.h"
+#include "engine/half.h"
 
 #if !defined(__EMSCRIPTEN__) && (defined(__unix__) || defined(__APPLE__))
 #define LRPSCOPE_MMAP 1

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
-#include "model/half.h"
+#include "engine/half.h"
 
 namespace lrp {
 

@@ -131,6 +131,35 @@ Tensor WeightStore::read(const std::string& name) const {
   return t;
 }
 
+bool WeightStore::read_compressed(const std::string& name, CompressedFc& out) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) throw Error("weights have no tensor '" + name + "'");
+  const TensorEntry& e = *it->second.second;
+  FcFormat format;
+  switch (e.dtype) {
+    case DType::F16: format = FcFormat::F16; break;
+    case DType::BF16: format = FcFormat::BF16; break;
+    case DType::I8: format = FcFormat::I8; break;
+    default: return false;
+  }
+  std::vector<float> scale;
+  if (format == FcFormat::I8) {
+    auto sc = where_.find(name + "_scale");
+    if (sc == where_.end()) throw Error("tensor '" + name + "' is int8 but has no '" + name + "_scale' tensor");
+    Tensor s = files_[sc->second.first].read(*sc->second.second);
+    const int rows = e.shape.empty() ? 1 : e.shape[0];
+    if (static_cast<int>(s.size()) != rows)
+      throw Error("tensor '" + name + "_scale' needs one scale per output channel (" + std::to_string(rows) + ")");
+    scale.assign(s.data(), s.data() + s.size());
+  }
+  const uint8_t* p = files_[it->second.first].raw(e);
+  out.format = format;
+  out.shape = e.shape;
+  out.bytes.assign(p, p + (e.end - e.begin));
+  out.scale = std::move(scale);
+  return true;
+}
+
 std::vector<const TensorEntry*> WeightStore::entries() const {
   std::vector<const TensorEntry*> out;
   for (auto& [k, v] : where_) out.push_back(v.second);

@@ -6,9 +6,19 @@
 #include <string>
 #include <vector>
 
+#include "engine/fc_matrix.h"
 #include "model/safetensors.h"
 
 namespace lrp {
+
+// A Linear weight matrix read from a checkpoint without expanding it to float32.
+struct CompressedFc {
+  FcFormat format = FcFormat::F32;
+  std::vector<int> shape;
+  std::vector<uint8_t> bytes;
+  std::vector<float> scale;
+};
+
 
 class WeightStore {
  public:
@@ -25,6 +35,9 @@ class WeightStore {
   const TensorEntry* find(const std::string& name) const;
   bool has(const std::string& name) const { return find(name) != nullptr; }
   Tensor read(const std::string& name) const;
+  // An F16, BF16 or int8 (with its "<name>_scale") tensor as stored, for weights kept compressed in memory;
+  // false (out untouched) when the tensor is stored in another type.
+  bool read_compressed(const std::string& name, CompressedFc& out) const;
   std::vector<const TensorEntry*> entries() const;
   // Metadata of all files merged (the first file wins on duplicates).
   const std::map<std::string, std::string>& metadata() const { return metadata_; }

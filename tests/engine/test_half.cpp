@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "model/half.h"
+#include "engine/half.h"
 
 using namespace lrp;
 

@@ -294,3 +294,48 @@ TEST(Resumable, SlicedWorkEqualsWholeWork) {
   }
   EXPECT_EQ(max_abs_diff(d1.reconstruction.data(), dj.result().reconstruction.data(), d1.reconstruction.size()), 0.0);
 }
+
+TEST(Resumable, OptimiserAndPixelFlippingInSlicesEqualWholeRuns) {
+  // the app runs the optimiser and pixel flipping of a full-size VGG16 over frames; results must not change
+  auto net = tiny_network(5, tiny_spec(48));
+  Tensor x = random_input({3, 48, 48}, 8);
+  auto s = explain(net, x, "epsilon-gamma-box");
+  for (const char* name : {"conv2_2", "conv5_1", "fc6"}) {
+    const int layer = net->find(name);
+    OptimizerOptions oo;
+    oo.chunk = 3;
+    LayerCurve whole = optimize_layer(*s.ex, layer, oo);
+    OptimizerJob job(*s.ex, layer, oo);
+    int steps = 0;
+    double last = 0;
+    while (!job.step(2e4)) {
+      ++steps;
+      EXPECT_GE(job.progress(), last);
+      last = job.progress();
+    }
+    EXPECT_GT(steps, static_cast<int>(whole.k.size())) << name;
+    const LayerCurve& sliced = job.result();
+    EXPECT_EQ(sliced.k, whole.k);
+    EXPECT_EQ(sliced.backward_mse, whole.backward_mse) << name;
+    EXPECT_EQ(sliced.backward_smape, whole.backward_smape) << name;
+    EXPECT_EQ(sliced.forward_mse, whole.forward_mse) << name;
+    EXPECT_EQ(sliced.forward_logit, whole.forward_logit) << name;
+    EXPECT_EQ(sliced.chosen_k, whole.chosen_k) << name;
+    // the forward difference with every neuron kept reproduces the unmodified logit
+    EXPECT_NEAR(whole.forward_logit.back(), s.fwd->logits()[static_cast<std::size_t>(s.ex->target_class())], 1e-4);
+  }
+  FlipOptions fo;
+  fo.steps = 6;
+  fo.random_runs = 2;
+  const auto heat = channel_sum(s.ex->input_relevance());
+  FlipResult whole = pixel_flipping(net, x, heat, s.ex->target_class(), fo);
+  FlipJob fj(net, x, heat, s.ex->target_class(), fo);
+  int steps = 0;
+  while (!fj.step(2e4)) ++steps;
+  EXPECT_GT(steps, 3 * 7);
+  EXPECT_EQ(fj.progress(), 1.0);
+  EXPECT_EQ(fj.result().lrp, whole.lrp);
+  EXPECT_EQ(fj.result().random, whole.random);
+  EXPECT_EQ(fj.result().aopc_lrp, whole.aopc_lrp);
+  EXPECT_NEAR(whole.lrp.front(), s.ex->target_logit(), 1e-4);
+}

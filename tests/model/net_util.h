@@ -39,7 +39,7 @@ inline std::vector<float> reference_forward(const Network& net, const Tensor& in
     switch (l.kind) {
       case LayerKind::Conv: conv2d_reference(l.conv, x.data(), l.weight.data(), l.bias.data(), y.data()); break;
       case LayerKind::Linear:
-        linear_reference(l.weight.data(), l.bias.data(), l.out_shape[0], l.in_shape[0], x.data(), 1, y.data());
+        linear_reference(l.dense_weight().data(), l.bias.data(), l.out_shape[0], l.in_shape[0], x.data(), 1, y.data());
         break;
       case LayerKind::ReLU:
         for (std::size_t i = 0; i < y.size(); ++i) y[i] = x[i] > 0 ? x[i] : 0.0f;

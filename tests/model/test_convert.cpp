@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "engine/error.h"
 #include "model/convert.h"
@@ -51,4 +52,44 @@ TEST(Convert, Int8WithoutScalesIsAClearError) {
   bytes.insert(bytes.end(), {1, 2, 3, 4});
   WeightStore ws = WeightStore::from_buffer(bytes);
   EXPECT_THROW(ws.read("w"), Error);
+}
+
+// F16, BF16 and int8 classifier weights stay compressed in memory, and the network computes exactly what the
+// float32 expansion of the same stored values computes.
+TEST(Convert, CompressedClassifierWeightsStayCompressedAndAgreeExactly) {
+  const std::string src = source_path("assets/models/fashion-vgg16.safetensors");
+  WeightStore ws = WeightStore::open(src);
+  auto pre = preprocess(load_image(source_path("assets/samples/fashion/bag-1.png")),
+                        Network::from_weights(ws)->config());
+  for (StoreType type : {StoreType::F16, StoreType::BF16, StoreType::Int8}) {
+    const std::string out = binary_path("convert_kept_" + std::to_string(static_cast<int>(type)) + ".safetensors");
+    ConvertResult r = convert_weights(ws, out, type, 0);
+    WeightStore stored = WeightStore::open(r.files.front());
+    auto net = Network::from_weights(stored);
+    std::vector<std::pair<std::string, Tensor>> dense;
+    for (auto& [name, shape] : vgg_tensor_shapes(net->spec())) {
+      Tensor t = stored.read(name);
+      t.reshape(shape);
+      dense.emplace_back(name, std::move(t));
+    }
+    auto expanded = Network::from_tensors(net->spec(), net->config(), dense);
+    std::size_t kept = 0, full = 0;
+    for (int i = 0; i < net->size(); ++i) {
+      const Layer& l = net->layer(i);
+      if (l.kind != LayerKind::Linear) continue;
+      EXPECT_NE(l.fc_format, FcFormat::F32) << l.name;
+      EXPECT_TRUE(l.weight.empty()) << l.name;
+      const Tensor back = l.dense_weight();
+      const Tensor& want = expanded->layer(i).weight;
+      ASSERT_EQ(back.size(), want.size());
+      EXPECT_EQ(0, std::memcmp(back.data(), want.data(), want.size() * 4)) << l.name;
+      kept += l.weight_bytes();
+      full += expanded->layer(i).weight_bytes();
+    }
+    EXPECT_LE(kept, full / (type == StoreType::Int8 ? 3 : 2) + 4096);
+    Tensor a = forward_logits(net, pre.tensor), b = forward_logits(expanded, pre.tensor);
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << static_cast<int>(type);
+    EXPECT_NE(net->describe().find("classifier kept as"), std::string::npos);
+    for (const auto& f : r.files) std::remove(f.c_str());
+  }
 }

@@ -73,6 +73,18 @@ try {
   assert.deepEqual(s.path, gr.path);
   const pathConv = gr.path.find((id) => id.startsWith('features.'));
   assert.equal(`${s.selected_neuron.layer}:${s.selected_neuron.index}`, pathConv);
+  // the optimiser and pixel flipping run in slices like everything else, and agree with the CLI
+  const opt = cliJson(['optimize', '--model', model, '--image', img, '--layer', 'features.28', '--json']);
+  await page.evaluate(() => window.Module.ccall('lrpscope_do_run_optimizer', 'number', ['string'], ['features.28']));
+  s = await waitFor(page, (st) => st.optimiser.length === 1, 60000, 'the optimiser');
+  assert.deepEqual(s.optimiser[0], { layer: 'features.28', chosen_k: opt.layers[0].chosen_k });
+  const flip = cliJson(['flip', '--model', model, '--image', img, '--runs', '3', '--json']);
+  await page.evaluate(() => window.Module.ccall('lrpscope_do_run_flipping', 'number', ['string'], ['epsilon']));
+  s = await waitFor(page, (st) => st.flip !== null, 60000, 'pixel flipping');
+  console.log(`optimiser: conv5_3 k = ${s.optimiser[0].chosen_k}; pixel flipping AOPC ${s.flip.aopc.toFixed(3)} ` +
+              `(random ${s.flip.aopc_random.toFixed(3)}; CLI ${flip.aopc_lrp.toFixed(3)})`);
+  near(s.flip.aopc, flip.aopc_lrp, 1e-3, 'AOPC of the heatmap order');
+  near(s.flip.aopc_random, flip.aopc_random, 1e-3, 'AOPC of random orders');
   let pic = await shot('first-explanation');
   const hm = s.rects.heatmap;
   const whole = regionStats(pic, 0, 0, pic.width, pic.height);

@@ -128,6 +128,23 @@ try {
   await page.screenshot({ path: path.join(shots, '04-vgg16.png') });
   console.log(`WebAssembly heap after the fp32 VGG16 explanation (its peak): ${Math.round(s.heap_mb)} MB`);
   assert.ok(s.heap_mb <= 2048, `the fp32 VGG16 needed ${s.heap_mb} MB`);
+  // the optimiser and pixel flipping of the full-size VGG16 run in slices too: the page keeps drawing; Cancel stops them
+  for (const [hook, arg, label] of [['lrpscope_do_run_optimizer', 'features.28', 'optimiser'],
+                                    ['lrpscope_do_run_flipping', 'epsilon', 'pixel flipping']]) {
+    await page.evaluate(([h, a]) => window.Module.ccall(h, 'number', ['string'], [a]), [hook, arg]);
+    await page.waitForTimeout(500);
+    const a0 = await state(page);
+    const t1 = Date.now();
+    await page.waitForTimeout(4000);
+    const a1 = await state(page);
+    const fps = (a1.frames - a0.frames) / ((Date.now() - t1) / 1000);
+    assert.ok(a1.busy && a1.progress_label.startsWith(label), `${label} is not running: ${a1.progress_label}`);
+    console.log(`while the ${label} ran on the full VGG16: ${fps.toFixed(1)} frames/s, progress ${(100 * a1.progress).toFixed(1)} %`);
+    if (mode === 'single') assert.ok(fps > 20, `the page froze during the ${label}: ${fps.toFixed(1)} frames/s`);
+    await page.evaluate(() => window.Module.ccall('lrpscope_do_cancel', 'number', [], []));
+    await page.waitForTimeout(300);
+    assert.equal((await state(page)).busy, false, `Cancel did not stop the ${label}`);
+  }
   console.log(`full-size VGG16 over HTTP: download ${Math.round(load1.ms)} ms, heatmap after ${heatmapAt - t0} ms, ` +
               `graph and neuron detail after ${firstHeatmapMs} ms; ` +
               `max |logit diff| ${diff.toExponential(2)} vs the CLI`);
@@ -145,10 +162,11 @@ try {
   // 5. sharded int8 weights over HTTP, in a fresh page (the heap only grows: this measures the int8 peak)
   await page.goto(server.url + '?model=/models/vgg16-int8.safetensors.index.json&image=imagenet/chelsea');
   await ready(300000);
-  s = await waitFor(page, (x) => x.model_source.endsWith('vgg16-int8.safetensors.index.json') && x.image === 'imagenet/chelsea',
-                    300000, 'the sharded int8 VGG16 in a fresh page');
+  s = await waitFor(page, (x) => x.model_source.endsWith('vgg16-int8.safetensors.index.json') && x.image === 'imagenet/chelsea' &&
+                    !x.busy && x.graph_nodes > 0, 300000, 'the sharded int8 VGG16 in a fresh page');
   console.log(`WebAssembly heap after the int8 VGG16 explanation (its peak): ${Math.round(s.heap_mb)} MB; ` +
               `predicted ${s.predicted} (fp32 ${want.top[0].index})`);
+  assert.ok(s.heap_mb <= 1024, `the int8 VGG16 needed ${s.heap_mb} MB (more than 1 GB)`);
   await page.evaluate(() => window.lrpscope.loadModelUrl('/models/vgg16-int8.safetensors.index.json'));
   s = await waitFor(page, (x) => x.model_source.endsWith('vgg16-int8.safetensors.index.json'), 300000, 'the sharded int8 VGG16');
   console.log(`sharded int8 VGG16: predicted ${s.predicted} (fp32 ${want.top[0].index})`);
