@@ -9,6 +9,7 @@
 #include <imgui_impl_opengl3.h>
 #include <string>
 
+#include "app/frame_budget.h"
 #include "app/gl.h"
 #include "app/session.h"
 #include "app/ui.h"
@@ -18,6 +19,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <chrono>
 #include <memory>
 
 #ifdef __EMSCRIPTEN__
@@ -41,6 +43,8 @@ struct App {
   bool dump_state = false;
   float scale = 1.0f;
   bool running = true;
+  lrp::app::FrameBudget budget;
+  std::chrono::steady_clock::time_point last_frame;
 };
 
 App* g_app = nullptr;
@@ -100,8 +104,12 @@ void save_screenshot(const std::string& path, int w, int h) {
 void frame(void* arg) {
   App& app = *static_cast<App*>(arg);
   glfwPollEvents();
-  // Work first, inside a budget that leaves the frame responsive.
-  app.session.update(12.0);
+  // Work first, inside a budget that leaves the frame responsive (adapted to how long frames take here).
+  const auto now = std::chrono::steady_clock::now();
+  const double interval = app.last_frame.time_since_epoch().count() == 0
+                              ? 0.0 : std::chrono::duration<double, std::milli>(now - app.last_frame).count();
+  app.last_frame = now;
+  app.session.update(app.budget.next(interval, app.session.busy()));
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   int fw = 0, fh = 0;
@@ -164,6 +172,9 @@ void cancel_download_js() { EM_ASM({ if (window.lrpscopeCancelDownload) window.l
 LRPSCOPE_EXPORT const char* lrpscope_state_json() {
   if (!g_app) return "{}";
   g_app->state = g_app->ui.state_json();
+  // the frame budget the work gets right now (ms)
+  if (!g_app->state.empty() && g_app->state.back() == '}')
+    g_app->state.insert(g_app->state.size() - 1, ",\"frame_budget_ms\":" + std::to_string(g_app->budget.current()));
   return g_app->state.c_str();
 }
 // The optimiser for one layer (by name; empty: every layer), pixel flipping against a preset, and Cancel.

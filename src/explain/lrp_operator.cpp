@@ -231,6 +231,45 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
       }
       // zennit's generalised gamma: positive outputs (z > 0) are explained by the contributions that push up,
       // negative outputs by those that push down.
+      if (!neg) {
+        // Inputs without negative values (every layer after a ReLU): with P = W+ a and rho+- = W + gamma W+-,
+        //   z+ = z + gamma (P + b+),  z- = z + gamma (W a - P + b-)   (one extra forward product, not two)
+        //   R_in = a (.) [ W^T ((F+ + (1 + gamma) F-) R) + gamma W+^T ((F+ - F-) R) ]
+        // so the transposed products use W and W+, packings the other rules and deconvnet share.
+        const int jp = job(&a, Tensor(), WeightMod::Positive, 0, false);
+        p.finalize = [this, layer, jp, g, stab, z_plain, r](Plan& pl) {
+          const Layer& ll = network().layer(layer);
+          const Tensor& P = pl.jobs[static_cast<std::size_t>(jp)].out;
+          const Tensor& z = fwd_->output(layer);
+          Tensor zb = z_plain();  // W a (+ b when the rule keeps the bias)
+          Tensor zp(zb.shape()), zn(zb.shape());
+          const int c = ll.out_shape[0];
+          const std::size_t per = zb.size() / static_cast<std::size_t>(c);
+          for (int ch = 0; ch < c; ++ch) {
+            const float b = ll.bias[static_cast<std::size_t>(ch)];
+            const float bp = r.bias ? std::max(b, 0.0f) : 0.0f, bn = r.bias ? std::min(b, 0.0f) : 0.0f;
+            const float bw = r.bias ? b : 0.0f;  // zb - bw = W a
+            for (std::size_t i = ch * per; i < (ch + 1) * per; ++i) {
+              zp[i] = zb[i] + g * (P[i] + bp);
+              zn[i] = zb[i] + g * ((zb[i] - bw) - P[i] + bn);
+            }
+          }
+          inverse_stabilised(zp, stab);
+          inverse_stabilised(zn, stab);
+          Tensor fa(zb.shape()), fb(zb.shape());
+          for (std::size_t i = 0; i < z.size(); ++i) {
+            const float f0 = z[i] > 0.0f ? zp[i] : 0.0f, f2 = z[i] < 0.0f ? zn[i] : 0.0f;
+            fa[i] = f0 + (1.0f + g) * f2;
+            fb[i] = f0 - f2;
+          }
+          pl.F.push_back(std::move(fa));
+          pl.F.push_back(std::move(fb));
+          pl.M.push_back(mult_ref(fwd_->layer_input(layer)));
+          pl.terms.push_back({WeightMod::Identity, 0.0f, 0, 0, 1.0f});
+          pl.terms.push_back({WeightMod::Positive, 0.0f, 1, 0, g});
+        };
+        break;
+      }
       // inputs without negative values (after a ReLU) are their own positive part: no copy
       const int jp0 = job(neg ? nullptr : &a, neg ? positive_part(a) : Tensor(), WeightMod::GammaPositive, g, r.bias);
       const int jp2 = job(nullptr, Tensor(), WeightMod::GammaNegative, g, r.bias);
@@ -272,6 +311,37 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
     case RuleKind::ZPlus: {
       const bool ab = r.kind == RuleKind::AlphaBeta;
       const float alpha = ab ? r.alpha : 1.0f, beta = ab ? r.beta : 0.0f;
+      if (!neg && beta != 0.0f) {
+        // Inputs without negative values: with P = W+ a, z- = W a - P (one forward product, not two), and
+        //   R_in = a (.) [ W+^T ((alpha F+ + beta F-) R) - beta W^T (F- R) ]
+        const int jp = job(&a, Tensor(), WeightMod::Positive, 0, false);
+        p.finalize = [this, layer, jp, alpha, beta, stab, z_plain, r](Plan& pl) {
+          const Layer& ll = network().layer(layer);
+          const Tensor& P = pl.jobs[static_cast<std::size_t>(jp)].out;
+          Tensor zb = z_plain();
+          Tensor zp(zb.shape()), zn(zb.shape());
+          const int c = ll.out_shape[0];
+          const std::size_t per = zb.size() / static_cast<std::size_t>(c);
+          for (int ch = 0; ch < c; ++ch) {
+            const float b = ll.bias[static_cast<std::size_t>(ch)];
+            const float bp = r.bias ? std::max(b, 0.0f) : 0.0f, bn = r.bias ? std::min(b, 0.0f) : 0.0f;
+            const float bw = r.bias ? b : 0.0f;
+            for (std::size_t i = ch * per; i < (ch + 1) * per; ++i) {
+              zp[i] = P[i] + bp;
+              zn[i] = (zb[i] - bw) - P[i] + bn;
+            }
+          }
+          inverse_stabilised(zp, stab);
+          inverse_stabilised(zn, stab);
+          for (std::size_t i = 0; i < zp.size(); ++i) zp[i] = alpha * zp[i] + beta * zn[i];
+          pl.F.push_back(std::move(zp));
+          pl.F.push_back(std::move(zn));
+          pl.M.push_back(mult_ref(fwd_->layer_input(layer)));
+          pl.terms.push_back({WeightMod::Positive, 0.0f, 0, 0, 1.0f});
+          pl.terms.push_back({WeightMod::Identity, 0.0f, 1, 0, -beta});
+        };
+        break;
+      }
       const int jp = job(neg ? nullptr : &a, neg ? positive_part(a) : Tensor(), WeightMod::Positive, 0, r.bias);
       const int jpn = neg ? job(nullptr, negative_part(a), WeightMod::Negative, 0, false) : -1;
       const int jn = beta != 0.0f ? job(nullptr, Tensor(), WeightMod::Negative, 0, r.bias) : -1;
