@@ -2,9 +2,99 @@
 
 #include "engine/simd.h"
 
+#if defined(LRPSCOPE_KERNEL_AVX512) || defined(LRPSCOPE_KERNEL_AVX2)
+#include <immintrin.h>
+#endif
+
 namespace lrp::kernels {
 
 using namespace lrp::simd;
+
+#if defined(LRPSCOPE_KERNEL_AVX512)
+
+const char* micro_kernel_name() { return "avx512 12x32"; }
+
+void micro_kernel(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool accumulate) {
+  __m512 acc[kMR][2];
+#pragma GCC unroll 12
+  for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < kMR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+    a += kMR;
+    b += kNR;
+  }
+  const __mmask16 m0 = cols >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << cols) - 1u);
+  const __mmask16 m1 = cols >= 32 ? static_cast<__mmask16>(0xffff)
+                                  : cols > 16 ? static_cast<__mmask16>((1u << (cols - 16)) - 1u) : static_cast<__mmask16>(0);
+#pragma GCC unroll 12
+  for (int r = 0; r < kMR; ++r) {
+    if (r >= rows) break;
+    float* cr = c + static_cast<long>(r) * ldc;
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
+    }
+    _mm512_mask_storeu_ps(cr, m0, v0);
+    _mm512_mask_storeu_ps(cr + 16, m1, v1);
+  }
+}
+
+#elif defined(LRPSCOPE_KERNEL_AVX2)
+
+const char* micro_kernel_name() { return "avx2 6x16"; }
+
+void micro_kernel(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool accumulate) {
+  __m256 acc[kMR][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < kMR; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + r);
+      acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+    }
+    a += kMR;
+    b += kNR;
+  }
+  if (rows == kMR && cols == kNR) {
+#pragma GCC unroll 6
+    for (int r = 0; r < kMR; ++r) {
+      float* cr = c + static_cast<long>(r) * ldc;
+      __m256 v0 = acc[r][0], v1 = acc[r][1];
+      if (accumulate) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8));
+      }
+      _mm256_storeu_ps(cr, v0);
+      _mm256_storeu_ps(cr + 8, v1);
+    }
+    return;
+  }
+  alignas(32) float tile[kMR][kNR];
+  for (int r = 0; r < kMR; ++r) {
+    _mm256_store_ps(tile[r], acc[r][0]);
+    _mm256_store_ps(tile[r] + 8, acc[r][1]);
+  }
+  for (int r = 0; r < rows; ++r) {
+    float* cr = c + static_cast<long>(r) * ldc;
+    for (int j = 0; j < cols; ++j) cr[j] = accumulate ? cr[j] + tile[r][j] : tile[r][j];
+  }
+}
+
+#else
+
+const char* micro_kernel_name() { return "simd128 6x8"; }
 
 void micro_kernel(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool accumulate) {
   f32x4 c00 = zero(), c01 = zero(), c10 = zero(), c11 = zero(), c20 = zero(), c21 = zero();
@@ -56,6 +146,8 @@ void micro_kernel(int kc, const float* a, const float* b, float* c, int ldc, int
     for (int j = 0; j < cols; ++j) cr[j] = accumulate ? cr[j] + tile[r][j] : tile[r][j];
   }
 }
+
+#endif
 
 void micro_kernel_reference(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols,
                             bool accumulate) {

@@ -21,11 +21,12 @@ TEST(MicroKernel, MatchesReferenceOnFullAndEdgeTiles) {
     auto a = random_vector(static_cast<std::size_t>(kc) * kernels::kMR, 1 + kc);
     auto b = random_vector(static_cast<std::size_t>(kc) * kernels::kNR, 2 + kc);
     for (int rows : {1, 5, kernels::kMR})
-      for (int cols : {1, 7, kernels::kNR})
+      for (int cols : {1, 7, kernels::kNR / 2 + 1, kernels::kNR})
         for (bool acc : {false, true}) {
-          std::vector<float> c1 = random_vector(kernels::kMR * 11, 3), c2 = c1;
-          kernels::micro_kernel(kc, a.data(), b.data(), c1.data(), 11, rows, cols, acc);
-          kernels::micro_kernel_reference(kc, a.data(), b.data(), c2.data(), 11, rows, cols, acc);
+          const int ldc = kernels::kNR + 3;  // rows of C further apart than a tile is wide
+          std::vector<float> c1 = random_vector(static_cast<std::size_t>(kernels::kMR) * ldc, 3), c2 = c1;
+          kernels::micro_kernel(kc, a.data(), b.data(), c1.data(), ldc, rows, cols, acc);
+          kernels::micro_kernel_reference(kc, a.data(), b.data(), c2.data(), ldc, rows, cols, acc);
           EXPECT_LT(max_abs_diff(c1.data(), c2.data(), c1.size()), 1e-4 * std::sqrt(kc)) << kc << " " << rows << " " << cols;
         }
   }
