@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/gemm.h"
 #include "engine/gemm_kernel.h"
 #include "engine/thread_pool.h"
+#include "engine/winograd.h"
 
 namespace lrp {
 
@@ -23,8 +25,6 @@ FloatBuffer& scratch() {
   return buf;
 }
 
-// Packs rows [k0, k0+kc) x columns [n0, n0+nb) of the virtual matrix B into [group][kc][kNR] (zero padded).
-using PackFn = void (*)(const void* ctx, int k0, int kc, int n0, int nb, int ncols, float* dst);
 
 struct Im2colCtx {
   const ConvShape* s;
@@ -79,10 +79,7 @@ void pack_im2col(const void* vctx, int k0, int kc, int n0, int nb, int ncols, fl
   }
 }
 
-struct MatrixCtx {
-  const float* m;  // depth x ncols row-major
-  int ld;
-};
+}  // namespace
 
 void pack_plain(const void* vctx, int k0, int kc, int n0, int nb, int ncols, float* dst) {
   const auto& ctx = *static_cast<const MatrixCtx*>(vctx);
@@ -116,7 +113,6 @@ void apply_epilogue(const Epilogue& ep, float* c, int ldc, int row0, int rows, i
   }
 }
 
-// C[rows x ncols] (row stride ldc) = A * B over columns [n_begin, n_end).
 void gemm_packed(const PackedMatrix& a, PackFn pack, const void* ctx, int ncols, int n_begin, int n_end, float* c,
                  int ldc, const Epilogue& ep, ThreadPool* pool) {
   if (n_end <= n_begin || a.rows == 0) return;
@@ -168,7 +164,6 @@ void gemm_packed(const PackedMatrix& a, PackFn pack, const void* ctx, int ncols,
   }
 }
 
-}  // namespace
 
 void ConvShape::validate() const {
   require(cin > 0 && cout > 0 && h > 0 && w > 0 && kh > 0 && kw > 0 && stride > 0 && pad >= 0,
@@ -210,7 +205,10 @@ ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward
   ConvWeights cw;
   cw.shape = shape;
   const int ksz = shape.kh * shape.kw;
-  if (forward) cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
+  if (forward) {
+    if (winograd_enabled() && winograd_eligible(shape)) cw.winograd = pack_winograd(shape, w);
+    else cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
+  }
   if (transposed) {
     if (shape.stride == 1 && shape.pad <= shape.kh - 1 && shape.pad <= shape.kw - 1 && shape.kh - 1 - shape.pad ==
                                                                                         shape.kw - 1 - shape.pad) {
@@ -231,6 +229,10 @@ ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward
 void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* out, int row_begin, int row_end,
             ThreadPool* pool) {
   const ConvShape& s = cw.shape;
+  if (cw.winograd) {
+    conv2d_winograd(*cw.winograd, in, ep, out, row_begin, row_end, pool);
+    return;
+  }
   const int ow = s.ow(), n = s.oh() * ow;
   row_begin = std::max(0, row_begin);
   row_end = std::min(s.oh(), row_end);

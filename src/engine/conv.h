@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "engine/aligned.h"
 
@@ -35,8 +36,11 @@ PackedMatrix pack_matrix(const float* m, int rows, int depth);
 FloatBuffer flip_transpose_weights(const float* w, int cout, int cin, int kh, int kw);
 
 // Packed operands for one convolution layer, forward and (optionally) backward-data.
+struct WinogradWeights;
+
 struct ConvWeights {
   ConvShape shape;
+  std::shared_ptr<const WinogradWeights> winograd;  // set: conv2d takes the Winograd path (forward is then empty)
   PackedMatrix forward;    // W as cout x (cin*kh*kw)
   PackedMatrix transposed; // stride 1: flip_transpose(W) as cin x (cout*kh*kw); else W^T as (cin*kh*kw) x cout
 };

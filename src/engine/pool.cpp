@@ -12,7 +12,7 @@ void PoolShape::validate() const {
   require(h >= k && w >= k, "pooling window larger than its input");
 }
 
-void maxpool2d(const PoolShape& s, const float* in, float* out, int32_t* switches) {
+void maxpool2d_reference(const PoolShape& s, const float* in, float* out, int32_t* switches) {
   const int oh = s.oh(), ow = s.ow();
   for (int c = 0; c < s.c; ++c) {
     const float* plane = in + static_cast<long>(c) * s.h * s.w;
@@ -37,8 +37,37 @@ void maxpool2d(const PoolShape& s, const float* in, float* out, int32_t* switche
   }
 }
 
-void maxpool2d_reference(const PoolShape& s, const float* in, float* out, int32_t* switches) {
-  maxpool2d(s, in, out, switches);
+// VGG's 2x2 / stride 2 pooling without the generic loops: the same scan order, ties and NaN rule as the reference.
+static void maxpool2x2(const PoolShape& s, const float* in, float* out, int32_t* switches) {
+  const int oh = s.oh(), ow = s.ow();
+  for (int c = 0; c < s.c; ++c) {
+    const float* plane = in + static_cast<long>(c) * s.h * s.w;
+    float* o = out + static_cast<long>(c) * oh * ow;
+    int32_t* sw = switches ? switches + static_cast<long>(c) * oh * ow : nullptr;
+    for (int oy = 0; oy < oh; ++oy) {
+      const float* r0 = plane + static_cast<long>(2 * oy) * s.w;
+      const float* r1 = r0 + s.w;
+      for (int ox = 0; ox < ow; ++ox) {
+        const int x = 2 * ox;
+        float bv = r0[x];
+        int bi = 0;
+        const float v1 = r0[x + 1], v2 = r1[x], v3 = r1[x + 1];
+        if (v1 > bv || v1 != v1) bv = v1, bi = 1;
+        if (v2 > bv || v2 != v2) bv = v2, bi = 2;
+        if (v3 > bv || v3 != v3) bv = v3, bi = 3;
+        o[oy * ow + ox] = bv;
+        if (sw) sw[oy * ow + ox] = (2 * oy + (bi >> 1)) * s.w + x + (bi & 1);
+      }
+    }
+  }
+}
+
+void maxpool2d(const PoolShape& s, const float* in, float* out, int32_t* switches) {
+  if (s.k == 2 && s.stride == 2) {
+    maxpool2x2(s, in, out, switches);
+    return;
+  }
+  maxpool2d_reference(s, in, out, switches);
 }
 
 void maxunpool2d(const PoolShape& s, const float* r, const int32_t* switches, float* out) {

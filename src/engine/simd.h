@@ -37,6 +37,16 @@ inline f32x4 max(f32x4 a, f32x4 b) { return wasm_f32x4_pmax(a, b); }
 inline f32x4 min(f32x4 a, f32x4 b) { return wasm_f32x4_pmin(a, b); }
 // a*b + c (fused where the target has FMA; WebAssembly SIMD without relaxed-simd rounds twice)
 inline f32x4 madd(f32x4 a, f32x4 b, f32x4 c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
+// even = a0 a2 b0 b2, odd = a1 a3 b1 b3 (lanes of the 8 floats a|b)
+inline void deinterleave(f32x4 a, f32x4 b, f32x4& even, f32x4& odd) {
+  even = wasm_i32x4_shuffle(a, b, 0, 2, 4, 6);
+  odd = wasm_i32x4_shuffle(a, b, 1, 3, 5, 7);
+}
+// lo = a0 b0 a1 b1, hi = a2 b2 a3 b3
+inline void interleave(f32x4 a, f32x4 b, f32x4& lo, f32x4& hi) {
+  lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5);
+  hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+}
 inline float hsum(f32x4 v) {
   return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
          wasm_f32x4_extract_lane(v, 3);
@@ -53,6 +63,14 @@ inline f32x4 mul(f32x4 a, f32x4 b) { return _mm_mul_ps(a, b); }
 inline f32x4 div(f32x4 a, f32x4 b) { return _mm_div_ps(a, b); }
 inline f32x4 max(f32x4 a, f32x4 b) { return _mm_max_ps(a, b); }
 inline f32x4 min(f32x4 a, f32x4 b) { return _mm_min_ps(a, b); }
+inline void deinterleave(f32x4 a, f32x4 b, f32x4& even, f32x4& odd) {
+  even = _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+  odd = _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+}
+inline void interleave(f32x4 a, f32x4 b, f32x4& lo, f32x4& hi) {
+  lo = _mm_unpacklo_ps(a, b);
+  hi = _mm_unpackhi_ps(a, b);
+}
 #if defined(__FMA__)
 inline f32x4 madd(f32x4 a, f32x4 b, f32x4 c) { return _mm_fmadd_ps(a, b, c); }
 #else
@@ -77,6 +95,14 @@ inline f32x4 max(f32x4 a, f32x4 b) { return vmaxq_f32(a, b); }
 inline f32x4 min(f32x4 a, f32x4 b) { return vminq_f32(a, b); }
 inline f32x4 madd(f32x4 a, f32x4 b, f32x4 c) { return vfmaq_f32(c, a, b); }
 inline float hsum(f32x4 v) { return vaddvq_f32(v); }
+inline void deinterleave(f32x4 a, f32x4 b, f32x4& even, f32x4& odd) {
+  even = vuzp1q_f32(a, b);
+  odd = vuzp2q_f32(a, b);
+}
+inline void interleave(f32x4 a, f32x4 b, f32x4& lo, f32x4& hi) {
+  lo = vzip1q_f32(a, b);
+  hi = vzip2q_f32(a, b);
+}
 #else
 struct f32x4 {
   float v[4];
@@ -102,6 +128,14 @@ LRPSCOPE_SCALAR_OP(min, a.v[i] < b.v[i] ? a.v[i] : b.v[i])
 #undef LRPSCOPE_SCALAR_OP
 inline f32x4 madd(f32x4 a, f32x4 b, f32x4 c) { return add(mul(a, b), c); }
 inline float hsum(f32x4 a) { return a.v[0] + a.v[1] + a.v[2] + a.v[3]; }
+inline void deinterleave(f32x4 a, f32x4 b, f32x4& even, f32x4& odd) {
+  even = {{a.v[0], a.v[2], b.v[0], b.v[2]}};
+  odd = {{a.v[1], a.v[3], b.v[1], b.v[3]}};
+}
+inline void interleave(f32x4 a, f32x4 b, f32x4& lo, f32x4& hi) {
+  lo = {{a.v[0], b.v[0], a.v[1], b.v[1]}};
+  hi = {{a.v[2], b.v[2], a.v[3], b.v[3]}};
+}
 #endif
 
 // Name of the instruction set the kernels were compiled for (shown by `lrpscope info` and the bench).

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "engine/conv.h"
 #include "engine/gemm_kernel.h"
@@ -238,4 +239,21 @@ TEST(Elementwise, ReluMultiplySum) {
     EXPECT_EQ(m[i], a[i] * b[i]);
   }
   EXPECT_NEAR(lrp::sum(a.data(), 19), [&] { double s = 0; for (float v : a) s += v; return s; }(), 1e-9);
+}
+
+TEST(MaxPool, FastTwoByTwoPathEqualsTheReference) {
+  for (auto [c, h, w] : {std::tuple{3, 7, 9}, std::tuple{5, 8, 8}, std::tuple{2, 2, 3}, std::tuple{4, 13, 6}}) {
+    PoolShape s{c, h, w, 2, 2};
+    auto in = random_vector(static_cast<std::size_t>(c) * h * w, 70 + h);
+    for (std::size_t i = 0; i < in.size(); i += 5) in[i] = in[i + 1 < in.size() ? i + 1 : i];  // ties
+    in[3] = std::numeric_limits<float>::quiet_NaN();
+    in[in.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+    const std::size_t n = static_cast<std::size_t>(c) * s.oh() * s.ow();
+    std::vector<float> a(n), b(n);
+    std::vector<int32_t> sa(n), sb(n);
+    maxpool2d(s, in.data(), a.data(), sa.data());
+    maxpool2d_reference(s, in.data(), b.data(), sb.data());
+    EXPECT_EQ(sa, sb);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_TRUE(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))) << i;
+  }
 }
