@@ -46,7 +46,8 @@ bool Session::load_model_bytes(std::vector<uint8_t> bytes, const std::string& na
 bool Session::load_model_store(const WeightStore& ws, const std::string& source, std::size_t bytes) {
   const std::string name = file_name(source);
   try {
-    return adopt_model(Network::from_weights(ws, name), name, source, bytes);
+    // F16 / int8 checkpoints are there to save memory: their 3x3 convolutions skip the Winograd packing
+    return adopt_model(Network::from_weights(ws, name, 0, ws.dtype_summary() == "F32"), name, source, bytes);
   } catch (const std::bad_alloc&) {
     error_ = "not enough memory for the model '" + name + "' (" + std::to_string(bytes / 1000000) +
              " MB): try an F16 or int8 copy (lrpscope convert)";
@@ -60,7 +61,8 @@ bool Session::load_model_store(const WeightStore& ws, const std::string& source,
 bool Session::load_model_file(const std::string& path, const std::string& display_name) {
   const std::string shown = display_name.empty() ? file_name(path) : display_name;
   try {
-    auto net = Network::load(path);
+    WeightStore ws = WeightStore::open(path);
+    auto net = Network::from_weights(ws, file_name(path), 0, ws.dtype_summary() == "F32");
     std::size_t bytes = 0;
     if (FILE* f = std::fopen(path.c_str(), "rb")) {
       std::fseek(f, 0, SEEK_END);
@@ -85,7 +87,9 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
   net_ = std::move(net);
   cache_ = std::make_shared<WeightCache>(net_);
   // big models: keep only what the explanations reuse (the forward packings of modified weights are re-made)
-  cache_->set_keep_forward(net_->total_macs() < 2'000'000'000LL);
+  const bool big = net_->total_macs() >= 2'000'000'000LL;
+  cache_->set_keep_forward(!big);
+  cache_->set_winograd(!big);
   model_name_ = net_->config().from_metadata && !net_->config().name.empty() ? net_->config().name : shown;
   model_bytes_ = bytes;
   model_source_ = source;

@@ -4,7 +4,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "engine/gemm_kernel.h"
 #include "engine/simd.h"
+#include "engine/winograd.h"
 #include "engine/thread_pool.h"
 #include "engine/timer.h"
 #include "model/forward.h"
@@ -132,6 +134,8 @@ int cmd_bench(const Argv& argv) {
     nlohmann::ordered_json j;
     j["target"] = target;
     j["isa"] = simd::isa_name();
+    j["gemm_kernel"] = kernels::micro_kernel_name();
+    j["winograd"] = winograd_enabled();
     j["threads"] = default_pool().size();
     j["model"] = model_name;
     j["runs"] = runs;
@@ -158,7 +162,8 @@ int cmd_bench(const Argv& argv) {
     return 0;
   }
   std::printf("lrpscope bench: %s, %s, %s kernels, %d thread(s), median of %d runs (model set-up %.0f ms)\n",
-              model_name.c_str(), target, simd::isa_name(), default_pool().size(), runs, load_ms);
+              model_name.c_str(), target, (std::string(simd::isa_name()) + ", GEMM " + kernels::micro_kernel_name() +
+              (winograd_enabled() ? ", Winograd F(2x2,3x3)" : "")).c_str(), default_pool().size(), runs, load_ms);
   std::printf("%-14s %-9s %10s %10s\n", "layer", "", "ms", "GFLOP/s");
   for (int i = 0; i < n; ++i) {
     const Layer& l = net->layer(i);

@@ -197,23 +197,40 @@ FloatBuffer flip_transpose_weights(const float* w, int cout, int cin, int kh, in
 }
 
 ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed) {
-  return pack_conv_parts(shape, w, true, with_transposed);
+  return pack_conv_parts(shape, w, true, with_transposed, true);
 }
 
-ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed) {
+// The convolution that computes the transposed one of a stride-1 convolution (flipped, transposed weights).
+static ConvShape transposed_conv_shape(const ConvShape& f) {
+  ConvShape t;
+  t.cin = f.cout;
+  t.h = f.oh();
+  t.w = f.ow();
+  t.cout = f.cin;
+  t.kh = f.kh;
+  t.kw = f.kw;
+  t.stride = 1;
+  t.pad = f.kh - 1 - f.pad;
+  return t;
+}
+
+ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed, bool winograd) {
   shape.validate();
   ConvWeights cw;
   cw.shape = shape;
   const int ksz = shape.kh * shape.kw;
+  winograd = winograd && winograd_enabled();
   if (forward) {
-    if (winograd_enabled() && winograd_eligible(shape)) cw.winograd = pack_winograd(shape, w);
+    if (winograd && winograd_eligible(shape)) cw.winograd = pack_winograd(shape, w);
     else cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
   }
   if (transposed) {
     if (shape.stride == 1 && shape.pad <= shape.kh - 1 && shape.pad <= shape.kw - 1 && shape.kh - 1 - shape.pad ==
                                                                                         shape.kw - 1 - shape.pad) {
       FloatBuffer t = flip_transpose_weights(w, shape.cout, shape.cin, shape.kh, shape.kw);
-      cw.transposed = pack_matrix(t.data(), shape.cin, shape.cout * ksz);
+      const ConvShape ts = transposed_conv_shape(shape);
+      if (winograd && winograd_eligible(ts)) cw.winograd_transposed = pack_winograd(ts, t.data());
+      else cw.transposed = pack_matrix(t.data(), shape.cin, shape.cout * ksz);
     } else {
       // W^T: (cin*kh*kw) x cout
       FloatBuffer t(static_cast<std::size_t>(shape.cin) * ksz * shape.cout);
@@ -248,18 +265,14 @@ static bool transposed_is_conv(const ConvWeights& cw) { return cw.transposed.row
 
 void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row_begin, int row_end,
                       ThreadPool* pool) {
-  require(!cw.transposed.empty(), "convolution was packed without its transposed weights");
   const ConvShape& f = cw.shape;
+  if (cw.winograd_transposed) {
+    conv2d_winograd(*cw.winograd_transposed, s, Epilogue{}, out, row_begin, row_end, pool);
+    return;
+  }
+  require(!cw.transposed.empty(), "convolution was packed without its transposed weights");
   if (transposed_is_conv(cw)) {
-    ConvShape t;
-    t.cin = f.cout;
-    t.h = f.oh();
-    t.w = f.ow();
-    t.cout = f.cin;
-    t.kh = f.kh;
-    t.kw = f.kw;
-    t.stride = 1;
-    t.pad = f.kh - 1 - f.pad;
+    const ConvShape t = transposed_conv_shape(f);
     // The transposed convolution may produce more rows than the forward input had when (h+2p-k) was not
     // divisible: with stride 1 it never happens, and t.oh() == f.h.
     Im2colCtx ctx{&t, s};

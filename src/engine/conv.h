@@ -41,13 +41,15 @@ struct WinogradWeights;
 struct ConvWeights {
   ConvShape shape;
   std::shared_ptr<const WinogradWeights> winograd;  // set: conv2d takes the Winograd path (forward is then empty)
+  std::shared_ptr<const WinogradWeights> winograd_transposed;  // set: so does conv_transpose2d (transposed empty)
   PackedMatrix forward;    // W as cout x (cin*kh*kw)
   PackedMatrix transposed; // stride 1: flip_transpose(W) as cin x (cout*kh*kw); else W^T as (cin*kh*kw) x cout
 };
 // w: [cout][cin][kh][kw]. with_transposed: also pack the backward-data operand.
 ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed);
 // Only the parts asked for (conv2d needs `forward`, conv_transpose2d `transposed`).
-ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed);
+// winograd: use the Winograd path where it applies (3x3 stride 1) and is enabled; it keeps 16/9 as many values.
+ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed, bool winograd);
 
 struct Epilogue {
   const float* bias = nullptr;  // per output channel, or null

@@ -135,7 +135,8 @@ bool LrpOperator::build_step(int layer, double max_macs) {
     const int rows = l.kind == LayerKind::Conv ? l.conv.oh() : l.out_shape[0];
     if (j.rows_done >= rows) continue;
     const double per_row = static_cast<double>(l.macs) / rows;
-    const int n = std::max(1, std::min(rows - j.rows_done, static_cast<int>(max_macs / std::max(1.0, per_row))));
+    // (clamped in double first: max_macs may be 1e30, which does not fit an int)
+    const int n = std::max(1, static_cast<int>(std::min<double>(rows - j.rows_done, max_macs / std::max(1.0, per_row))));
     const int r0 = j.rows_done, r1 = r0 + n;
     if (l.kind == LayerKind::Conv) {
       conv2d(cache_->conv_forward(layer, j.mod, j.gamma), j.x->data(), Epilogue{j.bias.data(), false}, j.out.data(), r0, r1, pool_);
@@ -508,7 +509,7 @@ bool LrpOperator::apply_step(ApplyWork& w, double max_macs) {
   const ConvWeights& cw = cache_->conv_transposed(w.layer, t.mod, t.gamma);
   const int rows = l.conv.h;
   const double per_row = static_cast<double>(l.macs) / rows;
-  const int n = std::max(1, std::min(rows - w.row, static_cast<int>(max_macs / std::max(1.0, per_row))));
+  const int n = std::max(1, static_cast<int>(std::min<double>(rows - w.row, max_macs / std::max(1.0, per_row))));
   conv_transpose2d(cw, w.s.data(), w.c.data(), w.row, w.row + n, pool_);
   w.row += n;
   if (w.row >= rows) {

@@ -25,11 +25,11 @@ const ConvWeights& WeightCache::get(int layer, WeightMod mod, float gamma, bool 
   if (it != conv_.end()) return *it->second;
   std::unique_ptr<ConvWeights> cw;
   if (mod == WeightMod::Identity) {
-    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, l.weight.data(), false, true));
+    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, l.weight.data(), false, true, winograd_));
   } else {
     FloatBuffer w(l.weight.size());
     for (std::size_t i = 0; i < w.size(); ++i) w[i] = apply_mod(l.weight[i], mod, gamma);
-    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, w.data(), !transposed, transposed));
+    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, w.data(), !transposed, transposed, winograd_));
   }
   const ConvWeights& ref = *cw;
   conv_.emplace(key, std::move(cw));

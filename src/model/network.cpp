@@ -41,10 +41,10 @@ std::vector<std::pair<std::string, std::vector<int>>> vgg_tensor_shapes(const Vg
   return out;
 }
 
-std::shared_ptr<Network> Network::load(const std::string& path, int input_size) {
+std::shared_ptr<Network> Network::load(const std::string& path, int input_size, bool winograd) {
   WeightStore w = WeightStore::open(path);
   auto slash = path.find_last_of('/');
-  auto net = from_weights(w, slash == std::string::npos ? path : path.substr(slash + 1), input_size);
+  auto net = from_weights(w, slash == std::string::npos ? path : path.substr(slash + 1), input_size, winograd);
   return net;
 }
 
@@ -65,7 +65,8 @@ static std::string timm_name(const std::string& tv) {
   return tv;
 }
 
-std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::string& source, int input_size) {
+std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::string& source, int input_size,
+                                               bool winograd) {
   ModelConfig config = config_from(w);
   if (input_size > 0) {
     require(input_size >= 32 && input_size <= 4096, "input size must be between 32 and 4096");
@@ -109,7 +110,7 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
     params += static_cast<long long>(t.size());
     tensors.emplace_back(name, std::move(t));
   }
-  auto net = from_tensors(spec, config, tensors, std::move(compressed));
+  auto net = from_tensors(spec, config, tensors, std::move(compressed), winograd);
   net->info_.source = source;
   net->info_.dtype = w.dtype_summary();
   net->info_.params = params;
@@ -118,7 +119,7 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
 
 std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelConfig& config,
                                                const std::vector<std::pair<std::string, Tensor>>& tensors,
-                                               std::map<std::string, CompressedFc> compressed) {
+                                               std::map<std::string, CompressedFc> compressed, bool winograd) {
   spec.validate();
   auto net = std::shared_ptr<Network>(new Network());
   net->spec_ = spec;
@@ -130,7 +131,7 @@ std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelC
   if (!net->config_.labels.empty() && static_cast<int>(net->config_.labels.size()) != spec.num_classes())
     throw Error("the model config lists " + std::to_string(net->config_.labels.size()) + " class labels but the "
                 "model has " + std::to_string(spec.num_classes()) + " classes");
-  net->build(tensors, std::move(compressed));
+  net->build(tensors, std::move(compressed), winograd);
   long long params = 0;
   for (auto& [n, t] : tensors) params += static_cast<long long>(t.size());
   net->info_.params = params;
@@ -139,7 +140,7 @@ std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelC
 }
 
 void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
-                    std::map<std::string, CompressedFc> compressed) {
+                    std::map<std::string, CompressedFc> compressed, bool winograd) {
   auto get = [&](const std::string& name, const std::vector<int>& shape) -> const Tensor& {
     for (auto& [n, t] : tensors)
       if (n == name) {
@@ -167,7 +168,8 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       conv.out_shape = {out, h, w};
       conv.weight = get(conv.name + ".weight", {out, c, 3, 3});
       conv.bias = get(conv.name + ".bias", {out});
-      conv.packed = pack_conv(conv.conv, conv.weight.data(), false);  // the transposed one: WeightCache, on demand
+      // the transposed packing is made by the WeightCache when LRP needs it
+      conv.packed = pack_conv_parts(conv.conv, conv.weight.data(), true, false, winograd);
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;

@@ -57,14 +57,17 @@ class Network {
  public:
   // Builds from a checkpoint: infers the architecture, reads the config metadata, converts to float32, packs.
   // input_size > 0 overrides the square input size of the config (e.g. run a VGG at another resolution).
+  // winograd = false packs the 3x3 convolutions for the direct path only (16/9 less memory for the weights; the
+  // page does so for F16 / int8 checkpoints, whose point is a small memory footprint).
   static std::shared_ptr<Network> from_weights(const WeightStore& w, const std::string& source = "",
-                                               int input_size = 0);
-  static std::shared_ptr<Network> load(const std::string& path, int input_size = 0);
+                                               int input_size = 0, bool winograd = true);
+  static std::shared_ptr<Network> load(const std::string& path, int input_size = 0, bool winograd = true);
   // Builds from explicit tensors (tests, make-random): names as torchvision's.
   // compressed: Linear weights kept in their stored form (from_weights), by torchvision name.
   static std::shared_ptr<Network> from_tensors(const VggSpec& spec, const ModelConfig& config,
                                                const std::vector<std::pair<std::string, Tensor>>& tensors,
-                                               std::map<std::string, CompressedFc> compressed = {});
+                                               std::map<std::string, CompressedFc> compressed = {},
+                                               bool winograd = true);
 
   const VggSpec& spec() const { return spec_; }
   const ModelConfig& config() const { return config_; }
@@ -84,7 +87,7 @@ class Network {
 
  private:
   void build(const std::vector<std::pair<std::string, Tensor>>& tensors,
-             std::map<std::string, CompressedFc> compressed = {});
+             std::map<std::string, CompressedFc> compressed = {}, bool winograd = true);
   VggSpec spec_;
   ModelConfig config_;
   NetworkInfo info_;
