@@ -81,10 +81,11 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
   const int n_cap = std::max(twp, std::min(512, (2 << 20) / (16 * std::max(C, K)) / twp * twp));
   const int block_rows = std::max(1, n_cap / twp);
   const int wp = 2 * twp + 2 + 8;  // padded row: column xx holds input column xx - 1
-  const int threads = pool ? pool->size() : 1;
-  Scratch& sc = scratch();
-  for (int tb0 = ty_begin; tb0 < ty_end; tb0 += block_rows) {
-    const int tb1 = std::min(ty_end, tb0 + block_rows);
+  // One block of tile rows [tb0, tb1): transform, 16 GEMMs, transform back; `inner` parallelises inside it.
+  auto block = [&](int tb0, int tb1, ThreadPool* inner) {
+    const int threads = inner ? inner->size() : 1;
+    ThreadPool* pool = inner;
+    Scratch& sc = scratch();
     const int rows = tb1 - tb0, n = rows * twp;
     // zero-padded copy of the input rows this block reads: padded row yy holds input row 2*tb0 - 1 + yy
     const int hp = 2 * rows + 2;
@@ -139,10 +140,13 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
       }
     });
     // 16 GEMMs: M_xi = U_xi V_xi
-    for (int x = 0; x < 16; ++x) {
+    // (threads take whole GEMMs: one synchronisation instead of sixteen)
+    auto gemm = [&](int x) {
       MatrixCtx ctx{V + static_cast<std::size_t>(x) * C * n, n};
-      gemm_packed(ww.u[x], pack_plain, &ctx, n, 0, n, M + static_cast<std::size_t>(x) * K * n, n, Epilogue{}, pool);
-    }
+      gemm_packed(ww.u[x], pack_plain, &ctx, n, 0, n, M + static_cast<std::size_t>(x) * K * n, n, Epilogue{}, nullptr);
+    };
+    if (threads > 1) pool->run(16, gemm);
+    else for (int x = 0; x < 16; ++x) gemm(x);
     // output transform with the epilogue, output channels split across threads
     parallel_ranges(threads > 1 ? pool : nullptr, K, std::min(K, threads * 2), [&](int k0, int k1) {
       const std::size_t stride = static_cast<std::size_t>(K) * n;
@@ -191,6 +195,17 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
         }
       }
     });
+  };
+  const int blocks = (ty_end - ty_begin + block_rows - 1) / block_rows;
+  const int threads = pool ? pool->size() : 1;
+  if (threads > 1 && blocks >= 2 * threads) {
+    // many blocks (large feature maps): whole blocks per thread, no synchronisation inside them
+    pool->run(blocks, [&](int b) {
+      const int tb0 = ty_begin + b * block_rows;
+      block(tb0, std::min(ty_end, tb0 + block_rows), nullptr);
+    });
+  } else {
+    for (int tb0 = ty_begin; tb0 < ty_end; tb0 += block_rows) block(tb0, std::min(ty_end, tb0 + block_rows), pool);
   }
 }
 
