@@ -28,7 +28,7 @@ const out = {};
 const web = require('onnxruntime-web');
 web.env.wasm.numThreads = 1;
 web.env.wasm.simd = true;
-out.onnxruntime_web_version = require('onnxruntime-web/package.json').version;
+out.onnxruntime_web_version = JSON.parse(fs.readFileSync(path.join(modules, 'onnxruntime-web', 'package.json'), 'utf8')).version;
 out.onnxruntime_web_forward_ms = await timeIt(web, ['wasm']);
 try {
   const native = require('onnxruntime-node');
