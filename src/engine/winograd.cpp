@@ -36,7 +36,8 @@ Scratch& scratch() {
 }  // namespace
 
 bool winograd_eligible(const ConvShape& s) {
-  return s.kh == 3 && s.kw == 3 && s.stride == 1 && s.pad == 1 && s.cin >= 16 && s.cout >= 16;
+  // tiles are processed four abreast: maps narrower than 7 would mostly compute padding
+  return s.kh == 3 && s.kw == 3 && s.stride == 1 && s.pad == 1 && s.cin >= 16 && s.cout >= 16 && s.w >= 7 && s.h >= 2;
 }
 void set_winograd_enabled(bool on) { enabled_flag() = on; }
 bool winograd_enabled() { return enabled_flag(); }
