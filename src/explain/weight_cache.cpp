@@ -24,11 +24,14 @@ const ConvWeights& WeightCache::get(int layer, WeightMod mod, float gamma, bool 
   auto it = conv_.find(key);
   if (it != conv_.end()) return *it->second;
   std::unique_ptr<ConvWeights> cw;
+  Tensor expanded;  // compressed weights (F16 / int8 checkpoints) as float32, only while packing
+  if (l.weight.empty()) expanded = l.dense_weight();
+  const Tensor& weight = l.weight.empty() ? expanded : l.weight;
   if (mod == WeightMod::Identity) {
-    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, l.weight.data(), false, true, winograd_));
+    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, weight.data(), false, true, winograd_));
   } else {
-    FloatBuffer w(l.weight.size());
-    for (std::size_t i = 0; i < w.size(); ++i) w[i] = apply_mod(l.weight[i], mod, gamma);
+    FloatBuffer w(weight.size());
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = apply_mod(weight[i], mod, gamma);
     cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, w.data(), !transposed, transposed, winograd_));
   }
   const ConvWeights& ref = *cw;

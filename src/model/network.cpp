@@ -91,9 +91,11 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
   std::map<std::string, CompressedFc> compressed;
   for (auto& [name, shape] : vgg_tensor_shapes(spec)) {
     std::string key = w.has(name) ? name : timm_name(name);
-    // Linear weights stored as F16, BF16 or int8 stay so in memory (fc6 of VGG16 alone is 411 MB in float32).
+    // Weights stored as F16, BF16 or int8 stay so in memory (fc6 of VGG16 alone is 411 MB in float32); the
+    // kernels expand the classifier's as they stream, and convolutions are packed from a float32 expansion.
     CompressedFc c;
-    if (name.rfind("classifier.", 0) == 0 && shape.size() == 2 && w.read_compressed(key, c)) {
+    if (((name.rfind("classifier.", 0) == 0 && shape.size() == 2) || (name.rfind("features.", 0) == 0 && shape.size() == 4)) &&
+        w.read_compressed(key, c)) {
       if (Tensor::count(c.shape) != Tensor::count(shape))
         throw Error("tensor '" + key + "' has shape " + shape_string(c.shape) + ", expected " + shape_string(shape));
       if (c.bytes.size() != static_cast<std::size_t>(Tensor::count(shape)) * fc_format_size(c.format))
@@ -166,10 +168,17 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       conv.in_shape = {c, h, w};
       conv.conv = ConvShape{c, h, w, out, 3, 3, 1, 1};
       conv.out_shape = {out, h, w};
-      conv.weight = get(conv.name + ".weight", {out, c, 3, 3});
+      auto cw = compressed.find(conv.name + ".weight");
+      if (cw != compressed.end()) {
+        conv.fc_format = cw->second.format;
+        conv.fc_bytes = std::move(cw->second.bytes);
+        conv.fc_scale = std::move(cw->second.scale);
+      } else {
+        conv.weight = get(conv.name + ".weight", {out, c, 3, 3});
+      }
       conv.bias = get(conv.name + ".bias", {out});
       // the transposed packing is made by the WeightCache when LRP needs it
-      conv.packed = pack_conv_parts(conv.conv, conv.weight.data(), true, false, winograd);
+      conv.packed = pack_conv_parts(conv.conv, conv.dense_weight().data(), true, false, winograd);
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;
@@ -243,14 +252,17 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
 }
 
 FcMatrix Layer::fc() const {
-  if (fc_format == FcFormat::F32) return FcMatrix::f32(weight.data(), out_shape[0], in_shape[0]);
-  return FcMatrix{fc_format, fc_bytes.data(), fc_scale.empty() ? nullptr : fc_scale.data(), out_shape[0], in_shape[0]};
+  // rows: outputs; columns: inputs (Linear) or input channels x kernel (Conv, [cout][cin*kh*kw])
+  const int rows = out_shape[0];
+  const int cols = kind == LayerKind::Conv ? conv.cin * conv.kh * conv.kw : in_shape[0];
+  if (fc_format == FcFormat::F32) return FcMatrix::f32(weight.data(), rows, cols);
+  return FcMatrix{fc_format, fc_bytes.data(), fc_scale.empty() ? nullptr : fc_scale.data(), rows, cols};
 }
 
 Tensor Layer::dense_weight() const {
-  if (kind != LayerKind::Linear || fc_format == FcFormat::F32) return weight;
+  if (fc_format == FcFormat::F32) return weight;
   const FcMatrix m = fc();
-  Tensor t({m.rows, m.cols});
+  Tensor t(kind == LayerKind::Conv ? std::vector<int>{conv.cout, conv.cin, conv.kh, conv.kw} : std::vector<int>{m.rows, m.cols});
   for (int r = 0; r < m.rows; ++r) {
     float* dst = t.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(m.cols);
     const float* src = m.row(r, 0, m.cols, dst);
@@ -260,7 +272,7 @@ Tensor Layer::dense_weight() const {
 }
 
 std::size_t Layer::weight_bytes() const {
-  if (kind == LayerKind::Linear && fc_format != FcFormat::F32) return fc().bytes() + bias.size() * 4;
+  if (fc_format != FcFormat::F32) return fc().bytes() + bias.size() * 4;
   return (weight.size() + bias.size()) * 4;
 }
 

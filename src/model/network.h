@@ -30,14 +30,14 @@ struct Layer {
   int avg_out = 0;                      // AvgPool: adaptive output size
   Tensor weight, bias;                  // Conv [out,in,3,3] / Linear [out,in]
   ConvWeights packed;                   // Conv
-  // Linear layers whose checkpoint stores F16, BF16 or int8: the weights stay in that form in memory (`weight` is
-  // then empty) and the kernels expand them as they stream through them.
+  // Weights the checkpoint stores as F16, BF16 or int8 stay in that form in memory (`weight` is then empty): Linear
+  // kernels expand them as they stream through them; convolutions pack from a float32 expansion.
   FcFormat fc_format = FcFormat::F32;
   std::vector<uint8_t> fc_bytes;
   std::vector<float> fc_scale;  // int8: one scale per output
   long long macs = 0;
 
-  // The weight matrix of a Linear layer as the kernels read it.
+  // The weight matrix as the kernels read it: [out][in] (Linear) or [cout][cin*kh*kw] (Conv).
   FcMatrix fc() const;
   // A float32 copy of the weights whatever their storage (references, tests).
   Tensor dense_weight() const;

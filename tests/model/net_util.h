@@ -37,7 +37,7 @@ inline std::vector<float> reference_forward(const Network& net, const Tensor& in
   for (const Layer& l : net.layers()) {
     std::vector<float> y(Tensor::count(l.out_shape));
     switch (l.kind) {
-      case LayerKind::Conv: conv2d_reference(l.conv, x.data(), l.weight.data(), l.bias.data(), y.data()); break;
+      case LayerKind::Conv: conv2d_reference(l.conv, x.data(), l.dense_weight().data(), l.bias.data(), y.data()); break;
       case LayerKind::Linear:
         linear_reference(l.dense_weight().data(), l.bias.data(), l.out_shape[0], l.in_shape[0], x.data(), 1, y.data());
         break;

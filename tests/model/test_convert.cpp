@@ -54,8 +54,8 @@ TEST(Convert, Int8WithoutScalesIsAClearError) {
   EXPECT_THROW(ws.read("w"), Error);
 }
 
-// F16, BF16 and int8 classifier weights stay compressed in memory, and the network computes exactly what the
-// float32 expansion of the same stored values computes.
+// F16, BF16 and int8 weights stay compressed in memory (classifier and convolutions), and the network computes
+// exactly what the float32 expansion of the same stored values computes.
 TEST(Convert, CompressedClassifierWeightsStayCompressedAndAgreeExactly) {
   const std::string src = source_path("assets/models/fashion-vgg16.safetensors");
   WeightStore ws = WeightStore::open(src);
@@ -76,7 +76,7 @@ TEST(Convert, CompressedClassifierWeightsStayCompressedAndAgreeExactly) {
     std::size_t kept = 0, full = 0;
     for (int i = 0; i < net->size(); ++i) {
       const Layer& l = net->layer(i);
-      if (l.kind != LayerKind::Linear) continue;
+      if (!l.has_weights()) continue;
       EXPECT_NE(l.fc_format, FcFormat::F32) << l.name;
       EXPECT_TRUE(l.weight.empty()) << l.name;
       const Tensor back = l.dense_weight();
