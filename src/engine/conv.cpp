@@ -225,7 +225,9 @@ ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward
     else cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
   }
   if (transposed) {
-    if (shape.stride == 1 && shape.pad <= shape.kh - 1 && shape.pad <= shape.kw - 1 && shape.kh - 1 - shape.pad ==
+    // Stride 1 runs as a convolution with flipped weights, unless the layer has only a few input channels (the
+    // first layer: 3): that convolution would have 3 output rows, so W^T s (cin*kh*kw rows) + col2im is faster.
+    if (shape.stride == 1 && shape.cin >= 8 && shape.pad <= shape.kh - 1 && shape.pad <= shape.kw - 1 && shape.kh - 1 - shape.pad ==
                                                                                         shape.kw - 1 - shape.pad) {
       FloatBuffer t = flip_transpose_weights(w, shape.cout, shape.cin, shape.kh, shape.kw);
       const ConvShape ts = transposed_conv_shape(shape);
