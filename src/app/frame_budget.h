@@ -19,7 +19,6 @@ class FrameBudget {
     budget_ = std::clamp(budget_ + 0.3 * (kTargetMs - interval_ms), kMinMs, kMaxMs);
     return budget_;
   }
-  double current() const { return budget_; }
 
  private:
   double budget_ = kIdleMs;

@@ -172,9 +172,6 @@ void cancel_download_js() { EM_ASM({ if (window.lrpscopeCancelDownload) window.l
 LRPSCOPE_EXPORT const char* lrpscope_state_json() {
   if (!g_app) return "{}";
   g_app->state = g_app->ui.state_json();
-  // the frame budget the work gets right now (ms)
-  if (!g_app->state.empty() && g_app->state.back() == '}')
-    g_app->state.insert(g_app->state.size() - 1, ",\"frame_budget_ms\":" + std::to_string(g_app->budget.current()));
   return g_app->state.c_str();
 }
 // The optimiser for one layer (by name; empty: every layer), pixel flipping against a preset, and Cancel.

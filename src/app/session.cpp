@@ -217,8 +217,8 @@ void Session::run_flipping(const std::string& compare_preset) {
   if (stage_ == Stage::Idle && ex_ && ex_->done()) stage_ = Stage::Flip;
 }
 
-void Session::cancel() {
-  stage_ = Stage::Idle;
+// Every job in progress (graph, path, neuron detail, optimiser, pixel flipping) is dropped.
+void Session::drop_jobs() {
   graph_builder_.reset();
   optimizer_job_.reset();
   flip_job_.reset();
@@ -229,6 +229,11 @@ void Session::cancel() {
   cond_job_.reset();
   deconv_job_.reset();
   guided_job_.reset();
+}
+
+void Session::cancel() {
+  stage_ = Stage::Idle;
+  drop_jobs();
   optimize_queue_.clear();
   flip_pending_ = false;
   progress_ = 1.0;
@@ -273,16 +278,7 @@ void Session::restart(Stage from, bool debounce) {
   }
   graph_ready_ = false;
   detail_ready_ = false;
-  graph_builder_.reset();
-  optimizer_job_.reset();
-  flip_job_.reset();
-  flip_other_.reset();
-  flip_part_ = 0;
-  optimized_ = 0;
-  path_job_.reset();
-  cond_job_.reset();
-  deconv_job_.reset();
-  guided_job_.reset();
+  drop_jobs();
   stage_ = from;
   stage_ms_ = 0;
   progress_ = 0.0;
@@ -548,6 +544,7 @@ const Tensor* Session::conditional_now(int layer, int index, bool force) {
 }
 
 bool Session::update(double budget_ms) {
+  budget_ms_ = budget_ms;
   if (stage_ == Stage::Idle) return false;
   if (std::chrono::steady_clock::now() < not_before_) return true;
   Timer t;

@@ -76,6 +76,7 @@ class Session {
 
   // Advances the pipeline for at most budget_ms; returns true while work remains.
   bool update(double budget_ms);
+  double budget_ms() const { return budget_ms_; }  // the budget of the last update
   bool busy() const;
   double progress() const { return progress_; }
   const std::string& progress_label() const { return progress_label_; }
@@ -148,7 +149,9 @@ class Session {
   std::unique_ptr<FlipJob> flip_job_;
   std::unique_ptr<Explanation> flip_other_;  // the comparison preset's explanation
   int flip_part_ = 0;
-  int optimized_ = 0;  // layers of the current optimiser request already done                        // 0: flipping by the current heatmap, 1: the comparison's, 2: done
+  int optimized_ = 0;  // layers of the current optimiser request already done
+  double budget_ms_ = 0;
+  void drop_jobs();                        // 0: flipping by the current heatmap, 1: the comparison's, 2: done
   std::string flip_compare_;
 
   Stage stage_ = Stage::Idle;

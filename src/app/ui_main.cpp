@@ -312,6 +312,7 @@ std::string Ui::state_json() const {
   j["busy"] = s_->busy();
   j["progress"] = s_->progress();
   j["progress_label"] = s_->progress_label();
+  j["frame_budget_ms"] = s_->budget_ms();  // the work budget per frame right now
   nlohmann::ordered_json curves = nlohmann::ordered_json::array();
   for (const auto& c : s_->curves())
     if (net && c.layer >= 0 && c.layer < net->size()) curves.push_back({{"layer", net->layer(c.layer).name}, {"chosen_k", c.chosen_k}});

@@ -85,7 +85,6 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
   // One block of tile rows [tb0, tb1): transform, 16 GEMMs, transform back; `inner` parallelises inside it.
   auto block = [&](int tb0, int tb1, ThreadPool* inner) {
     const int threads = inner ? inner->size() : 1;
-    ThreadPool* pool = inner;
     Scratch& sc = scratch();
     const int rows = tb1 - tb0, n = rows * twp;
     // zero-padded copy of the input rows this block reads: padded row yy holds input row 2*tb0 - 1 + yy
@@ -99,7 +98,7 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
     float* V = sc.v.data();
     float* M = sc.m.data();
     // input transform, channels split across threads
-    parallel_ranges(threads > 1 ? pool : nullptr, C, std::min(C, threads * 2), [&](int c0, int c1) {
+    parallel_ranges(threads > 1 ? inner : nullptr, C, std::min(C, threads * 2), [&](int c0, int c1) {
       for (int c = c0; c < c1; ++c) {
         float* pc = padded + static_cast<std::size_t>(c) * hp * wp;
         for (int yy = 0; yy < hp; ++yy) {
@@ -146,10 +145,10 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
       MatrixCtx ctx{V + static_cast<std::size_t>(x) * C * n, n};
       gemm_packed(ww.u[x], pack_plain, &ctx, n, 0, n, M + static_cast<std::size_t>(x) * K * n, n, Epilogue{}, nullptr);
     };
-    if (threads > 1) pool->run(16, gemm);
+    if (threads > 1) inner->run(16, gemm);
     else for (int x = 0; x < 16; ++x) gemm(x);
     // output transform with the epilogue, output channels split across threads
-    parallel_ranges(threads > 1 ? pool : nullptr, K, std::min(K, threads * 2), [&](int k0, int k1) {
+    parallel_ranges(threads > 1 ? inner : nullptr, K, std::min(K, threads * 2), [&](int k0, int k1) {
       const std::size_t stride = static_cast<std::size_t>(K) * n;
       for (int k = k0; k < k1; ++k) {
         const f32x4 bias = splat(ep.bias ? ep.bias[k] : 0.0f), z = zero();

@@ -71,6 +71,24 @@ bool has_negative(const Tensor& a) {
   return false;
 }
 
+// For inputs without negative values, the positive and negative contributions to each output from P = W+ a:
+//   pos = P + b+,  neg = W a - P + b-   (zb: W a, plus b when use_bias; biases only when use_bias)
+void split_contributions(const Layer& l, const Tensor& zb, const Tensor& P, bool use_bias, Tensor& pos, Tensor& neg) {
+  pos = Tensor(zb.shape());
+  neg = Tensor(zb.shape());
+  const int c = l.out_shape[0];
+  const std::size_t per = zb.size() / static_cast<std::size_t>(c);
+  for (int ch = 0; ch < c; ++ch) {
+    const float b = l.bias[static_cast<std::size_t>(ch)];
+    const float bp = use_bias ? std::max(b, 0.0f) : 0.0f, bn = use_bias ? std::min(b, 0.0f) : 0.0f;
+    const float bw = use_bias ? b : 0.0f;  // zb - bw = W a
+    for (std::size_t i = ch * per; i < (ch + 1) * per; ++i) {
+      pos[i] = P[i] + bp;
+      neg[i] = (zb[i] - bw) - P[i] + bn;
+    }
+  }
+}
+
 Tensor add(const Tensor& a, const Tensor& b, float sb = 1.0f) {
   Tensor t(a.shape());
   for (std::size_t i = 0; i < a.size(); ++i) t[i] = a[i] + sb * b[i];
@@ -243,17 +261,11 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
           const Tensor& P = pl.jobs[static_cast<std::size_t>(jp)].out;
           const Tensor& z = fwd_->output(layer);
           Tensor zb = z_plain();  // W a (+ b when the rule keeps the bias)
-          Tensor zp(zb.shape()), zn(zb.shape());
-          const int c = ll.out_shape[0];
-          const std::size_t per = zb.size() / static_cast<std::size_t>(c);
-          for (int ch = 0; ch < c; ++ch) {
-            const float b = ll.bias[static_cast<std::size_t>(ch)];
-            const float bp = r.bias ? std::max(b, 0.0f) : 0.0f, bn = r.bias ? std::min(b, 0.0f) : 0.0f;
-            const float bw = r.bias ? b : 0.0f;  // zb - bw = W a
-            for (std::size_t i = ch * per; i < (ch + 1) * per; ++i) {
-              zp[i] = zb[i] + g * (P[i] + bp);
-              zn[i] = zb[i] + g * ((zb[i] - bw) - P[i] + bn);
-            }
+          Tensor zp, zn;
+          split_contributions(ll, zb, P, r.bias, zp, zn);
+          for (std::size_t i = 0; i < zb.size(); ++i) {
+            zp[i] = zb[i] + g * zp[i];
+            zn[i] = zb[i] + g * zn[i];
           }
           inverse_stabilised(zp, stab);
           inverse_stabilised(zn, stab);
@@ -319,19 +331,8 @@ void LrpOperator::prepare_weighted(int layer, Plan& p) {
         p.finalize = [this, layer, jp, alpha, beta, stab, z_plain, r](Plan& pl) {
           const Layer& ll = network().layer(layer);
           const Tensor& P = pl.jobs[static_cast<std::size_t>(jp)].out;
-          Tensor zb = z_plain();
-          Tensor zp(zb.shape()), zn(zb.shape());
-          const int c = ll.out_shape[0];
-          const std::size_t per = zb.size() / static_cast<std::size_t>(c);
-          for (int ch = 0; ch < c; ++ch) {
-            const float b = ll.bias[static_cast<std::size_t>(ch)];
-            const float bp = r.bias ? std::max(b, 0.0f) : 0.0f, bn = r.bias ? std::min(b, 0.0f) : 0.0f;
-            const float bw = r.bias ? b : 0.0f;
-            for (std::size_t i = ch * per; i < (ch + 1) * per; ++i) {
-              zp[i] = P[i] + bp;
-              zn[i] = (zb[i] - bw) - P[i] + bn;
-            }
-          }
+          Tensor zp, zn;
+          split_contributions(ll, z_plain(), P, r.bias, zp, zn);
           inverse_stabilised(zp, stab);
           inverse_stabilised(zn, stab);
           for (std::size_t i = 0; i < zp.size(); ++i) zp[i] = alpha * zp[i] + beta * zn[i];

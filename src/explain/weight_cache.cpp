@@ -25,8 +25,7 @@ const ConvWeights& WeightCache::get(int layer, WeightMod mod, float gamma, bool 
   if (it != conv_.end()) return *it->second;
   std::unique_ptr<ConvWeights> cw;
   Tensor expanded;  // compressed weights (F16 / int8 checkpoints) as float32, only while packing
-  if (l.weight.empty()) expanded = l.dense_weight();
-  const Tensor& weight = l.weight.empty() ? expanded : l.weight;
+  const Tensor& weight = l.float_weights(expanded);
   if (mod == WeightMod::Identity) {
     cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, weight.data(), false, true, winograd_));
   } else {

@@ -152,6 +152,18 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       }
     throw Error("weights have no tensor '" + name + "'");
   };
+  // weight (kept compressed when the checkpoint stores F16, BF16 or int8) and bias of a conv or fc layer
+  auto set_weights = [&](Layer& l, const std::vector<int>& shape) {
+    auto cw = compressed.find(l.name + ".weight");
+    if (cw != compressed.end()) {
+      l.fc_format = cw->second.format;
+      l.fc_bytes = std::move(cw->second.bytes);
+      l.fc_scale = std::move(cw->second.scale);
+    } else {
+      l.weight = get(l.name + ".weight", shape);
+    }
+    l.bias = get(l.name + ".bias", {shape[0]});
+  };
   layers_.clear();
   const auto ci = spec_.conv_indices();
   int c = spec_.in_channels, h = spec_.in_height, w = spec_.in_width;
@@ -168,17 +180,10 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       conv.in_shape = {c, h, w};
       conv.conv = ConvShape{c, h, w, out, 3, 3, 1, 1};
       conv.out_shape = {out, h, w};
-      auto cw = compressed.find(conv.name + ".weight");
-      if (cw != compressed.end()) {
-        conv.fc_format = cw->second.format;
-        conv.fc_bytes = std::move(cw->second.bytes);
-        conv.fc_scale = std::move(cw->second.scale);
-      } else {
-        conv.weight = get(conv.name + ".weight", {out, c, 3, 3});
-      }
-      conv.bias = get(conv.name + ".bias", {out});
+      set_weights(conv, {out, c, 3, 3});
       // the transposed packing is made by the WeightCache when LRP needs it
-      conv.packed = pack_conv_parts(conv.conv, conv.dense_weight().data(), true, false, winograd);
+      Tensor expanded;
+      conv.packed = pack_conv_parts(conv.conv, conv.float_weights(expanded).data(), true, false, winograd);
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;
@@ -228,15 +233,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
     fc.nick = "fc" + std::to_string(6 + i);
     fc.in_shape = {in};
     fc.out_shape = {out};
-    auto cw = compressed.find(fc.name + ".weight");
-    if (cw != compressed.end()) {
-      fc.fc_format = cw->second.format;
-      fc.fc_bytes = std::move(cw->second.bytes);
-      fc.fc_scale = std::move(cw->second.scale);
-    } else {
-      fc.weight = get(fc.name + ".weight", {out, in});
-    }
-    fc.bias = get(fc.name + ".bias", {out});
+    set_weights(fc, {out, in});
     fc.macs = 1LL * out * in;
     layers_.push_back(std::move(fc));
     if (i + 1 < spec_.fc.size()) {

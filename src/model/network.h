@@ -41,6 +41,12 @@ struct Layer {
   FcMatrix fc() const;
   // A float32 copy of the weights whatever their storage (references, tests).
   Tensor dense_weight() const;
+  // The float32 weights: `weight` itself, or compressed ones expanded into `holder`.
+  const Tensor& float_weights(Tensor& holder) const {
+    if (fc_format == FcFormat::F32) return weight;
+    holder = dense_weight();
+    return holder;
+  }
   std::size_t weight_bytes() const;
   bool has_weights() const { return kind == LayerKind::Conv || kind == LayerKind::Linear; }
   int out_features() const { return kind == LayerKind::Linear ? out_shape[0] : out_shape.empty() ? 0 : out_shape[0]; }
