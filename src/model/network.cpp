@@ -98,7 +98,7 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
         w.read_compressed(key, c)) {
       if (Tensor::count(c.shape) != Tensor::count(shape))
         throw Error("tensor '" + key + "' has shape " + shape_string(c.shape) + ", expected " + shape_string(shape));
-      if (c.bytes.size() != static_cast<std::size_t>(Tensor::count(shape)) * fc_format_size(c.format))
+      if (c.size != static_cast<std::size_t>(Tensor::count(shape)) * fc_format_size(c.format))
         throw Error("tensor '" + key + "' has the wrong number of bytes for its shape");
       c.shape = shape;
       params += static_cast<long long>(Tensor::count(shape));
@@ -157,7 +157,8 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
     auto cw = compressed.find(l.name + ".weight");
     if (cw != compressed.end()) {
       l.fc_format = cw->second.format;
-      l.fc_bytes = std::move(cw->second.bytes);
+      l.fc_owner = std::move(cw->second.owner);
+      l.fc_data = cw->second.data;
       l.fc_scale = std::move(cw->second.scale);
     } else {
       l.weight = get(l.name + ".weight", shape);
@@ -253,7 +254,7 @@ FcMatrix Layer::fc() const {
   const int rows = out_shape[0];
   const int cols = kind == LayerKind::Conv ? conv.cin * conv.kh * conv.kw : in_shape[0];
   if (fc_format == FcFormat::F32) return FcMatrix::f32(weight.data(), rows, cols);
-  return FcMatrix{fc_format, fc_bytes.data(), fc_scale.empty() ? nullptr : fc_scale.data(), rows, cols};
+  return FcMatrix{fc_format, fc_data, fc_scale.empty() ? nullptr : fc_scale.data(), rows, cols};
 }
 
 Tensor Layer::dense_weight() const {

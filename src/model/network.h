@@ -33,7 +33,8 @@ struct Layer {
   // Weights the checkpoint stores as F16, BF16 or int8 stay in that form in memory (`weight` is then empty): Linear
   // kernels expand them as they stream through them; convolutions pack from a float32 expansion.
   FcFormat fc_format = FcFormat::F32;
-  std::vector<uint8_t> fc_bytes;
+  std::shared_ptr<const ByteSource> fc_owner;  // the checkpoint's bytes, read in place (mmap natively)
+  const uint8_t* fc_data = nullptr;
   std::vector<float> fc_scale;  // int8: one scale per output
   long long macs = 0;
 

@@ -50,8 +50,9 @@ class SafetensorsFile {
   // Converts F32/F16/BF16 (and I8/U8 as plain values) to a float32 tensor of the stored shape.
   Tensor read(const std::string& name) const;
   Tensor read(const TensorEntry& e) const;
-  // Raw bytes of a tensor's data.
+  // Raw bytes of a tensor's data, and the bytes of the whole file (to keep them alive).
   const uint8_t* raw(const TensorEntry& e) const;
+  std::shared_ptr<const ByteSource> source() const { return bytes_; }
 
  private:
   std::shared_ptr<ByteSource> bytes_;

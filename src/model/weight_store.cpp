@@ -152,10 +152,11 @@ bool WeightStore::read_compressed(const std::string& name, CompressedFc& out) co
       throw Error("tensor '" + name + "_scale' needs one scale per output channel (" + std::to_string(rows) + ")");
     scale.assign(s.data(), s.data() + s.size());
   }
-  const uint8_t* p = files_[it->second.first].raw(e);
   out.format = format;
   out.shape = e.shape;
-  out.bytes.assign(p, p + (e.end - e.begin));
+  out.owner = files_[it->second.first].source();
+  out.data = files_[it->second.first].raw(e);
+  out.size = e.end - e.begin;
   out.scale = std::move(scale);
   return true;
 }

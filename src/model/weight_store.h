@@ -15,7 +15,10 @@ namespace lrp {
 struct CompressedFc {
   FcFormat format = FcFormat::F32;
   std::vector<int> shape;
-  std::vector<uint8_t> bytes;
+  // The stored values, read in place (no copy): `owner` keeps the file's bytes alive.
+  std::shared_ptr<const ByteSource> owner;
+  const uint8_t* data = nullptr;
+  std::size_t size = 0;
   std::vector<float> scale;
 };
 
