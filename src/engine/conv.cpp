@@ -29,52 +29,74 @@ FloatBuffer& scratch() {
 struct Im2colCtx {
   const ConvShape* s;
   const float* in;
+  int batch = 1;  // columns run over batch members: member m's pixels are columns [m*oh*ow, (m+1)*oh*ow)
 };
 
+// Packs the im2col matrix (rows ci*kh*kw + ky*kw + kx, columns = output pixels of every batch member). A group of
+// kNR columns on one output row of one member reads contiguous input; any other group (row ends, small maps, batch
+// boundaries) reads through a per-tap offset table made once per group, so no division runs per element.
 void pack_im2col(const void* vctx, int k0, int kc, int n0, int nb, int ncols, float* dst) {
   const auto& ctx = *static_cast<const Im2colCtx*>(vctx);
   const ConvShape& s = *ctx.s;
-  const int ow = s.ow(), ksz = s.kh * s.kw;
+  const int ow = s.ow(), npm = s.oh() * ow, ksz = s.kh * s.kw;
+  const long plane = static_cast<long>(s.h) * s.w, member = static_cast<long>(s.cin) * plane;
   const int groups = (nb + kNR - 1) / kNR;
+  long base[kNR];
   int iy0[kNR], ix0[kNR];
-  bool valid[kNR];
+  thread_local std::vector<long> offsets;  // [tap][kNR]: offset within a channel plane, or -1 (zero)
   for (int g = 0; g < groups; ++g) {
     float* d = dst + static_cast<long>(g) * kc * kNR;
     const int p0 = n0 + g * kNR;
-    bool same_row = true;
+    bool contiguous = s.stride == 1;
     for (int j = 0; j < kNR; ++j) {
-      int p = p0 + j;
-      valid[j] = p < ncols;
-      int oy = valid[j] ? p / ow : 0, ox = valid[j] ? p % ow : 0;
+      const int p = p0 + j;
+      if (p >= ncols) {
+        base[j] = -1;
+        iy0[j] = ix0[j] = 0;
+        contiguous = false;
+        continue;
+      }
+      const int m = p / npm, q = p % npm, oy = q / ow, ox = q % ow;
+      base[j] = m * member;
       iy0[j] = oy * s.stride - s.pad;
       ix0[j] = ox * s.stride - s.pad;
-      if (!valid[j] || iy0[j] != iy0[0] || ix0[j] != ix0[0] + j * s.stride) same_row = false;
+      if (base[j] != base[0] || iy0[j] != iy0[0] || ix0[j] != ix0[0] + j) contiguous = false;
     }
-    const bool contiguous = same_row && s.stride == 1;
-    for (int kk = 0; kk < kc; ++kk) {
-      const int k = k0 + kk;
-      const int ci = k / ksz, r = k % ksz, ky = r / s.kw, kx = r % s.kw;
-      const float* plane = ctx.in + static_cast<long>(ci) * s.h * s.w;
-      float* dk = d + kk * kNR;
-      if (contiguous) {
+    int ci = k0 / ksz, r = k0 % ksz;
+    if (contiguous) {
+      for (int kk = 0; kk < kc; ++kk) {
+        const int ky = r / s.kw, kx = r % s.kw;
+        float* dk = d + kk * kNR;
         const int iy = iy0[0] + ky, ix = ix0[0] + kx;
         if (iy < 0 || iy >= s.h) {
           std::memset(dk, 0, sizeof(float) * kNR);
-          continue;
-        }
-        const float* row = plane + static_cast<long>(iy) * s.w;
-        if (ix >= 0 && ix + kNR <= s.w) {
-          std::memcpy(dk, row + ix, sizeof(float) * kNR);
         } else {
-          for (int j = 0; j < kNR; ++j) dk[j] = (ix + j >= 0 && ix + j < s.w) ? row[ix + j] : 0.0f;
+          const float* row = ctx.in + base[0] + ci * plane + static_cast<long>(iy) * s.w;
+          if (ix >= 0 && ix + kNR <= s.w) {
+            std::memcpy(dk, row + ix, sizeof(float) * kNR);
+          } else {
+            for (int j = 0; j < kNR; ++j) dk[j] = (ix + j >= 0 && ix + j < s.w) ? row[ix + j] : 0.0f;
+          }
         }
-        continue;
+        if (++r == ksz) r = 0, ++ci;
       }
+      continue;
+    }
+    offsets.resize(static_cast<std::size_t>(ksz) * kNR);
+    for (int t = 0; t < ksz; ++t) {
+      const int ky = t / s.kw, kx = t % s.kw;
       for (int j = 0; j < kNR; ++j) {
         const int iy = iy0[j] + ky, ix = ix0[j] + kx;
-        dk[j] = (valid[j] && iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) ? plane[static_cast<long>(iy) * s.w + ix]
-                                                                           : 0.0f;
+        offsets[static_cast<std::size_t>(t) * kNR + j] =
+            base[j] >= 0 && iy >= 0 && iy < s.h && ix >= 0 && ix < s.w ? base[j] + static_cast<long>(iy) * s.w + ix : -1;
       }
+    }
+    for (int kk = 0; kk < kc; ++kk) {
+      const float* pl = ctx.in + ci * plane;
+      const long* off = offsets.data() + static_cast<std::size_t>(r) * kNR;
+      float* dk = d + kk * kNR;
+      for (int j = 0; j < kNR; ++j) dk[j] = off[j] >= 0 ? pl[off[j]] : 0.0f;
+      if (++r == ksz) r = 0, ++ci;
     }
   }
 }
@@ -255,7 +277,7 @@ void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* o
   const int ow = s.ow(), n = s.oh() * ow;
   row_begin = std::max(0, row_begin);
   row_end = std::min(s.oh(), row_end);
-  Im2colCtx ctx{&s, in};
+  Im2colCtx ctx{&s, in, 1};
   gemm_packed(cw.forward, pack_im2col, &ctx, n, row_begin * ow, row_end * ow, out, n, ep, pool);
 }
 
@@ -277,7 +299,7 @@ void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row
     const ConvShape t = transposed_conv_shape(f);
     // The transposed convolution may produce more rows than the forward input had when (h+2p-k) was not
     // divisible: with stride 1 it never happens, and t.oh() == f.h.
-    Im2colCtx ctx{&t, s};
+    Im2colCtx ctx{&t, s, 1};
     const int n = f.h * f.w;
     row_begin = std::max(0, row_begin);
     row_end = std::min(f.h, row_end);
@@ -308,6 +330,90 @@ void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row
 
 void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, ThreadPool* pool) {
   conv_transpose2d(cw, s, out, 0, cw.shape.h, pool);
+}
+
+bool conv_transpose2d_batches_members(const ConvWeights& cw) {
+  const ConvShape& f = cw.shape;
+  return !cw.winograd_transposed && transposed_is_conv(cw) && f.h * f.w < 4 * kNR;
+}
+
+void conv_transpose2d_batch(const ConvWeights& cw, const float* s, int batch, float* out, ThreadPool* pool) {
+  const ConvShape& f = cw.shape;
+  const long in_n = static_cast<long>(f.cin) * f.h * f.w, out_n = static_cast<long>(f.cout) * f.oh() * f.ow();
+  if (batch == 1 || !conv_transpose2d_batches_members(cw)) {
+    for (int b = 0; b < batch; ++b) conv_transpose2d(cw, s + b * out_n, out + b * in_n, pool);
+    return;
+  }
+  const ConvShape t = transposed_conv_shape(f);
+  const int npm = f.h * f.w, n = batch * npm;
+  Im2colCtx ctx{&t, s, batch};
+  FloatBuffer c(static_cast<std::size_t>(f.cin) * n);  // cin x (batch x pixels)
+  gemm_packed(cw.transposed, pack_im2col, &ctx, n, 0, n, c.data(), n, Epilogue{}, pool);
+  for (int b = 0; b < batch; ++b)
+    for (int ci = 0; ci < f.cin; ++ci)
+      std::memcpy(out + b * in_n + static_cast<long>(ci) * npm, c.data() + static_cast<long>(ci) * n + b * npm,
+                  sizeof(float) * static_cast<std::size_t>(npm));
+}
+
+void conv_transpose2d_subset(const ConvShape& f, const float* w, WeightMod mod, float gamma, const float* s,
+                             int batch, const std::vector<int>& cos, const std::vector<int>& cis, float* out,
+                             ThreadPool* pool) {
+  const int oh = f.oh(), ow = f.ow(), ksz = f.kh * f.kw;
+  const long plane_i = static_cast<long>(f.h) * f.w, plane_o = static_cast<long>(oh) * ow;
+  const long in_n = f.cin * plane_i, out_n = f.cout * plane_o;
+  std::fill(out, out + batch * in_n, 0.0f);
+  const int nco = static_cast<int>(cos.size()), nci = static_cast<int>(cis.size());
+  if (nco == 0 || nci == 0) return;
+  const bool as_conv = f.stride == 1 && f.pad <= f.kh - 1 && f.pad <= f.kw - 1 && f.kh - 1 - f.pad == f.kw - 1 - f.pad;
+  if (!as_conv) {  // general stride: direct loops
+    for (int b = 0; b < batch; ++b)
+      for (int ci : cis)
+        for (int co : cos) {
+          const float* wk = w + (static_cast<long>(co) * f.cin + ci) * ksz;
+          const float* sc = s + b * out_n + co * plane_o;
+          float* o = out + b * in_n + ci * plane_i;
+          for (int ky = 0; ky < f.kh; ++ky)
+            for (int kx = 0; kx < f.kw; ++kx) {
+              const float v = apply_mod(wk[ky * f.kw + kx], mod, gamma);
+              for (int oy = 0; oy < oh; ++oy) {
+                const int iy = oy * f.stride - f.pad + ky;
+                if (iy < 0 || iy >= f.h) continue;
+                for (int ox = 0; ox < ow; ++ox) {
+                  const int ix = ox * f.stride - f.pad + kx;
+                  if (ix >= 0 && ix < f.w) o[iy * f.w + ix] += v * sc[oy * ow + ox];
+                }
+              }
+            }
+        }
+    return;
+  }
+  // The transposed product of the sub-convolution (cis <- cos) is itself a convolution of the compacted relevance
+  // with flipped, transposed weights: one packed GEMM over every member's pixels.
+  FloatBuffer sc(static_cast<std::size_t>(batch) * nco * plane_o);
+  for (int b = 0; b < batch; ++b)
+    for (int j = 0; j < nco; ++j)
+      std::memcpy(sc.data() + (static_cast<long>(b) * nco + j) * plane_o, s + b * out_n + cos[static_cast<std::size_t>(j)] * plane_o,
+                  sizeof(float) * static_cast<std::size_t>(plane_o));
+  FloatBuffer t(static_cast<std::size_t>(nci) * nco * ksz);
+  for (int i = 0; i < nci; ++i)
+    for (int j = 0; j < nco; ++j) {
+      const float* wk = w + (static_cast<long>(cos[static_cast<std::size_t>(j)]) * f.cin + cis[static_cast<std::size_t>(i)]) * ksz;
+      float* tk = t.data() + (static_cast<long>(i) * nco + j) * ksz;
+      for (int k = 0; k < ksz; ++k) tk[ksz - 1 - k] = apply_mod(wk[k], mod, gamma);
+    }
+  const PackedMatrix a = pack_matrix(t.data(), nci, nco * ksz);
+  ConvShape sub = f;
+  sub.cin = nci;
+  sub.cout = nco;
+  const ConvShape ts = transposed_conv_shape(sub);
+  Im2colCtx ctx{&ts, sc.data(), batch};
+  const int n = batch * static_cast<int>(plane_i);
+  FloatBuffer c(static_cast<std::size_t>(nci) * n);
+  gemm_packed(a, pack_im2col, &ctx, n, 0, n, c.data(), n, Epilogue{}, pool);
+  for (int b = 0; b < batch; ++b)
+    for (int i = 0; i < nci; ++i)
+      std::memcpy(out + b * in_n + cis[static_cast<std::size_t>(i)] * plane_i, c.data() + static_cast<long>(i) * n + b * plane_i,
+                  sizeof(float) * static_cast<std::size_t>(plane_i));
 }
 
 void conv2d_reference(const ConvShape& s, const float* in, const float* w, const float* bias, float* out) {

@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/aligned.h"
+#include "engine/weight_mod.h"
 
 namespace lrp {
 
@@ -66,6 +68,19 @@ void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* o
 void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, ThreadPool* pool);
 void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row_begin, int row_end,
                       ThreadPool* pool);
+// A batch of them (s: batch x cout x oh x ow, out: batch x cin x h x w). On small maps (few pixels per member) the
+// members' pixels are the columns of one GEMM instead of one narrow GEMM each.
+void conv_transpose2d_batch(const ConvWeights& cw, const float* s, int batch, float* out, ThreadPool* pool);
+bool conv_transpose2d_batches_members(const ConvWeights& cw);  // true when the batch runs as one GEMM
+
+// The transposed product restricted to a few channels, straight from the (unpacked) weights w[cout][cin][kh][kw]
+// with rho = mod applied on the fly: out[ci] = sum over co in `cos` of rho(W[co][ci]) * s[co] for every ci in `cis`;
+// the other channels of out are zero. s: batch x cout x oh x ow, out: batch x cin x h x w (every member uses the
+// same channels). For sparse relevance (a few output channels non-zero) and for callers that read a few input
+// channels: |cos| * |cis| * kh * kw * oh * ow multiply-adds per member, as one small packed GEMM.
+void conv_transpose2d_subset(const ConvShape& shape, const float* w, WeightMod mod, float gamma, const float* s,
+                             int batch, const std::vector<int>& cos, const std::vector<int>& cis, float* out,
+                             ThreadPool* pool);
 
 // Scalar references (plain loops over the definition), used by the tests.
 void conv2d_reference(const ConvShape& shape, const float* in, const float* w, const float* bias, float* out);

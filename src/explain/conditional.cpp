@@ -49,6 +49,18 @@ PropagateJob::PropagateJob(LrpOperator* op, int from, Tensor r, int to, Propagat
   std::vector<int> s = net.layer(from).out_shape;
   s.insert(s.begin(), batch_);
   r_.reshape(s);
+  if (!opt_.needed.empty() && !opt_.visit && to_ >= 0) {
+    int j = to_ + 1;
+    auto channel_wise = [&](int i) {
+      const LayerKind k = net.layer(i).kind;
+      return k == LayerKind::ReLU || k == LayerKind::MaxPool || k == LayerKind::AvgPool;
+    };
+    auto masked = [&](int i) {
+      return std::any_of(opt_.masks.begin(), opt_.masks.end(), [i](const NeuronMask& m) { return m.layer == i; });
+    };
+    while (j <= from && channel_wise(j) && !masked(j)) ++j;
+    if (j <= from && net.layer(j).kind == LayerKind::Conv) narrow_ = j;
+  }
 }
 
 bool PropagateJob::step(double max_macs) {
@@ -60,6 +72,7 @@ bool PropagateJob::step(double max_macs) {
       for (const NeuronMask& m : opt_.masks)
         if (m.layer == i) apply_mask(r_, batch_, m.keep, opt_.renormalise);
       work_ = op_->start_apply(i, r_, batch_, next_);
+      if (i == narrow_) work_.needed_in = &opt_.needed;
       working_ = true;
     }
     if (!op_->apply_step(work_, max_macs)) return false;

@@ -24,6 +24,10 @@ struct PropagateOptions {
   bool renormalise = false;       // after each mask, rescale so the member's total relevance is unchanged
   // Called with the relevance at the output of each layer passed (batch x layer shape), before its mask.
   std::function<void(int layer, const Tensor& r)> visit;
+  // Channels of the result (at layer `to`) the caller reads; empty: all. When only channel-wise layers (ReLU,
+  // pooling) lie between `to` and the convolution above it, that convolution computes just these channels and the
+  // result's other channels are left zero.
+  std::vector<int> needed;
 };
 
 // r: batch x (output shape of layer `from`). Returns the relevance at the output of layer `to`

@@ -51,6 +51,9 @@ class LrpOperator {
     const Tensor* r_out = nullptr;
     int batch = 1;
     Tensor* r_in = nullptr;
+    // Channels of r_in the caller will read (null or empty: all). The others may be left zero, which lets a
+    // convolution compute only these (see apply_subset).
+    const std::vector<int>* needed_in = nullptr;
     int term = 0, member = 0, row = 0;
     bool started = false, done = false;
     Tensor s, c;
@@ -102,6 +105,9 @@ class LrpOperator {
   void prepare_weighted(int layer, Plan& p);
   bool finish_if_ready(Plan& p);
   void apply_whole(int layer, const Tensor& r_out, int batch, Tensor& r_in);
+  // A convolution whose relevance sits in a few output channels per member, or of which only a few input
+  // channels are needed, straight from the weights; false (nothing done) when the full product is cheaper.
+  bool apply_subset(ApplyWork& w);
   void build_pool(int layer, Plan& p);
 
   std::shared_ptr<const ForwardPass> fwd_;

@@ -124,7 +124,10 @@ void GraphBuilder::start_batch() {
     const int ch = g_.nodes[static_cast<std::size_t>(ups[b0_ + static_cast<std::size_t>(j)])].index;
     std::copy(ru.data() + ch * pc, ru.data() + (ch + 1) * pc, batch.data() + j * per + ch * pc);
   }
-  job_ = std::make_unique<PropagateJob>(ex_.op_ptr().get(), upper, std::move(batch), lower, PropagateOptions{}, ex_.op_ptr());
+  // only the lower column's channels are read
+  PropagateOptions po;
+  for (int d : g_.column_nodes[column_ - 1]) po.needed.push_back(g_.nodes[static_cast<std::size_t>(d)].index);
+  job_ = std::make_unique<PropagateJob>(ex_.op_ptr().get(), upper, std::move(batch), lower, std::move(po), ex_.op_ptr());
 }
 
 bool GraphBuilder::step(double max_macs) {

@@ -25,6 +25,7 @@ class PropagateJob {
   LrpOperator* op_;
   std::shared_ptr<LrpOperator> keep_;
   int layer_, to_, batch_;
+  int narrow_ = -1;  // the convolution that computes only opt_.needed (-1: none)
   Tensor r_, next_;
   PropagateOptions opt_;
   LrpOperator::ApplyWork work_;

@@ -80,8 +80,7 @@ void transpose_mod(WeightCache& cache, int layer, WeightMod mod, float gamma, co
   const Layer& l = cache.network().layer(layer);
   if (l.kind == LayerKind::Conv) {
     const ConvWeights& cw = cache.conv_transposed(layer, mod, gamma);
-    const std::size_t in_n = Tensor::count(l.in_shape), out_n = Tensor::count(l.out_shape);
-    for (int b = 0; b < batch; ++b) conv_transpose2d(cw, s + b * out_n, x + b * in_n, pool);
+    conv_transpose2d_batch(cw, s, batch, x, pool);
     return;
   }
   require(l.kind == LayerKind::Linear, "layer " + l.name + " has no weights");

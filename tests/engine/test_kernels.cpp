@@ -1,6 +1,7 @@
 // Every SIMD kernel against its scalar reference, on odd sizes and non-multiples of the vector width.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <tuple>
@@ -107,6 +108,64 @@ TEST(ConvTranspose2d, MatchesReferenceAndIsTheAdjoint) {
     for (std::size_t i = 0; i < no; ++i) lhs += static_cast<double>(y[i]) * g[i];
     for (std::size_t i = 0; i < ni; ++i) rhs += static_cast<double>(x[i]) * out[i];
     EXPECT_NEAR(lhs, rhs, 1e-4 * (std::fabs(lhs) + 1.0));
+  }
+}
+
+// A batch of transposed products equals one product per member, whether the members' pixels share one GEMM (small
+// maps) or not.
+TEST(ConvTranspose2d, BatchEqualsOneMemberAtATime) {
+  ThreadPool pool(2);
+  int seed = 300;
+  for (const auto& cc : kConvCases) {
+    const ConvShape s = shape_of(cc);
+    auto w = random_vector(static_cast<std::size_t>(s.cout) * s.cin * s.kh * s.kw, seed++);
+    const std::size_t no = static_cast<std::size_t>(s.cout) * s.oh() * s.ow(), ni = static_cast<std::size_t>(s.cin) * s.h * s.w;
+    ConvWeights cw = pack_conv(s, w.data(), true);
+    for (int batch : {1, 3, 7}) {
+      auto g = random_vector(no * static_cast<std::size_t>(batch), seed++);
+      std::vector<float> one(ni * static_cast<std::size_t>(batch)), many(one.size(), 9.0f), ref(ni);
+      for (int b = 0; b < batch; ++b) conv_transpose2d(cw, g.data() + b * no, one.data() + b * ni, nullptr);
+      conv_transpose2d_batch(cw, g.data(), batch, many.data(), &pool);
+      const double tol = 1e-5 * std::sqrt(static_cast<double>(s.cout * s.kh * s.kw)) * 4;
+      EXPECT_LT(max_abs_diff(one.data(), many.data(), one.size()), tol) << "cin " << cc.cin << " h " << cc.h << " batch " << batch;
+      conv_transpose2d_reference(s, g.data() + (batch - 1) * no, w.data(), ref.data());
+      EXPECT_LT(max_abs_diff(many.data() + (batch - 1) * ni, ref.data(), ni), tol);
+    }
+  }
+}
+
+// The channel-restricted transposed product equals the full one on relevance that lives in those channels only.
+TEST(ConvTranspose2d, SubsetEqualsTheFullProductOnItsChannels) {
+  ThreadPool pool(2);
+  int seed = 400;
+  for (const auto& cc : kConvCases) {
+    const ConvShape s = shape_of(cc);
+    auto w = random_vector(static_cast<std::size_t>(s.cout) * s.cin * s.kh * s.kw, seed++);
+    const long no = static_cast<long>(s.oh()) * s.ow(), ni = static_cast<long>(s.h) * s.w;
+    auto g = random_vector(static_cast<std::size_t>(s.cout * no), seed++);
+    std::vector<int> cos, cis;
+    for (int co = 0; co < s.cout; co += 3) cos.push_back(co);
+    for (int ci = s.cin - 1; ci >= 0; ci -= 2) cis.push_back(ci);
+    std::vector<float> gs(g.size(), 0.0f);
+    for (int co : cos) std::copy(g.begin() + co * no, g.begin() + (co + 1) * no, gs.begin() + co * no);
+    for (WeightMod mod : {WeightMod::Identity, WeightMod::GammaPositive}) {
+      std::vector<float> wm(w.size());
+      for (std::size_t i = 0; i < w.size(); ++i) wm[i] = apply_mod(w[i], mod, 0.25f);
+      std::vector<float> ref(static_cast<std::size_t>(s.cin * ni)), out(2 * ref.size(), 7.0f);
+      conv_transpose2d_reference(s, gs.data(), wm.data(), ref.data());
+      // two members: the second is the first scaled by -2
+      std::vector<float> g2(2 * g.size());
+      for (std::size_t i = 0; i < g.size(); ++i) g2[i] = g[i], g2[g.size() + i] = -2.0f * g[i];
+      conv_transpose2d_subset(s, w.data(), mod, 0.25f, g2.data(), 2, cos, cis, out.data(), &pool);
+      for (int ci = 0; ci < s.cin; ++ci) {
+        const bool kept = std::find(cis.begin(), cis.end(), ci) != cis.end();
+        for (long i = 0; i < ni; ++i) {
+          const float want = kept ? ref[static_cast<std::size_t>(ci * ni + i)] : 0.0f;
+          ASSERT_NEAR(out[static_cast<std::size_t>(ci * ni + i)], want, 1e-4) << "cin " << cc.cin << " stride " << cc.stride;
+          ASSERT_NEAR(out[ref.size() + static_cast<std::size_t>(ci * ni + i)], -2.0f * want, 2e-4);
+        }
+      }
+    }
   }
 }
 
