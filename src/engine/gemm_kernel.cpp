@@ -92,6 +92,44 @@ void micro_kernel(int kc, const float* a, const float* b, float* c, int ldc, int
   }
 }
 
+#elif defined(LRPSCOPE_KERNEL_WASM_2X16)
+
+const char* micro_kernel_name() { return "simd128 2x16"; }
+
+void micro_kernel(int kc, const float* a, const float* b, float* c, int ldc, int rows, int cols, bool accumulate) {
+  f32x4 c00 = zero(), c01 = zero(), c02 = zero(), c03 = zero(), c10 = zero(), c11 = zero(), c12 = zero(), c13 = zero();
+  for (int k = 0; k < kc; ++k) {
+    const f32x4 b0 = load(b), b1 = load(b + 4), b2 = load(b + 8), b3 = load(b + 12);
+    f32x4 av = splat(a[0]);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    c02 = madd(av, b2, c02);
+    c03 = madd(av, b3, c03);
+    av = splat(a[1]);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    c12 = madd(av, b2, c12);
+    c13 = madd(av, b3, c13);
+    a += kMR;
+    b += kNR;
+  }
+  const f32x4 acc[kMR][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}};
+  if (rows == kMR && cols == kNR) {
+    for (int r = 0; r < kMR; ++r) {
+      float* cr = c + static_cast<long>(r) * ldc;
+      for (int v = 0; v < 4; ++v) store(cr + 4 * v, accumulate ? add(load(cr + 4 * v), acc[r][v]) : acc[r][v]);
+    }
+    return;
+  }
+  alignas(16) float tile[kMR][kNR];
+  for (int r = 0; r < kMR; ++r)
+    for (int v = 0; v < 4; ++v) store(tile[r] + 4 * v, acc[r][v]);
+  for (int r = 0; r < rows; ++r) {
+    float* cr = c + static_cast<long>(r) * ldc;
+    for (int j = 0; j < cols; ++j) cr[j] = accumulate ? cr[j] + tile[r][j] : tile[r][j];
+  }
+}
+
 #else
 
 const char* micro_kernel_name() { return "simd128 6x8"; }
