@@ -236,14 +236,16 @@ static ConvShape transposed_conv_shape(const ConvShape& f) {
   return t;
 }
 
-ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed, bool winograd) {
+ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed, bool winograd,
+                            int max_tile) {
+  const int tile = max_tile >= 4 ? 0 : 2;  // 0: the tile pack_winograd picks for the shape
   shape.validate();
   ConvWeights cw;
   cw.shape = shape;
   const int ksz = shape.kh * shape.kw;
   winograd = winograd && winograd_enabled();
   if (forward) {
-    if (winograd && winograd_eligible(shape)) cw.winograd = pack_winograd(shape, w);
+    if (winograd && winograd_eligible(shape)) cw.winograd = pack_winograd(shape, w, tile);
     else cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
   }
   if (transposed) {
@@ -253,7 +255,7 @@ ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward
                                                                                         shape.kw - 1 - shape.pad) {
       FloatBuffer t = flip_transpose_weights(w, shape.cout, shape.cin, shape.kh, shape.kw);
       const ConvShape ts = transposed_conv_shape(shape);
-      if (winograd && winograd_eligible(ts)) cw.winograd_transposed = pack_winograd(ts, t.data());
+      if (winograd && winograd_eligible(ts)) cw.winograd_transposed = pack_winograd(ts, t.data(), tile);
       else cw.transposed = pack_matrix(t.data(), shape.cin, shape.cout * ksz);
     } else {
       // W^T: (cin*kh*kw) x cout

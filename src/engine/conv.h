@@ -51,7 +51,11 @@ struct ConvWeights {
 ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed);
 // Only the parts asked for (conv2d needs `forward`, conv_transpose2d `transposed`).
 // winograd: use the Winograd path where it applies (3x3 stride 1) and is enabled; it keeps 16/9 as many values.
-ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed, bool winograd);
+// max_tile: 4 allows Winograd F(4x4) where it applies (see winograd_max_tile), 2 keeps F(2x2). F(4x4) rounds
+// differently at each position of its 4x4 tile, so exact ties between neighbouring outputs (flat image regions)
+// no longer stay exact; the network's own forward pass keeps F(2x2) for its max-pool switches.
+ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed, bool winograd,
+                            int max_tile = 4);
 
 struct Epilogue {
   const float* bias = nullptr;  // per output channel, or null

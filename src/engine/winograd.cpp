@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/gemm.h"
+#include "engine/gemm_kernel.h"
 #include "engine/simd.h"
 #include "engine/thread_pool.h"
 
@@ -22,6 +23,23 @@ std::atomic<bool>& enabled_flag() {
     return !(e && e[0] == '0');
   }()};
   return on;
+}
+
+std::atomic<int>& max_tile() {
+  static std::atomic<int> m{[] {
+    const char* e = std::getenv("LRPSCOPE_WINOGRAD");
+    if (e && e[0] == '2') return 2;
+    if (e && e[0] == '4') return 4;
+    // F(4x4) pays where the GEMM is the cost (128-bit kernels: WebAssembly, SSE, NEON); with the AVX2 / AVX-512
+    // kernels the 128-bit transforms weigh as much as the multiplications saved (measured: equal time, 4/16*9 the
+    // weight memory), so those builds keep F(2x2).
+#if defined(LRPSCOPE_KERNEL_AVX512) || defined(LRPSCOPE_KERNEL_AVX2)
+    return 2;
+#else
+    return 4;
+#endif
+  }()};
+  return m;
 }
 
 // Scratch buffers of the calling thread: padded input rows, V and M of one block of tile rows.
@@ -41,11 +59,16 @@ bool winograd_eligible(const ConvShape& s) {
 }
 void set_winograd_enabled(bool on) { enabled_flag() = on; }
 bool winograd_enabled() { return enabled_flag(); }
+void set_winograd_max_tile(int m) { max_tile() = m >= 4 ? 4 : 2; }
+int winograd_max_tile() { return max_tile(); }
 
-std::shared_ptr<const WinogradWeights> pack_winograd(const ConvShape& s, const float* w) {
+std::shared_ptr<const WinogradWeights> pack_winograd(const ConvShape& s, const float* w, int m) {
+  if (m == 0) m = winograd_max_tile() >= 4 && s.w >= 14 && s.h >= 4 ? 4 : 2;
+  if (m == 4) return pack_winograd4(s, w);
   require(s.kh == 3 && s.kw == 3 && s.stride == 1, "Winograd needs a 3x3 stride-1 convolution");
   auto ww = std::make_shared<WinogradWeights>();
   ww->shape = s;
+  ww->u.resize(16);
   std::vector<float> u(static_cast<std::size_t>(16) * s.cout * s.cin);
   const std::size_t plane = static_cast<std::size_t>(s.cout) * s.cin;
   for (int k = 0; k < s.cout; ++k)
@@ -71,6 +94,10 @@ std::shared_ptr<const WinogradWeights> pack_winograd(const ConvShape& s, const f
 
 void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue& ep, float* out, int row_begin,
                      int row_end, ThreadPool* pool) {
+  if (ww.m == 4) {
+    conv2d_winograd4(ww, in, ep, out, row_begin, row_end, pool);
+    return;
+  }
   const ConvShape& s = ww.shape;
   const int H = s.h, W = s.w, C = s.cin, K = s.cout;  // pad 1: output H x W
   row_begin = std::max(0, row_begin);

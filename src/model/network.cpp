@@ -184,7 +184,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       set_weights(conv, {out, c, 3, 3});
       // the transposed packing is made by the WeightCache when LRP needs it
       Tensor expanded;
-      conv.packed = pack_conv_parts(conv.conv, conv.float_weights(expanded).data(), true, false, winograd);
+      conv.packed = pack_conv_parts(conv.conv, conv.float_weights(expanded).data(), true, false, winograd, 2);
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;

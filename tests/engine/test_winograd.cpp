@@ -1,4 +1,4 @@
-// Winograd F(2x2,3x3) against the scalar reference and the direct (im2col) path: odd sizes, edge tiles, row
+// Winograd F(2x2,3x3) and F(4x4,3x3) against the scalar reference and the direct (im2col) path: odd sizes, edge tiles, row
 // ranges, threads, the fused epilogue; and its numerical error on layer-sized problems.
 #include <gtest/gtest.h>
 
@@ -41,11 +41,14 @@ TEST(Winograd, MatchesReferenceOnOddSizesRowRangesAndThreads) {
     std::vector<float> ref(n);
     conv2d_reference(s, in.data(), w.data(), bias.data(), ref.data());
     // the kernel itself works on any size (pack_conv only takes it for maps at least 7 wide)
+    EXPECT_EQ(static_cast<bool>(pack_conv(s, w.data(), false).winograd), s.w >= 7);
+    for (int tile : {2, 4}) {
+    SCOPED_TRACE("F(" + std::to_string(tile) + "x" + std::to_string(tile) + ")");
     ConvWeights cw;
     cw.shape = s;
-    cw.winograd = pack_winograd(s, w.data());
-    EXPECT_EQ(static_cast<bool>(pack_conv(s, w.data(), false).winograd), s.w >= 7);
-    const double tol = 2e-6 * std::sqrt(static_cast<double>(s.cin * 9)) * std::max(1.0, max_abs(ref));
+    cw.winograd = pack_winograd(s, w.data(), tile);
+    ASSERT_EQ(cw.winograd->m, tile);
+    const double tol = (tile == 4 ? 8e-6 : 2e-6) * std::sqrt(static_cast<double>(s.cin * 9)) * std::max(1.0, max_abs(ref));
     for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
       std::vector<float> out(n, 99.0f);
       conv2d(cw, in.data(), Epilogue{bias.data(), false}, out.data(), p);
@@ -69,6 +72,7 @@ TEST(Winograd, MatchesReferenceOnOddSizesRowRangesAndThreads) {
       for (auto& v : rr) v = std::max(v, 0.0f);
       EXPECT_LT(max_abs_diff(out.data(), rr.data(), n), tol);
     }
+    }
   }
 }
 
@@ -83,7 +87,11 @@ TEST(Winograd, SwitchSelectsTheDirectPathAndErrorIsSmallOnLayerSizedProblems) {
   const std::size_t n = static_cast<std::size_t>(s.cout) * s.h * s.w;
   std::vector<float> ref(n), fast(n), direct(n);
   conv2d_reference(s, in.data(), w.data(), nullptr, ref.data());
+  const int max_tile = winograd_max_tile();
+  set_winograd_max_tile(2);  // F(2x2) here; F(4x4) below
   ConvWeights wino = pack_conv(s, w.data(), false);
+  set_winograd_max_tile(4);
+  ASSERT_EQ(wino.winograd->m, 2);
   set_winograd_enabled(false);
   ConvWeights plain = pack_conv(s, w.data(), false);
   set_winograd_enabled(true);
@@ -101,4 +109,15 @@ TEST(Winograd, SwitchSelectsTheDirectPathAndErrorIsSmallOnLayerSizedProblems) {
   std::printf("relative L2 error vs float64-accumulated reference: Winograd F(2x2,3x3) %.2e, direct %.2e\n", rel_w, rel_d);
   EXPECT_LT(rel_w, 1e-6);
   EXPECT_LT(rel_w, 10 * rel_d + 1e-7);
+  // F(4x4): its transform constants (up to 8, and 1/6, 1/24) lose about 2 more bits
+  ConvWeights wino4 = pack_conv(s, w.data(), false);
+  set_winograd_max_tile(max_tile);
+  ASSERT_EQ(wino4.winograd->m, 4);
+  conv2d(wino4, in.data(), Epilogue{}, fast.data(), nullptr);
+  double e4 = 0;
+  for (std::size_t i = 0; i < n; ++i) e4 += (fast[i] - ref[i]) * static_cast<double>(fast[i] - ref[i]);
+  const double rel_4 = std::sqrt(e4 / r2);
+  std::printf("relative L2 error: Winograd F(4x4,3x3) %.2e\n", rel_4);
+  EXPECT_LT(rel_4, 5e-6);
+  EXPECT_GT(rel_4, rel_w);  // (a test that would notice F(4x4) silently falling back to F(2x2))
 }
