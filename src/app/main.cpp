@@ -13,6 +13,7 @@
 #include "app/gl.h"
 #include "app/session.h"
 #include "app/ui.h"
+#include "engine/malloc_tuning.h"
 #include "engine/thread_pool.h"
 #include "model/image.h"
 #include "model/weight_store.h"
@@ -299,6 +300,7 @@ LRPSCOPE_EXPORT int lrpscope_do_dismiss_hint() {
 }
 
 int main(int argc, char** argv) {
+  lrp::keep_freed_memory();
   static App app;
   g_app = &app;
   std::string model = LRPSCOPE_ASSET_DIR "/models/fashion-vgg16.safetensors", image, sample = "fashion/sneaker-1";

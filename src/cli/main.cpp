@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "engine/error.h"
+#include "engine/malloc_tuning.h"
 
 namespace {
 
@@ -36,6 +37,7 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  lrp::keep_freed_memory();
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
       std::string(argv[1]) == "help") {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
