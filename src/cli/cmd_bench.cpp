@@ -136,6 +136,7 @@ int cmd_bench(const Argv& argv) {
     j["isa"] = simd::isa_name();
     j["gemm_kernel"] = kernels::micro_kernel_name();
     j["winograd"] = winograd_enabled();
+    j["winograd_max_tile"] = winograd_enabled() ? winograd_max_tile() : 0;
     j["threads"] = default_pool().size();
     j["model"] = model_name;
     j["runs"] = runs;
@@ -161,9 +162,11 @@ int cmd_bench(const Argv& argv) {
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  std::printf("lrpscope bench: %s, %s, %s kernels, %d thread(s), median of %d runs (model set-up %.0f ms)\n",
-              model_name.c_str(), target, (std::string(simd::isa_name()) + ", GEMM " + kernels::micro_kernel_name() +
-              (winograd_enabled() ? ", Winograd F(2x2,3x3)" : "")).c_str(), default_pool().size(), runs, load_ms);
+  std::printf("lrpscope bench: %s, %s, %s, %d thread(s), median of %d runs (model set-up %.0f ms)\n",
+              model_name.c_str(), target, (std::string(simd::isa_name()) + ", GEMM " + kernels::micro_kernel_name() + " kernels" +
+              (!winograd_enabled()             ? ""
+               : winograd_max_tile() >= 4 ? ", Winograd F(2x2,3x3) forward, F(4x4,3x3) in LRP"
+                                          : ", Winograd F(2x2,3x3)")).c_str(), default_pool().size(), runs, load_ms);
   std::printf("%-14s %-9s %10s %10s\n", "layer", "", "ms", "GFLOP/s");
   for (int i = 0; i < n; ++i) {
     const Layer& l = net->layer(i);
