@@ -9,7 +9,7 @@ namespace lrp {
 std::size_t Tensor::count(const std::vector<int>& shape) {
   std::size_t n = 1;
   for (int d : shape) {
-    require(d >= 0, "negative tensor dimension in " + lrp::shape_string(shape));
+    if (d < 0) throw Error("negative tensor dimension in " + lrp::shape_string(shape));  // (no message built otherwise)
     n *= static_cast<std::size_t>(d);
   }
   return n;
@@ -20,8 +20,7 @@ Tensor::Tensor(std::vector<int> shape, float fill) : shape_(std::move(shape)) {
 }
 
 void Tensor::reshape(std::vector<int> shape) {
-  require(count(shape) == data_.size(),
-          "cannot reshape " + shape_string() + " to " + lrp::shape_string(shape));
+  if (count(shape) != data_.size()) throw Error("cannot reshape " + shape_string() + " to " + lrp::shape_string(shape));
   shape_ = std::move(shape);
 }
 

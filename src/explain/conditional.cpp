@@ -17,8 +17,8 @@ std::vector<double> apply_mask(Tensor& r, int batch, const std::vector<int>& kee
   const std::size_t per_channel = per_member / static_cast<std::size_t>(channels);
   std::vector<char> on(static_cast<std::size_t>(channels), 0);
   for (int k : keep) {
-    require(k >= 0 && k < channels, "neuron " + std::to_string(k) + " is out of range (the layer has " +
-                                        std::to_string(channels) + " neurons)");
+    if (k < 0 || k >= channels)
+      throw Error("neuron " + std::to_string(k) + " is out of range (the layer has " + std::to_string(channels) + " neurons)");
     on[static_cast<std::size_t>(k)] = 1;
   }
   std::vector<double> totals(static_cast<std::size_t>(batch));

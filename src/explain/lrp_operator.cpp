@@ -486,7 +486,7 @@ bool LrpOperator::apply_step(ApplyWork& w, double max_macs) {
   }
   const std::size_t out_n = Tensor::count(l.out_shape), in_n = Tensor::count(l.in_shape);
   if (!w.started) {
-    require(w.r_out->size() == out_n * static_cast<std::size_t>(w.batch), "relevance batch does not match layer " + l.name);
+    if (w.r_out->size() != out_n * static_cast<std::size_t>(w.batch)) throw Error("relevance batch does not match layer " + l.name);
     std::vector<int> in_shape = l.in_shape;
     in_shape.insert(in_shape.begin(), w.batch);
     if (w.r_in->shape() != in_shape) *w.r_in = Tensor(in_shape);
@@ -550,7 +550,7 @@ bool LrpOperator::apply_subset(ApplyWork& w) {
   const ConvShape& f = l.conv;
   const std::size_t out_n = Tensor::count(l.out_shape), in_n = Tensor::count(l.in_shape);
   const std::size_t plane = out_n / static_cast<std::size_t>(f.cout);
-  require(w.r_out->size() == out_n * static_cast<std::size_t>(w.batch), "relevance batch does not match layer " + l.name);
+  if (w.r_out->size() != out_n * static_cast<std::size_t>(w.batch)) throw Error("relevance batch does not match layer " + l.name);
   std::vector<int> cis;
   if (w.needed_in && !w.needed_in->empty()) {
     cis = *w.needed_in;
@@ -611,7 +611,7 @@ void LrpOperator::apply_whole(int layer, const Tensor& r_out, int batch, Tensor&
   const Layer& l = network().layer(layer);
   const Plan& p = plans_[static_cast<std::size_t>(layer)];
   const std::size_t out_n = Tensor::count(l.out_shape), in_n = Tensor::count(l.in_shape);
-  require(r_out.size() == out_n * static_cast<std::size_t>(batch), "relevance batch does not match layer " + l.name);
+  if (r_out.size() != out_n * static_cast<std::size_t>(batch)) throw Error("relevance batch does not match layer " + l.name);
   std::vector<int> in_shape = l.in_shape;
   in_shape.insert(in_shape.begin(), batch);
   if (r_in.shape() != in_shape) r_in = Tensor(in_shape);
