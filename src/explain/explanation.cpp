@@ -94,13 +94,16 @@ bool Explanation::step() {
     // (VGG16 at 224x224 keeps about 50 MB less).
     const std::size_t up = static_cast<std::size_t>(i) + 1;
     const Tensor* above = up < kept_.size() && alias_[up] < 0 ? &kept_[up] : nullptr;
+    // (LRP's ReLU step is an exact copy, so the comparison is needed only for the other methods)
+    const bool relu_copy = above && op_->method() == Method::LRP && net.layer(static_cast<int>(up)).kind == LayerKind::ReLU;
     if (above && above->shape() == net.layer(i).out_shape && above->size() == current_.size() &&
-        std::equal(current_.data(), current_.data() + current_.size(), above->data())) {
+        (relu_copy || std::equal(current_.data(), current_.data() + current_.size(), above->data()))) {
       alias_[up] = i;
       kept_[static_cast<std::size_t>(i)] = std::move(kept_[up]);
       kept_[up] = Tensor();
     } else {
-      Tensor kept = current_;
+      // current_ is replaced below: keep it without a copy
+      Tensor kept = std::move(current_);
       kept.reshape(net.layer(i).out_shape);
       kept_[static_cast<std::size_t>(i)] = std::move(kept);
     }
