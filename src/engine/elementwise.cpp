@@ -22,9 +22,14 @@ void multiply(const float* a, const float* b, float* out, std::size_t n) {
 }
 
 double sum(const float* a, std::size_t n) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < n; ++i) s += a[i];
-  return s;
+  // eight independent double accumulators: one chain of dependent additions waited out the adder's latency on every
+  // element (about 30 ms per full-size VGG16 explanation for the conservation report alone)
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) s[j] += a[i + static_cast<std::size_t>(j)];
+  for (; i < n; ++i) s[0] += a[i];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 float max_abs(const float* a, std::size_t n) {
