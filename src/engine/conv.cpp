@@ -257,6 +257,7 @@ ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward
       const ConvShape ts = transposed_conv_shape(shape);
       if (winograd && winograd_eligible(ts)) cw.winograd_transposed = pack_winograd(ts, t.data(), tile);
       else cw.transposed = pack_matrix(t.data(), shape.cin, shape.cout * ksz);
+      cw.transposed_is_conv = !cw.winograd_transposed;
     } else {
       // W^T: (cin*kh*kw) x cout
       FloatBuffer t(static_cast<std::size_t>(shape.cin) * ksz * shape.cout);
@@ -287,7 +288,7 @@ void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* o
   conv2d(cw, in, ep, out, 0, cw.shape.oh(), pool);
 }
 
-static bool transposed_is_conv(const ConvWeights& cw) { return cw.transposed.rows == cw.shape.cin; }
+static bool transposed_is_conv(const ConvWeights& cw) { return cw.transposed_is_conv; }
 
 void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row_begin, int row_end,
                       ThreadPool* pool) {

@@ -46,6 +46,7 @@ struct ConvWeights {
   std::shared_ptr<const WinogradWeights> winograd_transposed;  // set: so does conv_transpose2d (transposed empty)
   PackedMatrix forward;    // W as cout x (cin*kh*kw)
   PackedMatrix transposed; // stride 1: flip_transpose(W) as cin x (cout*kh*kw); else W^T as (cin*kh*kw) x cout
+  bool transposed_is_conv = false;  // which of the two `transposed` holds (1x1 kernels make the row counts equal)
 };
 // w: [cout][cin][kh][kw]. with_transposed: also pack the backward-data operand.
 ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed);

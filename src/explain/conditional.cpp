@@ -49,6 +49,15 @@ PropagateJob::PropagateJob(LrpOperator* op, int from, Tensor r, int to, Propagat
   std::vector<int> s = net.layer(from).out_shape;
   s.insert(s.begin(), batch_);
   r_.reshape(s);
+  if (!opt_.needed.empty() && to_ >= 0) {
+    const int width = net.layer(to_).out_shape.empty() ? 0 : net.layer(to_).out_shape[0];
+    for (int c : opt_.needed)
+      if (c < 0 || c >= width)
+        throw Error("propagate: needed channel " + std::to_string(c) + " is out of range (the layer has " +
+                    std::to_string(width) + ")");
+    std::sort(opt_.needed.begin(), opt_.needed.end());
+    opt_.needed.erase(std::unique(opt_.needed.begin(), opt_.needed.end()), opt_.needed.end());
+  }
   if (!opt_.needed.empty() && !opt_.visit && to_ >= 0) {
     int j = to_ + 1;
     auto channel_wise = [&](int i) {

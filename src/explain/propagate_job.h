@@ -17,6 +17,9 @@ class PropagateJob {
   // op must outlive the job (or be kept alive by `keep`).
   PropagateJob(LrpOperator* op, int from, Tensor r, int to, PropagateOptions opt = {},
                std::shared_ptr<LrpOperator> keep = nullptr);
+  // (not copied or moved: the work in progress points into the job's own options)
+  PropagateJob(const PropagateJob&) = delete;
+  PropagateJob& operator=(const PropagateJob&) = delete;
   bool step(double max_macs);  // true once finished
   bool done() const { return layer_ <= to_; }
   Tensor& result() { return r_; }

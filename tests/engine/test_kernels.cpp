@@ -41,7 +41,8 @@ struct ConvCase {
 static const ConvCase kConvCases[] = {
     {3, 7, 11, 13, 3, 1, 1}, {1, 5, 5, 1, 3, 1, 1},   {5, 9, 6, 7, 5, 2, 2},  {4, 8, 8, 6, 1, 1, 0},
     {16, 14, 14, 32, 3, 1, 1}, {7, 3, 3, 20, 3, 1, 1}, {3, 10, 10, 5, 3, 3, 0}, {2, 13, 17, 9, 3, 2, 1},
-    {9, 2, 2, 11, 3, 1, 1},   {64, 6, 5, 7, 3, 1, 1},  {3, 33, 20, 8, 3, 1, 1}, {6, 7, 7, 5, 3, 1, 0}};
+    {9, 2, 2, 11, 3, 1, 1},   {64, 6, 5, 7, 3, 1, 1},  {3, 33, 20, 8, 3, 1, 1}, {6, 7, 7, 5, 3, 1, 0},
+    {12, 9, 7, 10, 1, 2, 0}};  // (1x1 stride 2: its W^T has as many rows as a flipped convolution would)
 
 static ConvShape shape_of(const ConvCase& c) { return ConvShape{c.cin, c.h, c.w, c.cout, c.k, c.k, c.stride, c.pad}; }
 
