@@ -10,6 +10,7 @@
 #include "engine/gemm_kernel.h"
 #include "engine/simd.h"
 #include "engine/thread_pool.h"
+#include "engine/winograd_blocks.h"
 
 namespace lrp {
 
@@ -42,16 +43,62 @@ std::atomic<int>& max_tile() {
   return m;
 }
 
-// Scratch buffers of the calling thread: padded input rows, V and M of one block of tile rows.
-struct Scratch {
-  FloatBuffer pad, v, m;
-};
-Scratch& scratch() {
-  thread_local Scratch s;
-  return s;
+}  // namespace
+
+namespace winograd_detail {
+
+Buffers scratch(std::size_t padded_n, std::size_t v_n, std::size_t m_n) {
+  thread_local FloatBuffer pad, v, m;
+  if (pad.size() < padded_n) pad.resize(padded_n);
+  if (v.size() < v_n) v.resize(v_n);
+  if (m.size() < m_n) m.resize(m_n);
+  return {pad.data(), v.data(), m.data()};
 }
 
-}  // namespace
+void pad_rows(const float* channel, int H, int W, int y0, int hp, int wp, float* dst) {
+  for (int yy = 0; yy < hp; ++yy) {
+    float* pr = dst + static_cast<std::size_t>(yy) * wp;
+    const int y = y0 + yy;
+    std::memset(pr, 0, sizeof(float) * wp);
+    if (y >= 0 && y < H) std::memcpy(pr + 1, channel + static_cast<std::size_t>(y) * W, sizeof(float) * W);
+  }
+}
+
+void multiply(const WinogradWeights& ww, const float* V, float* M, int n, ThreadPool* inner) {
+  const int C = ww.shape.cin, K = ww.shape.cout, count = static_cast<int>(ww.u.size());
+  // (threads take whole GEMMs: one synchronisation instead of one per GEMM)
+  auto gemm = [&](int x) {
+    MatrixCtx ctx{V + static_cast<std::size_t>(x) * C * n, n};
+    gemm_packed(ww.u[static_cast<std::size_t>(x)], pack_plain, &ctx, n, 0, n, M + static_cast<std::size_t>(x) * K * n, n,
+                Epilogue{}, nullptr);
+  };
+  if (inner && inner->size() > 1) inner->run(count, gemm);
+  else for (int x = 0; x < count; ++x) gemm(x);
+}
+
+int block_rows(int twp, int matrices, int C, int K) {
+  const int n_cap = std::max(twp, std::min(512, (2 << 20) / (matrices * std::max(C, K)) / twp * twp));
+  return std::max(1, n_cap / twp);
+}
+
+void for_blocks(int ty_begin, int ty_end, int rows_per_block, ThreadPool* pool,
+                const std::function<void(int, int, ThreadPool*)>& block) {
+  const int blocks = (ty_end - ty_begin + rows_per_block - 1) / rows_per_block;
+  const int threads = pool ? pool->size() : 1;
+  if (threads > 1 && blocks >= 2 * threads) {
+    pool->run(blocks, [&](int b) {
+      const int tb0 = ty_begin + b * rows_per_block;
+      block(tb0, std::min(ty_end, tb0 + rows_per_block), nullptr);
+    });
+  } else {
+    for (int tb0 = ty_begin; tb0 < ty_end; tb0 += rows_per_block)
+      block(tb0, std::min(ty_end, tb0 + rows_per_block), pool);
+  }
+}
+
+}  // namespace winograd_detail
+
+using namespace winograd_detail;
 
 bool winograd_eligible(const ConvShape& s) {
   // tiles are processed four abreast: maps narrower than 7 would mostly compute padding
@@ -105,35 +152,24 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
   if (row_end <= row_begin) return;
   const int tw = (W + 1) / 2, twp = (tw + 3) / 4 * 4;  // tiles per row, padded to whole vectors
   const int ty_begin = row_begin / 2, ty_end = (row_end + 1) / 2;
-  // tile rows per block: the GEMMs see n = rows * twp columns, and V, M stay under about 2M floats each
-  const int n_cap = std::max(twp, std::min(512, (2 << 20) / (16 * std::max(C, K)) / twp * twp));
-  const int block_rows = std::max(1, n_cap / twp);
+  const int rows_per_block = block_rows(twp, 16, C, K);
   const int wp = 2 * twp + 2 + 8;  // padded row: column xx holds input column xx - 1
   // One block of tile rows [tb0, tb1): transform, 16 GEMMs, transform back; `inner` parallelises inside it.
   auto block = [&](int tb0, int tb1, ThreadPool* inner) {
     const int threads = inner ? inner->size() : 1;
-    Scratch& sc = scratch();
     const int rows = tb1 - tb0, n = rows * twp;
     // zero-padded copy of the input rows this block reads: padded row yy holds input row 2*tb0 - 1 + yy
     const int hp = 2 * rows + 2;
-    const std::size_t pad_n = static_cast<std::size_t>(C) * hp * wp;
-    if (sc.pad.size() < pad_n) sc.pad.resize(pad_n);
-    const std::size_t vn = static_cast<std::size_t>(16) * C * n, mn = static_cast<std::size_t>(16) * K * n;
-    if (sc.v.size() < vn) sc.v.resize(vn);
-    if (sc.m.size() < mn) sc.m.resize(mn);
-    float* padded = sc.pad.data();
-    float* V = sc.v.data();
-    float* M = sc.m.data();
+    const Buffers b = scratch(static_cast<std::size_t>(C) * hp * wp, static_cast<std::size_t>(16) * C * n,
+                              static_cast<std::size_t>(16) * K * n);
+    float* padded = b.padded;
+    float* V = b.v;
+    float* M = b.m;
     // input transform, channels split across threads
     parallel_ranges(threads > 1 ? inner : nullptr, C, std::min(C, threads * 2), [&](int c0, int c1) {
       for (int c = c0; c < c1; ++c) {
         float* pc = padded + static_cast<std::size_t>(c) * hp * wp;
-        for (int yy = 0; yy < hp; ++yy) {
-          float* pr = pc + static_cast<std::size_t>(yy) * wp;
-          const int y = 2 * tb0 - 1 + yy;
-          std::memset(pr, 0, sizeof(float) * wp);
-          if (y >= 0 && y < H) std::memcpy(pr + 1, in + (static_cast<std::size_t>(c) * H + y) * W, sizeof(float) * W);
-        }
+        pad_rows(in + static_cast<std::size_t>(c) * H * W, H, W, 2 * tb0 - 1, hp, wp, pc);
         for (int r = 0; r < rows; ++r) {
           const float* r0 = pc + static_cast<std::size_t>(2 * r) * wp;
           const float* r1 = r0 + wp;
@@ -167,13 +203,7 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
       }
     });
     // 16 GEMMs: M_xi = U_xi V_xi
-    // (threads take whole GEMMs: one synchronisation instead of sixteen)
-    auto gemm = [&](int x) {
-      MatrixCtx ctx{V + static_cast<std::size_t>(x) * C * n, n};
-      gemm_packed(ww.u[x], pack_plain, &ctx, n, 0, n, M + static_cast<std::size_t>(x) * K * n, n, Epilogue{}, nullptr);
-    };
-    if (threads > 1) inner->run(16, gemm);
-    else for (int x = 0; x < 16; ++x) gemm(x);
+    multiply(ww, V, M, n, threads > 1 ? inner : nullptr);
     // output transform with the epilogue, output channels split across threads
     parallel_ranges(threads > 1 ? inner : nullptr, K, std::min(K, threads * 2), [&](int k0, int k1) {
       const std::size_t stride = static_cast<std::size_t>(K) * n;
@@ -205,35 +235,16 @@ void conv2d_winograd(const WinogradWeights& ww, const float* in, const Epilogue&
             const int ox = 2 * q;
             for (int line = 0; line < 2; ++line) {
               if (!(line ? row1 : row0)) continue;
-              f32x4 lo, hi;
-              interleave(line ? y10 : y00, line ? y11 : y01, lo, hi);
-              float* dst = plane + static_cast<std::size_t>(oy + line) * W + ox;
-              if (ox + 8 <= W) {
-                store(dst, lo);
-                store(dst + 4, hi);
-              } else if (ox < W) {
-                alignas(16) float tmp[8];
-                store(tmp, lo);
-                store(tmp + 4, hi);
-                for (int j = 0; j < W - ox; ++j) dst[j] = tmp[j];
-              }
+              f32x4 lohi[2];
+              interleave(line ? y10 : y00, line ? y11 : y01, lohi[0], lohi[1]);
+              if (ox < W) store_clipped(plane + static_cast<std::size_t>(oy + line) * W + ox, lohi, 2, W - ox);
             }
           }
         }
       }
     });
   };
-  const int blocks = (ty_end - ty_begin + block_rows - 1) / block_rows;
-  const int threads = pool ? pool->size() : 1;
-  if (threads > 1 && blocks >= 2 * threads) {
-    // many blocks (large feature maps): whole blocks per thread, no synchronisation inside them
-    pool->run(blocks, [&](int b) {
-      const int tb0 = ty_begin + b * block_rows;
-      block(tb0, std::min(ty_end, tb0 + block_rows), nullptr);
-    });
-  } else {
-    for (int tb0 = ty_begin; tb0 < ty_end; tb0 += block_rows) block(tb0, std::min(ty_end, tb0 + block_rows), pool);
-  }
+  for_blocks(ty_begin, ty_end, rows_per_block, pool, block);
 }
 
 }  // namespace lrp

@@ -3,27 +3,19 @@
 // work on four tiles abreast: the row transform B^T d runs on whole padded rows, then 4x4 transposes bring the
 // columns of four tiles into one vector each. The larger transform constants cost precision: see the tests.
 #include <algorithm>
-#include <cstring>
 
 #include "engine/error.h"
-#include "engine/gemm.h"
 #include "engine/simd.h"
 #include "engine/thread_pool.h"
 #include "engine/winograd.h"
+#include "engine/winograd_blocks.h"
 
 namespace lrp {
 
 using namespace lrp::simd;
+using namespace winograd_detail;
 
 namespace {
-
-struct Scratch {
-  FloatBuffer pad, v, m;
-};
-Scratch& scratch() {
-  thread_local Scratch s;
-  return s;
-}
 
 // B^T on six values (a row or a column of a 6x6 input tile)
 inline void input_6(const f32x4 d[6], f32x4 o[6]) {
@@ -91,33 +83,23 @@ void conv2d_winograd4(const WinogradWeights& ww, const float* in, const Epilogue
   if (row_end <= row_begin) return;
   const int tw = (W + 3) / 4, twp = (tw + 3) / 4 * 4;  // tiles per row, padded to whole vectors
   const int ty_begin = row_begin / 4, ty_end = (row_end + 3) / 4;
-  const int n_cap = std::max(twp, std::min(512, (2 << 20) / (36 * std::max(C, K)) / twp * twp));
-  const int block_rows = std::max(1, n_cap / twp);
+  const int rows_per_block = block_rows(twp, 36, C, K);
   const int wp = 4 * twp + 8;  // padded row: column xx holds input column xx - 1
   auto block = [&](int tb0, int tb1, ThreadPool* inner) {
     const int threads = inner ? inner->size() : 1;
-    Scratch& sc = scratch();
     const int rows = tb1 - tb0, n = rows * twp;
     const int hp = 4 * rows + 2;  // padded row yy holds input row 4*tb0 - 1 + yy
-    const std::size_t pad_n = static_cast<std::size_t>(C) * hp * wp;
-    if (sc.pad.size() < pad_n) sc.pad.resize(pad_n);
-    const std::size_t vn = static_cast<std::size_t>(36) * C * n, mn = static_cast<std::size_t>(36) * K * n;
-    if (sc.v.size() < vn) sc.v.resize(vn);
-    if (sc.m.size() < mn) sc.m.resize(mn);
-    float* padded = sc.pad.data();
-    float* V = sc.v.data();
-    float* M = sc.m.data();
+    const Buffers b = scratch(static_cast<std::size_t>(C) * hp * wp, static_cast<std::size_t>(36) * C * n,
+                              static_cast<std::size_t>(36) * K * n);
+    float* padded = b.padded;
+    float* V = b.v;
+    float* M = b.m;
     const std::size_t vstride = static_cast<std::size_t>(C) * n;
     parallel_ranges(threads > 1 ? inner : nullptr, C, std::min(C, threads * 2), [&](int c0, int c1) {
       FloatBuffer trow(static_cast<std::size_t>(6) * wp);
       for (int c = c0; c < c1; ++c) {
         float* pc = padded + static_cast<std::size_t>(c) * hp * wp;
-        for (int yy = 0; yy < hp; ++yy) {
-          float* pr = pc + static_cast<std::size_t>(yy) * wp;
-          const int y = 4 * tb0 - 1 + yy;
-          std::memset(pr, 0, sizeof(float) * wp);
-          if (y >= 0 && y < H) std::memcpy(pr + 1, in + (static_cast<std::size_t>(c) * H + y) * W, sizeof(float) * W);
-        }
+        pad_rows(in + static_cast<std::size_t>(c) * H * W, H, W, 4 * tb0 - 1, hp, wp, pc);
         for (int r = 0; r < rows; ++r) {
           // B^T d on whole rows
           const float* src = pc + static_cast<std::size_t>(4 * r) * wp;
@@ -147,13 +129,7 @@ void conv2d_winograd4(const WinogradWeights& ww, const float* in, const Epilogue
         }
       }
     });
-    auto gemm = [&](int x) {
-      MatrixCtx ctx{V + static_cast<std::size_t>(x) * C * n, n};
-      gemm_packed(ww.u[static_cast<std::size_t>(x)], pack_plain, &ctx, n, 0, n, M + static_cast<std::size_t>(x) * K * n, n,
-                  Epilogue{}, nullptr);
-    };
-    if (threads > 1) inner->run(36, gemm);
-    else for (int x = 0; x < 36; ++x) gemm(x);
+    multiply(ww, V, M, n, threads > 1 ? inner : nullptr);
     parallel_ranges(threads > 1 ? inner : nullptr, K, std::min(K, threads * 2), [&](int k0, int k1) {
       const std::size_t mstride = static_cast<std::size_t>(K) * n;
       for (int k = k0; k < k1; ++k) {
@@ -181,30 +157,14 @@ void conv2d_winograd4(const WinogradWeights& ww, const float* in, const Epilogue
                 if (ep.relu) yv[j] = max(yv[j], z);
               }
               transpose4(yv[0], yv[1], yv[2], yv[3]);  // yv[t]: the four columns of tile q + t
-              float* dst = plane + static_cast<std::size_t>(y) * W + ox;
-              if (ox + 16 <= W) {
-                for (int j = 0; j < 4; ++j) store(dst + 4 * j, yv[j]);
-              } else if (ox < W) {
-                alignas(16) float tmp[16];
-                for (int j = 0; j < 4; ++j) store(tmp + 4 * j, yv[j]);
-                for (int j = 0; j < W - ox; ++j) dst[j] = tmp[j];
-              }
+              if (ox < W) store_clipped(plane + static_cast<std::size_t>(y) * W + ox, yv, 4, W - ox);
             }
           }
         }
       }
     });
   };
-  const int blocks = (ty_end - ty_begin + block_rows - 1) / block_rows;
-  const int threads = pool ? pool->size() : 1;
-  if (threads > 1 && blocks >= 2 * threads) {
-    pool->run(blocks, [&](int b) {
-      const int tb0 = ty_begin + b * block_rows;
-      block(tb0, std::min(ty_end, tb0 + block_rows), nullptr);
-    });
-  } else {
-    for (int tb0 = ty_begin; tb0 < ty_end; tb0 += block_rows) block(tb0, std::min(ty_end, tb0 + block_rows), pool);
-  }
+  for_blocks(ty_begin, ty_end, rows_per_block, pool, block);
 }
 
 }  // namespace lrp
