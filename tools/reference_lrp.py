@@ -4,7 +4,7 @@
 A different code path from the C++ engine: every rule is computed with the autograd "gradient x input"
 construction of the LRP tutorial (Montavon et al.): build the modified forward z with autograd, divide the
 upper relevance by the stabilised z (detached), back-propagate z * s and multiply the gradient by the input.
-Definitions: ../shared/docs/background.md §2 and zennit's rules (stabiliser eps * sign(z), sign(0) = +1).
+Definitions: docs/background.md §2 and zennit's rules (stabiliser eps * sign(z), sign(0) = +1).
 
   /usr/bin/python3 tools/reference_lrp.py fixtures      # tests/fixtures/lrp_reference_{tiny,fashion}.safetensors
   /usr/bin/python3 tools/reference_lrp.py check M.safetensors IMAGE_TENSOR.npy NPY_DIR PRESET MAXPOOL

@@ -6,12 +6,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const args = process.argv.slice(2);
-const root = path.resolve(args.find((a, i) => !a.startsWith('--') && !/^\d+$/.test(a) && !(i > 0 && ['--port', '--base', '--mount'].includes(args[i - 1]))) || 'dist');
+const root = path.resolve(args.find((a, i) => !a.startsWith('--') && !/^\d+$/.test(a) && !(i > 0 && ['--port', '--base', '--mount', '--corp'].includes(args[i - 1]))) || 'dist');
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const port = Number(opt('--port', process.env.PORT || 8080));
 let base = opt('--base', '/');
 if (!base.endsWith('/')) base += '/';
 const isolate = !args.includes('--no-isolation');
+// --corp cross-origin lets other origins embed the site in an isolated page (an iframe on a course platform)
+const corp = opt('--corp', 'same-origin');
 // --mount /prefix/=DIR serves DIR under that prefix (tests use it for model files next to the site)
 const mounts = [];
 args.forEach((a, i) => { if (a === '--mount') { const [pre, dir] = args[i + 1].split('='); mounts.push([pre, path.resolve(dir)]); } });
@@ -41,7 +43,7 @@ const server = http.createServer((req, res) => {
     if (isolate) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
-      headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+      headers['Cross-Origin-Resource-Policy'] = corp;
     }
     res.writeHead(200, headers);
     fs.createReadStream(file).pipe(res);

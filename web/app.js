@@ -38,16 +38,27 @@
     return window.Module.ccall(name, 'number', types, args);
   }
 
-  async function loadFile(file) {
+  // source: the URL a link can name for this file ('' for files from this computer)
+  async function loadFile(file, source = '') {
     const data = new Uint8Array(await file.arrayBuffer());
     const FS = window.Module.FS;
     try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
     const path = '/upload/' + (uploads++) + '-' + file.name.replace(/[^A-Za-z0-9._-]/g, '_');
     FS.writeFile(path, data);
     const isModel = /\.safetensors$/i.test(file.name);
-    const ok = isModel ? call('lrpscope_do_load_model_file', ['string', 'string'], [path, file.name])
-                       : call('lrpscope_do_load_image_file', ['string', 'string'], [path, file.name]);
-    if (isModel) FS.unlink(path);  // the weights now live in the engine
+    const isJson = /\.json$/i.test(file.name);
+    let ok = 0;
+    try {
+      if (isJson && new TextDecoder().decode(data.subarray(0, 4096)).includes('"weight_map"')) {
+        appError(`${file.name} is the index of a sharded checkpoint: load it by URL (Model menu), so its shards can be fetched`);
+        return 0;
+      }
+      ok = isJson ? call('lrpscope_do_load_rules_file', ['string', 'string'], [path, file.name])
+         : isModel ? call('lrpscope_do_load_model_file', ['string', 'string'], [path, file.name])
+                   : call('lrpscope_do_load_image_file', ['string', 'string', 'string'], [path, file.name, source]);
+    } finally {
+      FS.unlink(path);  // the engine holds what it needs (the weights, or the decoded picture)
+    }
     return ok;
   }
 
@@ -57,6 +68,9 @@
   pickModel.addEventListener('change', () => { if (pickModel.files[0]) loadFile(pickModel.files[0]); pickModel.value = ''; });
   window.lrpscopeOpenImage = () => pickImage.click();
   window.lrpscopeOpenModel = () => pickModel.click();
+  const pickRules = document.getElementById('file-rules');
+  pickRules.addEventListener('change', () => { if (pickRules.files[0]) loadFile(pickRules.files[0]); pickRules.value = ''; });
+  window.lrpscopeOpenRules = () => pickRules.click();
 
   // drag and drop
   let depth = 0;
@@ -70,8 +84,13 @@
     const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
     if (f) loadFile(f);
   });
-  // paste an image from the clipboard
+  // paste: text goes to the app's text field that has the keyboard; an image is opened
   window.addEventListener('paste', (e) => {
+    const text = e.clipboardData && e.clipboardData.getData('text/plain');
+    if (text && window.Module.calledRun && call('lrpscope_do_paste', ['string'], [text])) {
+      e.preventDefault();
+      return;
+    }
     const items = (e.clipboardData && e.clipboardData.items) || [];
     for (const it of items) {
       if (it.kind === 'file' && it.type.startsWith('image/')) {
@@ -271,44 +290,85 @@
     const r = await fetch(new URL(url, location.href).href);
     if (!r.ok) throw new Error(`could not download the image ${url}: HTTP ${r.status}`);
     const blob = await r.blob();
-    return loadFile(new File([blob], url.split('/').pop().split('?')[0] || 'image'));
+    return loadFile(new File([blob], url.split('/').pop().split('?')[0] || 'image'), url);
   }
 
-  // ---- sharing: a permalink of the current state and an <iframe> snippet ----
+  // ---- the clipboard: what the app copies (Ctrl+C in a text field, the Share dialog's Copy buttons) ----
+  // The Clipboard API first; inside an iframe without allow="clipboard-write" it is refused, and a hidden
+  // textarea with execCommand('copy') still works while the click that asked for it is recent.
+  function copyFallback(text) {
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.style.cssText = 'position:fixed;left:-9999px;top:0;opacity:0';
+    document.body.appendChild(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+    ta.remove();
+    canvas.focus();
+    return ok;
+  }
+  window.lrpscopeCopyText = (text) => {
+    window.lrpscope.lastCopy = { text, how: 'pending' };
+    const done = (how) => {
+      window.lrpscope.lastCopy = { text, how };
+      window.Module.ccall('lrpscope_do_copy_result', null, ['number'], [how === 'failed' ? 0 : 1]);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(() => done('clipboard'),
+        () => done(copyFallback(text) ? 'execCommand' : 'failed'));
+    } else {
+      done(copyFallback(text) ? 'execCommand' : 'failed');
+    }
+  };
+
+  // ---- sharing: a permalink of the current state (the app makes the <iframe> snippet) ----
   window.lrpscopeShare = (query) => {
     const link = location.origin + location.pathname + query;
-    const embedLink = query.includes('embed=1') ? link : link + (query ? '&' : '?') + 'embed=1';
-    const snippet = `<iframe src="${embedLink}" width="900" height="540" style="border:0" loading="lazy" ` +
-                    'title="lrpscope: why did the network say that?"></iframe>';
-    window.lrpscope.lastShare = { link, snippet };
+    window.lrpscope.lastShare = { link };
     if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(link).catch(() => {});
-    window.Module.ccall('lrpscope_do_show_share', null, ['string', 'string'], [link, snippet]);
+    window.Module.ccall('lrpscope_do_show_share', null, ['string'], [link]);
+  };
+
+  // ---- the first-steps hint stays dismissed on later visits ----
+  window.lrpscopeHintDismissed = () => {
+    try { localStorage.setItem('lrpscope.hint-dismissed', '1'); } catch (e) { /* storage blocked */ }
   };
 
   // ---- the state in the URL: model, image, then everything else ----
   async function applyUrlState() {
     const p = new URLSearchParams(location.search);
-    if (p.get('model')) await loadModelUrl(p.get('model'));
+    const errors = [];
+    if (p.get('model') && !await loadModelUrl(p.get('model'))) errors.push(window.lrpscope.state().error);
     const image = p.get('image');
-    if (image) {
-      const isUrl = /:\/\//.test(image) || image.startsWith('/') || image.startsWith('.') ||
-                    /\.(png|jpe?g|gif|bmp)$/i.test(image);
+    // image URLs are fetched here; sample names are the app's
+    if (image && (/:\/\//.test(image) || image.startsWith('/') || image.startsWith('.') ||
+                  /\.(png|jpe?g|gif|bmp|webp)$/i.test(image))) {
       try {
-        if (isUrl) await loadImageUrl(image);
-        else if (!call('lrpscope_do_load_sample', ['string'], [image])) appError(`URL parameters: no sample named '${image}'`);
-      } catch (e) { appError(String(e.message || e)); }
-    }
-    const rest = {};
-    for (const k of ['composite', 'target', 'layers', 'k', 'neuron', 'panel', 'cmap', 'alpha', 'embed']) {
-      if (p.has(k)) rest[k] = p.get(k);
+        if (!await loadImageUrl(image)) errors.push(window.lrpscope.state().error);
+      } catch (e) { errors.push(String(e.message || e)); }
     }
     if (p.has('embed')) window.Module.ccall('lrpscope_do_dismiss_hint', 'number', [], []);
-    if (Object.keys(rest).length) window.Module.ccall('lrpscope_do_apply_params', 'string', ['string'], [JSON.stringify(rest)]);
+    // everything else is applied by the app, which checks each value against the model and keeps the valid ones
+    let rest = '';
+    if (location.search.length > 1) rest = window.Module.ccall('lrpscope_do_apply_query', 'string', ['string'], [location.search]);
+    if (rest) errors.push(rest);
+    if (errors.length > 1 || (errors.length === 1 && !rest)) appError(errors.filter(Boolean).join(' — '));
   }
+
+  // the app stops drawing while idle; a new size of the page (or of the iframe it is in) wakes it
+  const wake = () => { if (window.Module && window.Module.calledRun) window.Module.ccall('lrpscope_do_wake', null, [], []); };
+  window.addEventListener('resize', wake);
+  if (window.ResizeObserver) new ResizeObserver(wake).observe(canvas);
+  document.addEventListener('visibilitychange', wake);
 
   window.lrpscopeReady = () => {
     loading.style.display = 'none';
     canvas.focus();
+    let seen = false;
+    try { seen = localStorage.getItem('lrpscope.hint-dismissed') === '1'; } catch (e) { seen = false; }
+    if (seen) call('lrpscope_do_hint_seen', [], []);
     window.lrpscope.ready = false;
     applyUrlState().finally(() => { window.lrpscope.ready = true; });
   };

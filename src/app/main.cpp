@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <imgui.h>
+#include <imgui_internal.h>
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 #include <string>
@@ -46,6 +47,30 @@ struct App {
   bool running = true;
   lrp::app::FrameBudget budget;
   std::chrono::steady_clock::time_point last_frame;
+  // Render on demand: frames are drawn after input, while work runs or a download progresses, and for a short
+  // while after the last of these (ImGui settles hover and popups over a few frames); otherwise nothing is drawn.
+  std::chrono::steady_clock::time_point awake_until;
+  double seconds = -1;  // --seconds: run this long (wall time), then screenshot / dump and exit
+  std::chrono::steady_clock::time_point started;
+  int drawn_w = 0, drawn_h = 0;
+  long long last_generation = -1;
+  std::string clipboard;  // what the app last copied (the page's own copy of it)
+  std::string share_base = "lrpscope/index.html";
+  std::string state_file;  // --state-file: the state JSON after drawn frames (for tests driving the desktop app)
+  bool paused = false;  // the page's main loop is paused while idle (not even an animation-frame callback runs)
+  void wake(double ms = 400) {
+    const auto t = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long long>(ms * 1000));
+    if (t > awake_until) awake_until = t;
+#ifdef __EMSCRIPTEN__
+    if (paused) {
+      paused = false;
+      emscripten_resume_main_loop();
+    }
+#endif
+  }
+  bool active() const {
+    return max_frames >= 0 || session.busy() || session.download().active || std::chrono::steady_clock::now() < awake_until;
+  }
 };
 
 App* g_app = nullptr;
@@ -102,15 +127,107 @@ void save_screenshot(const std::string& path, int w, int h) {
   lrp::save_png(path, img);
 }
 
+// Input: every event wakes the renderer and goes on to ImGui's GLFW backend. ImGui 1.86 reads a key's state once
+// a frame, so a key pressed and released between two frames (a quick tap while a busy page draws 20 frames a
+// second, or a test's key press) would never be seen: such a release is held back for one frame.
+struct KeyRelease {
+  int key, scancode, mods;
+};
+std::vector<int> g_pressed_since_frame;
+std::vector<KeyRelease> g_release_now, g_release_next;
+
+void on_cursor(GLFWwindow*, double, double) { g_app->wake(); }
+void on_button(GLFWwindow* w, int b, int a, int m) {
+  g_app->wake();
+  ImGui_ImplGlfw_MouseButtonCallback(w, b, a, m);
+}
+void on_scroll(GLFWwindow* w, double x, double y) {
+  g_app->wake();
+  ImGui_ImplGlfw_ScrollCallback(w, x, y);
+}
+void on_key(GLFWwindow* w, int key, int sc, int action, int mods) {
+  g_app->wake();
+  if (action == GLFW_PRESS) g_pressed_since_frame.push_back(key);
+  if (action == GLFW_RELEASE &&
+      std::find(g_pressed_since_frame.begin(), g_pressed_since_frame.end(), key) != g_pressed_since_frame.end()) {
+    g_release_next.push_back({key, sc, mods});
+    return;
+  }
+  ImGui_ImplGlfw_KeyCallback(w, key, sc, action, mods);
+}
+void on_char(GLFWwindow* w, unsigned int c) {
+  g_app->wake();
+  ImGui_ImplGlfw_CharCallback(w, c);
+}
+void on_focus(GLFWwindow* w, int f) {
+  g_app->wake();
+  ImGui_ImplGlfw_WindowFocusCallback(w, f);
+}
+void on_enter(GLFWwindow* w, int e) {
+  g_app->wake();
+  ImGui_ImplGlfw_CursorEnterCallback(w, e);
+}
+void on_size(GLFWwindow*, int, int) { g_app->wake(); }
+void on_refresh(GLFWwindow*) { g_app->wake(); }
+
+// Before each NewFrame: the releases held back for a frame reach ImGui now; the newest wait for the next frame.
+void deliver_key_releases(GLFWwindow* w) {
+  for (const auto& r : g_release_now) ImGui_ImplGlfw_KeyCallback(w, r.key, r.scancode, GLFW_RELEASE, r.mods);
+  g_release_now.swap(g_release_next);
+  g_release_next.clear();
+  g_pressed_since_frame.clear();
+  if (!g_release_now.empty()) g_app->wake();
+}
+
+void finish(App& app, int fw, int fh) {
+  if (!app.screenshot.empty()) save_screenshot(app.screenshot, fw, fh);
+  if (app.dump_state) std::printf("%s\n", app.ui.state_json().c_str());
+  app.running = false;
+}
+
 void frame(void* arg) {
   App& app = *static_cast<App*>(arg);
+#ifndef __EMSCRIPTEN__
   glfwPollEvents();
+#endif
+  if (app.session.generation() != app.last_generation) {  // results changed: show them
+    app.last_generation = app.session.generation();
+    app.wake();
+  }
+  if (app.ui.wants_frames()) app.wake(100);  // a text cursor blinks, a popup animates
+#ifdef __EMSCRIPTEN__
+  {  // a new canvas size (the window or the iframe was resized, or the page zoomed) needs a frame
+    double cw = 0, ch = 0;
+    emscripten_get_element_css_size("#canvas", &cw, &ch);
+    const double dpr = emscripten_get_device_pixel_ratio();
+    if (static_cast<int>(cw * dpr + 0.5) != app.drawn_w || static_cast<int>(ch * dpr + 0.5) != app.drawn_h) app.wake();
+  }
+#endif
+  if (app.seconds >= 0 &&
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - app.started).count() >= app.seconds) {
+    app.wake();  // draw once more, then finish with that frame
+    app.max_frames = app.ui.frames() + 1;
+  }
+  if (!app.active()) {  // idle: the last frame stays on screen, nothing is computed or drawn
+#ifdef __EMSCRIPTEN__
+    // the page stops asking for animation frames until input, a hook, or a resize (app.js) wakes it
+    if (app.seconds < 0 && !app.ui.wants_frames()) {
+      app.paused = true;
+      emscripten_pause_main_loop();
+    }
+#endif
+    return;
+  }
   // Work first, inside a budget that leaves the frame responsive (adapted to how long frames take here).
   const auto now = std::chrono::steady_clock::now();
   const double interval = app.last_frame.time_since_epoch().count() == 0
                               ? 0.0 : std::chrono::duration<double, std::milli>(now - app.last_frame).count();
   app.last_frame = now;
-  app.session.update(app.budget.next(interval, app.session.busy()));
+  try {
+    app.session.update(app.budget.next(interval, app.session.busy()));
+  } catch (const std::exception& e) {
+    app.session.report_error(std::string("computation failed: ") + e.what());
+  }
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   int fw = 0, fh = 0;
@@ -130,26 +247,39 @@ void frame(void* arg) {
   io.DisplaySize = ImVec2(static_cast<float>(fw), static_cast<float>(fh));
   io.DisplayFramebufferScale = ImVec2(1, 1);
 #endif
+  app.drawn_w = fw;
+  app.drawn_h = fh;
+  deliver_key_releases(app.window);
   ImGui::NewFrame();
-  app.ui.frame(fw, fh);
+  try {
+    app.ui.frame(fw, fh);
+  } catch (const std::exception& e) {
+    // a failure while building the frame: close what was left open, say what happened, keep running
+    ImGui::ErrorCheckEndFrameRecover(nullptr);
+    app.session.report_error(std::string("the interface hit an error: ") + e.what());
+  }
   ImGui::Render();
   glViewport(0, 0, fw, fh);
   glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-  if (app.max_frames >= 0 && app.ui.frames() >= app.max_frames) {
-    if (!app.screenshot.empty()) save_screenshot(app.screenshot, fw, fh);
-    if (app.dump_state) std::printf("%s\n", app.ui.state_json().c_str());
-    app.running = false;
-  }
+  if (app.max_frames >= 0 && app.ui.frames() >= app.max_frames) finish(app, fw, fh);
   glfwSwapBuffers(app.window);
+  if (!app.state_file.empty()) {  // every drawn frame, so the last one before idling is there too
+    const std::string tmp = app.state_file + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+      std::fputs(app.ui.state_json().c_str(), f);
+      std::fclose(f);
+      std::rename(tmp.c_str(), app.state_file.c_str());
+    }
+  }
 }
+
 
 void drop_callback(GLFWwindow*, int count, const char** paths) {
   if (!g_app || count < 1) return;
-  const std::string p = paths[0];
-  if (p.size() > 12 && p.substr(p.size() - 12) == ".safetensors") g_app->session.load_model_file(p);
-  else g_app->session.load_image_file(p);
+  g_app->wake();
+  g_app->ui.open_path(paths[0]);
 }
 
 #ifdef __EMSCRIPTEN__
@@ -165,11 +295,37 @@ void load_url_js(const char* url) {
   EM_ASM({ if (window.lrpscopeLoadModelUrl) window.lrpscopeLoadModelUrl(UTF8ToString($0)); }, url);
 }
 void cancel_download_js() { EM_ASM({ if (window.lrpscopeCancelDownload) window.lrpscopeCancelDownload(); }); }
+void open_rules_js() { EM_ASM({ if (window.lrpscopeOpenRules) window.lrpscopeOpenRules(); }); }
+void hint_dismissed_js() { EM_ASM({ if (window.lrpscopeHintDismissed) window.lrpscopeHintDismissed(); }); }
 #endif
+
+// The clipboard. Natively GLFW's; in the page the browser's: copies go through the Clipboard API (with a
+// fallback for iframes without clipboard-write), pastes arrive as the page's paste event (lrpscope_do_paste), so
+// ImGui's own Ctrl+V reads nothing and text is never inserted twice.
+void set_clipboard(void*, const char* text) {
+  g_app->clipboard = text ? text : "";
+#ifdef __EMSCRIPTEN__
+  EM_ASM({ if (window.lrpscopeCopyText) window.lrpscopeCopyText(UTF8ToString($0)); }, g_app->clipboard.c_str());
+#else
+  glfwSetClipboardString(g_app->window, g_app->clipboard.c_str());
+#endif
+}
+const char* get_clipboard(void*) {
+#ifdef __EMSCRIPTEN__
+  return "";
+#else
+  const char* t = glfwGetClipboardString(g_app->window);
+  return t ? t : "";
+#endif
+}
 
 }  // namespace
 
-// Test hooks and actions for the page's JavaScript and the browser tests.
+// Test hooks and actions for the page's JavaScript and the browser tests. Every action wakes the renderer.
+#define WAKE() \
+  do {                  \
+    if (g_app) g_app->wake(); \
+  } while (0)
 LRPSCOPE_EXPORT const char* lrpscope_state_json() {
   if (!g_app) return "{}";
   g_app->state = g_app->ui.state_json();
@@ -177,6 +333,7 @@ LRPSCOPE_EXPORT const char* lrpscope_state_json() {
 }
 // The optimiser for one layer (by name; empty: every layer), pixel flipping against a preset, and Cancel.
 LRPSCOPE_EXPORT int lrpscope_do_run_optimizer(const char* layer) {
+  WAKE();
   if (!g_app || !g_app->session.network()) return 0;
   const int l = layer && *layer ? g_app->session.network()->find(layer) : -1;
   if (layer && *layer && l < 0) return 0;
@@ -184,26 +341,31 @@ LRPSCOPE_EXPORT int lrpscope_do_run_optimizer(const char* layer) {
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_run_flipping(const char* preset) {
+  WAKE();
   if (!g_app) return 0;
   g_app->session.run_flipping(preset && *preset ? preset : "epsilon");
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_cancel() {
+  WAKE();
   if (!g_app) return 0;
   g_app->session.cancel();
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_select_class(int cls) {
+  WAKE();
   if (!g_app) return 0;
   g_app->session.set_target(cls < 0 ? lrp::Target::top1() : lrp::Target::cls(cls));
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_contrast(int a, int b) {
+  WAKE();
   if (!g_app) return 0;
   g_app->session.set_target(lrp::Target::contrast(a, b));
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_set_composite(const char* name) {
+  WAKE();
   if (!g_app) return 0;
   for (const auto& n : lrp::Composite::preset_names())
     if (n == name) {
@@ -213,13 +375,16 @@ LRPSCOPE_EXPORT int lrpscope_do_set_composite(const char* name) {
   return 0;
 }
 LRPSCOPE_EXPORT int lrpscope_do_load_sample(const char* name) { return g_app && g_app->ui.load_sample(name) ? 1 : 0; }
-LRPSCOPE_EXPORT int lrpscope_do_load_image_file(const char* path, const char* name) {
-  return g_app && g_app->session.load_image_file(path, name ? name : "") ? 1 : 0;
+LRPSCOPE_EXPORT int lrpscope_do_load_image_file(const char* path, const char* name, const char* source) {
+  WAKE();
+  return g_app && g_app->session.load_image_file(path, name ? name : "", source ? source : "") ? 1 : 0;
 }
 LRPSCOPE_EXPORT int lrpscope_do_load_model_file(const char* path, const char* name) {
+  WAKE();
   return g_app && g_app->session.load_model_file(path, name ? name : "") ? 1 : 0;
 }
 LRPSCOPE_EXPORT int lrpscope_do_select_neuron(const char* layer, int index) {
+  WAKE();
   if (!g_app || !g_app->session.network()) return 0;
   const int l = g_app->session.network()->find(layer);
   if (l < 0) return 0;
@@ -227,6 +392,7 @@ LRPSCOPE_EXPORT int lrpscope_do_select_neuron(const char* layer, int index) {
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_set_tab(const char* name) {
+  WAKE();
   if (!g_app) return 0;
   for (int i = 0; i < 6; ++i)
     if (std::strcmp(lrp::app::tab_name(static_cast<lrp::app::Tab>(i)), name) == 0) {
@@ -237,6 +403,7 @@ LRPSCOPE_EXPORT int lrpscope_do_set_tab(const char* name) {
 }
 // A checkpoint the page downloaded straight into a malloc'd block: the engine takes ownership of it.
 LRPSCOPE_EXPORT int lrpscope_do_load_model_buffer(uint8_t* data, double size, const char* source) {
+  WAKE();
   if (!g_app) {
     std::free(data);
     return 0;
@@ -253,10 +420,12 @@ namespace {
 std::map<std::string, std::shared_ptr<lrp::ByteSource>> g_shards;
 }
 LRPSCOPE_EXPORT int lrpscope_do_add_shard(const char* name, uint8_t* data, double size) {
+  WAKE();
   g_shards[name] = lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size));
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_load_shards(const char* index_json, const char* source, double total) {
+  WAKE();
   int ok = 0;
   try {
     auto ws = lrp::WeightStore::from_shard_sources(index_json, g_shards);
@@ -268,6 +437,7 @@ LRPSCOPE_EXPORT int lrpscope_do_load_shards(const char* index_json, const char* 
   return ok;
 }
 LRPSCOPE_EXPORT void lrpscope_do_download_progress(int active, double loaded, double total, double speed, const char* what) {
+  WAKE();
   if (!g_app) return;
   lrp::app::Session::Download d;
   d.active = active != 0;
@@ -278,11 +448,14 @@ LRPSCOPE_EXPORT void lrpscope_do_download_progress(int active, double loaded, do
   g_app->session.set_download(d);
 }
 LRPSCOPE_EXPORT void lrpscope_do_report_error(const char* text) {
+  WAKE();
   if (g_app) g_app->session.report_error(text);
 }
-LRPSCOPE_EXPORT const char* lrpscope_do_apply_params(const char* json) {
+// A link's query string (location.search): applied after the page fetched the model and image it names.
+LRPSCOPE_EXPORT const char* lrpscope_do_apply_query(const char* query) {
+  WAKE();
   if (!g_app) return "";
-  g_app->state = g_app->ui.apply_params(json);
+  g_app->state = g_app->ui.apply_query(query ? query : "");
   if (!g_app->state.empty()) g_app->session.report_error(g_app->state);
   return g_app->state.c_str();
 }
@@ -291,11 +464,41 @@ LRPSCOPE_EXPORT const char* lrpscope_share_query() {
   g_app->state = g_app->ui.share_query();
   return g_app->state.c_str();
 }
-LRPSCOPE_EXPORT void lrpscope_do_show_share(const char* link, const char* snippet) {
-  if (g_app) g_app->ui.show_share(link, snippet);
+LRPSCOPE_EXPORT void lrpscope_do_show_share(const char* link) {
+  WAKE();
+  if (g_app) g_app->ui.show_share(link, lrp::app::Ui::share_snippet(link));
 }
 LRPSCOPE_EXPORT int lrpscope_do_dismiss_hint() {
-  if (g_app) g_app->ui.dismiss_hint();
+  WAKE();
+  if (g_app) g_app->ui.dismiss_hint(false);
+  return 1;
+}
+// Text pasted in the page (its paste event): typed into the text field that has the keyboard, if any.
+LRPSCOPE_EXPORT int lrpscope_do_paste(const char* text) {
+  WAKE();
+  if (!g_app || !ImGui::GetCurrentContext() || !ImGui::GetIO().WantTextInput) return 0;
+  ImGui::GetIO().AddInputCharactersUTF8(text);
+  return 1;
+}
+// A rules file (JSON) the user opened: applied to the Rules tab's table.
+LRPSCOPE_EXPORT int lrpscope_do_load_rules_file(const char* path, const char* name) {
+  WAKE();
+  if (!g_app) return 0;
+  g_app->session.clear_error();
+  g_app->ui.load_rules_file(path, name ? name : path);
+  return g_app->session.error().empty() ? 1 : 0;
+}
+// Something outside the app changed (the window or iframe was resized): draw again.
+LRPSCOPE_EXPORT void lrpscope_do_wake() { WAKE(); }
+// Whether the page's copy to the clipboard worked.
+LRPSCOPE_EXPORT void lrpscope_do_copy_result(int ok) {
+  WAKE();
+  if (g_app) g_app->ui.copy_result(ok != 0);
+}
+// The first-steps hint was dismissed on an earlier visit (the page remembers it).
+LRPSCOPE_EXPORT int lrpscope_do_hint_seen() {
+  WAKE();
+  if (g_app) g_app->ui.dismiss_hint(false);
   return 1;
 }
 
@@ -306,6 +509,8 @@ int main(int argc, char** argv) {
   std::string model = LRPSCOPE_ASSET_DIR "/models/fashion-vgg16.safetensors", image, sample = "fashion/sneaker-1";
   std::string asset_dir = LRPSCOPE_ASSET_DIR;
   int width = 1280, height = 800;
+  std::string state_query;
+  float ui_scale = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -320,15 +525,27 @@ int main(int argc, char** argv) {
       const std::string s = next();
       std::sscanf(s.c_str(), "%dx%d", &width, &height);
     } else if (a == "--threads") lrp::set_default_threads(std::atoi(next().c_str()));
-    else if (a == "--no-hint") app.ui.dismiss_hint();
+    else if (a == "--no-hint") app.ui.dismiss_hint(false);
+    else if (a == "--state") state_query = next();
+    else if (a == "--seconds") app.seconds = std::atof(next().c_str());
+    else if (a == "--share-base") app.share_base = next();
+    else if (a == "--state-file") app.state_file = next();
+    else if (a == "--ui-scale") ui_scale = static_cast<float>(std::atof(next().c_str()));
     else if (a == "--tab") {
       const std::string t = next();
       for (int k = 0; k < 6; ++k)
         if (t == lrp::app::tab_name(static_cast<lrp::app::Tab>(k))) app.ui.set_tab(static_cast<lrp::app::Tab>(k));
     }
     else if (a == "--help") {
-      std::printf("lrpscope-app [--model FILE] [--image FILE | --sample NAME] [--size WxH] [--threads N]\n"
-                  "             [--frames N --screenshot FILE.png --dump-state] [--no-hint] [--tab Graph|Neuron|Layers|Rules|...]\n");
+      std::printf("lrpscope-app [--model FILE] [--image FILE | --sample NAME] [--state QUERY] [--size WxH] [--threads N]\n"
+                  "             [--frames N | --seconds S] [--screenshot FILE.png] [--dump-state] [--no-hint]\n"
+                  "             [--tab Graph|Neuron|Layers|Rules|...] [--share-base URL] [--state-file FILE]\n"
+                  "             [--ui-scale S]\n"
+                  "  --state QUERY   a permalink's query string (\"?image=fashion/coat-1&composite=montavon&panel=neuron\")\n"
+                  "  --frames N      draw N frames (continuously), then screenshot / dump the state and exit\n"
+                  "  --seconds S     run S seconds (drawing on demand, as in normal use), then the same\n"
+                  "  --share-base U  the page address Share puts in front of the state (default lrpscope/index.html)\n"
+                  "  --ui-scale S    interface scale (default: the screen's content scale, 2 on most HiDPI screens)\n");
       return 0;
     }
   }
@@ -358,16 +575,30 @@ int main(int argc, char** argv) {
   glfwSwapInterval(app.max_frames >= 0 ? 0 : 1);
   float xs = 1, ys = 1;
   glfwGetWindowContentScale(app.window, &xs, &ys);
-  app.scale = xs;
+  app.scale = ui_scale > 0 ? ui_scale : xs;
 #endif
   glfwSetDropCallback(app.window, drop_callback);
+  glfwSetCursorPosCallback(app.window, on_cursor);
+  glfwSetMouseButtonCallback(app.window, on_button);
+  glfwSetScrollCallback(app.window, on_scroll);
+  glfwSetKeyCallback(app.window, on_key);
+  glfwSetCharCallback(app.window, on_char);
+  glfwSetWindowFocusCallback(app.window, on_focus);
+  glfwSetCursorEnterCallback(app.window, on_enter);
+  glfwSetWindowSizeCallback(app.window, on_size);
+  glfwSetWindowRefreshCallback(app.window, on_refresh);
+  app.started = std::chrono::steady_clock::now();
+  app.wake(1000);
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;
   setup_style(app.scale);
   load_fonts(app.scale);
-  ImGui_ImplGlfw_InitForOpenGL(app.window, true);
+  ImGui_ImplGlfw_InitForOpenGL(app.window, false);  // our callbacks above forward to the backend's
+  glfwSetMonitorCallback(ImGui_ImplGlfw_MonitorCallback);
   ImGui_ImplOpenGL3_Init(glsl);
+  ImGui::GetIO().SetClipboardTextFn = set_clipboard;
+  ImGui::GetIO().GetClipboardTextFn = get_clipboard;
 #if defined(__EMSCRIPTEN__) && LRPSCOPE_THREADS
   // the threaded module: one engine thread per core (the pool of web workers is created at start-up)
   lrp::set_default_threads(std::min(4, std::max(1, emscripten_num_logical_cores())));
@@ -384,15 +615,27 @@ int main(int argc, char** argv) {
   app.ui.on_share(share_js);
   app.ui.on_load_url(load_url_js);
   app.ui.on_cancel_download(cancel_download_js);
+  app.ui.on_hint_dismissed(hint_dismissed_js);
+  app.ui.on_open_rules_request(open_rules_js);
+#else
+  app.ui.set_share_base(app.share_base);
 #endif
   app.session.load_model_file(model);
   if (!image.empty()) app.session.load_image_file(image);
   else app.ui.load_sample(sample);
+  if (!state_query.empty()) {
+    const std::string e = app.ui.apply_query(state_query);
+    if (!e.empty()) app.session.report_error(e);
+  }
 #ifdef __EMSCRIPTEN__
   EM_ASM({ if (window.lrpscopeReady) window.lrpscopeReady(); });
   emscripten_set_main_loop_arg(frame, &app, 0, 1);
 #else
-  while (app.running && !glfwWindowShouldClose(app.window)) frame(&app);
+  while (app.running && !glfwWindowShouldClose(app.window)) {
+    frame(&app);
+    // idle: sleep until an event (or a quarter second, to notice the end of --seconds)
+    if (!app.active()) glfwWaitEventsTimeout(app.ui.wants_frames() ? 0.1 : 0.25);
+  }
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();

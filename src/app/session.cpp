@@ -22,6 +22,16 @@ std::string file_name(const std::string& path) {
   const auto s = path.find_last_of('/');
   return s == std::string::npos ? path : path.substr(s + 1);
 }
+// Messages name files as the user knows them, not by the page's internal copies ("/upload/3-photo.jpg").
+std::string shown_as(std::string msg, const std::string& path, const std::string& shown) {
+  if (path.empty() || shown.empty() || path == shown) return msg;
+  for (std::size_t p = msg.find(path); p != std::string::npos; p = msg.find(path, p + shown.size()))
+    msg.replace(p, path.size(), shown);
+  // "'photo.jpg': ..." right after "could not open the image 'photo.jpg'" says the name twice
+  const std::string twice = "'" + shown + "': '" + shown + "': ";
+  if (const auto q = msg.find(twice); q != std::string::npos) msg.replace(q, twice.size(), "'" + shown + "': ");
+  return msg;
+}
 }  // namespace
 
 Session::Session() = default;
@@ -77,6 +87,7 @@ bool Session::load_model_file(const std::string& path, const std::string& displa
     return false;
   } catch (const std::exception& e) {
     fail("could not load the model '" + shown + "'", e);
+    error_ = shown_as(error_, path, shown);
     return false;
   }
 }
@@ -117,7 +128,7 @@ bool Session::reprepare_image(const std::string& what) {
   }
 }
 
-bool Session::load_image_file(const std::string& path, const std::string& display_name) {
+bool Session::load_image_file(const std::string& path, const std::string& display_name, const std::string& source) {
   if (!net_) {
     error_ = "load a model first";
     return false;
@@ -130,8 +141,11 @@ bool Session::load_image_file(const std::string& path, const std::string& displa
     image_ = std::move(img);
     pre_ = std::move(pre);
     image_name_ = display_name.empty() ? file_name(path) : display_name;
+    image_source_ = source;
   } catch (const std::exception& e) {
-    fail("could not open the image '" + (display_name.empty() ? file_name(path) : display_name) + "'", e);
+    const std::string shown = display_name.empty() ? file_name(path) : display_name;
+    fail("could not open the image '" + shown + "'", e);
+    error_ = shown_as(error_, path, shown);
     return false;
   }
   settings_.target = Target::top1();
@@ -156,6 +170,18 @@ void Session::set_preset(const std::string& name) {
     fail("composite", e);
     return;
   }
+  restart(Stage::Explain, false);
+}
+
+void Session::set_composite(const Composite& c) {
+  if (!net_) return;
+  try {
+    c.validate(*net_);
+  } catch (const std::exception& e) {
+    fail("rules", e);
+    return;
+  }
+  settings_.composite = c;
   restart(Stage::Explain, false);
 }
 
@@ -242,29 +268,9 @@ void Session::cancel() {
 
 bool Session::busy() const { return stage_ != Stage::Idle; }
 
-#ifdef __EMSCRIPTEN__
-// Memory an explanation of this model needs (kept activations, relevance, LRP factors), refused up front when the
-// WebAssembly heap cannot hold it, instead of failing half way.
-static double explanation_bytes(const Network& net) {
-  double values = 0;
-  for (int i = 0; i < net.size(); ++i) values += static_cast<double>(Tensor::count(net.layer(i).out_shape));
-  return values * 4.0 * 3.5;  // outputs + relevance + factors and temporaries
-}
-#endif
-
 void Session::restart(Stage from, bool debounce) {
   if (!net_ || pre_.tensor.empty()) return;
-#ifdef __EMSCRIPTEN__
-  const double limit = 4096.0 * 1024 * 1024;  // -sMAXIMUM_MEMORY
-  const double need = explanation_bytes(*net_) + static_cast<double>(net_->info().params) * 4.0 * 1.6;
-  if (need > limit) {
-    error_ = "not enough memory: explaining this model at " + std::to_string(net_->spec().in_height) + "x" +
-             std::to_string(net_->spec().in_width) + " needs about " + std::to_string(static_cast<long long>(need / 1e6)) +
-             " MB, more than the 4096 MB a browser tab can give (use a smaller input size or model)";
-    stage_ = Stage::Idle;
-    return;
-  }
-#endif
+  // (a model that cannot be explained in the memory there is was refused when it was loaded)
   if (from == Stage::Forward || !fwd_ || !fwd_->done()) {
     ForwardOptions fo;
     fo.step_macs = kForwardStepMacs;

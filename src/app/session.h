@@ -62,14 +62,19 @@ class Session {
   };
   void set_download(const Download& d) { download_ = d; }
   const Download& download() const { return download_; }
-  bool load_image_file(const std::string& path, const std::string& display_name = "");
+  // `source`: where the picture came from when a link can name it (an image URL); "" for uploads and samples.
+  bool load_image_file(const std::string& path, const std::string& display_name = "", const std::string& source = "");
+  const std::string& image_source() const { return image_source_; }
   void set_invert(InvertMode m);
 
   // Settings changes; `debounce` waits for the user to stop dragging before recomputing.
   void set_preset(const std::string& name);
   void composite_edited();  // the per-layer table changed
+  void set_composite(const Composite& c);  // a whole edited table (from a link)
   void set_target(const Target& t);
   void select_neuron(int layer, int index);
+  // The neuron the detail is for (or is being computed for): layer -1 when none.
+  std::pair<int, int> wanted_neuron() const { return {want_layer_, want_index_}; }
   void set_graph(int k, bool k_auto, const std::vector<int>& layers);
   void run_optimizer(int layer);  // one layer (-1: all)
   void run_flipping(const std::string& compare_preset);
@@ -118,7 +123,7 @@ class Session {
 
   std::shared_ptr<Network> net_;
   std::shared_ptr<WeightCache> cache_;
-  std::string model_name_, image_name_, model_source_;
+  std::string model_name_, image_name_, model_source_, image_source_;
   Download download_;
   std::size_t model_bytes_ = 0;
   Image image_;

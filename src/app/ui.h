@@ -3,12 +3,14 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "app/app_state.h"
 #include "app/gl_util.h"
 #include "app/session.h"
 #include "explain/heatmap.h"
@@ -16,9 +18,6 @@
 struct ImVec2;
 
 namespace lrp::app {
-
-enum class Tab { Graph, Neuron, Layers, Rules, Optimizer, Evaluation };
-const char* tab_name(Tab t);
 
 struct ViewOptions {
   int mode = 0;  // 0 overlay, 1 side by side, 2 heatmap only, 3 positive only, 4 negative only
@@ -33,24 +32,53 @@ struct Sample {
   std::string path;
 };
 
+// Wrapped text that breaks lines only at spaces (ImGui's own wrapping also breaks after '.' and ',', which cuts
+// numbers in two: "0." / "131").
+void text_wrapped(const char* fmt, ...);
+
 class Ui {
  public:
   bool init(Session* s, const std::string& asset_dir, float ui_scale, std::string* error);
   void frame(int width, int height);  // builds the whole UI for one frame
   void set_tab(Tab t) { tab_ = t; request_tab_ = true; }
-  void dismiss_hint() { show_hint_ = false; }
+  // remember: also on later visits (the page keeps it in local storage)
+  void dismiss_hint(bool remember = true) {
+    show_hint_ = false;
+    if (remember && hint_dismissed_cb_) hint_dismissed_cb_();
+  }
+  void on_hint_dismissed(void (*cb)()) { hint_dismissed_cb_ = cb; }
+  enum class FileKind { Image, Model, Rules };
+  // Opens a dropped or chosen file: weights (.safetensors or a shard index), a rules file (.json) or a picture.
+  void open_path(const std::string& path);
+  // Whether the UI needs frames although nothing happens (a text field has the keyboard: its cursor blinks).
+  bool wants_frames() const;
+  void set_share_base(const std::string& b) { share_base_ = b; }
   bool hint_visible() const { return show_hint_; }
   Tab tab() const { return tab_; }
   const std::vector<Sample>& samples() const { return samples_; }
   bool load_sample(const std::string& name);
   long long frames() const { return frames_; }
   std::string state_json() const;
-  // URL parameters (already parsed by the page into JSON): composite, target, layers, k, neuron, panel, cmap,
-  // alpha, embed. Returns an error text ("" when all applied).
-  std::string apply_params(const std::string& json);
+  // The state a permalink reproduces, gathered from the session and the view.
+  AppState current_state() const;
+  // Applies a state: every field is checked against the loaded model; each one that cannot be applied adds a
+  // sentence to `errors` and leaves that part of the app as it was. A sample image is loaded here; model and
+  // image URLs are fetched by the page before it calls this.
+  void apply_state(const AppState& st, std::vector<std::string>* errors);
+  // A query string from a link: parsed, applied, and every problem reported in one error line ("" when all applied).
+  std::string apply_query(const std::string& query);
   // The query string that reproduces the current state (the page turns it into a permalink).
-  std::string share_query() const;
+  std::string share_query() const { return current_state().to_query(); }
+  // What a link cannot carry in the current state (an uploaded picture, weights from a local file), in words.
+  std::vector<std::string> share_limits() const;
   void show_share(const std::string& link, const std::string& snippet);
+  // The <iframe> snippet that embeds a link (one place for the page and the desktop app).
+  static std::string share_snippet(const std::string& link);
+  // The page's answer to a copy (the browser may refuse it, e.g. in an iframe without clipboard-write).
+  void copy_result(bool ok) {
+    if (!share_copied_.empty())
+      share_copied_ = ok ? share_copied_ : "the browser refused to copy: select the text above and press Ctrl+C";
+  }
   void set_embed(bool e) { embed_ = e; }
   bool embed() const { return embed_; }
   void on_share(void (*cb)(const char* query)) { share_cb_ = cb; }
@@ -62,12 +90,18 @@ class Ui {
   void on_open_image_request(void (*cb)()) { open_image_cb_ = cb; }
   void on_open_model_request(void (*cb)()) { open_model_cb_ = cb; }
   void on_download(void (*cb)(const char* path)) { download_cb_ = cb; }
+  void on_open_rules_request(void (*cb)()) { open_rules_cb_ = cb; }
+  // Rules files (the format of `lrpscope explain --rules`): the current table saved, or one read and applied.
+  std::string save_rules(const std::string& path);  // returns the path written, or "" (and reports the error)
+  void load_rules_file(const std::string& path, const std::string& shown);
 
  private:
   // panels
   void menu_bar();
   void input_panel(float w, float h);
   void gallery_popup();
+  bool sample_fits(const std::string& name) const;  // a sample made for a model like the loaded one
+  std::string picture_note() const;  // what the preprocessing did to a picture that does not fit the model
   void predictions_panel(float w, float h);
   void status_bar(float w, float h);
   void embed_frame(float w, float h);
@@ -86,6 +120,10 @@ class Ui {
   // Remembers the last item's rectangle under a name (for the test hook: real clicks on real widgets).
   void mark(const std::string& name);
   void mark_rect(const std::string& name, float x0, float y0, float x1, float y1);
+  // Changes to the session requested by widgets run after the frame is built: while it is built, widgets hold
+  // pointers into the session's results, and a change (a new target, image or composite) replaces them.
+  void post(std::function<void()> f) { actions_.push_back(std::move(f)); }
+  void run_actions();
   // drawing helpers
   const Texture& heat_view(int slot, const Tensor& relevance, int size, int mode_override = -1);
   const Texture& lut(Colormap c);
@@ -95,6 +133,17 @@ class Ui {
                             float scale = 0.0f);
   void ensure_base_textures();
   bool neuron_tooltip(int layer, int index);
+  // the desktop's file chooser (the page uses the browser's)
+  void open_file_dialog(FileKind kind);
+  void file_dialog();
+  void request_open_image();
+  void request_open_model();
+  void request_share();
+  // the next item on this line if w more pixels fit, else on the next line (rows of controls on small screens)
+  void flow(float w);
+  static float check_width(const char* label);  // a checkbox or radio button with this label
+  // the size of a w x h picture drawn to fit a box
+  static ImVec2 fit(int w, int h, float box_w, float box_h);
 
   Session* s_ = nullptr;
   HeatmapRenderer renderer_;
@@ -148,15 +197,36 @@ class Ui {
   char path_buf_[512] = {0};
   std::string last_export_;
   std::map<std::string, std::array<float, 4>> rects_, rects_prev_;
+  std::vector<std::function<void()>> actions_;
   void (*open_image_cb_)() = nullptr;
   void (*open_model_cb_)() = nullptr;
   void (*download_cb_)(const char*) = nullptr;
   void (*share_cb_)(const char*) = nullptr;
   void (*load_url_cb_)(const char*) = nullptr;
   void (*cancel_download_cb_)() = nullptr;
+  void (*hint_dismissed_cb_)() = nullptr;
+  void (*open_rules_cb_)() = nullptr;
+  std::string share_base_ = "lrpscope/index.html";
+  struct FileDialog {
+    bool open = false, want_open = false;
+    FileKind kind = FileKind::Image;
+    std::string dir;
+    char path[1024] = {0};
+    struct Entry {
+      std::string name;
+      bool dir;
+    };
+    std::vector<Entry> entries;
+    std::string error;
+  } files_;
+  // the pixel under the cursor on the input view (for the test hook): x, y, relevance; x < 0 when none
+  int hover_x_ = -1, hover_y_ = -1;
+  float hover_value_ = 0;
   bool embed_ = false;
   bool open_share_ = false, open_url_ = false;
-  std::string share_link_, share_snippet_;
+  std::string share_link_, share_snippet_, share_copied_;
+  std::vector<std::string> share_limits_;
+  std::string rules_loaded_;  // the name of the last rules file applied
   char url_buf_[1024] = "https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors";
 };
 

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "app/ui.h"
+#include "model/atomic_file.h"
 #include "explain/neuron_graph.h"
 #include "model/network.h"
 
@@ -104,8 +105,9 @@ std::vector<std::string> Ui::export_files(const std::string& prefix) {
       save_png(prefix + "-graph.png", graph_image(*g, 900, 520));
       files.push_back(prefix + "-graph.png");
       if (net) {
-        std::ofstream f(prefix + "-graph.json");
-        f << graph_json(*g, *net);
+        AtomicFile f(prefix + "-graph.json", false);
+        f.out() << graph_json(*g, *net);
+        f.commit();
         files.push_back(prefix + "-graph.json");
       }
     }
@@ -118,8 +120,9 @@ std::vector<std::string> Ui::export_files(const std::string& prefix) {
         files.push_back(prefix + "-" + name + ".png");
       }
     }
-    std::ofstream f(prefix + "-state.json");
-    f << state_json();
+    AtomicFile f(prefix + "-state.json", false);
+    f.out() << state_json();
+    f.commit();
     files.push_back(prefix + "-state.json");
   } catch (const std::exception& e) {
     files.push_back(std::string("error: ") + e.what());

@@ -29,7 +29,7 @@ bool Ui::neuron_tooltip(int layer, int index) {
     const Texture& fm = cached_map("fm/" + std::to_string(layer) + "/" + std::to_string(index),
                                    act.data() + static_cast<std::size_t>(index) * h * w, w, h, false, Colormap::Gray);
     ImGui::BeginGroup();
-    ImGui::Image(fm.imgui_id(), ImVec2(thumb, thumb));
+    ImGui::Image(fm.imgui_id(), fit(fm.width(), fm.height(), thumb, thumb));
     ImGui::TextDisabled("feature map");
     ImGui::EndGroup();
     ImGui::SameLine();
@@ -37,7 +37,7 @@ bool Ui::neuron_tooltip(int layer, int index) {
   if (const Tensor* cond = s_->conditional_now(layer, index)) {
     ImGui::BeginGroup();
     const Texture& t = heat_view(4, *cond, static_cast<int>(thumb), 0);
-    ImGui::Image(t.imgui_id(), ImVec2(thumb, thumb));
+    ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), thumb, thumb));
     ImGui::TextDisabled("conditional heatmap");
     ImGui::EndGroup();
   } else {
@@ -54,7 +54,7 @@ void Ui::graph_tab() {
   int k = st.graph_k;
   bool k_auto = st.graph_k_auto;
   ImGui::SetNextItemWidth(120 * scale_);
-  bool changed = ImGui::SliderInt("neurons per layer", &k, 1, 12);
+  bool changed = ImGui::SliderInt("neurons per layer", &k, 1, AppState::kMaxK);
   ImGui::SameLine();
   changed |= ImGui::Checkbox("k from the optimiser", &k_auto);
   if (ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x - ImGui::GetItemRectMax().x > 230 * scale_) ImGui::SameLine();
@@ -78,13 +78,13 @@ void Ui::graph_tab() {
     }
     if (lchanged) {
       std::sort(layers.begin(), layers.end());
-      s_->set_graph(k, k_auto, layers);
+      post([this, k, k_auto, layers] { s_->set_graph(k, k_auto, layers); });
     }
     ImGui::EndPopup();
   }
   ImGui::SameLine();
   if (ImGui::Button("reset view")) graph_zoom_ = 1, graph_pan_x_ = graph_pan_y_ = 0;
-  if (changed) s_->set_graph(k, k_auto, st.graph_layers);
+  if (changed) post([this, k, k_auto, layers = st.graph_layers] { s_->set_graph(k, k_auto, layers); });
   help_text("graph",
             "Each circle is a neuron (a channel of a layer), its size its relevance. Columns are layers, from the "
             "input side on the left to the class on the right. A line shows how much relevance flows from a neuron "
@@ -188,18 +188,19 @@ void Ui::graph_tab() {
     }
     const ImVec2 drag = ImGui::GetMouseDragDelta(0, 0.0f);
     if (ImGui::IsMouseReleased(0) && drag.x * drag.x + drag.y * drag.y < 16.0f && n.column != ncol - 1) {
-      s_->select_neuron(n.layer, n.index);
+      post([this, l = n.layer, i = n.index] { s_->select_neuron(l, i); });
     }
   }
   ImGui::EndChild();
   ImGui::SameLine();
   ImGui::BeginChild("graph_side", ImVec2(side_w, avail.y), true);
-  ImGui::TextWrapped("Path heatmap");
+  text_wrapped("Path heatmap");
   if (const Tensor* ph = s_->path_heatmap()) {
     const float w = ImGui::GetContentRegionAvail().x;
     const Texture& t = heat_view(3, *ph, static_cast<int>(w), 0);
-    ImGui::Image(t.imgui_id(), ImVec2(w, w));
-    ImGui::TextWrapped("Relevance that flows only through the yellow path (%.3g in total along its edges).", g->path_relevance);
+    ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), w, w));
+    mark("graph:path-heatmap");
+    text_wrapped("Relevance that flows only through the yellow path (%.3g in total along its edges).", g->path_relevance);
   }
   ImGui::Separator();
   ImGui::TextDisabled("%zu neurons, %zu edges", g->nodes.size(), g->edges.size());

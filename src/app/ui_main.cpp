@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
+#include <imgui_internal.h>
 #include <imgui.h>
 #include <nlohmann/json.hpp>
 
@@ -17,18 +19,6 @@
 #include "model/network.h"
 
 namespace lrp::app {
-
-const char* tab_name(Tab t) {
-  switch (t) {
-    case Tab::Graph: return "Graph";
-    case Tab::Neuron: return "Neuron";
-    case Tab::Layers: return "Layers";
-    case Tab::Rules: return "Rules";
-    case Tab::Optimizer: return "Optimiser";
-    case Tab::Evaluation: return "Evaluation";
-  }
-  return "?";
-}
 
 static std::vector<std::string> list_png(const std::string& dir) {
   std::vector<std::string> out;
@@ -59,9 +49,51 @@ bool Ui::load_sample(const std::string& name) {
   return false;
 }
 
+void text_wrapped(const char* fmt, ...) {
+  char buf[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  ImGuiWindow* win = ImGui::GetCurrentWindow();
+  const float wrap = ImGui::CalcWrapWidthForPos(ImGui::GetCursorScreenPos(), win->DC.TextWrapPos < 0 ? 0.0f : win->DC.TextWrapPos);
+  const float width = wrap > 1 ? wrap : ImGui::GetContentRegionAvail().x;
+  std::string line, word;
+  const char* p = buf;
+  auto flush = [&]() {
+    ImGui::TextUnformatted(line.c_str());
+    line.clear();
+  };
+  for (;;) {
+    const char c = *p;
+    if (c == ' ' || c == '\n' || c == 0) {
+      if (!word.empty()) {
+        const std::string cand = line.empty() ? word : line + " " + word;
+        if (!line.empty() && ImGui::CalcTextSize(cand.c_str()).x > width) {
+          flush();
+          line = word;
+        } else {
+          line = cand;
+        }
+        word.clear();
+      }
+      if (c == '\n' || c == 0) flush();
+      if (c == 0) break;
+    } else {
+      word += c;
+    }
+    ++p;
+  }
+}
+
 void Ui::help_text(const char* id, const char* text) {
   bool& open = help_open_[id];
-  ImGui::SameLine(ImGui::GetContentRegionAvail().x + ImGui::GetCursorPosX() - ImGui::GetFrameHeight());
+  // at the right end of the line, or right-aligned on a line of its own when the line is full
+  const float bw = ImGui::CalcTextSize(open ? "x" : "?").x + ImGui::GetStyle().FramePadding.x * 2;
+  const float x = ImGui::GetWindowContentRegionMax().x - bw;
+  const float prev_end = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x + ImGui::GetScrollX();
+  if (prev_end + ImGui::GetStyle().ItemSpacing.x <= x) ImGui::SameLine(x);
+  else ImGui::SetCursorPosX(x);
   ImGui::PushID(id);
   if (ImGui::SmallButton(open ? "x" : "?")) open = !open;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip(open ? "Hide the explanation" : "What am I looking at?");
@@ -69,7 +101,7 @@ void Ui::help_text(const char* id, const char* text) {
   if (open) {
     ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.16f, 0.2f, 0.28f, 1.0f));
     ImGui::BeginChild((std::string(id) + "_help").c_str(), ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 4.2f), true);
-    ImGui::TextWrapped("%s", text);
+    text_wrapped("%s", text);
     ImGui::EndChild();
     ImGui::PopStyleColor();
   }
@@ -86,6 +118,7 @@ void Ui::frame(int width, int height) {
   ++frames_;
   rects_prev_.swap(rects_);
   rects_.clear();
+  hover_x_ = hover_y_ = -1;
   ensure_base_textures();
   shortcuts();
   const float W = static_cast<float>(width), H = static_cast<float>(height);
@@ -102,6 +135,7 @@ void Ui::frame(int width, int height) {
     status_bar(W, 0);
     share_popup();
     ImGui::End();
+    run_actions();
     return;
   }
   const ImGuiStyle& st = ImGui::GetStyle();
@@ -120,29 +154,70 @@ void Ui::frame(int width, int height) {
   status_bar(W, status_h);
   share_popup();
   url_popup();
+  file_dialog();
   ImGui::End();
   if (show_hint_) hint_window(W, H);
+  run_actions();
+}
+
+bool Ui::wants_frames() const {
+  return ImGui::GetCurrentContext() && (ImGui::GetIO().WantTextInput || files_.open);
+}
+
+ImVec2 Ui::fit(int w, int h, float box_w, float box_h) {
+  if (w <= 0 || h <= 0) return ImVec2(box_w, box_h);
+  const float k = std::min(box_w / w, box_h / h);
+  return ImVec2(std::floor(w * k), std::floor(h * k));
+}
+
+void Ui::flow(float w) {
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + w <= right) ImGui::SameLine();
+}
+
+float Ui::check_width(const char* label) {
+  return ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label).x;
+}
+
+void Ui::run_actions() {
+  std::vector<std::function<void()>> now;
+  now.swap(actions_);
+  for (auto& f : now) f();
 }
 
 void Ui::menu_bar() {
   if (!ImGui::BeginMenuBar()) return;
   ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.35f, 1.0f), "lrpscope");
-  if (ImGui::BeginMenu("Model")) {
+  const bool model_menu = ImGui::BeginMenu("Model");
+  mark("menu:model");
+  if (model_menu) {
     ImGui::TextDisabled("%s", s_->model_name().c_str());
     if (ImGui::MenuItem("Default model (Fashion-MNIST VGG16)"))
-      s_->load_model_file(asset_dir_ + "/models/fashion-vgg16.safetensors", "fashion-vgg16");
-    if (open_model_cb_ && ImGui::MenuItem("Open weights (.safetensors)...")) open_model_cb_();
+      post([this] { s_->load_model_file(asset_dir_ + "/models/fashion-vgg16.safetensors", "fashion-vgg16"); });
+    if (ImGui::MenuItem("Open weights (.safetensors)...")) request_open_model();
+    mark("menu:model:open");
     if (load_url_cb_ && ImGui::MenuItem("Load weights from a URL (e.g. the ImageNet VGG16)...")) open_url_ = true;
+    mark("menu:model:url");
     ImGui::EndMenu();
   }
   const bool image_menu = ImGui::BeginMenu("Image");
   mark("menu:image");
   if (image_menu) {
-    if (open_image_cb_ && ImGui::MenuItem("Open image...", "O")) open_image_cb_();
+    if (ImGui::MenuItem("Open image...", "O")) request_open_image();
+    mark("menu:image:open");
     ImGui::Separator();
-    for (const auto& sm : samples_) {
-      if (ImGui::MenuItem(sm.name.c_str(), nullptr, s_->image_name() == sm.name)) load_sample(sm.name);
-      mark("sample:" + sm.name);
+    for (int fits = 1; fits >= 0; --fits) {
+      bool first = true;
+      for (const auto& sm : samples_) {
+        if (sample_fits(sm.name) != (fits == 1)) continue;
+        if (first && !fits) {
+          ImGui::Separator();
+          ImGui::TextDisabled("for another model:");
+        }
+        first = false;
+        if (ImGui::MenuItem(sm.name.c_str(), nullptr, s_->image_name() == sm.name)) post([this, n = sm.name] { load_sample(n); });
+        mark("sample:" + sm.name);
+      }
     }
     ImGui::EndMenu();
   }
@@ -157,15 +232,14 @@ void Ui::menu_bar() {
     if (!last_export_.empty()) ImGui::TextDisabled("wrote %s", last_export_.c_str());
     ImGui::EndMenu();
   }
-  if (share_cb_) {
-    if (ImGui::MenuItem("Share")) share_cb_(share_query().c_str());
-    mark("share");
-  }
+  if (ImGui::MenuItem("Share")) request_share();
+  mark("share");
   if (ImGui::BeginMenu("Help")) {
     ImGui::MenuItem("Show the first-steps hint", nullptr, &show_hint_);
     ImGui::Separator();
     ImGui::TextDisabled("Shortcuts: 1-6 tabs, left/right samples, M view mode,");
-    ImGui::TextDisabled("C colour map, T top-1 class, Esc cancel");
+    ImGui::TextDisabled("C colour map, T top-1 class, O open an image,");
+    ImGui::TextDisabled("Esc close a menu or dialog, else cancel the work");
     ImGui::EndMenu();
   }
   ImGui::EndMenuBar();
@@ -199,20 +273,44 @@ void Ui::status_bar(float w, float h) {
     ImGui::SameLine();
     ImGui::ProgressBar(static_cast<float>(s_->progress()), ImVec2(160 * scale_, 0), s_->progress_label().c_str());
     ImGui::SameLine();
-    if (ImGui::SmallButton("Cancel")) s_->cancel();
+    if (ImGui::SmallButton("Cancel")) post([this] { s_->cancel(); });
   }
   if (!s_->error().empty()) {
+    // the dismiss button first, so it stays on screen however long the message is; the text is cut to the
+    // space left and shown whole when hovered
     ImGui::SameLine();
-    ImGui::TextColored(ImVec4(1.0f, 0.4f, 0.35f, 1.0f), "%s", s_->error().c_str());
+    if (ImGui::SmallButton("dismiss")) post([this] { s_->clear_error(); });
+    mark("error:dismiss");
     ImGui::SameLine();
-    if (ImGui::SmallButton("dismiss")) s_->clear_error();
+    const std::string& e = s_->error();
+    const float room = ImGui::GetContentRegionAvail().x - 4;
+    std::string shown = e;
+    if (ImGui::CalcTextSize(shown.c_str()).x > room) {
+      std::size_t lo = 0, hi = e.size();
+      while (lo < hi) {  // the longest prefix that fits with the ellipsis
+        const std::size_t mid = (lo + hi + 1) / 2;
+        if (ImGui::CalcTextSize((e.substr(0, mid) + "...").c_str()).x <= room) lo = mid;
+        else hi = mid - 1;
+      }
+      shown = e.substr(0, lo) + "...";
+    }
+    ImGui::TextColored(ImVec4(1.0f, 0.4f, 0.35f, 1.0f), "%s", shown.c_str());
+    mark("error");
+    if (shown != e && ImGui::IsItemHovered()) {
+      ImGui::BeginTooltip();
+      ImGui::PushTextWrapPos(std::min(ImGui::GetIO().DisplaySize.x * 0.9f, 640.0f * scale_));
+      ImGui::TextUnformatted(e.c_str());
+      ImGui::PopTextWrapPos();
+      ImGui::EndTooltip();
+    }
   }
   (void)w;
   (void)h;
 }
 
 void Ui::hint_window(float w, float h) {
-  const float hw = std::min(440.0f * scale_, w * 0.6f);
+  // small, in the corner of the graph panel; a phone gets most of the width
+  const float hw = w < 700 * scale_ ? w * 0.9f : std::min(340.0f * scale_, w * 0.34f);
   // above the status bar, so its progress bar and Cancel stay reachable
   ImGui::SetNextWindowPos(ImVec2(w - hw - 12 * scale_, h - ImGui::GetFrameHeightWithSpacing() * 1.8f), ImGuiCond_Always,
                           ImVec2(0, 1));
@@ -220,16 +318,17 @@ void Ui::hint_window(float w, float h) {
   ImGui::SetNextWindowBgAlpha(0.94f);
   ImGui::Begin("First steps", nullptr, ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoCollapse |
                                            ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings);
-  ImGui::TextWrapped("The network looked at the picture on the left. Red shows the pixels that made it choose "
-                     "its answer, blue the ones that spoke against it. Three things to try:");
+  text_wrapped("Red pixels made the network choose its answer, blue ones spoke against it. Try:");
   ImGui::Bullet();
-  ImGui::TextWrapped("Click another class under Predictions: what would make it say that instead?");
+  text_wrapped("another class under Predictions;");
   ImGui::Bullet();
-  ImGui::TextWrapped("Hover the circles in the Graph tab: each is a neuron; the yellow path is the strongest chain of evidence.");
+  text_wrapped("a circle in the Graph (point at it or tap it): a neuron; yellow is the strongest chain;");
   ImGui::Bullet();
-  ImGui::TextWrapped("Open the Rules tab and switch the composite: the same decision, explained by other rules.");
-  if (ImGui::Button("Got it")) show_hint_ = false;
+  text_wrapped("another composite in the Rules tab.");
+  if (ImGui::Button("Got it")) dismiss_hint();
   mark("hint:ok");
+  mark_rect("hint", ImGui::GetWindowPos().x, ImGui::GetWindowPos().y, ImGui::GetWindowPos().x + ImGui::GetWindowSize().x,
+            ImGui::GetWindowPos().y + ImGui::GetWindowSize().y);
   ImGui::End();
 }
 
@@ -245,15 +344,20 @@ void Ui::shortcuts() {
     for (std::size_t i = 0; i < samples_.size(); ++i)
       if (samples_[i].name == s_->image_name()) cur = static_cast<int>(i);
     const int n = static_cast<int>(samples_.size());
-    load_sample(samples_[static_cast<std::size_t>((cur + d + n) % n)].name);
+    post([this, nm = samples_[static_cast<std::size_t>((cur + d + n) % n)].name] { load_sample(nm); });
   };
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) cycle_sample(1);
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) cycle_sample(-1);
   if (ImGui::IsKeyPressed('M', false)) view_.mode = (view_.mode + 1) % 5;
   if (ImGui::IsKeyPressed('C', false)) view_.cmap = static_cast<Colormap>((static_cast<int>(view_.cmap) + 1) % 6);
-  if (ImGui::IsKeyPressed('T', false)) s_->set_target(Target::top1());
-  if (ImGui::IsKeyPressed('O', false) && open_image_cb_) open_image_cb_();
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) s_->cancel();
+  if (ImGui::IsKeyPressed('T', false)) post([this] { s_->set_target(Target::top1()); });
+  if (ImGui::IsKeyPressed('O', false)) request_open_image();
+  // Esc closes an open drop-down, menu or dialog (ImGui 1.86 does that only with keyboard navigation on); only
+  // with none open does it cancel the work
+  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) {
+    if (ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) ImGui::ClosePopupToLevel(0, true);
+    else post([this] { s_->cancel(); });
+  }
 }
 
 std::string Ui::state_json() const {
@@ -308,6 +412,13 @@ std::string Ui::state_json() const {
   if (d && net) j["selected_neuron"] = {{"layer", net->layer(d->layer).name}, {"index", d->index}, {"relevance", d->relevance}};
   else j["selected_neuron"] = nullptr;
   j["tab"] = tab_name(tab_);
+  j["app"] = nlohmann::ordered_json::parse(current_state().to_json());  // what a permalink carries
+  j["share"] = share_query();
+  j["share_dialog"] = {{"link", share_link_}, {"snippet", share_snippet_}, {"limits", share_limits_}};
+  j["picture_note"] = picture_note();
+  j["url_field"] = std::string(url_buf_);
+  j["hover"] = hover_x_ >= 0 ? nlohmann::ordered_json{{"x", hover_x_}, {"y", hover_y_}, {"relevance", hover_value_}}
+                             : nlohmann::ordered_json();
   j["frames"] = frames_;
   j["busy"] = s_->busy();
   j["progress"] = s_->progress();

@@ -13,174 +13,224 @@
 
 namespace lrp::app {
 
-static std::string url_encode(const std::string& s) {
-  std::ostringstream o;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':' || c == '/') o << c;
-    else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      o << buf;
-    }
-  }
-  return o.str();
+namespace {
+
+bool url_like(const std::string& s) {
+  if (s.find("://") != std::string::npos || s.rfind("/", 0) == 0 || s.rfind(".", 0) == 0) return true;
+  const auto dot = s.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = s.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "gif" || ext == "bmp" || ext == "webp";
 }
 
-std::string Ui::apply_params(const std::string& text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const std::exception&) {
-    return "bad parameters";
-  }
+bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
+
+}  // namespace
+
+AppState Ui::current_state() const {
+  AppState st;
   auto net = s_->network();
-  std::string err;
-  auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
-  if (const std::string e = str("embed"); !e.empty()) embed_ = e != "0" && e != "false";
-  if (const std::string c = str("composite"); !c.empty()) {
-    const auto& names = Composite::preset_names();
-    if (std::find(names.begin(), names.end(), c) != names.end()) s_->set_preset(c);
-    else err += "unknown composite '" + c + "'; ";
-  }
-  if (const std::string t = str("target"); !t.empty() && net) {
+  if (is_url(s_->model_source())) st.model = s_->model_source();
+  if (!s_->image_source().empty()) st.image = s_->image_source();
+  else
+    for (const auto& sm : samples_)
+      if (sm.name == s_->image_name()) st.image = sm.name;
+  st.invert = s_->invert() == InvertMode::On ? "on" : s_->invert() == InvertMode::Off ? "off" : "auto";
+  const Settings& se = s_->settings();
+  st.composite = se.preset;
+  if (net && se.composite.name == "custom") {
     try {
-      const auto comma = t.find(',');
-      if (comma == std::string::npos) s_->set_target(Target::cls(std::stoi(t)));
-      else s_->set_target(Target::contrast(std::stoi(t.substr(0, comma)), std::stoi(t.substr(comma + 1))));
+      st.rules = se.composite.to_compact(*net, se.preset);
     } catch (const std::exception&) {
-      err += "bad target '" + t + "'; ";
+      st.rules.clear();
     }
   }
-  int k = s_->settings().graph_k;
-  std::vector<int> layers = s_->settings().graph_layers;
-  bool graph = false;
-  if (const std::string ks = str("k"); !ks.empty()) {
-    if (ks == "auto") {
-      s_->settings().graph_k_auto = true;
-    } else {
+  st.target = se.target;
+  if (net)
+    for (int l : se.graph_layers) st.graph_layers.push_back(net->layer(l).name);
+  st.k = se.graph_k;
+  st.k_auto = se.graph_k_auto;
+  st.tolerance = se.tolerance;
+  const auto [wl, wi] = s_->wanted_neuron();
+  if (net && wl >= 0 && wl < net->size() && wi >= 0) st.neuron = net->layer(wl).name + ":" + std::to_string(wi);
+  st.mode = static_cast<ViewMode>(view_.mode);
+  st.cmap = colormap_name(view_.cmap);
+  st.alpha = view_.alpha;
+  st.percentile = view_.percentile;
+  st.gray = view_.gray;
+  st.panel = tab_;
+  st.embed = embed_;
+  return st;
+}
+
+std::vector<std::string> Ui::share_limits() const {
+  std::vector<std::string> out;
+  const std::string src = s_->model_source();
+  const bool default_model = src == asset_dir_ + "/models/fashion-vgg16.safetensors" || src == "fashion-vgg16";
+  if (!default_model && !is_url(src))
+    out.push_back("The model (" + s_->model_name() + ") was opened from a file on this computer: a link cannot carry "
+                  "it, so the receiver sees the default model. Put the weights on a web server and load them by URL "
+                  "to share them.");
+  const AppState st = current_state();
+  if (st.image.empty() && !s_->image_name().empty())
+    out.push_back("The picture (" + s_->image_name() + ") was opened from this computer: a link cannot carry it, so "
+                  "the receiver sees the default sample instead (and the class, neuron and rules below are applied "
+                  "to that picture).");
+  return out;
+}
+
+void Ui::apply_state(const AppState& st, std::vector<std::string>* errors) {
+  auto err = [&](const std::string& e) {
+    if (errors) errors->push_back(e);
+  };
+  embed_ = st.embed;
+  // the picture first: loading one resets the class and the neuron
+  if (!st.image.empty()) {
+    bool sample = false;
+    for (const auto& sm : samples_) sample |= sm.name == st.image;
+    if (sample) {
+      if (s_->image_name() != st.image) load_sample(st.image);
+    } else if (!url_like(st.image)) {
+      err("image='" + st.image + "': no sample by that name");
+    }
+  }
+  const InvertMode inv = st.invert == "on" ? InvertMode::On : st.invert == "off" ? InvertMode::Off : InvertMode::Auto;
+  if (inv != s_->invert()) s_->set_invert(inv);
+  auto net = s_->network();
+  if (net) {
+    if (!st.rules.empty()) {
       try {
-        k = std::max(1, std::min(64, std::stoi(ks)));
-      } catch (const std::exception&) {
-        err += "bad k '" + ks + "'; ";
+        const Composite c = Composite::from_compact(st.rules, *net);
+        s_->settings().preset = st.rules.substr(0, st.rules.find('~'));
+        s_->set_composite(c);
+      } catch (const std::exception& e) {
+        err(std::string("rules='") + st.rules + "': " + e.what());
       }
+    } else if (st.composite != s_->settings().preset || s_->settings().composite.name != st.composite) {
+      s_->set_preset(st.composite);
     }
-    graph = true;
-  }
-  if (const std::string ls = str("layers"); !ls.empty() && net) {
-    layers.clear();
-    std::stringstream ss(ls);
-    std::string name;
-    while (std::getline(ss, name, ',')) {
+    const int n = net->num_classes();
+    const Target& t = st.target;
+    const std::string range = "the model has " + std::to_string(n) + " classes, 0 to " + std::to_string(n - 1);
+    if (t.kind != Target::Kind::Top1 && t.a >= n) err("target=" + std::to_string(t.a) + ": " + range);
+    else if (t.kind == Target::Kind::Contrast && t.b >= n) err("target: class " + std::to_string(t.b) + ": " + range);
+    else if (t.kind != s_->settings().target.kind || t.a != s_->settings().target.a || t.b != s_->settings().target.b)
+      s_->set_target(t);
+    std::vector<int> layers;
+    for (const auto& name : st.graph_layers) {
       const int i = net->find(name);
       if (i >= 0 && (net->layer(i).kind == LayerKind::Conv || net->layer(i).kind == LayerKind::Linear) && i + 1 < net->size())
         layers.push_back(i);
-      else if (!name.empty()) err += "unknown graph layer '" + name + "'; ";
+      else
+        err("layers: '" + name + "' is not a convolution or hidden fully connected layer of this model");
     }
     std::sort(layers.begin(), layers.end());
-    graph = true;
-  }
-  if (graph) s_->set_graph(k, s_->settings().graph_k_auto, layers);
-  if (const std::string n = str("neuron"); !n.empty() && net) {
-    const auto colon = n.rfind(':');
-    const int i = colon == std::string::npos ? -1 : net->find(n.substr(0, colon));
-    if (i >= 0) {
-      try {
-        s_->select_neuron(i, std::stoi(n.substr(colon + 1)));
-      } catch (const std::exception&) {
-        err += "bad neuron '" + n + "'; ";
-      }
-    } else {
-      err += "unknown neuron '" + n + "'; ";
+    layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
+    s_->settings().tolerance = st.tolerance;
+    const Settings& se = s_->settings();
+    if (st.k != se.graph_k || st.k_auto != se.graph_k_auto || layers != se.graph_layers) s_->set_graph(st.k, st.k_auto, layers);
+    if (!st.neuron.empty()) {
+      const auto colon = st.neuron.rfind(':');
+      const std::string lname = st.neuron.substr(0, colon);
+      const int l = net->find(lname);
+      const int idx = std::atoi(st.neuron.c_str() + colon + 1);
+      if (l < 0 || net->layer(l).kind == LayerKind::ReLU || net->layer(l).kind == LayerKind::Flatten ||
+          l + 1 >= net->size())
+        err("neuron='" + st.neuron + "': '" + lname + "' is not a convolution, pooling or hidden layer of this model");
+      else if (idx >= net->layer(l).out_shape[0])
+        err("neuron='" + st.neuron + "': " + lname + " has " + std::to_string(net->layer(l).out_shape[0]) +
+            " neurons, 0 to " + std::to_string(net->layer(l).out_shape[0] - 1));
+      else if (s_->wanted_neuron() != std::make_pair(l, idx))
+        s_->select_neuron(l, idx);
     }
   }
-  if (const std::string p = str("panel"); !p.empty()) {
-    bool found = false;
-    for (int t = 0; t < 6; ++t) {
-      std::string name = tab_name(static_cast<Tab>(t));
-      std::string lower = name;
-      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-      if (p == name || p == lower || (p == "optimizer" && t == 4)) {
-        set_tab(static_cast<Tab>(t));
-        found = true;
-      }
-    }
-    if (!found) err += "unknown panel '" + p + "'; ";
+  view_.mode = static_cast<int>(st.mode);
+  try {
+    view_.cmap = parse_colormap(st.cmap);
+  } catch (const std::exception& e) {
+    err(e.what());
   }
-  if (const std::string c = str("cmap"); !c.empty()) {
-    try {
-      view_.cmap = parse_colormap(c);
-    } catch (const std::exception&) {
-      err += "unknown colour map '" + c + "'; ";
-    }
-  }
-  if (const std::string a = str("alpha"); !a.empty()) {
-    try {
-      view_.alpha = std::max(0.0f, std::min(1.0f, std::stof(a)));
-    } catch (const std::exception&) {
-      err += "bad alpha '" + a + "'; ";
-    }
-  }
-  if (!err.empty()) {
-    err = "URL parameters: " + err.substr(0, err.size() - 2);
-  }
-  return err;
+  view_.alpha = st.alpha;
+  view_.percentile = st.percentile;
+  view_.gray = st.gray;
+  set_tab(st.panel);
 }
 
-std::string Ui::share_query() const {
-  std::vector<std::pair<std::string, std::string>> q;
-  auto net = s_->network();
-  if (!s_->model_source().empty() && s_->model_source().rfind("http", 0) == 0) q.push_back({"model", s_->model_source()});
-  for (const auto& sm : samples_)
-    if (sm.name == s_->image_name()) q.push_back({"image", sm.name});
-  const Settings& st = s_->settings();
-  if (st.target.kind == Target::Kind::Class) q.push_back({"target", std::to_string(st.target.a)});
-  if (st.target.kind == Target::Kind::Contrast) q.push_back({"target", std::to_string(st.target.a) + "," + std::to_string(st.target.b)});
-  if (st.composite.name != "custom") q.push_back({"composite", st.composite.name});
-  if (net && !st.graph_layers.empty()) {
-    std::string ls;
-    for (int l : st.graph_layers) ls += (ls.empty() ? "" : ",") + net->layer(l).name;
-    q.push_back({"layers", ls});
-  }
-  q.push_back({"k", st.graph_k_auto ? "auto" : std::to_string(st.graph_k)});
-  if (const NeuronDetail* d = s_->detail(); d && net) q.push_back({"neuron", net->layer(d->layer).name + ":" + std::to_string(d->index)});
-  std::string panel = tab_name(tab_);
-  std::transform(panel.begin(), panel.end(), panel.begin(), ::tolower);
-  q.push_back({"panel", panel});
-  q.push_back({"cmap", colormap_name(view_.cmap)});
-  char alpha[16];
-  std::snprintf(alpha, sizeof alpha, "%.2f", view_.alpha);
-  q.push_back({"alpha", alpha});
-  if (embed_) q.push_back({"embed", "1"});
-  std::string out;
-  for (auto& [k, v] : q) out += (out.empty() ? "?" : "&") + k + "=" + url_encode(v);
-  return out;
+std::string Ui::apply_query(const std::string& query) {
+  std::vector<std::string> errors;
+  const AppState st = AppState::from_query(query, &errors);
+  apply_state(st, &errors);
+  if (errors.empty()) return "";
+  std::string text = errors.size() == 1 ? "This link has a problem: " : "This link has " + std::to_string(errors.size()) + " problems: ";
+  for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
+  return text + ". The rest of it was applied.";
 }
 
 void Ui::show_share(const std::string& link, const std::string& snippet) {
   share_link_ = link;
   share_snippet_ = snippet;
+  share_limits_ = share_limits();
   open_share_ = true;
+}
+
+std::string Ui::share_snippet(const std::string& link) {
+  std::string embed_link = link;
+  if (embed_link.find("embed=1") == std::string::npos)
+    embed_link += std::string(embed_link.find('?') == std::string::npos ? "?" : "&") + "embed=1";
+  std::string esc;
+  for (char c : embed_link) esc += c == '"' ? std::string("&quot;") : c == '&' ? std::string("&amp;") : std::string(1, c);
+  return "<iframe src=\"" + esc + "\" width=\"900\" height=\"540\" style=\"border:0\" loading=\"lazy\"\n"
+         "        allow=\"clipboard-write\" title=\"lrpscope: why did the network say that?\"></iframe>";
 }
 
 void Ui::share_popup() {
   if (open_share_) {
     ImGui::OpenPopup("Share");
     open_share_ = false;
+    share_copied_.clear();
   }
-  ImGui::SetNextWindowSize(ImVec2(std::min(640.0f * scale_, ImGui::GetIO().DisplaySize.x * 0.9f), 0));
+  ImGui::SetNextWindowSize(ImVec2(std::min(640.0f * scale_, ImGui::GetIO().DisplaySize.x * 0.95f), 0));
   if (ImGui::BeginPopupModal("Share", nullptr, ImGuiWindowFlags_NoResize)) {
-    ImGui::TextWrapped("This link opens lrpscope in the same state (copied to the clipboard when the browser allows it):");
+    text_wrapped("This link opens lrpscope in the same state: the picture, the class, the rules, the neuron "
+                       "and the view.");
+    const float copy_w = ImGui::CalcTextSize("Copy snippet").x + ImGui::GetStyle().FramePadding.x * 2;
     std::vector<char> a(share_link_.begin(), share_link_.end());
     a.push_back(0);
-    ImGui::SetNextItemWidth(-1);
-    ImGui::InputText("##link", a.data(), a.size(), ImGuiInputTextFlags_ReadOnly);
-    ImGui::TextWrapped("To put this view in a course page, paste this into its HTML:");
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - copy_w - ImGui::GetStyle().ItemSpacing.x);
+    // read-only but selectable: Ctrl+A, Ctrl+C work in it too
+    ImGui::InputText("##link", a.data(), a.size(), ImGuiInputTextFlags_ReadOnly | ImGuiInputTextFlags_AutoSelectAll);
+    mark("share:link");
+    ImGui::SameLine();
+    if (ImGui::Button("Copy link", ImVec2(copy_w, 0))) {
+      ImGui::SetClipboardText(share_link_.c_str());
+      share_copied_ = "link copied to the clipboard";
+    }
+    mark("share:copy-link");
+    for (const auto& l : share_limits_) {
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.4f, 1.0f));
+      text_wrapped("%s", l.c_str());
+      ImGui::PopStyleColor();
+    }
+    text_wrapped("To put this view in a course page, paste this into its HTML:");
     std::vector<char> b(share_snippet_.begin(), share_snippet_.end());
     b.push_back(0);
-    ImGui::InputTextMultiline("##snippet", b.data(), b.size(), ImVec2(-1, ImGui::GetTextLineHeight() * 4),
+    ImGui::InputTextMultiline("##snippet", b.data(), b.size(),
+                              ImVec2(ImGui::GetContentRegionAvail().x - copy_w - ImGui::GetStyle().ItemSpacing.x,
+                                     ImGui::GetTextLineHeight() * 4.5f),
                               ImGuiInputTextFlags_ReadOnly);
-    if (ImGui::Button("Close")) ImGui::CloseCurrentPopup();
+    ImGui::SameLine();
+    if (ImGui::Button("Copy snippet", ImVec2(copy_w, 0))) {
+      ImGui::SetClipboardText(share_snippet_.c_str());
+      share_copied_ = "snippet copied to the clipboard";
+    }
+    mark("share:copy-snippet");
+    if (ImGui::Button("Close") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) ImGui::CloseCurrentPopup();
     mark("share:close");
+    if (!share_copied_.empty()) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("%s", share_copied_.c_str());
+    }
     ImGui::EndPopup();
   }
 }
@@ -192,17 +242,19 @@ void Ui::url_popup() {
   }
   ImGui::SetNextWindowSize(ImVec2(std::min(680.0f * scale_, ImGui::GetIO().DisplaySize.x * 0.95f), 0));
   if (ImGui::BeginPopupModal("Load weights from a URL", nullptr, ImGuiWindowFlags_NoResize)) {
-    ImGui::TextWrapped("A .safetensors file (or a sharded checkpoint's model.safetensors.index.json) with torchvision or timm "
+    text_wrapped("A .safetensors file (or a sharded checkpoint's model.safetensors.index.json) with torchvision or timm "
                        "VGG names. The ImageNet VGG16 is 528 MB; it is kept in the browser's cache, so a second visit starts "
                        "at once. Nothing leaves this page.");
     ImGui::SetNextItemWidth(-1);
     ImGui::InputText("##url", url_buf_, sizeof url_buf_);
+    mark("url:field");
     if (ImGui::Button("Load") && load_url_cb_) {
       load_url_cb_(url_buf_);
       ImGui::CloseCurrentPopup();
     }
     ImGui::SameLine();
-    if (ImGui::Button("Cancel")) ImGui::CloseCurrentPopup();
+    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) ImGui::CloseCurrentPopup();
+    mark("url:cancel");
     ImGui::EndPopup();
   }
 }
@@ -230,7 +282,7 @@ void Ui::embed_frame(float W, float H) {
       for (std::size_t i = 0; i < std::min<std::size_t>(order.size(), 10); ++i) {
         const int c = order[i];
         std::snprintf(label, sizeof label, "%s (%.1f %%)", net->label(c).c_str(), 100.0 * p[static_cast<std::size_t>(c)]);
-        if (ImGui::Selectable(label, c == cur)) s_->set_target(Target::cls(c));
+        if (ImGui::Selectable(label, c == cur)) post([this, c] { s_->set_target(Target::cls(c)); });
         mark("embed:class:" + std::to_string(i));
       }
       ImGui::EndCombo();
@@ -246,7 +298,7 @@ void Ui::embed_frame(float W, float H) {
   ImGui::BeginChild("embed_image", ImVec2(side, avail_h), false);
   if (ex && image_tex_.valid()) {
     const Texture& t = heat_view(0, ex->input_relevance(), static_cast<int>(side));
-    ImGui::Image(t.imgui_id(), ImVec2(side, side));
+    ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), side, side));
     mark("heatmap");
   } else {
     ImGui::TextDisabled(s_->busy() ? "computing..." : "no image");

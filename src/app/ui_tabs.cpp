@@ -20,41 +20,110 @@ struct Series {
   ImU32 color;
 };
 
-// A small line chart: x = index (with labels), y auto-scaled from 0; an optional marker at index `mark`.
-void line_chart(const char* id, const std::vector<std::string>& xlabels, const std::vector<Series>& series, ImVec2 size,
-                int mark, float scale, const char* ylabel) {
+struct Chart {
+  std::vector<double> x;      // the x value of every point (k, patches replaced, ...)
+  bool log_x = false;         // a log-scaled x axis (the optimiser's k: 1..16 dense, then x1.25 steps)
+  int mark = -1;              // a vertical marker at this point
+  double hline = NAN;         // a dashed horizontal line at this value (a tolerance)
+  const char* xlabel = "";
+  const char* ylabel = "";
+};
+
+// A line chart with axes: ticks and numbers on both, the axis titles, a legend, and the values under the cursor.
+void line_chart(const char* id, const std::vector<Series>& series, const Chart& c, ImVec2 size, float scale) {
   ImGui::BeginChild(id, size, true, ImGuiWindowFlags_NoScrollbar);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   const ImVec2 sz = ImGui::GetContentRegionAvail();
-  const float left = 48 * scale, bottom = ImGui::GetTextLineHeight() + 4, top = ImGui::GetTextLineHeight() + 2;
+  const float lh = ImGui::GetTextLineHeight();
+  const float left = 52 * scale, bottom = lh * 2 + 6, top = lh * 1.9f, right = 10 * scale;
   double ymax = 1e-12, ymin = 0;
   std::size_t n = 0;
-  for (const auto& s : series)
-    for (double v : s.y) {
+  for (const auto& sr : series)
+    for (double v : sr.y) {
       ymax = std::max(ymax, v);
       ymin = std::min(ymin, v);
-      n = std::max(n, s.y.size());
+      n = std::max(n, sr.y.size());
     }
-  const ImVec2 a(p0.x + left, p0.y + top), b(p0.x + sz.x - 6, p0.y + sz.y - bottom);
-  dl->AddRect(a, b, IM_COL32(90, 95, 105, 255));
-  auto X = [&](std::size_t i) { return a.x + (n > 1 ? (b.x - a.x) * i / (n - 1) : (b.x - a.x) / 2); };
+  if (std::isfinite(c.hline)) ymax = std::max(ymax, c.hline * 1.05);
+  const ImVec2 a(p0.x + left, p0.y + top), b(p0.x + sz.x - right, p0.y + sz.y - bottom);
+  const ImU32 axis = IM_COL32(150, 155, 165, 255), text = IM_COL32(180, 185, 195, 255), grid = IM_COL32(60, 64, 72, 255);
+  auto xv = [&](std::size_t i) { return i < c.x.size() ? c.x[i] : static_cast<double>(i); };
+  const double x0 = n ? xv(0) : 0, x1 = n ? xv(n - 1) : 1;
+  auto X = [&](double v) {
+    if (x1 <= x0) return (a.x + b.x) / 2;
+    const double t = c.log_x && x0 > 0 ? (std::log(v) - std::log(x0)) / (std::log(x1) - std::log(x0)) : (v - x0) / (x1 - x0);
+    return a.x + static_cast<float>(t) * (b.x - a.x);
+  };
   auto Y = [&](double v) { return b.y - static_cast<float>((v - ymin) / (ymax - ymin)) * (b.y - a.y); };
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g", ymax);
-  dl->AddText(ImVec2(p0.x + 2, a.y - 4), IM_COL32(170, 175, 185, 255), buf);
-  std::snprintf(buf, sizeof buf, "%.3g", ymin);
-  dl->AddText(ImVec2(p0.x + 2, b.y - ImGui::GetTextLineHeight()), IM_COL32(170, 175, 185, 255), buf);
-  dl->AddText(ImVec2(p0.x + 2, (a.y + b.y) / 2 - 6), IM_COL32(140, 145, 155, 255), ylabel);
-  const std::size_t step = std::max<std::size_t>(1, n / 8);
-  for (std::size_t i = 0; i < n && i < xlabels.size(); i += step)
-    dl->AddText(ImVec2(X(i) - 4, b.y + 2), IM_COL32(170, 175, 185, 255), xlabels[i].c_str());
-  if (mark >= 0 && static_cast<std::size_t>(mark) < n) dl->AddLine(ImVec2(X(static_cast<std::size_t>(mark)), a.y), ImVec2(X(static_cast<std::size_t>(mark)), b.y), IM_COL32(255, 210, 40, 200), 2);
-  float lx = a.x + 6;
-  for (const auto& s : series) {
-    for (std::size_t i = 1; i < s.y.size(); ++i) dl->AddLine(ImVec2(X(i - 1), Y(s.y[i - 1])), ImVec2(X(i), Y(s.y[i])), s.color, 2);
-    dl->AddText(ImVec2(lx, p0.y), s.color, s.name);
-    lx += ImGui::CalcTextSize(s.name).x + 14;
+  // y axis: 0, the middle and the top, with grid lines
+  for (double v : {ymin, (ymin + ymax) / 2, ymax}) {
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    const float y = Y(v);
+    dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), grid);
+    dl->AddText(ImVec2(a.x - 6 - ImGui::CalcTextSize(buf).x, y - lh / 2), text, buf);
+  }
+  // x axis: ticks at powers of two on a log axis, else evenly spaced values; labels kept inside the chart
+  std::vector<double> ticks;
+  if (c.log_x && x0 > 0) {
+    for (double t = 1; t <= x1 * 1.0001; t *= 2)
+      if (t >= x0 * 0.9999) ticks.push_back(t);
+    if (ticks.empty() || ticks.back() < x1 * 0.85) ticks.push_back(x1);
+  } else if (n) {
+    const std::size_t step = std::max<std::size_t>(1, (n + 7) / 8);
+    for (std::size_t i = 0; i < n; i += step) ticks.push_back(xv(i));
+    if (ticks.back() != x1) ticks.push_back(x1);
+  }
+  // labels that would touch are left out; the last one (the largest value) always shows, its neighbour gives way
+  struct Label {
+    float x, w;
+    std::string t;
+  };
+  std::vector<Label> labels;
+  for (std::size_t i = 0; i < ticks.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%g", ticks[i]);
+    const float w = ImGui::CalcTextSize(buf).x, x = X(ticks[i]);
+    dl->AddLine(ImVec2(x, b.y), ImVec2(x, b.y + 4), axis);
+    const Label l{std::clamp(x - w / 2, a.x - w / 2, b.x - w), w, buf};
+    const bool is_last = i + 1 == ticks.size();
+    while (is_last && !labels.empty() && labels.back().x + labels.back().w + 8 > l.x) labels.pop_back();
+    if (labels.empty() || labels.back().x + labels.back().w + 8 <= l.x) labels.push_back(l);
+  }
+  for (const auto& l : labels) dl->AddText(ImVec2(l.x, b.y + 4), text, l.t.c_str());
+  dl->AddLine(ImVec2(a.x, b.y), ImVec2(b.x, b.y), axis);
+  dl->AddLine(ImVec2(a.x, a.y), ImVec2(a.x, b.y), axis);
+  const ImVec2 xs = ImGui::CalcTextSize(c.xlabel);
+  dl->AddText(ImVec2((a.x + b.x) / 2 - xs.x / 2, b.y + lh + 6), text, c.xlabel);
+  dl->AddText(ImVec2(p0.x + 2, p0.y), text, c.ylabel);
+  if (std::isfinite(c.hline)) {
+    const float y = Y(c.hline);
+    for (float x = a.x; x < b.x; x += 10) dl->AddLine(ImVec2(x, y), ImVec2(std::min(b.x, x + 5), y), IM_COL32(255, 210, 40, 200), 1.5f);
+  }
+  if (c.mark >= 0 && static_cast<std::size_t>(c.mark) < n) {
+    const float x = X(xv(static_cast<std::size_t>(c.mark)));
+    dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(255, 210, 40, 200), 2);
+  }
+  float lx = a.x + ImGui::CalcTextSize(c.ylabel).x + 16;
+  for (const auto& sr : series) {
+    for (std::size_t i = 1; i < sr.y.size(); ++i)
+      dl->AddLine(ImVec2(X(xv(i - 1)), Y(sr.y[i - 1])), ImVec2(X(xv(i)), Y(sr.y[i])), sr.color, 2);
+    dl->AddRectFilled(ImVec2(lx, p0.y + lh * 0.35f), ImVec2(lx + 10, p0.y + lh * 0.65f), sr.color);
+    dl->AddText(ImVec2(lx + 14, p0.y), sr.color, sr.name);
+    lx += ImGui::CalcTextSize(sr.name).x + 28;
+  }
+  // the values at the point nearest the cursor
+  const ImVec2 mp = ImGui::GetMousePos();
+  if (n && ImGui::IsWindowHovered() && mp.x >= a.x - 4 && mp.x <= b.x + 4 && mp.y >= a.y && mp.y <= b.y) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < n; ++i)
+      if (std::fabs(X(xv(i)) - mp.x) < std::fabs(X(xv(best)) - mp.x)) best = i;
+    dl->AddLine(ImVec2(X(xv(best)), a.y), ImVec2(X(xv(best)), b.y), IM_COL32(255, 255, 255, 90));
+    ImGui::BeginTooltip();
+    ImGui::Text("%s %g", c.xlabel, xv(best));
+    for (const auto& sr : series)
+      if (best < sr.y.size()) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(sr.color), "%s: %.4g", sr.name, sr.y[best]);
+    ImGui::EndTooltip();
   }
   ImGui::EndChild();
 }
@@ -108,9 +177,10 @@ void Ui::neuron_tab() {
   const float avail = ImGui::GetContentRegionAvail().x;
   const float tile = std::floor(std::min((avail - 4 * ImGui::GetStyle().ItemSpacing.x) / 3.0f, ImGui::GetContentRegionAvail().y * 0.42f));
   const ForwardPass* fwd = s_->forward();
-  auto caption = [&](const Texture& t, const char* text) {
+  auto caption = [&](const Texture& t, const char* text, const char* key = nullptr) {
     ImGui::BeginGroup();
-    ImGui::Image(t.imgui_id(), ImVec2(tile, tile));
+    ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), tile, tile));
+    if (key) mark(key);
     ImGui::TextDisabled("%s", text);
     ImGui::EndGroup();
   };
@@ -121,7 +191,7 @@ void Ui::neuron_tab() {
             "activation map");
     ImGui::SameLine();
   }
-  caption(heat_view(2, d->conditional, static_cast<int>(tile), 0), "conditional heatmap");
+  caption(heat_view(2, d->conditional, static_cast<int>(tile), 0), "conditional heatmap", "neuron:conditional");
   if (d->has_deconv) {
     ImGui::SameLine();
     const Image& v = s_->preprocessed().view;
@@ -204,7 +274,7 @@ void Ui::layers_tab() {
     ImGui::PushID(c);
     const bool sel = d && d->layer == layer && d->index == c;
     if (sel) ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(1.0f, 0.8f, 0.2f, 1.0f));
-    if (ImGui::ImageButton(t.imgui_id(), ImVec2(cell, cell), ImVec2(0, 0), ImVec2(1, 1), 2)) s_->select_neuron(layer, c);
+    if (ImGui::ImageButton(t.imgui_id(), fit(t.width(), t.height(), cell, cell), ImVec2(0, 0), ImVec2(1, 1), 2)) post([this, layer, c] { s_->select_neuron(layer, c); });
     mark("cell:" + net->layer(layer).name + ":" + std::to_string(c));
     if (sel) ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s neuron %d\nrelevance %+.4g", net->layer(layer).nick.c_str(), c, nr[static_cast<std::size_t>(c)]);
@@ -224,25 +294,48 @@ void Ui::rules_tab() {
   mark("composite");
   if (combo) {
     for (const auto& n : Composite::preset_names()) {
-      if (ImGui::Selectable(n.c_str(), n == c.name)) s_->set_preset(n);
+      if (ImGui::Selectable(n.c_str(), n == c.name)) post([this, n] { s_->set_preset(n); });
       mark("composite:" + n);
     }
     ImGui::EndCombo();
   }
-  ImGui::SameLine();
+  flow(check_width("max-pool: winner"));
   int pm = c.pool == PoolMode::WinnerTakeAll ? 0 : 1;
   bool edited = false;
   if (ImGui::RadioButton("max-pool: winner", &pm, 0)) edited = true;
-  ImGui::SameLine();
+  mark("rules:pool:wta");
+  flow(check_width("proportional"));
   if (ImGui::RadioButton("proportional", &pm, 1)) edited = true;
+  mark("rules:pool:avg");
   c.pool = pm == 0 ? PoolMode::WinnerTakeAll : PoolMode::Proportional;
-  ImGui::SameLine();
+  flow(check_width("biases absorb relevance"));
   bool all_bias = true;
   for (int i = 0; i < net->size(); ++i)
     if (net->layer(i).has_weights()) all_bias = all_bias && c.rule(i).bias;
   if (ImGui::Checkbox("biases absorb relevance", &all_bias)) {
     for (auto& r : c.rules) r.bias = all_bias;
     edited = true;
+  }
+  mark("rules:bias");
+  if (ImGui::SmallButton("Save rules")) {
+    const std::string p = save_rules("lrpscope-rules.json");
+    if (!p.empty()) {
+      last_export_ = p;
+      if (download_cb_) download_cb_(p.c_str());
+    }
+  }
+  mark("rules:save");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Saves this table as a rules file (JSON): load it here again, or use it with lrpscope explain --rules");
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Load rules...")) {
+    if (open_rules_cb_) open_rules_cb_();
+    else open_file_dialog(FileKind::Rules);
+  }
+  mark("rules:load");
+  if (!download_cb_ && !last_export_.empty() && last_export_.find("rules") != std::string::npos) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("saved %s", last_export_.c_str());
   }
   help_text("rules",
             "LRP passes the class score down layer by layer; a rule decides how each layer shares it among its inputs. "
@@ -252,6 +345,7 @@ void Ui::rules_tab() {
   // conservation chart
   const Explanation* ex = s_->explanation();
   if (ex) {
+    ImGui::TextDisabled("relevance per layer, from the input (left) to the output; dashed: the target logit");
     const float ch = ImGui::GetTextLineHeightWithSpacing() * 5.5f;
     ImGui::BeginChild("conservation", ImVec2(0, ch), true, ImGuiWindowFlags_NoScrollbar);
     ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -279,7 +373,6 @@ void Ui::rules_tab() {
       const Layer& l = net->layer(shown[k]);
       bar(k + 1, ex->layer_sums()[static_cast<std::size_t>(shown[k])], l.nick + " (" + l.name + ")");
     }
-    dl->AddText(ImVec2(p0.x + 2, p0.y), IM_COL32(190, 195, 205, 255), "relevance per layer: input ... output");
     ImGui::EndChild();
   }
   // per-layer table
@@ -347,7 +440,7 @@ void Ui::rules_tab() {
   }
   if (edited) {
     c.name = "custom";
-    s_->composite_edited();
+    post([this] { s_->composite_edited(); });
   }
 }
 
@@ -372,10 +465,10 @@ void Ui::optimizer_tab() {
     ImGui::EndCombo();
   }
   ImGui::SameLine();
-  if (ImGui::Button("Score this layer")) s_->run_optimizer(optimizer_layer_);
+  if (ImGui::Button("Score this layer")) post([this, l = optimizer_layer_] { s_->run_optimizer(l); });
   ImGui::SameLine();
-  if (ImGui::Button("All layers")) s_->run_optimizer(-1);
-  ImGui::SameLine();
+  if (ImGui::Button("All layers")) post([this] { s_->run_optimizer(-1); });
+  flow(140 * scale_ + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("tolerance (SMAPE)").x);
   float tol = static_cast<float>(s_->settings().tolerance);
   ImGui::SetNextItemWidth(140 * scale_);
   if (ImGui::SliderFloat("tolerance (SMAPE)", &tol, 0.0f, 100.0f, "%.1f")) s_->settings().tolerance = tol;
@@ -393,14 +486,22 @@ void Ui::optimizer_tab() {
   for (const auto& c : s_->curves())
     if (c.layer == optimizer_layer_) cur = &c;
   if (cur) {
-    std::vector<std::string> xl;
-    for (int k : cur->k) xl.push_back(std::to_string(k));
-    const int m = chosen(*cur);
+    Chart ch;
+    for (int k : cur->k) ch.x.push_back(k);
+    ch.log_x = true;
+    ch.mark = chosen(*cur);
+    ch.xlabel = "k (neurons kept, log scale)";
+    const int m = ch.mark;
     const float hgt = ImGui::GetContentRegionAvail().y * 0.33f;
-    line_chart("smape", xl, {{"backward SMAPE", cur->backward_smape, IM_COL32(230, 90, 70, 255)}, {"forward SMAPE", cur->forward_smape, IM_COL32(90, 160, 240, 255)}},
-               ImVec2(0, hgt), m, scale_, "SMAPE");
-    line_chart("mse", xl, {{"backward MSE", cur->backward_mse, IM_COL32(230, 90, 70, 255)}, {"forward MSE", cur->forward_mse, IM_COL32(90, 160, 240, 255)}},
-               ImVec2(0, hgt), m, scale_, "MSE");
+    ch.ylabel = "SMAPE";
+    ch.hline = tol;
+    line_chart("smape", {{"backward SMAPE", cur->backward_smape, IM_COL32(230, 90, 70, 255)}, {"forward SMAPE", cur->forward_smape, IM_COL32(90, 160, 240, 255)}},
+               ch, ImVec2(0, hgt), scale_);
+    mark("optimiser-chart");
+    ch.ylabel = "MSE";
+    ch.hline = NAN;
+    line_chart("mse", {{"backward MSE", cur->backward_mse, IM_COL32(230, 90, 70, 255)}, {"forward MSE", cur->forward_mse, IM_COL32(90, 160, 240, 255)}},
+               ch, ImVec2(0, hgt), scale_);
     ImGui::Text("chosen k = %d of %d neurons", cur->k[static_cast<std::size_t>(m)], cur->width);
   } else {
     ImGui::TextDisabled("press 'Score this layer' to compute the curves");
@@ -440,7 +541,7 @@ void Ui::evaluation_tab() {
     return true;
   }, const_cast<std::vector<std::string>*>(&presets), static_cast<int>(presets.size()));
   ImGui::SameLine();
-  if (ImGui::Button("Run pixel flipping")) s_->run_flipping(presets[static_cast<std::size_t>(compare_preset_)]);
+  if (ImGui::Button("Run pixel flipping")) post([this, p = std::string(presets[static_cast<std::size_t>(compare_preset_)])] { s_->run_flipping(p); });
   help_text("evaluation",
             "Is the heatmap telling the truth? We blank out the picture patch by patch, most relevant first, and watch "
             "the class score. A good explanation makes it fall fast, faster than blanking in a random order. AOPC "
@@ -451,12 +552,15 @@ void Ui::evaluation_tab() {
     ImGui::TextDisabled("press 'Run pixel flipping'");
     return;
   }
-  std::vector<std::string> xl;
-  for (int f : a->flipped) xl.push_back(std::to_string(f));
+  Chart ch;
+  for (int f : a->flipped) ch.x.push_back(f);
+  ch.xlabel = "patches replaced";
+  ch.ylabel = "target logit";
   const std::string n0 = s_->settings().composite.name + " order", n1 = s_->flip_compare() + " order";
-  line_chart("flip", xl, {{n0.c_str(), a->lrp, IM_COL32(230, 90, 70, 255)}, {n1.c_str(), b->lrp, IM_COL32(90, 200, 120, 255)},
-                          {"random order", a->random, IM_COL32(160, 160, 170, 255)}},
-             ImVec2(0, ImGui::GetContentRegionAvail().y * 0.6f), -1, scale_, "logit");
+  line_chart("flip", {{n0.c_str(), a->lrp, IM_COL32(230, 90, 70, 255)}, {n1.c_str(), b->lrp, IM_COL32(90, 200, 120, 255)},
+                      {"random order", a->random, IM_COL32(160, 160, 170, 255)}},
+             ch, ImVec2(0, ImGui::GetContentRegionAvail().y * 0.6f), scale_);
+  mark("flip-chart");
   ImGui::Text("AOPC: %s %.4f   %s %.4f   random %.4f", s_->settings().composite.name.c_str(), a->aopc_lrp,
               s_->flip_compare().c_str(), b->aopc_lrp, a->aopc_random);
   ImGui::TextDisabled("patches of %dx%d pixels; x axis: patches replaced", a->patch, a->patch);

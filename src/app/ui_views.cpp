@@ -95,17 +95,57 @@ const Texture& Ui::heat_view(int slot, const Tensor& relevance, int size, int mo
   return *hs.out;
 }
 
+bool Ui::sample_fits(const std::string& name) const {
+  auto net = s_->network();
+  if (!net) return true;
+  const std::string g = name.substr(0, name.find('/'));
+  if (g == "fashion") return net->config().channels == 1 && net->num_classes() == 10;
+  if (g == "imagenet") return net->num_classes() == 1000;
+  return true;
+}
+
+std::string Ui::picture_note() const {
+  auto net = s_->network();
+  const Image& img = s_->image();
+  if (!net || img.empty()) return "";
+  for (const auto& sm : samples_)
+    if (sm.name == s_->image_name() && !sample_fits(sm.name))
+      return "This sample was made for another model: expect a guess, not an answer.";
+  const ModelConfig& c = net->config();
+  bool colour = false;
+  for (std::size_t i = 0; i + 2 < img.rgb.size() && !colour; i += 3 * 7)
+    colour = std::abs(img.rgb[i] - img.rgb[i + 1]) > 24 || std::abs(img.rgb[i + 1] - img.rgb[i + 2]) > 24;
+  std::string n;
+  if (c.channels == 1 && colour) n += "greyed";
+  if (s_->preprocessed().inverted) n += std::string(n.empty() ? "" : ", ") + "inverted (light on dark, as the model was trained)";
+  const double ar = static_cast<double>(img.width) / img.height, mr = static_cast<double>(c.width) / c.height;
+  if (img.width > 4 * c.width || img.height > 4 * c.height || ar > 1.5 * mr || ar < mr / 1.5)
+    n += std::string(n.empty() ? "" : ", ") + "shrunk from " + std::to_string(img.width) + "x" + std::to_string(img.height) +
+         " to " + std::to_string(c.width) + "x" + std::to_string(c.height);
+  if (n.empty() || c.channels != 1) return n.empty() ? "" : "This picture was " + n + " for the model.";
+  return "This model knows small greyscale clothing pictures; this one was " + n + ", so expect a guess.";
+}
+
 void Ui::gallery_popup() {
   if (!ImGui::BeginPopup("gallery")) return;
   const float cell = 72 * scale_;
   std::string group;
   int col = 0;
-  for (const auto& sm : samples_) {
+  // the samples that fit the loaded model first; the others follow, said to be for another model
+  std::vector<const Sample*> order;
+  for (const auto& sm : samples_)
+    if (sample_fits(sm.name)) order.push_back(&sm);
+  for (const auto& sm : samples_)
+    if (!sample_fits(sm.name)) order.push_back(&sm);
+  for (const Sample* smp : order) {
+    const Sample& sm = *smp;
     const std::string g = sm.name.substr(0, sm.name.find('/'));
     if (g != group) {
       group = g;
       col = 0;
-      ImGui::TextDisabled("%s", g == "fashion" ? "Fashion-MNIST test images (for the default model)" : "photographs (for the ImageNet VGG16)");
+      const char* what = g == "fashion" ? "Fashion-MNIST test images (for the default model)" : "photographs (for the ImageNet VGG16)";
+      if (sample_fits(sm.name)) ImGui::TextDisabled("%s", what);
+      else ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f), "%s - not for the loaded model", what);
     }
     Texture& t = sample_thumbs_[sm.name];
     if (!t.valid()) {
@@ -120,7 +160,7 @@ void Ui::gallery_popup() {
     if (col % 8 != 0) ImGui::SameLine();
     ImGui::PushID(sm.name.c_str());
     if (ImGui::ImageButton(t.imgui_id(), ImVec2(cell, cell))) {
-      load_sample(sm.name);
+      post([this, n = sm.name] { load_sample(n); });
       ImGui::CloseCurrentPopup();
     }
     mark("gallery:" + sm.name);
@@ -142,6 +182,12 @@ void Ui::input_panel(float w, float h) {
   }
   ImGui::SameLine();
   ImGui::Text("%s", s_->image_name().c_str());
+  if (const std::string note = picture_note(); !note.empty()) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f), "(!)");
+    mark("picture-note");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", note.c_str());
+  }
   help_text("input",
             "The picture as the network sees it, with the explanation on top. Relevance says how much each pixel "
             "pushed the network towards the class it explains: red pixels spoke for it, blue ones against it, "
@@ -151,30 +197,39 @@ void Ui::input_panel(float w, float h) {
   float side = std::min(ImGui::GetContentRegionAvail().x, h - ctrl_h - ImGui::GetFrameHeightWithSpacing() * 1.3f);
   side = std::max(side, 32.0f);
   if (ex && image_tex_.valid()) {
-    const int px = static_cast<int>(side);
-    if (view_.mode == 1) {
-      const float half = std::floor((ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2);
-      const Texture& a = heat_view(0, ex->input_relevance(), static_cast<int>(half), 2);  // the image
-      ImGui::Image(a.imgui_id(), ImVec2(half, half));
-      ImGui::SameLine();
-      const Texture& c = heat_view(1, ex->input_relevance(), static_cast<int>(half), 1);  // the heatmap
-      ImGui::Image(c.imgui_id(), ImVec2(half, half));
-    } else {
-      const Texture& t = heat_view(0, ex->input_relevance(), px);
-      ImGui::Image(t.imgui_id(), ImVec2(side, side));
-    }
-    mark("heatmap");
-    if (ImGui::IsItemHovered() && s_->network()) {
+    const Tensor& r = ex->input_relevance();
+    // the picture keeps its aspect ratio (models with non-square inputs)
+    auto pixel_tooltip = [&]() {
+      if (!ImGui::IsItemHovered()) return;
       const ImVec2 mp = ImGui::GetMousePos(), mn = ImGui::GetItemRectMin(), mx = ImGui::GetItemRectMax();
-      const Tensor& r = ex->input_relevance();
-      const int x = static_cast<int>((mp.x - mn.x) / (mx.x - mn.x) * r.dim(2));
-      const int y = static_cast<int>((mp.y - mn.y) / (mx.y - mn.y) * r.dim(1));
+      const int x = static_cast<int>(std::floor((mp.x - mn.x) / (mx.x - mn.x) * r.dim(2)));
+      const int y = static_cast<int>(std::floor((mp.y - mn.y) / (mx.y - mn.y) * r.dim(1)));
       if (x >= 0 && y >= 0 && x < r.dim(2) && y < r.dim(1)) {
         float v = 0;
         for (int c = 0; c < r.dim(0); ++c) v += r[(static_cast<std::size_t>(c) * r.dim(1) + y) * r.dim(2) + x];
         ImGui::SetTooltip("pixel (%d, %d): relevance %+.4g", x, y, v);
+        hover_x_ = x;
+        hover_y_ = y;
+        hover_value_ = v;
       }
+    };
+    if (view_.mode == 1) {
+      const float half = std::floor((ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2);
+      const ImVec2 sz = fit(r.dim(2), r.dim(1), half, side);
+      const Texture& a = heat_view(0, r, static_cast<int>(sz.x), 2);  // the image
+      ImGui::Image(a.imgui_id(), sz);
+      mark("heatmap:image");
+      pixel_tooltip();
+      ImGui::SameLine();
+      const Texture& c = heat_view(1, r, static_cast<int>(sz.x), 1);  // the heatmap
+      ImGui::Image(c.imgui_id(), sz);
+    } else {
+      const ImVec2 sz = fit(r.dim(2), r.dim(1), ImGui::GetContentRegionAvail().x, side);
+      const Texture& t = heat_view(0, r, static_cast<int>(sz.x));
+      ImGui::Image(t.imgui_id(), sz);
     }
+    mark("heatmap");
+    pixel_tooltip();
   } else {
     ImGui::Dummy(ImVec2(side, side));
     const ImVec2 mn = ImGui::GetItemRectMin();
@@ -184,7 +239,15 @@ void Ui::input_panel(float w, float h) {
   // controls
   static const char* modes[] = {"overlay", "side by side", "heatmap", "positive", "negative"};
   ImGui::SetNextItemWidth(w * 0.28f);
-  ImGui::Combo("##mode", &view_.mode, modes, 5);
+  const bool mode_open = ImGui::BeginCombo("##mode", modes[std::clamp(view_.mode, 0, 4)]);
+  mark("mode");
+  if (mode_open) {
+    for (int i = 0; i < 5; ++i) {
+      if (ImGui::Selectable(modes[i], i == view_.mode)) view_.mode = i;
+      mark(std::string("mode:") + view_mode_name(static_cast<ViewMode>(i)));
+    }
+    ImGui::EndCombo();
+  }
   ImGui::SameLine();
   ImGui::SetNextItemWidth(w * 0.25f);
   int cm = static_cast<int>(view_.cmap);
@@ -193,6 +256,7 @@ void Ui::input_panel(float w, float h) {
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::string label = names[i] + (names[i] == "cividis" ? " (colour-blind safe)" : "");
       if (ImGui::Selectable(label.c_str(), static_cast<int>(i) == cm)) view_.cmap = static_cast<Colormap>(i);
+      mark("cmap:" + names[i]);
     }
     ImGui::EndCombo();
   }
@@ -228,7 +292,7 @@ void Ui::input_panel(float w, float h) {
     int inv = static_cast<int>(s_->invert());
     static const char* invs[] = {"invert: auto", "invert: on", "invert: off"};
     ImGui::SetNextItemWidth(w * 0.3f);
-    if (ImGui::Combo("##invert", &inv, invs, 3)) s_->set_invert(static_cast<InvertMode>(inv));
+    if (ImGui::Combo("##invert", &inv, invs, 3)) post([this, inv] { s_->set_invert(static_cast<InvertMode>(inv)); });
   }
   ImGui::EndChild();
 }
@@ -237,7 +301,14 @@ void Ui::predictions_panel(float w, float h) {
   ImGui::BeginChild("predictions", ImVec2(w, h), true);
   ImGui::Text("Predictions");
   ImGui::SameLine();
-  if (ImGui::Checkbox("contrast", &contrast_mode_)) contrast_a_ = -1;
+  if (s_->settings().target.kind == Target::Kind::Contrast) contrast_mode_ = true;  // e.g. set by a link
+  if (ImGui::Checkbox("contrast", &contrast_mode_)) {
+    contrast_a_ = -1;
+    // unticking goes back to explaining the first class of the contrast on its own
+    const Target& t = s_->settings().target;
+    if (!contrast_mode_ && t.kind == Target::Kind::Contrast) post([this, a = t.a] { s_->set_target(Target::cls(a)); });
+  }
+  mark("contrast");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Explain 'class A rather than class B': click A, then B");
   help_text("predictions",
             "The five classes the network finds most likely, with their probabilities. Click one to see what in the "
@@ -268,11 +339,11 @@ void Ui::predictions_panel(float w, float h) {
           if (contrast_a_ < 0) {
             contrast_a_ = c;
           } else if (c != contrast_a_) {
-            s_->set_target(Target::contrast(contrast_a_, c));
+            post([this, a = contrast_a_, c] { s_->set_target(Target::contrast(a, c)); });
             contrast_a_ = -1;
           }
         } else {
-          s_->set_target(Target::cls(c));
+          post([this, c] { s_->set_target(Target::cls(c)); });
         }
       }
       ImDrawList* dl = ImGui::GetWindowDrawList();

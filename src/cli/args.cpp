@@ -3,8 +3,13 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "engine/error.h"
+#include "model/atomic_file.h"
+#include "model/weight_store.h"
 
 namespace lrp::cli {
 
@@ -35,6 +40,46 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
       for (auto& v : values) known += " --" + v;
       for (auto& f : flags) known += " --" + f;
       throw Error("unknown option --" + name + " (accepted:" + known + ")");
+    }
+  }
+  prepare_outputs();
+}
+
+namespace {
+
+// Output options: their folders are made (or the reason they cannot be is given) before a command does any work.
+bool is_output_file(const std::string& n) { return n == "out" || n.rfind("out-", 0) == 0 || n == "crop" || n == "npy"; }
+bool is_output_dir(const std::string& n) { return n == "npy-dir"; }
+
+void make_folder(const std::string& option, const std::filesystem::path& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return;
+  if (std::filesystem::exists(dir, ec))
+    throw Error("--" + option + ": '" + dir.string() + "' exists and is not a folder");
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error("--" + option + ": cannot create the folder '" + dir.string() + "': " + ec.message());
+}
+
+}  // namespace
+
+void Args::prepare_outputs() const {
+  // the files this command reads: an output must never be one of them (by identity, not by spelling)
+  std::vector<std::string> inputs;
+  for (const char* in : {"model", "image", "rules"})
+    if (has(in))
+      for (const auto& f : std::string(in) == "model" ? WeightStore::files_of(get(in)) : std::vector<std::string>{get(in)})
+        inputs.push_back(f);
+  for (const auto& [name, value] : opts_) {
+    if (is_output_file(name)) refuse_overwriting_inputs(value, inputs, "--" + name);
+    if (is_output_dir(name)) {
+      if (value.empty()) throw Error("--" + name + " needs a folder");
+      make_folder(name, value);
+    } else if (is_output_file(name)) {
+      if (value.empty() || value.back() == '/') throw Error("--" + name + " needs a file name, got '" + value + "'");
+      std::error_code ec;
+      if (std::filesystem::is_directory(value, ec)) throw Error("--" + name + ": '" + value + "' is a folder, not a file");
+      make_folder(name, std::filesystem::path(value).parent_path());
     }
   }
 }

@@ -10,7 +10,9 @@ namespace lrp::cli {
 
 class Args {
  public:
-  // values: options that take a value; flags: options without one. Throws Error on anything else.
+  // values: options that take a value; flags: options without one. Throws Error on anything else. Output
+  // options (--out, --out-*, --crop, --npy: files; --npy-dir: a folder) get their folders made here, before the
+  // command does any work, or an error that says why they cannot be.
   Args(const std::vector<std::string>& argv, const std::set<std::string>& values, const std::set<std::string>& flags);
 
   bool has(const std::string& name) const { return opts_.count(name) > 0; }
@@ -22,6 +24,7 @@ class Args {
   bool flag(const std::string& name) const { return has(name); }
 
  private:
+  void prepare_outputs() const;
   std::map<std::string, std::string> opts_;
 };
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 // The seed paper's analyses as commands: conditional, optimize, graph, deconv, flip.
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -46,7 +47,30 @@ int neuron_layer(const Network& net, const std::string& name) {
   const LayerKind k = net.layer(i).kind;
   if (k != LayerKind::Conv && k != LayerKind::Linear && k != LayerKind::MaxPool)
     throw Error("layer '" + name + "' has no neurons to select (use a conv, pool or fc layer such as features.28)");
+  if (i == net.size() - 1)
+    throw Error("layer '" + name + "' is the output layer: its neurons are the classes (choose them with --target); "
+                "use a hidden layer such as features.28 or classifier.3");
   return i;
+}
+
+// The optimiser's SMAPE tolerance, checked the same way wherever it is accepted.
+double tolerance_option(const Args& a) {
+  const double t = a.get_double("tolerance", 20.0);
+  if (t < 0 || t > 200) throw Error("--tolerance must be a SMAPE between 0 and 200, got " + a.get("tolerance"));
+  return t;
+}
+
+// Distinct channel indices of a layer ("1,1" names one neuron twice: an error, not twice its relevance).
+std::vector<int> channel_list(const Network& net, int layer, const std::string& text) {
+  std::vector<int> channels;
+  for (const auto& c : split(text, ',')) {
+    const int v = parse_int("channels", c, 0, net.layer(layer).out_shape[0] - 1);
+    if (std::find(channels.begin(), channels.end(), v) != channels.end())
+      throw Error("--channels names channel " + std::to_string(v) + " twice");
+    channels.push_back(v);
+  }
+  if (channels.empty()) throw Error("--channels needs at least one index");
+  return channels;
 }
 
 std::unique_ptr<Explanation> full_explanation(Session& s) {
@@ -65,10 +89,7 @@ int cmd_conditional(const Argv& argv) {
   Session s = open_session(a);
   const Network& net = *s.net;
   const int layer = neuron_layer(net, a.require("layer"));
-  std::vector<int> channels;
-  for (const auto& c : split(a.require("channels"), ','))
-    channels.push_back(parse_int("channels", c, 0, net.layer(layer).out_shape[0] - 1));
-  if (channels.empty()) throw Error("--channels needs at least one index");
+  const std::vector<int> channels = channel_list(net, layer, a.require("channels"));
   Timer t;
   auto ex = full_explanation(s);
   const double full_ms = t.ms();
@@ -110,8 +131,7 @@ int cmd_optimize(const Argv& argv) {
   const Network& net = *s.net;
   auto ex = full_explanation(s);
   OptimizerOptions oo;
-  oo.tolerance = a.get_double("tolerance", 20.0);
-  if (oo.tolerance < 0) throw Error("--tolerance must be >= 0");
+  oo.tolerance = tolerance_option(a);
   const std::string score = a.get("score", "smape");
   if (score == "smape") oo.score = Score::SMAPE;
   else if (score == "mse") oo.score = Score::MSE;
@@ -167,9 +187,10 @@ int cmd_graph(const Argv& argv) {
   if (a.has("layers"))
     for (const auto& n : split(a.get("layers"), ',')) go.layers.push_back(neuron_layer(net, n));
   const std::string k = a.get("k", "5");
+  const double tolerance = tolerance_option(a);  // checked even when k is given (it is then unused)
   if (k == "auto") {
     go.k_from_optimizer = true;
-    go.optimizer.tolerance = a.get_double("tolerance", 20.0);
+    go.optimizer.tolerance = tolerance;
   } else {
     go.selection.k = parse_int("k", k, 1, 1 << 20);
   }

@@ -17,7 +17,7 @@ int cmd_convert(const Argv& argv) {
   if (shard_mb < 0 || shard_mb > 100000) throw Error("--shard-mb must be between 0 and 100000");
   WeightStore ws = WeightStore::open(in);
   Network::from_weights(ws, in);  // refuse to convert what we could not run
-  ConvertResult r = convert_weights(ws, out, type, static_cast<std::size_t>(shard_mb) * 1000 * 1000);
+  ConvertResult r = convert_weights(ws, out, type, static_cast<std::size_t>(shard_mb) * 1000 * 1000, WeightStore::files_of(in));
   std::printf("wrote %zu file(s), %.1f MB of tensor data:\n", r.files.size(), r.bytes / 1e6);
   for (const auto& f : r.files) std::printf("  %s\n", f.c_str());
   // check: the converted checkpoint loads

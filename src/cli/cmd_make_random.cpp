@@ -18,11 +18,16 @@ int cmd_make_random(const Argv& argv) {
   const long long seed = a.get_int64("seed", 0);
   const int div = parse_int("width-div", a.get("width-div", "1"), 1, 64);
   const int classes = parse_int("classes", a.get("classes", "1000"), 1, 100000);
-  const int input = parse_int("input", a.get("input", "224"), 32, 4096);
+  // --input S (square) or HxW
+  const std::string in_text = a.get("input", "224");
+  const auto x = in_text.find('x');
+  const int in_h = parse_int("input", in_text.substr(0, x), 32, 4096);
+  const int in_w = x == std::string::npos ? in_h : parse_int("input", in_text.substr(x + 1), 32, 4096);
   const int channels = parse_int("channels", a.get("channels", "3"), 1, 3);
   if (channels == 2) throw Error("--channels must be 1 or 3");
   spec = spec.scaled(div, classes);
-  spec.in_height = spec.in_width = input;
+  spec.in_height = in_h;
+  spec.in_width = in_w;
   spec.in_channels = channels;
   spec.validate();
   const std::string out = a.require("out");
@@ -30,17 +35,18 @@ int cmd_make_random(const Argv& argv) {
   std::vector<NamedTensor> named;
   for (auto& [n, t] : tensors) named.push_back({n, &t, DType::F32});
   std::map<std::string, std::string> meta;
-  if (input != 224 || channels != 3 || classes != 1000) {
+  if (in_h != 224 || in_w != 224 || channels != 3 || classes != 1000) {
     ModelConfig cfg;
     cfg.name = "random-" + spec.arch_name();
-    cfg.height = cfg.width = input;
+    cfg.height = in_h;
+    cfg.width = in_w;
     cfg.channels = channels;
     if (channels == 1) {
       cfg.color = ColorOrder::Gray;
       cfg.mean = {0.5f};
       cfg.stdev = {0.25f};
     }
-    cfg.resize = input == 224 ? ResizeMode::ShorterCrop : ResizeMode::Stretch;
+    cfg.resize = in_h == 224 && in_w == 224 ? ResizeMode::ShorterCrop : ResizeMode::Stretch;
     for (int i = 0; i < classes && classes != 1000; ++i) cfg.labels.push_back("class " + std::to_string(i));
     meta["lrpscope.config"] = cfg.to_json();
   }

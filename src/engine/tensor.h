@@ -32,7 +32,10 @@ class Tensor {
   void fill(float v);
   std::string shape_string() const;
 
+  // The number of values of a shape; throws Error when it would exceed kMaxValues (instead of wrapping).
   static std::size_t count(const std::vector<int>& shape);
+  // Half the address space in floats: 512 M values (2 GB) in 32-bit WebAssembly.
+  static constexpr std::size_t kMaxValues = (static_cast<std::size_t>(-1) / 2) / sizeof(float);
 
  private:
   std::vector<int> shape_;
@@ -40,5 +43,7 @@ class Tensor {
 };
 
 std::string shape_string(const std::vector<int>& shape);
+// a * b, or Error naming `what` when the product does not fit a size_t
+std::size_t checked_mul(std::size_t a, std::size_t b, const char* what);
 
 }  // namespace lrp

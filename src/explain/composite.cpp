@@ -1,6 +1,9 @@
 #include "explain/composite.h"
 
 #include <nlohmann/json.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
@@ -75,24 +78,49 @@ static Rule parse_rule(const json& j, const std::string& where, Rule base) {
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!keys.count(it.key())) throw Error("rules file: unknown key '" + it.key() + "' in the rule for " + where);
   Rule r = base;
+  // every value is checked for its type and range by name, before it becomes a float
+  auto number = [&](const char* key) {
+    const json& v = j.at(key);
+    if (!v.is_number()) throw Error(std::string("'") + key + "' must be a number, got " + v.dump());
+    const double d = v.get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > 1e6)
+      throw Error(std::string("'") + key + "' must be a number between -1e6 and 1e6, got " + v.dump());
+    return static_cast<float>(d);
+  };
+  auto boolean = [&](const char* key) {
+    const json& v = j.at(key);
+    if (!v.is_boolean()) throw Error(std::string("'") + key + "' must be true or false, got " + v.dump());
+    return v.get<bool>();
+  };
+  auto numbers = [&](const char* key) {
+    const json& v = j.at(key);
+    if (!v.is_array() || v.empty() || v.size() > 4)
+      throw Error(std::string("'") + key + "' must be a list of one number per input channel, got " + v.dump());
+    std::vector<float> out;
+    for (const auto& x : v) {
+      if (!x.is_number() || !std::isfinite(x.get<double>()) || std::fabs(x.get<double>()) > 1e6)
+        throw Error(std::string("'") + key + "' must hold numbers, got " + v.dump());
+      out.push_back(x.get<float>());
+    }
+    return out;
+  };
   try {
     if (j.contains("rule")) {
+      if (!j.at("rule").is_string()) throw Error("'rule' must be a rule name, got " + j.at("rule").dump());
       r = Rule::defaults(parse_rule_name(j.at("rule").get<std::string>()));
     }
-    if (j.contains("epsilon")) r.epsilon = j.at("epsilon").get<float>();
-    if (j.contains("stabilizer")) r.epsilon = j.at("stabilizer").get<float>();
-    if (j.contains("rms")) r.epsilon_rms = j.at("rms").get<float>();
-    if (j.contains("gamma")) r.gamma = j.at("gamma").get<float>();
-    if (j.contains("classic")) r.gamma_classic = j.at("classic").get<bool>();
-    if (j.contains("alpha")) r.alpha = j.at("alpha").get<float>();
-    if (j.contains("beta")) r.beta = j.at("beta").get<float>();
-    if (j.contains("low")) r.low = j.at("low").get<std::vector<float>>();
-    if (j.contains("high")) r.high = j.at("high").get<std::vector<float>>();
-    if (j.contains("bias")) r.bias = j.at("bias").get<bool>();
+    if (j.contains("epsilon")) r.epsilon = number("epsilon");
+    if (j.contains("stabilizer")) r.epsilon = number("stabilizer");
+    if (j.contains("rms")) r.epsilon_rms = number("rms");
+    if (j.contains("gamma")) r.gamma = number("gamma");
+    if (j.contains("classic")) r.gamma_classic = boolean("classic");
+    if (j.contains("alpha")) r.alpha = number("alpha");
+    if (j.contains("beta")) r.beta = number("beta");
+    if (j.contains("low")) r.low = numbers("low");
+    if (j.contains("high")) r.high = numbers("high");
+    if (j.contains("bias")) r.bias = boolean("bias");
   } catch (const Error& e) {
     throw Error("rules file, " + where + ": " + e.what());
-  } catch (const std::exception& e) {
-    throw Error("rules file, " + where + ": a value has the wrong type (" + e.what() + ")");
   }
   try {
     r.validate();
@@ -180,6 +208,136 @@ std::string Composite::to_json(const Network& net) const {
   }
   j["layers"] = layers;
   return j.dump();
+}
+
+namespace {
+
+// The shortest text that reads back as the same float (1e-06, not 9.99999997e-07).
+std::string num(float v) {
+  char buf[32];
+  for (int p = 1; p <= 9; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*g", p, static_cast<double>(v));
+    if (std::strtof(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+bool same_rule(const Rule& a, const Rule& b) {
+  return a.kind == b.kind && a.epsilon == b.epsilon && a.epsilon_rms == b.epsilon_rms && a.gamma == b.gamma &&
+         a.gamma_classic == b.gamma_classic && a.alpha == b.alpha && a.beta == b.beta && a.low == b.low &&
+         a.high == b.high && a.bias == b.bias;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t p = 0;
+  for (;;) {
+    const std::size_t c = s.find(sep, p);
+    out.push_back(s.substr(p, c == std::string::npos ? std::string::npos : c - p));
+    if (c == std::string::npos) return out;
+    p = c + 1;
+  }
+}
+
+float parse_num(const std::string& t, const std::string& where) {
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  if (t.empty() || *end != '\0' || !std::isfinite(v) || std::fabs(v) > 1e6)
+    throw Error("rules " + where + ": '" + t + "' is not a number");
+  return static_cast<float>(v);
+}
+
+}  // namespace
+
+std::string Composite::to_compact(const Network& net, const std::string& base) const {
+  Composite b = preset(base, net);
+  std::string out = base;
+  if (pool != b.pool) out += std::string("~pool:") + pool_mode_name(pool);
+  // "biases absorb no relevance" everywhere is one switch, not a change to every layer
+  bool all_off = true, any_weighted = false;
+  for (int i = 0; i < net.size(); ++i)
+    if (net.layer(i).has_weights()) {
+      any_weighted = true;
+      all_off = all_off && !rule(i).bias;
+    }
+  if (any_weighted && all_off) {
+    out += "~bias:0";
+    for (auto& r : b.rules) r.bias = false;
+  }
+  for (int i = 0; i < net.size(); ++i) {
+    if (!net.layer(i).has_weights() || same_rule(rule(i), b.rule(i))) continue;
+    const Rule& r = rule(i);
+    out += "~" + net.layer(i).name + ":" + rule_name(r.kind) + ",e" + num(r.epsilon);
+    if (r.kind == RuleKind::Epsilon) out += ",r" + num(r.epsilon_rms);
+    if (r.kind == RuleKind::Gamma) out += ",g" + num(r.gamma) + ",c" + (r.gamma_classic ? "1" : "0");
+    if (r.kind == RuleKind::AlphaBeta) out += ",a" + num(r.alpha) + ",n" + num(r.beta);
+    if (r.kind == RuleKind::ZBox && !r.low.empty()) {
+      for (const auto* v : {&r.low, &r.high}) {
+        out += v == &r.low ? ",l" : ",h";
+        for (std::size_t k = 0; k < v->size(); ++k) out += (k ? "/" : "") + num((*v)[k]);
+      }
+    }
+    out += std::string(",x") + (r.bias ? "1" : "0");
+  }
+  return out;
+}
+
+Composite Composite::from_compact(const std::string& text, const Network& net) {
+  const auto parts = split(text, '~');
+  Composite c = preset(parts[0], net);  // names the presets when the base is unknown
+  bool changed = false;
+  for (std::size_t p = 1; p < parts.size(); ++p) {
+    const std::string& part = parts[p];
+    const auto colon = part.rfind(':');
+    if (colon == std::string::npos || colon == 0) throw Error("rules: '" + part + "' is not layer:rule,...");
+    const std::string layer = part.substr(0, colon);
+    const auto fields = split(part.substr(colon + 1), ',');
+    changed = true;
+    if (layer == "pool") {
+      c.pool = parse_pool_mode(fields[0]);
+      continue;
+    }
+    if (layer == "bias") {
+      if (fields[0] != "0" && fields[0] != "1") throw Error("rules: bias must be 0 or 1");
+      for (auto& r : c.rules) r.bias = fields[0] == "1";
+      continue;
+    }
+    const int i = net.find(layer);
+    if (i < 0 || !net.layer(i).has_weights()) throw Error("rules: no layer with weights named '" + layer + "'");
+    Rule r = Rule::defaults(parse_rule_name(fields[0]));
+    const std::string where = "for " + layer;
+    for (std::size_t f = 1; f < fields.size(); ++f) {
+      const std::string& kv = fields[f];
+      if (kv.size() < 2) throw Error("rules " + where + ": bad parameter '" + kv + "'");
+      const std::string v = kv.substr(1);
+      switch (kv[0]) {
+        case 'e': r.epsilon = parse_num(v, where); break;
+        case 'r': r.epsilon_rms = parse_num(v, where); break;
+        case 'g': r.gamma = parse_num(v, where); break;
+        case 'c': r.gamma_classic = v == "1"; break;
+        case 'a': r.alpha = parse_num(v, where); break;
+        case 'n': r.beta = parse_num(v, where); break;
+        case 'x': r.bias = v == "1"; break;
+        case 'l':
+        case 'h': {
+          std::vector<float> b;
+          for (const auto& t : split(v, '/')) b.push_back(parse_num(t, where));
+          (kv[0] == 'l' ? r.low : r.high) = b;
+          break;
+        }
+        default: throw Error("rules " + where + ": unknown parameter '" + kv + "'");
+      }
+    }
+    try {
+      r.validate();
+    } catch (const Error& e) {
+      throw Error("rules " + where + ": " + e.what());
+    }
+    c.rules[static_cast<std::size_t>(i)] = r;
+  }
+  if (changed) c.name = "custom";
+  c.validate(net);
+  return c;
 }
 
 void Composite::validate(const Network& net) const {

@@ -30,6 +30,12 @@ struct Composite {
   // with rule objects {"rule": name, "epsilon", "rms", "gamma", "classic", "alpha", "beta", "low", "high", "bias"}.
   static Composite from_json(const std::string& json, const Network& net);
   std::string to_json(const Network& net) const;
+  // A compact form for links: the base preset, then only what differs from it,
+  // "montavon~pool:wta~bias:0~features.2:gamma,e0,g0.5,c1,x1~classifier.6:epsilon,e1e-06,r0.25,x0"
+  // (pool: the max-pool mode; bias:0 biases absorb nothing anywhere; then per layer e epsilon/stabiliser, r rms,
+  // g gamma, c classic, a alpha, n beta, l/h zB bounds as v/v/v, x bias 0|1).
+  std::string to_compact(const Network& net, const std::string& base) const;
+  static Composite from_compact(const std::string& text, const Network& net);  // throws Error naming the part
 
   const Rule& rule(int layer) const { return rules.at(static_cast<std::size_t>(layer)); }
   void validate(const Network& net) const;

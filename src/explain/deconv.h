@@ -1,4 +1,4 @@
-// Deconvnet reconstructions (Zeiler & Fergus 2014; ../shared/docs/background.md §6) of one channel of a conv
+// Deconvnet reconstructions (Zeiler & Fergus 2014; docs/background.md §6) of one channel of a conv
 // layer down to the pixels, guided backpropagation as the alternative, and the receptive field of a position.
 #pragma once
 

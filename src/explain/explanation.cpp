@@ -1,5 +1,7 @@
 #include "explain/explanation.h"
 
+#include <cmath>
+
 #include <algorithm>
 
 #include "engine/elementwise.h"
@@ -119,6 +121,16 @@ bool Explanation::step() {
       for (std::size_t k = 0; k < input_rel_.size(); ++k) input_rel_[k] *= x[k];
     }
     input_sum_ = sum(input_rel_.data(), input_rel_.size());
+    // the relevance is finite wherever the forward pass was: a NaN here is a rule's arithmetic (e.g. a huge ε)
+    if (!std::isfinite(input_sum_)) {
+      std::string where = "the input";
+      for (int l = net.size() - 1; l >= 0; --l)
+        if (!std::isfinite(layer_sums()[static_cast<std::size_t>(l)])) {
+          where = "layer " + net.layer(l).name + " (" + net.layer(l).nick + ")";
+          break;
+        }
+      throw Error("the explanation produced non-finite relevance at " + where + ": a rule's parameters are out of range");
+    }
   }
   return !done();
 }

@@ -1,4 +1,4 @@
-// Scores for comparing two explanations or two outputs (../shared/docs/background.md §4). Both vectors are first
+// Scores for comparing two explanations or two outputs (docs/background.md §4). Both vectors are first
 // divided by their sum of absolute values (our stated normalisation).
 #pragma once
 

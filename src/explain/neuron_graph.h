@@ -1,4 +1,4 @@
-// The neuron graph (../shared/docs/background.md §5): nodes are the selected neurons of a set of graph layers
+// The neuron graph (docs/background.md §5): nodes are the selected neurons of a set of graph layers
 // (default: the last conv of every block, the hidden fc layers and the output class); the edge u -> d between
 // consecutive graph layers is the relevance that reaches neuron d when only neuron u's relevance is propagated
 // down (conditional relevance, positive or negative). The critical path is the chain from the output down to the

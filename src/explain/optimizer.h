@@ -1,4 +1,4 @@
-// The paper's "GetOptimizer" (../shared/docs/background.md §4): for a layer and every candidate k, how much the
+// The paper's "GetOptimizer" (docs/background.md §4): for a layer and every candidate k, how much the
 // top-k neurons alone reproduce the explanation (backward difference: restricted-LRP heatmap vs the full one)
 // and the prediction (forward difference: output with only the top-k neurons active vs the unmodified output),
 // scored with MSE and SMAPE; the smallest k meeting a tolerance is chosen.

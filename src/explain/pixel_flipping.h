@@ -1,4 +1,4 @@
-// Judging a heatmap by pixel flipping (../shared/docs/background.md §7): patches are replaced in order of
+// Judging a heatmap by pixel flipping (docs/background.md §7): patches are replaced in order of
 // decreasing relevance, the forward pass re-run after each step and the target logit recorded; the same with a
 // random order as the baseline; AOPC = mean over steps of (f(x_0) - f(x_k)).
 #pragma once

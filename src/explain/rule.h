@@ -1,6 +1,6 @@
 // LRP rules. A rule says how to modify the weights/bias and inputs for the forward z of a layer and how the
 // relevance maps back; lrp_plan.cpp turns it into a few forward and transposed products on the engine's kernels.
-// Definitions follow zennit (stabiliser epsilon * sign(z) with sign(0) = +1) and ../shared/docs/background.md.
+// Definitions follow zennit (stabiliser epsilon * sign(z) with sign(0) = +1) and docs/background.md.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// Choosing the most relevant neurons of a layer (../shared/docs/background.md §3). A neuron is a channel of a
+// Choosing the most relevant neurons of a layer (docs/background.md §3). A neuron is a channel of a
 // conv or pool layer (its relevance summed over positions) or a unit of a fully connected layer.
 #pragma once
 

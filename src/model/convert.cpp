@@ -1,5 +1,10 @@
 #include "model/convert.h"
 
+#include <cstdio>
+
+#include <algorithm>
+#include "model/atomic_file.h"
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -58,19 +63,19 @@ void write_file(const std::string& path, const std::vector<const Blob*>& blobs, 
   }
   std::string hs = h.dump();
   while (hs.size() % 8) hs += ' ';
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot write '" + path + "'");
+  AtomicFile f(path);
   uint8_t len[8];
   for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(hs.size()) >> (8 * i));
-  f.write(reinterpret_cast<const char*>(len), 8);
-  f.write(hs.data(), static_cast<std::streamsize>(hs.size()));
-  for (const Blob* b : blobs) f.write(reinterpret_cast<const char*>(b->data.data()), static_cast<std::streamsize>(b->data.size()));
-  if (!f) throw Error("error while writing '" + path + "'");
+  f.out().write(reinterpret_cast<const char*>(len), 8);
+  f.out().write(hs.data(), static_cast<std::streamsize>(hs.size()));
+  for (const Blob* b : blobs) f.out().write(reinterpret_cast<const char*>(b->data.data()), static_cast<std::streamsize>(b->data.size()));
+  f.commit();
 }
 
 }  // namespace
 
-ConvertResult convert_weights(const WeightStore& in, const std::string& out, StoreType type, std::size_t shard_bytes) {
+ConvertResult convert_weights(const WeightStore& in, const std::string& out, StoreType type, std::size_t shard_bytes,
+                              const std::vector<std::string>& inputs) {
   std::vector<Blob> blobs;
   for (const TensorEntry* e : in.entries()) {
     if (e->name.size() > 6 && e->name.compare(e->name.size() - 6, 6, "_scale") == 0) continue;  // re-derived
@@ -108,6 +113,7 @@ ConvertResult convert_weights(const WeightStore& in, const std::string& out, Sto
   ConvertResult res;
   for (const auto& b : blobs) res.bytes += b.data.size();
   if (shard_bytes == 0) {
+    refuse_overwriting_inputs(out, inputs, "--out");
     std::vector<const Blob*> all;
     for (const auto& b : blobs) all.push_back(&b);
     write_file(out, all, meta);
@@ -138,18 +144,30 @@ ConvertResult convert_weights(const WeightStore& in, const std::string& out, Sto
   index["metadata"] = {{"total_size", res.bytes}};
   nlohmann::ordered_json map = nlohmann::ordered_json::object();
   char num[64];
+  std::vector<std::string> names;
   for (std::size_t s = 0; s < shards.size(); ++s) {
     std::snprintf(num, sizeof num, "-%05zu-of-%05zu.safetensors", s + 1, shards.size());
-    const std::string name = base + num;
-    write_file(dir + name, shards[s], meta);
-    res.files.push_back(dir + name);
-    for (const Blob* b : shards[s]) map[b->name] = name;
+    names.push_back(base + num);
+  }
+  const std::string index_path = stem + ".safetensors.index.json";
+  // every output is checked against the inputs before the first byte is written
+  for (const auto& n : names) refuse_overwriting_inputs(dir + n, inputs, "shard");
+  refuse_overwriting_inputs(index_path, inputs, "index");
+  const std::vector<std::string> old_files = WeightStore::files_of(index_path);  // an earlier copy's shards
+  for (std::size_t s = 0; s < shards.size(); ++s) {
+    write_file(dir + names[s], shards[s], meta);
+    res.files.push_back(dir + names[s]);
+    for (const Blob* b : shards[s]) map[b->name] = names[s];
   }
   index["weight_map"] = map;
-  const std::string index_path = stem + ".safetensors.index.json";
-  std::ofstream f(index_path);
-  if (!f) throw Error("cannot write '" + index_path + "'");
-  f << index.dump(1);
+  AtomicFile f(index_path, false);
+  f.out() << index.dump(1);
+  f.commit();
+  // shards of the earlier copy that the new index no longer names would be left behind: remove them
+  for (std::size_t i = 1; i < old_files.size(); ++i)
+    if (std::find(res.files.begin(), res.files.end(), old_files[i]) == res.files.end() &&
+        std::find(inputs.begin(), inputs.end(), old_files[i]) == inputs.end())
+      std::remove(old_files[i].c_str());
   res.files.push_back(index_path);
   return res;
 }

@@ -20,6 +20,9 @@ struct ConvertResult {
 
 // out: a .safetensors path. shard_bytes > 0 splits into <stem>-0000i-of-0000n.safetensors next to it plus
 // <stem>.safetensors.index.json.
-ConvertResult convert_weights(const WeightStore& in, const std::string& out, StoreType type, std::size_t shard_bytes);
+// `inputs`: the files `in` was read from; no output may replace one of them (checked before anything is written).
+// Converting over an earlier sharded copy removes the shards of its index that the new copy no longer has.
+ConvertResult convert_weights(const WeightStore& in, const std::string& out, StoreType type, std::size_t shard_bytes,
+                              const std::vector<std::string>& inputs = {});
 
 }  // namespace lrp

@@ -58,6 +58,14 @@ void ForwardPass::begin_layer() {
   }
 }
 
+namespace {
+bool all_finite(const Tensor& t) {
+  float acc = 0.0f;  // v * 0 is NaN exactly for infinite and NaN values
+  for (std::size_t i = 0, n = t.size(); i < n; ++i) acc += t[i] * 0.0f;
+  return acc == 0.0f;
+}
+}  // namespace
+
 bool ForwardPass::step() {
   if (done()) return false;
   Timer t;
@@ -99,6 +107,11 @@ bool ForwardPass::step() {
   layer_ms_[static_cast<std::size_t>(layer_)] += t.ms();
   if (l.macs > 0) done_macs_ += l.macs / chunks_;
   if (++chunk_ >= chunks_) {
+    // a weight near the float range or an extreme input overflows: say so, and where. (Checked at every
+    // convolution and fully connected layer: the ReLU after it would turn a NaN into 0 and hide it.)
+    if ((l.kind == LayerKind::Conv || l.kind == LayerKind::Linear) && !all_finite(out))
+      throw Error("the model produced non-finite values at layer " + l.name + " (" + l.nick +
+                  "): its weights or the input are out of range");
     if (opt_.after_layer) opt_.after_layer(layer_, out);
     ++layer_;
     begin_layer();

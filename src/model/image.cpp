@@ -1,4 +1,5 @@
 #include "model/image.h"
+#include "model/atomic_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -113,9 +114,7 @@ std::vector<uint8_t> encode_png(const Image& img) {
 
 void save_png(const std::string& path, const Image& img) {
   const auto bytes = encode_png(img);
-  std::ofstream f(path, std::ios::binary);
-  if (!f || !f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
-    throw Error("cannot write '" + path + "'");
+  write_file_atomic(path, bytes.data(), bytes.size());
 }
 
 float border_brightness(const Image& img) {

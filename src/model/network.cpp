@@ -1,5 +1,8 @@
 #include "model/network.h"
 
+#include <cmath>
+#include <cstring>
+
 #include <sstream>
 
 #include "engine/error.h"
@@ -65,6 +68,40 @@ static std::string timm_name(const std::string& tv) {
   return tv;
 }
 
+namespace {
+
+// Weights that are NaN or infinite are refused at load, naming the tensor (they would turn every output into NaN).
+void require_finite(const std::string& key, const float* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i]))
+      throw Error("tensor '" + key + "' holds a non-finite value (" + (std::isnan(v[i]) ? "NaN" : "infinity") +
+                  " at element " + std::to_string(i) + "): the weights are broken");
+}
+
+void require_finite(const std::string& key, const CompressedFc& c) {
+  const std::size_t n = c.size / fc_format_size(c.format);
+  for (std::size_t i = 0; i < n; ++i) {
+    bool bad = false;
+    if (c.format == FcFormat::F16 || c.format == FcFormat::BF16) {
+      uint16_t h;
+      std::memcpy(&h, c.data + 2 * i, 2);  // the checkpoint's bytes need not be aligned
+      bad = c.format == FcFormat::F16 ? (h & 0x7C00u) == 0x7C00u : (h & 0x7F80u) == 0x7F80u;
+    } else if (c.format == FcFormat::F32) {
+      float f;
+      std::memcpy(&f, c.data + 4 * i, 4);
+      bad = !std::isfinite(f);
+    }
+    if (bad)
+      throw Error("tensor '" + key + "' holds a non-finite value (NaN or infinity at element " + std::to_string(i) +
+                  "): the weights are broken");
+  }
+  for (std::size_t i = 0; i < c.scale.size(); ++i)
+    if (!std::isfinite(c.scale[i]) || c.scale[i] < 0)
+      throw Error("tensor '" + key + "': its int8 scale " + std::to_string(i) + " is not a finite positive number");
+}
+
+}  // namespace
+
 std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::string& source, int input_size,
                                                bool winograd) {
   ModelConfig config = config_from(w);
@@ -86,6 +123,15 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
   if (spec.in_channels != config.channels)
     throw Error("the model config says " + std::to_string(config.channels) + " input channels but the first "
                 "convolution takes " + std::to_string(spec.in_channels));
+  // refused before anything is allocated when one explanation cannot fit in memory
+  {
+    const double bytes = spec.weight_values() * (w.dtype_summary() == "F32" ? 4.0 : 2.0);
+    const double need = spec.explanation_bytes(bytes), limit = memory_limit_bytes();
+    if (need > limit)
+      throw Error("not enough memory: explaining with this model (" + spec.arch_name() + ", input " + std::to_string(spec.in_height) + "x" +
+                  std::to_string(spec.in_width) + ") needs about " + std::to_string(static_cast<long long>(need / 1e6)) +
+                  " MB, more than the " + std::to_string(static_cast<long long>(limit / 1e6)) + " MB available");
+  }
   std::vector<std::pair<std::string, Tensor>> tensors;
   long long params = 0;
   std::map<std::string, CompressedFc> compressed;
@@ -101,11 +147,13 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
       if (c.size != static_cast<std::size_t>(Tensor::count(shape)) * fc_format_size(c.format))
         throw Error("tensor '" + key + "' has the wrong number of bytes for its shape");
       c.shape = shape;
+      require_finite(key, c);
       params += static_cast<long long>(Tensor::count(shape));
       compressed.emplace(name, std::move(c));
       continue;
     }
     Tensor t = w.read(key);
+    require_finite(key, t.data(), t.size());
     if (Tensor::count(t.shape()) != Tensor::count(shape))
       throw Error("tensor '" + key + "' has shape " + t.shape_string() + ", expected " + shape_string(shape));
     t.reshape(shape);

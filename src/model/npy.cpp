@@ -1,4 +1,5 @@
 #include "model/npy.h"
+#include "model/atomic_file.h"
 
 #include <cstring>
 #include <fstream>
@@ -28,9 +29,7 @@ std::vector<uint8_t> npy_bytes(const Tensor& t) {
 
 void write_npy(const std::string& path, const Tensor& t) {
   const auto b = npy_bytes(t);
-  std::ofstream f(path, std::ios::binary);
-  if (!f || !f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size())))
-    throw Error("cannot write '" + path + "'");
+  write_file_atomic(path, b.data(), b.size());
 }
 
 Tensor read_npy(const std::string& path) {

@@ -224,7 +224,8 @@ SafetensorsFile::SafetensorsFile(std::shared_ptr<ByteSource> bytes) : bytes_(std
     entries_.push_back(std::move(e));
   }
   std::vector<const TensorEntry*> sorted;
-  for (const auto& e : entries_) sorted.push_back(&e);
+  for (const auto& e : entries_)
+    if (e.end > e.begin) sorted.push_back(&e);  // an empty tensor occupies no bytes and overlaps nothing
   std::sort(sorted.begin(), sorted.end(), [](auto a, auto b) { return a->begin < b->begin; });
   for (std::size_t i = 1; i < sorted.size(); ++i)
     if (sorted[i]->begin < sorted[i - 1]->end)

@@ -1,4 +1,5 @@
 #include "model/safetensors_writer.h"
+#include "model/atomic_file.h"
 
 #include <cstring>
 #include <fstream>
@@ -56,12 +57,11 @@ static void emit(const std::vector<NamedTensor>& tensors, const std::map<std::st
 
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot write '" + path + "'");
+  AtomicFile f(path);
   emit(tensors, metadata, [&](const uint8_t* p, std::size_t n) {
-    f.write(reinterpret_cast<const char*>(p), static_cast<std::streamsize>(n));
+    f.out().write(reinterpret_cast<const char*>(p), static_cast<std::streamsize>(n));
   });
-  if (!f) throw Error("error while writing '" + path + "'");
+  f.commit();
 }
 
 std::vector<uint8_t> safetensors_bytes(const std::vector<NamedTensor>& tensors,

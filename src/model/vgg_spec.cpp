@@ -1,5 +1,9 @@
 #include "model/vgg_spec.h"
 
+#include <unistd.h>
+
+#include <cmath>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -116,6 +120,60 @@ std::vector<Found> collect(const WeightStore& w, const std::string& prefix, cons
 
 }  // namespace
 
+double VggSpec::weight_values() const {
+  double n = 0, c = in_channels;
+  for (const auto& b : blocks)
+    for (int w : b) {
+      n += (c * 9.0 + 1.0) * w;
+      c = w;
+    }
+  double in = static_cast<double>(c) * (avgpool ? avgpool * avgpool : static_cast<double>(feature_height()) * feature_width());
+  for (int f : fc) {
+    n += (in + 1.0) * f;
+    in = f;
+  }
+  return n;
+}
+
+double VggSpec::activation_values() const {
+  double n = 0, h = in_height, w = in_width;
+  for (const auto& b : blocks) {
+    for (int c : b) n += 2.0 * c * h * w;  // convolution and ReLU
+    h = std::floor(h / 2);
+    w = std::floor(w / 2);
+    n += static_cast<double>(b.empty() ? 0 : b.back()) * h * w;  // max-pool
+  }
+  for (int f : fc) n += 2.0 * f;
+  return n;
+}
+
+double VggSpec::explanation_bytes(double weight_bytes) const {
+  return weight_bytes * 1.6 + activation_values() * 4.0 * 3.5;
+}
+
+double memory_limit_bytes() {
+#ifdef __EMSCRIPTEN__
+  return 4096.0 * 1024 * 1024;  // -sMAXIMUM_MEMORY
+#else
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * page : 1e18;
+#endif
+}
+
+namespace {
+
+// Every dimension is checked before any arithmetic on it: a width of 0 would divide by zero, a huge one overflow.
+constexpr long long kMaxDim = 1 << 17;  // no VGG has a layer wider than this (fc6 of VGG16 takes 25088 inputs)
+
+void check_dims(const std::string& key, const std::vector<int>& shape) {
+  for (int d : shape)
+    if (d <= 0 || d > kMaxDim)
+      throw Error("weights do not form a VGG: '" + key + "' has shape " + shape_string(shape) + " (every dimension must be 1 to " +
+                  std::to_string(kMaxDim) + ")");
+}
+
+}  // namespace
+
 VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width) {
   VggSpec s;
   s.in_height = in_height;
@@ -130,6 +188,7 @@ VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width) {
   for (std::size_t i = 0; i < convs.size(); ++i) {
     const auto& c = convs[i];
     const std::string name = "features." + std::to_string(c.index) + ".weight";
+    check_dims(name, c.shape);
     if (c.shape.size() != 4)
       throw Error("weights do not form a VGG: '" + name + "' has shape " + shape_string(c.shape) +
                   ", expected [out, in, 3, 3]");
@@ -173,6 +232,7 @@ VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width) {
     for (const auto& c : cls) {
       if (c.shape.size() != 2)
         throw Error("weights do not form a VGG: 'classifier." + std::to_string(c.index) + ".weight' is not 2-D");
+      check_dims("classifier." + std::to_string(c.index) + ".weight", c.shape);
       fcs.push_back(c.shape);
     }
   } else if (w.has("pre_logits.fc1.weight") && w.has("head.fc.weight")) {
@@ -181,8 +241,18 @@ VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width) {
     const auto* hd = w.find("head.fc.weight");
     if (f1->shape.size() != 4 || !f2 || f2->shape.size() != 4 || hd->shape.size() != 2)
       throw Error("weights do not form a VGG: unexpected timm pre_logits/head shapes");
-    fcs.push_back({f1->shape[0], f1->shape[1] * f1->shape[2] * f1->shape[3]});
-    fcs.push_back({f2->shape[0], f2->shape[1] * f2->shape[2] * f2->shape[3]});
+    check_dims("pre_logits.fc1.weight", f1->shape);
+    check_dims("pre_logits.fc2.weight", f2->shape);
+    check_dims("head.fc.weight", hd->shape);
+    // inputs of a 'conv-shaped' fully connected layer: in x kh x kw, in 64 bits before it may become an int
+    auto inputs = [](const std::string& key, const std::vector<int>& sh) {
+      const long long n = static_cast<long long>(sh[1]) * sh[2] * sh[3];
+      if (n > kMaxDim) throw Error("weights do not form a VGG: '" + key + "' " + shape_string(sh) + " takes " +
+                                   std::to_string(n) + " inputs, more than " + std::to_string(kMaxDim));
+      return static_cast<int>(n);
+    };
+    fcs.push_back({f1->shape[0], inputs("pre_logits.fc1.weight", f1->shape)});
+    fcs.push_back({f2->shape[0], inputs("pre_logits.fc2.weight", f2->shape)});
     fcs.push_back(hd->shape);
   } else {
     throw Error("weights do not form a VGG: no classifier ('classifier.N.weight' or timm 'head.fc.weight')");

@@ -34,7 +34,17 @@ struct VggSpec {
   std::vector<int> conv_indices() const;
   std::vector<int> fc_indices() const;
   void validate() const;
+  // Counted in double (no overflow whatever the shapes): the weights' values, and the values of every layer's
+  // output for one picture.
+  double weight_values() const;
+  double activation_values() const;
+  // What explaining one picture needs: float32 weights (+ packings) and the kept activations, relevance, LRP
+  // factors and temporaries. `weight_bytes`: what the weights take as stored (compressed ones stay compressed).
+  double explanation_bytes(double weight_bytes) const;
 };
+
+// The memory a process may use: the WebAssembly heap's maximum in the page, the machine's RAM natively.
+double memory_limit_bytes();
 
 // Infers the architecture from torchvision/timm key names and shapes; throws Error naming what does not fit.
 VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width);

@@ -1,4 +1,8 @@
 #include "model/weight_store.h"
+#include <new>
+#include <cstring>
+#include <cstdlib>
+#include <cstdint>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -52,6 +56,26 @@ WeightStore WeightStore::open(const std::string& path) {
   }
   ws.add(SafetensorsFile::open(path));
   return ws;
+}
+
+std::vector<std::string> WeightStore::files_of(const std::string& path) {
+  std::vector<std::string> out = {path};
+  if (!ends_with(path, ".json")) return out;
+  std::ifstream f(path);
+  if (!f) return out;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  try {
+    const auto map = parse_index(ss.str());
+    std::set<std::string> files;
+    for (auto& [k, v] : map) files.insert(v);
+    const auto slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+    for (const auto& s : files) out.push_back(dir + s);
+  } catch (const std::exception&) {
+    // not an index we can read: opening it will say why
+  }
+  return out;
 }
 
 WeightStore WeightStore::from_buffer(std::vector<uint8_t> bytes) {
@@ -158,6 +182,14 @@ bool WeightStore::read_compressed(const std::string& name, CompressedFc& out) co
   out.data = files_[it->second.first].raw(e);
   out.size = e.end - e.begin;
   out.scale = std::move(scale);
+  // a header of odd length leaves 2-byte values at odd addresses, which the kernels may not read in place
+  if (fc_format_size(format) > 1 && reinterpret_cast<std::uintptr_t>(out.data) % fc_format_size(format) != 0) {
+    auto* copy = static_cast<uint8_t*>(std::malloc(out.size ? out.size : 1));
+    if (!copy) throw std::bad_alloc();
+    std::memcpy(copy, out.data, out.size);
+    out.owner = ByteSource::from_malloc(copy, out.size);
+    out.data = copy;
+  }
   return true;
 }
 

@@ -27,6 +27,8 @@ class WeightStore {
  public:
   // path: a .safetensors file or a *.safetensors.index.json naming shards next to it.
   static WeightStore open(const std::string& path);
+  // The files a checkpoint is made of: the file itself, and for an index the shards it names.
+  static std::vector<std::string> files_of(const std::string& path);
   static WeightStore from_buffer(std::vector<uint8_t> bytes);
   static WeightStore from_buffer_source(std::shared_ptr<ByteSource> bytes);
   // Shards given as buffers (WebAssembly): index JSON text plus the shard files by name.

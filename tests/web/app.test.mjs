@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { serve, launch, state, waitFor } from './browser.mjs';
+import { serve, launch, state, waitFor, centre, clickAt } from './browser.mjs';
 import { decodePng, regionStats } from './png.mjs';
 
 const [dist, cli, outDir] = process.argv.slice(2);
@@ -30,21 +30,7 @@ async function shot(name) {
   const png = await page.screenshot({ path: file });
   return decodePng(png);
 }
-function center(s, key) {
-  const r = s.rects[key];
-  assert.ok(r, `no rectangle for ${key}; have ${Object.keys(s.rects).slice(0, 40).join(', ')}`);
-  const k = 1 / (s.scale || 1);
-  return [((r[0] + r[2]) / 2) * k, ((r[1] + r[3]) / 2) * k];
-}
-async function click(s, key) {
-  const [x, y] = center(s, key);
-  await page.mouse.move(x, y);
-  await page.waitForTimeout(60);
-  await page.mouse.down();
-  await page.waitForTimeout(60);
-  await page.mouse.up();
-  await page.waitForTimeout(120);
-}
+const click = (s, key) => clickAt(page, ...centre(s, key));
 async function fresh() {
   // a state from a frame drawn after the last action
   const f0 = (await state(page)).frames;

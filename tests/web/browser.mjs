@@ -60,3 +60,21 @@ export async function colouredFraction(page, rect) {
   const png = await page.screenshot({ clip: rect });
   return { png };
 }
+
+// The centre of a widget the app reported in its state (device pixels there, CSS pixels here).
+export function centre(s, key) {
+  const r = s.rects[key];
+  if (!r) throw new Error(`no rectangle for ${key}; have ${Object.keys(s.rects).slice(0, 60).join(', ')}`);
+  const k = 1 / (s.scale || 1);
+  return [((r[0] + r[2]) / 2) * k, ((r[1] + r[3]) / 2) * k];
+}
+
+// A real click: move, press, release, with the pauses a hand makes.
+export async function clickAt(page, x, y) {
+  await page.mouse.move(x, y);
+  await page.waitForTimeout(60);
+  await page.mouse.down();
+  await page.waitForTimeout(60);
+  await page.mouse.up();
+  await page.waitForTimeout(150);
+}

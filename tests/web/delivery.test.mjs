@@ -77,7 +77,9 @@ try {
   await page.mouse.up();
   await page.waitForTimeout(300);
   const share = await page.evaluate(() => window.lrpscope.lastShare);
-  assert.ok(share && share.link.includes(base) && share.snippet.startsWith('<iframe'), JSON.stringify(share));
+  const dialog = (await state(page)).share_dialog;
+  assert.ok(share && share.link.includes(base) && dialog.link === share.link && dialog.snippet.startsWith('<iframe'),
+            JSON.stringify([share, dialog]));
   await page.screenshot({ path: path.join(shots, '02-share.png') });
   await page.goto(share.link);
   await ready();

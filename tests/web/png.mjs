@@ -67,3 +67,49 @@ export function regionStats(img, x0, y0, x1, y1) {
   const mean = sum / Math.max(1, n);
   return { n, coloured: coloured / Math.max(1, n), std: Math.sqrt(Math.max(0, sum2 / Math.max(1, n) - mean * mean)) };
 }
+
+// Minimal PNG encoder (8-bit RGB, filter 0) for the test pictures the tests make.
+export function encodePng(width, height, rgb) {
+  const crcTable = new Int32Array(256).map((_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c;
+  });
+  const crc = (buf) => {
+    let c = -1;
+    for (const b of buf) c = crcTable[(c ^ b) & 255] ^ (c >>> 8);
+    return (c ^ -1) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const raw = Buffer.alloc(height * (width * 3 + 1));
+  for (let y = 0; y < height; y++) {
+    raw[y * (width * 3 + 1)] = 0;
+    Buffer.from(rgb.buffer, rgb.byteOffset + y * width * 3, width * 3).copy(raw, y * (width * 3 + 1) + 1);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// An asymmetric test picture: black, a bright block in the top-left quadrant and a one-pixel marker column in
+// the upper right half, so that a vertical or horizontal flip or a transpose of any view cannot pass unnoticed.
+export function orientationPicture(width, height) {
+  const rgb = new Uint8Array(width * height * 3);
+  const set = (x, y, v) => { const i = (y * width + x) * 3; rgb[i] = rgb[i + 1] = rgb[i + 2] = v; };
+  const bw = Math.floor(width * 0.3), bh = Math.floor(height * 0.3), x0 = Math.floor(width * 0.08), y0 = Math.floor(height * 0.08);
+  for (let y = y0; y < y0 + bh; y++) for (let x = x0; x < x0 + bw; x++) set(x, y, 235);
+  const mx = Math.floor(width * 0.72);
+  for (let y = 0; y < Math.floor(height / 2); y++) set(mx, y, 255);
+  return { width, height, rgb, png: encodePng(width, height, rgb) };
+}

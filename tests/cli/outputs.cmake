@@ -1,0 +1,88 @@
+# Output options make their folders before any work (or say why they cannot), and every command has --help.
+include(${CMAKE_CURRENT_LIST_DIR}/run_cli.cmake)
+set(M "${SRC}/assets/models/fashion-vgg16.safetensors")
+set(IMG "${SRC}/assets/samples/fashion/sneaker-1.png")
+file(REMOVE_RECURSE "${WORK}/outputs")
+
+# folders that do not exist yet are made, for --npy-dir and for the folder of --out
+run_cli(out rc err conditional --model "${M}" --image "${IMG}" --layer features.28 --channels 25,7
+        --npy-dir "${WORK}/outputs/npy/deep" --out "${WORK}/outputs/png/cond.png")
+if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK}/outputs/npy/deep/relevance_input.npy" OR NOT EXISTS "${WORK}/outputs/png/cond.png")
+  message(FATAL_ERROR "conditional into new folders failed (${rc}): ${err}")
+endif()
+run_cli(out rc err explain --model "${M}" --image "${IMG}" --npy-dir "${WORK}/outputs/explain")
+if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK}/outputs/explain/relevance_input.npy")
+  message(FATAL_ERROR "explain --npy-dir into a new folder failed (${rc}): ${err}")
+endif()
+run_cli(out rc err graph --model "${M}" --image "${IMG}" --out-path-heatmap "${WORK}/outputs/graph/path.png")
+if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK}/outputs/graph/path.png")
+  message(FATAL_ERROR "graph --out-path-heatmap into a new folder failed (${rc}): ${err}")
+endif()
+
+# and where they cannot be, the error comes first and says why
+file(WRITE "${WORK}/outputs/a-file" "x")
+expect_error("--npy-dir: .*exists and is not a folder" explain --model "${M}" --image "${IMG}" --npy-dir "${WORK}/outputs/a-file")
+expect_error("--out: cannot create the folder" explain --model "${M}" --image "${IMG}" --out "${WORK}/outputs/a-file/x/h.png")
+expect_error("--out needs a file name" explain --model "${M}" --image "${IMG}" --out "${WORK}/outputs/")
+expect_error("--crop: .* is a folder" deconv --model "${M}" --image "${IMG}" --layer features.14 --channel 5 --crop "${WORK}/outputs")
+# the check happens before any work: no model is opened
+expect_error("--npy-dir: .*exists and is not a folder" explain --model "${WORK}/missing.safetensors" --image "${IMG}"
+             --npy-dir "${WORK}/outputs/a-file")
+
+# outputs never replace inputs: by identity, not spelling
+file(MAKE_DIRECTORY "${WORK}/outputs/models")
+file(COPY "${M}" DESTINATION "${WORK}/outputs/models")
+set(COPY "${WORK}/outputs/models/fashion-vgg16.safetensors")
+file(SHA256 "${COPY}" before)
+expect_error("is the input" convert --model "${COPY}" --out "${WORK}/outputs/models/../models/fashion-vgg16.safetensors" --dtype f16)
+file(SHA256 "${COPY}" after)
+if(NOT before STREQUAL after)
+  message(FATAL_ERROR "convert overwrote its input")
+endif()
+file(COPY "${IMG}" DESTINATION "${WORK}/outputs")
+expect_error("--out .* is the input" explain --model "${M}" --image "${WORK}/outputs/sneaker-1.png" --out "${WORK}/outputs/./sneaker-1.png")
+execute_process(COMMAND ln -sf "${COPY}" "${WORK}/outputs/link-to-model.png")
+expect_error("--out .* is the input" explain --model "${COPY}" --image "${IMG}" --out "${WORK}/outputs/link-to-model.png")
+# sharded: converting a sharded copy onto itself is refused; a second copy with fewer shards leaves none behind
+run_cli(out rc err convert --model "${COPY}" --out "${WORK}/outputs/models/sharded.safetensors" --shard-mb 1)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "sharded convert failed: ${err}")
+endif()
+file(GLOB shards1 "${WORK}/outputs/models/sharded-*.safetensors")
+expect_error("is the input" convert --model "${WORK}/outputs/models/sharded.safetensors.index.json"
+             --out "${WORK}/outputs/models/sharded.safetensors" --shard-mb 1 --dtype f16)
+run_cli(out rc err convert --model "${COPY}" --out "${WORK}/outputs/models/sharded.safetensors" --shard-mb 3)
+file(GLOB shards2 "${WORK}/outputs/models/sharded-*.safetensors")
+list(LENGTH shards1 n1)
+list(LENGTH shards2 n2)
+if(NOT rc EQUAL 0 OR NOT n2 LESS n1)
+  message(FATAL_ERROR "the second sharded copy left old shards behind (${n1} then ${n2} files): ${shards2}")
+endif()
+run_cli(out rc err predict --model "${WORK}/outputs/models/sharded.safetensors.index.json" --image "${IMG}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the resharded copy does not load: ${err}")
+endif()
+# a symbolic link planted in --npy-dir is replaced, not written through
+file(MAKE_DIRECTORY "${WORK}/outputs/planted")
+file(WRITE "${WORK}/outputs/victim.txt" "keep me")
+execute_process(COMMAND ln -sf "${WORK}/outputs/victim.txt" "${WORK}/outputs/planted/relevance_input.npy")
+run_cli(out rc err explain --model "${M}" --image "${IMG}" --npy-dir "${WORK}/outputs/planted")
+file(READ "${WORK}/outputs/victim.txt" victim)
+if(NOT rc EQUAL 0 OR NOT victim STREQUAL "keep me" OR IS_SYMLINK "${WORK}/outputs/planted/relevance_input.npy")
+  message(FATAL_ERROR "--npy-dir wrote through a planted link (${rc}): ${victim}")
+endif()
+# no temporary files are left next to the outputs
+file(GLOB_RECURSE tmps "${WORK}/outputs/*.tmp-*")
+if(tmps)
+  message(FATAL_ERROR "temporary files left behind: ${tmps}")
+endif()
+message(STATUS "outputs never replace inputs: ok")
+
+# every command explains itself
+foreach(cmd predict info make-random bench eval explain conditional optimize graph deconv convert flip)
+  run_cli(out rc err ${cmd} --help)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "usage:\n  ${cmd} ")
+    message(FATAL_ERROR "${cmd} --help (${rc}) did not print its usage:\n${out}${err}")
+  endif()
+endforeach()
+message(STATUS "outputs and --help: ok")
