@@ -134,9 +134,14 @@
   const partKey = (url, i) => url + (url.includes('?') ? '&' : '?') + 'lrpscope-part=' + i;
 
   async function cacheRead(cache, url, what, stats) {
-    const man = await cache.match(partKey(url, 'manifest'));
-    if (!man) return null;
-    const { size, parts } = await man.json();
+    const manResp = await cache.match(partKey(url, 'manifest'));
+    if (!manResp) return null;
+    const man = await manResp.json();
+    const { size, parts } = man;
+    if (!await cacheFresh(url, man, stats.signal)) {
+      await cacheEvict(cache, url, parts);
+      return null;
+    }
     const M = window.Module;
     const ptr = M._malloc(size);
     if (!ptr) throw new Error(`not enough memory for ${Math.round(size / 1e6)} MB of weights in this tab: ` +
@@ -153,11 +158,15 @@
       progressToApp(true, stats.base + off, stats.total || size, (stats.base + off) / Math.max(1e-3, (performance.now() - stats.t0) / 1000),
                     what + ' (from the browser cache)');
     }
-    if (off !== size) { M._free(ptr); return null; }
-    return { ptr, size };
+    if (off !== size) { M._free(ptr); await cacheEvict(cache, url, parts); return null; }
+    return { ptr, size, manifest: man };
   }
 
-  async function cacheWrite(cache, url, ptr, size) {
+  // The parts are written before the engine reads the weights (it takes over their memory); the manifest, which
+  // is what makes an entry visible, only after the engine accepted them (cacheCommit), so a broken download is
+  // never served from the cache. The manifest keeps the length and the server's validators (ETag,
+  // Last-Modified) for revalidation.
+  async function cacheWrite(cache, url, ptr, size, validators) {
     const M = window.Module;
     const parts = Math.ceil(size / PART);
     try {
@@ -165,12 +174,38 @@
         const a = ptr + i * PART, b = ptr + Math.min(size, (i + 1) * PART);
         await cache.put(partKey(url, i), new Response(M.HEAPU8.slice(a, b)));
       }
-      await cache.put(partKey(url, 'manifest'), new Response(JSON.stringify({ size, parts })));
-      return true;
+      return { cache, url, manifest: { size, parts, ...validators } };
     } catch (e) {
       console.warn('could not cache ' + url + ': ' + e);
-      for (let i = 0; i < parts; i++) { try { await cache.delete(partKey(url, i)); } catch (x) { /* gone */ } }
-      return false;
+      await cacheEvict(cache, url, parts);
+      return null;
+    }
+  }
+  async function cacheEvict(cache, url, parts) {
+    try { await cache.delete(partKey(url, 'manifest')); } catch (x) { /* gone */ }
+    for (let i = 0; i < (parts || 0); i++) { try { await cache.delete(partKey(url, i)); } catch (x) { /* gone */ } }
+  }
+  async function cacheCommit(pending, ok) {
+    for (const p of pending) {
+      if (!p) continue;
+      if (ok) await p.cache.put(partKey(p.url, 'manifest'), new Response(JSON.stringify(p.manifest)));
+      else await cacheEvict(p.cache, p.url, p.manifest.parts);
+    }
+  }
+  // Is the cached copy still the server's? A HEAD request when online; a changed length or validator evicts it.
+  async function cacheFresh(url, man, signal) {
+    if (navigator.onLine === false) return true;
+    try {
+      const r = await fetch(url, { method: 'HEAD', signal, cache: 'no-store' });
+      if (!r.ok) return true;  // the server says nothing useful: keep what we have
+      const len = Number(r.headers.get('Content-Length')) || 0, etag = r.headers.get('ETag') || '',
+            lm = r.headers.get('Last-Modified') || '';
+      if (len && len !== man.size) return false;
+      if (etag && man.etag && etag !== man.etag) return false;
+      if (lm && man.lastModified && lm !== man.lastModified) return false;
+      return true;
+    } catch (e) {
+      return true;  // offline or refused: the cached copy is all there is
     }
   }
 
@@ -184,6 +219,7 @@
       if (hit) {
         stats.base += hit.size;
         stats.ms = performance.now() - t0;
+        hit.pending = { cache, url, manifest: hit.manifest };  // evicted if the engine refuses it
         return hit;
       }
     }
@@ -233,13 +269,16 @@
       let off = 0;
       for (const c of chunks) { M.HEAPU8.set(c, ptr + off); off += c.length; }
     }
+    let pending = null;
     if (cache) {
       progressToApp(true, stats.base + loaded, stats.total || loaded, 0, 'keeping a copy in the browser cache');
-      stats.cached = await cacheWrite(cache, url, ptr, loaded);
+      pending = await cacheWrite(cache, url, ptr, loaded,
+                                 { etag: resp.headers.get('ETag') || '', lastModified: resp.headers.get('Last-Modified') || '' });
+      stats.cached = !!pending;
     }
     stats.base += loaded;
     stats.ms = performance.now() - t0;
-    return { ptr, size: loaded };
+    return { ptr, size: loaded, pending };
   }
 
   async function loadModelUrl(url) {
@@ -249,8 +288,9 @@
     const abs = new URL(url, location.href).href;
     const name = abs.split('/').pop().split('?')[0];
     const stats = { base: 0, total: 0, t0: performance.now(), fromCache: true, signal };
+    const pending = [];  // cache entries that become visible (or are evicted) once the engine has read them
+    let ok = 0;
     try {
-      let ok;
       if (/\.json$/i.test(name)) {
         const r = await fetch(abs, { signal });
         if (!r.ok) throw new Error(`could not download ${abs}: HTTP ${r.status} ${r.statusText}`);
@@ -261,20 +301,24 @@
         if (!files.length) throw new Error('the shard index names no shards');
         for (const f of files) {
           if (f.includes('/') || f.includes('..')) throw new Error(`bad shard name ${f}`);
-          const { ptr, size } = await download(new URL(f, abs).href, `downloading ${f}`, signal, stats);
-          window.Module.ccall('lrpscope_do_add_shard', 'number', ['string', 'number', 'number'], [f, ptr, size]);
+          const d = await download(new URL(f, abs).href, `downloading ${f}`, signal, stats);
+          pending.push(d.pending);
+          window.Module.ccall('lrpscope_do_add_shard', 'number', ['string', 'number', 'number'], [f, d.ptr, d.size]);
         }
         ok = window.Module.ccall('lrpscope_do_load_shards', 'number', ['string', 'string', 'number'], [indexText, abs, stats.base]);
       } else {
-        const { ptr, size } = await download(abs, `downloading ${name}`, signal, stats);
+        const { ptr, size, pending: p } = await download(abs, `downloading ${name}`, signal, stats);
+        pending.push(p);
         progressToApp(true, size, size, 0, 'preparing the weights');
         await new Promise((res) => setTimeout(res, 0));
         ok = window.Module.ccall('lrpscope_do_load_model_buffer', 'number', ['number', 'number', 'string'], [ptr, size, abs]);
       }
+      await cacheCommit(pending, !!ok);
       window.lrpscope.lastLoad = { url: abs, ok: !!ok, fromCache: stats.fromCache, bytes: stats.base,
                                    ms: performance.now() - stats.t0 };
       return ok;
     } catch (e) {
+      await cacheCommit(pending, false).catch(() => {});
       const text = e.name === 'AbortError' ? 'download cancelled; the previous model is still loaded' : String(e.message || e);
       appError(text);
       window.lrpscope.lastLoad = { url: abs, ok: false, error: text };

@@ -34,7 +34,8 @@ const base = '/course/lrpscope/';
 const server = await serve(dist, base, ['--mount', `/models/=${models}`, ...(mode === 'single' ? ['--no-isolation'] : [])]);
 const { page, logs, close } = await launch(1100, 700, 1);
 const requests = [];
-page.on('request', (r) => requests.push(r.url()));
+const heads = [];  // revalidations of cached weights (HEAD requests, no body)
+page.on('request', (r) => (r.method() === 'HEAD' ? heads : requests).push(r.url()));
 const shots = path.join(work, 'screenshots');
 fs.mkdirSync(shots, { recursive: true });
 async function ready(timeout = 120000) {
@@ -163,7 +164,8 @@ try {
   const load2 = await page.evaluate(() => window.lrpscope.lastLoad);
   assert.equal(load2.fromCache, true);
   assert.equal(requests.filter((u) => new URL(u).pathname === '/models/vgg16.safetensors').length, 0, 'the weights were fetched again');
-  console.log(`reload: from the browser cache in ${Math.round(load2.ms)} ms`);
+  assert.ok(heads.some((u) => new URL(u).pathname === '/models/vgg16.safetensors'), 'the cached copy was not revalidated');
+  console.log(`reload: from the browser cache in ${Math.round(load2.ms)} ms (revalidated with a HEAD request)`);
 
   // 5. sharded int8 weights over HTTP, in a fresh page (the heap only grows: this measures the int8 peak)
   await page.goto(server.url + '?model=/models/vgg16-int8.safetensors.index.json&image=imagenet/chelsea');
@@ -197,6 +199,33 @@ try {
     console.log(`${url}: "${s.error}"`);
   }
   await page.screenshot({ path: path.join(shots, '05-bad-download.png') });
+
+  // the browser cache never keeps a broken download, and notices when the server's copy changes
+  const swap = path.join(models, `swap-${mode}.safetensors`);
+  const small = path.join(models, 'small.safetensors');
+  if (!fs.existsSync(small))
+    execFileSync(cli, ['make-random', '--arch', 'vgg16', '--seed', '9', '--width-div', '16', '--classes', '10', '--input', '32', '--out', small]);
+  const fashion = path.join(root, 'assets/models/fashion-vgg16.safetensors');
+  fs.writeFileSync(swap, fs.readFileSync(fashion).subarray(0, 1_000_000));  // a cut-short file
+  const swapUrl = `/models/swap-${mode}.safetensors`;
+  await page.evaluate((u) => window.lrpscope.loadModelUrl(u), swapUrl);
+  s = await state(page);
+  assert.ok(s.error.includes('truncated') || s.error.includes('outside'), s.error);
+  fs.copyFileSync(fashion, swap);  // the server's copy is fixed
+  await page.evaluate((u) => window.lrpscope.loadModelUrl(u), swapUrl);
+  let load = await page.evaluate(() => window.lrpscope.lastLoad);
+  assert.ok(load.ok && !load.fromCache, `after the fix: ${JSON.stringify(load)}`);
+  await page.reload();
+  await ready();
+  await page.evaluate((u) => window.lrpscope.loadModelUrl(u), swapUrl);
+  load = await page.evaluate(() => window.lrpscope.lastLoad);
+  assert.ok(load.ok && load.fromCache, `the good copy is cached: ${JSON.stringify(load)}`);
+  fs.copyFileSync(small, swap);  // the server's copy changes: the cached one is stale
+  await page.evaluate((u) => window.lrpscope.loadModelUrl(u), swapUrl);
+  load = await page.evaluate(() => window.lrpscope.lastLoad);
+  s = await state(page);
+  assert.ok(load.ok && !load.fromCache && s.model_bytes === fs.statSync(small).size, `after a change: ${JSON.stringify(load)}`);
+  console.log('browser cache: a broken download is not kept; a changed server copy replaces the cached one');
 
   // a model too large for the tab's memory: refused with a clear message before anything is allocated
   await page.evaluate(() => window.lrpscope.loadModelUrl('/models/huge-input.safetensors'));
