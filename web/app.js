@@ -38,28 +38,110 @@
     return window.Module.ccall(name, 'number', types, args);
   }
 
+  // Pictures are decoded by the browser's own decoders (PNG, JPEG, GIF, BMP, WebP, AVIF), upright by their EXIF
+  // orientation, and reduced while they are drawn when they have more pixels than the engine keeps; only the reduced
+  // RGBA pixels enter the engine's memory. The engine first checks the bytes, so that a cut or damaged file gets a
+  // true message instead of a made-up picture; it decodes PPM/PGM (which browsers do not read) itself.
+  function withHeapCopy(bytes, fn) {
+    const M = window.Module;
+    const ptr = M._malloc(Math.max(1, bytes.length));
+    try {
+      M.HEAPU8.set(bytes, ptr);
+      return fn(ptr);
+    } finally {
+      M._free(ptr);
+    }
+  }
+  async function loadPicture(file, data, source) {
+    let format = 'picture';
+    const verdict = withHeapCopy(data, (ptr) => {
+      format = window.Module.ccall('lrpscope_picture_format', 'string', ['number', 'number'], [ptr, data.length]);
+      return window.Module.ccall('lrpscope_check_picture', 'number', ['number', 'number', 'string'], [ptr, data.length, file.name]);
+    });
+    if (verdict < 0) return 0;  // refused: the engine shows why
+    if (verdict === 1) {
+      const FS = window.Module.FS;
+      try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
+      const path = '/upload/' + (uploads++) + '-' + file.name.replace(/[^A-Za-z0-9._-]/g, '_');
+      FS.writeFile(path, data);
+      try {
+        return call('lrpscope_do_load_image_file', ['string', 'string', 'string'], [path, file.name, source]);
+      } finally {
+        FS.unlink(path);
+      }
+    }
+    let bitmap = null;
+    try {
+      bitmap = await createImageBitmap(new Blob([data]), { imageOrientation: 'from-image', premultiplyAlpha: 'none' });
+    } catch (e) {
+      appError(`could not open the image '${file.name}': the ${format} is damaged or cut short (the browser could not ` +
+               `decode it: ${e.message || e})`);
+      return 0;
+    }
+    try {
+      const KEEP_PIXELS = window.Module.ccall('lrpscope_picture_limit', 'number', ['number'], [0]);
+      const MAX_PIXELS = window.Module.ccall('lrpscope_picture_limit', 'number', ['number'], [1]);
+      const sw = bitmap.width, sh = bitmap.height;
+      if (sw * sh > MAX_PIXELS) {
+        appError(`could not open the image '${file.name}': it is ${sw}x${sh} pixels, more than the limit of ` +
+                 `${MAX_PIXELS / 1e6} megapixels`);
+        return 0;
+      }
+      let w = sw, h = sh;
+      if (sw * sh > KEEP_PIXELS) {
+        const s = Math.sqrt(KEEP_PIXELS / (sw * sh));
+        w = Math.max(1, Math.floor(sw * s));
+        h = Math.max(1, Math.floor(sh * s));
+      }
+      const cv = document.createElement('canvas');
+      cv.width = w;
+      cv.height = h;
+      const ctx = cv.getContext('2d', { willReadFrequently: true });
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = 'high';
+      ctx.drawImage(bitmap, 0, 0, w, h);
+      const rgba = ctx.getImageData(0, 0, w, h).data;
+      cv.width = cv.height = 0;  // let the browser free the canvas now
+      let transparent = false;
+      for (let i = 3; i < rgba.length && !transparent; i += 4) transparent = rgba[i] !== 255;
+      const M = window.Module;
+      const rgbPtr = M.ccall('lrpscope_picture_buffer', 'number', ['number', 'number', 'number'], [w, h, transparent ? 1 : 0]);
+      if (rgbPtr) {
+        const alphaPtr = transparent ? M.ccall('lrpscope_picture_alpha_buffer', 'number', [], []) : 0;
+        const heap = M.HEAPU8;  // read after the allocation (the heap may have grown)
+        for (let i = 0, j = rgbPtr, n = w * h; i < n; i++, j += 3) {
+          heap[j] = rgba[4 * i];
+          heap[j + 1] = rgba[4 * i + 1];
+          heap[j + 2] = rgba[4 * i + 2];
+        }
+        if (alphaPtr) for (let i = 0, n = w * h; i < n; i++) heap[alphaPtr + i] = rgba[4 * i + 3];
+      }
+      return call('lrpscope_do_load_picture', ['number', 'number', 'string', 'string'], [sw, sh, file.name, source]);
+    } finally {
+      bitmap.close();
+    }
+  }
+
   // source: the URL a link can name for this file ('' for files from this computer)
   async function loadFile(file, source = '') {
     const data = new Uint8Array(await file.arrayBuffer());
+    const isModel = /\.safetensors$/i.test(file.name);
+    const isJson = /\.json$/i.test(file.name);
+    if (!isModel && !isJson) return loadPicture(file, data, source);
+    if (isJson && new TextDecoder().decode(data.subarray(0, 4096)).includes('"weight_map"')) {
+      appError(`${file.name} is the index of a sharded checkpoint: load it by URL (Model menu), so its shards can be fetched`);
+      return 0;
+    }
     const FS = window.Module.FS;
     try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
     const path = '/upload/' + (uploads++) + '-' + file.name.replace(/[^A-Za-z0-9._-]/g, '_');
     FS.writeFile(path, data);
-    const isModel = /\.safetensors$/i.test(file.name);
-    const isJson = /\.json$/i.test(file.name);
-    let ok = 0;
     try {
-      if (isJson && new TextDecoder().decode(data.subarray(0, 4096)).includes('"weight_map"')) {
-        appError(`${file.name} is the index of a sharded checkpoint: load it by URL (Model menu), so its shards can be fetched`);
-        return 0;
-      }
-      ok = isJson ? call('lrpscope_do_load_rules_file', ['string', 'string'], [path, file.name])
-         : isModel ? call('lrpscope_do_load_model_file', ['string', 'string'], [path, file.name])
-                   : call('lrpscope_do_load_image_file', ['string', 'string', 'string'], [path, file.name, source]);
+      return isJson ? call('lrpscope_do_load_rules_file', ['string', 'string'], [path, file.name])
+                    : call('lrpscope_do_load_model_file', ['string', 'string'], [path, file.name]);
     } finally {
-      FS.unlink(path);  // the engine holds what it needs (the weights, or the decoded picture)
+      FS.unlink(path);  // the engine holds what it needs (the weights, or the rules)
     }
-    return ok;
   }
 
   const pickImage = document.getElementById('file-image');

@@ -58,6 +58,7 @@ struct App {
   std::string share_base = "lrpscope/index.html";
   std::string state_file;  // --state-file: the state JSON after drawn frames (for tests driving the desktop app)
   bool paused = false;  // the page's main loop is paused while idle (not even an animation-frame callback runs)
+  lrp::Image pending_picture;  // pixels the page is writing (decoded by the browser), before they are handed over
   void wake(double ms = 400) {
     const auto t = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long long>(ms * 1000));
     if (t > awake_until) awake_until = t;
@@ -378,6 +379,75 @@ LRPSCOPE_EXPORT int lrpscope_do_load_sample(const char* name) { return g_app && 
 LRPSCOPE_EXPORT int lrpscope_do_load_image_file(const char* path, const char* name, const char* source) {
   WAKE();
   return g_app && g_app->session.load_image_file(path, name ? name : "", source ? source : "") ? 1 : 0;
+}
+// The page decodes pictures with the browser's decoders; their bytes come here first. 0: the browser may decode it;
+// 1: this build decodes it (PPM/PGM, which browsers do not read); -1: refused, with the reason shown.
+LRPSCOPE_EXPORT int lrpscope_check_picture(const uint8_t* data, int size, const char* name) {
+  WAKE();
+  if (!g_app) return -1;
+  try {
+    lrp::check_picture(data, size > 0 ? static_cast<std::size_t>(size) : 0, true);
+  } catch (const std::exception& e) {
+    g_app->session.report_error("could not open the image '" + std::string(name ? name : "") + "': " + e.what());
+    return -1;
+  }
+  return lrp::sniff_format(data, static_cast<std::size_t>(size)) == lrp::ImageFormat::Pnm ? 1 : 0;
+}
+// What a file is by its signature ("PNG", "JPEG", ... or "unknown"), for the page's messages.
+LRPSCOPE_EXPORT const char* lrpscope_picture_format(const uint8_t* data, int size) {
+  return lrp::format_name(lrp::sniff_format(data, size > 0 ? static_cast<std::size_t>(size) : 0));
+}
+// The page reduces a picture while drawing it to what the engine keeps (0: kKeepImagePixels) and refuses one past
+// the limit (1: kMaxImagePixels).
+LRPSCOPE_EXPORT double lrpscope_picture_limit(int which) {
+  return static_cast<double>(which == 0 ? lrp::kKeepImagePixels : lrp::kMaxImagePixels);
+}
+// Pixels the browser decoded are written straight into the picture the engine will keep (no copy of a copy): the
+// page asks for a w x h buffer (RGB, and a coverage plane when some pixel is transparent), fills it, then hands it
+// over with the picture's own size (source_w x source_h) before the browser reduced it.
+LRPSCOPE_EXPORT uint8_t* lrpscope_picture_buffer(int w, int h, int with_alpha) {
+  if (!g_app) return nullptr;
+  // the buffers stay allocated from one picture to the next (and the session copies into its own, also reused), so
+  // that opening picture after picture reuses the same memory instead of leaving holes the heap grows around
+  lrp::Image& p = g_app->pending_picture;
+  p.width = p.height = p.source_width = p.source_height = 0;
+  if (w <= 0 || h <= 0 || static_cast<long long>(w) * h > lrp::kMaxImagePixels) return nullptr;
+  try {
+    p.rgb.resize(static_cast<std::size_t>(w) * h * 3);
+    p.alpha.resize(with_alpha ? static_cast<std::size_t>(w) * h : 0);
+    p.width = w;
+    p.height = h;
+  } catch (const std::bad_alloc&) {
+    p = lrp::Image();
+    return nullptr;
+  }
+  return p.rgb.data();
+}
+LRPSCOPE_EXPORT uint8_t* lrpscope_picture_alpha_buffer() {
+  return g_app && !g_app->pending_picture.alpha.empty() ? g_app->pending_picture.alpha.data() : nullptr;
+}
+LRPSCOPE_EXPORT int lrpscope_do_load_picture(int source_w, int source_h, const char* name, const char* source) {
+  WAKE();
+  if (!g_app) return 0;
+  const std::string shown = name ? name : "";
+  lrp::Image& img = g_app->pending_picture;
+  if (img.width == 0) {
+    g_app->session.report_error("could not open the image '" + shown + "': not enough memory for its pixels");
+    return 0;
+  }
+  if (source_w > 0 && source_h > 0 && (source_w != img.width || source_h != img.height)) {
+    img.source_width = source_w;
+    img.source_height = source_h;
+  }
+  try {
+    int kw, kh;
+    lrp::kept_size(img.width, img.height, kw, kh);
+    if (kw != img.width || kh != img.height) img = lrp::reduce_image(img, kw, kh);
+    return g_app->session.load_picture(img, shown, source ? source : "") ? 1 : 0;
+  } catch (const std::exception& e) {
+    g_app->session.report_error("could not open the image '" + shown + "': " + e.what());
+    return 0;
+  }
 }
 LRPSCOPE_EXPORT int lrpscope_do_load_model_file(const char* path, const char* name) {
   WAKE();

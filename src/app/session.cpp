@@ -129,23 +129,43 @@ bool Session::reprepare_image(const std::string& what) {
 }
 
 bool Session::load_image_file(const std::string& path, const std::string& display_name, const std::string& source) {
+  const std::string shown = display_name.empty() ? file_name(path) : display_name;
+  if (!net_) {
+    error_ = "load a model first";
+    return false;
+  }
+  Image img;
+  try {
+    img = load_image(path);
+  } catch (const std::bad_alloc&) {
+    error_ = "not enough memory to open the image '" + shown + "'";
+    return false;
+  } catch (const std::exception& e) {
+    fail("could not open the image '" + shown + "'", e);
+    error_ = shown_as(error_, path, shown);
+    return false;
+  }
+  return load_picture(img, shown, source);
+}
+
+bool Session::load_picture(const Image& img, const std::string& name, const std::string& source) {
   if (!net_) {
     error_ = "load a model first";
     return false;
   }
   try {
-    Image img = load_image(path);
     PreprocessOptions po;
     po.invert = invert_;
     Preprocessed pre = preprocess(img, net_->config(), po);
-    image_ = std::move(img);
+    image_ = img;  // a copy into the buffers of the previous picture, when they are large enough
     pre_ = std::move(pre);
-    image_name_ = display_name.empty() ? file_name(path) : display_name;
+    image_name_ = name;
     image_source_ = source;
+  } catch (const std::bad_alloc&) {
+    error_ = "not enough memory to prepare the image '" + name + "'";
+    return false;
   } catch (const std::exception& e) {
-    const std::string shown = display_name.empty() ? file_name(path) : display_name;
-    fail("could not open the image '" + shown + "'", e);
-    error_ = shown_as(error_, path, shown);
+    fail("could not open the image '" + name + "'", e);
     return false;
   }
   settings_.target = Target::top1();
@@ -269,6 +289,18 @@ void Session::cancel() {
 bool Session::busy() const { return stage_ != Stage::Idle; }
 
 void Session::restart(Stage from, bool debounce) {
+  try {
+    restart_stages(from, debounce);
+  } catch (const std::bad_alloc&) {
+    error_ = "not enough memory to start this computation";
+    stage_ = Stage::Idle;
+    progress_ = 1.0;
+  } catch (const std::exception& e) {
+    fail("computation failed", e);
+  }
+}
+
+void Session::restart_stages(Stage from, bool debounce) {
   if (!net_ || pre_.tensor.empty()) return;
   // (a model that cannot be explained in the memory there is was refused when it was loaded)
   if (from == Stage::Forward || !fwd_ || !fwd_->done()) {

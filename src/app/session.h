@@ -64,6 +64,8 @@ class Session {
   const Download& download() const { return download_; }
   // `source`: where the picture came from when a link can name it (an image URL); "" for uploads and samples.
   bool load_image_file(const std::string& path, const std::string& display_name = "", const std::string& source = "");
+  // A picture decoded elsewhere (the page's browser decoders); the previous one stays when it cannot be prepared.
+  bool load_picture(const Image& img, const std::string& name, const std::string& source = "");
   const std::string& image_source() const { return image_source_; }
   void set_invert(InvertMode m);
 
@@ -116,6 +118,7 @@ class Session {
  private:
   enum class Stage { Idle, Forward, Explain, Graph, Detail, Optimize, Flip };
   void restart(Stage from, bool debounce);
+  void restart_stages(Stage from, bool debounce);
   bool reprepare_image(const std::string& what);
   bool adopt_model(std::shared_ptr<Network> net, const std::string& shown, const std::string& source, std::size_t bytes);
   void fail(const std::string& what, const std::exception& e);

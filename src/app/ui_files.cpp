@@ -15,6 +15,7 @@
 
 #include "app/ui.h"
 #include "model/atomic_file.h"
+#include "model/json_bounded.h"
 
 namespace lrp::app {
 
@@ -90,13 +91,10 @@ std::string Ui::save_rules(const std::string& path) {
 void Ui::load_rules_file(const std::string& path, const std::string& shown) {
   auto net = s_->network();
   if (!net) return;
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
   try {
-    if (!f) throw std::runtime_error("cannot read it");
-    const Composite c = Composite::from_json(ss.str(), *net);
-    const nlohmann::json j = nlohmann::json::parse(ss.str());
+    const std::string text = read_text_bounded(path, kMaxRulesBytes, "rules file");
+    const Composite c = Composite::from_json(text, *net);
+    const nlohmann::json j = parse_json_bounded(text, "rules file");
     const std::string base = j.value("base", std::string("epsilon-gamma-box"));
     Composite named = c;
     // a file that only names a preset is that preset; anything else is an edited table

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #ifdef __EMSCRIPTEN__
 #include <emscripten/heap.h>
+#include <malloc.h>
 #endif
 
 #include <algorithm>
@@ -368,6 +369,7 @@ std::string Ui::state_json() const {
   j["model_bytes"] = static_cast<double>(s_->model_bytes());
 #ifdef __EMSCRIPTEN__
   j["heap_mb"] = static_cast<double>(emscripten_get_heap_size()) / (1024.0 * 1024.0);  // only grows: the peak
+  j["heap_used_mb"] = static_cast<double>(mallinfo().uordblks) / (1024.0 * 1024.0);  // what is allocated now
 #endif
   j["embed"] = embed_;
   j["cmap"] = colormap_name(view_.cmap);
@@ -375,6 +377,10 @@ std::string Ui::state_json() const {
   j["graph_k"] = s_->settings().graph_k;
   j["download"] = {{"active", s_->download().active}, {"loaded", s_->download().loaded}, {"total", s_->download().total}};
   j["image"] = s_->image_name();
+  if (const Image& im = s_->image(); !im.empty())
+    j["picture"] = {{"width", im.width}, {"height", im.height}, {"shown_width", im.shown_width()},
+                    {"shown_height", im.shown_height()}, {"alpha", !im.alpha.empty()},
+                    {"background", s_->preprocessed().background}};
   const ForwardPass* fwd = s_->forward();
   const Explanation* ex = s_->explanation();
   if (fwd && net) {

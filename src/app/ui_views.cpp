@@ -118,10 +118,14 @@ std::string Ui::picture_note() const {
   std::string n;
   if (c.channels == 1 && colour) n += "greyed";
   if (s_->preprocessed().inverted) n += std::string(n.empty() ? "" : ", ") + "inverted (light on dark, as the model was trained)";
-  const double ar = static_cast<double>(img.width) / img.height, mr = static_cast<double>(c.width) / c.height;
-  if (img.width > 4 * c.width || img.height > 4 * c.height || ar > 1.5 * mr || ar < mr / 1.5)
-    n += std::string(n.empty() ? "" : ", ") + "shrunk from " + std::to_string(img.width) + "x" + std::to_string(img.height) +
+  const int iw = img.shown_width(), ih = img.shown_height();
+  const double ar = static_cast<double>(iw) / ih, mr = static_cast<double>(c.width) / c.height;
+  if (iw > 4 * c.width || ih > 4 * c.height || ar > 1.5 * mr || ar < mr / 1.5)
+    n += std::string(n.empty() ? "" : ", ") + "shrunk from " + std::to_string(iw) + "x" + std::to_string(ih) +
          " to " + std::to_string(c.width) + "x" + std::to_string(c.height);
+  if (s_->preprocessed().background >= 0)
+    n += std::string(n.empty() ? "" : ", ") +
+         (c.dark_background ? "given the model's dark background where it is transparent" : "put on white where it is transparent");
   if (n.empty() || c.channels != 1) return n.empty() ? "" : "This picture was " + n + " for the model.";
   return "This model knows small greyscale clothing pictures; this one was " + n + ", so expect a guess.";
 }
@@ -271,7 +275,10 @@ void Ui::input_panel(float w, float h) {
   const Image& orig = s_->image();
   if (!orig.empty() && orig.width <= 4096 && orig.height <= 4096) {
     if (original_gen_ != base_gen_) {
-      original_tex_.upload_rgb8(orig.width, orig.height, orig.rgb.data(), false);
+      std::vector<uint8_t> shown = orig.rgb;  // transparent parts on white, as a page shows them
+      for (std::size_t i = 0; i < orig.alpha.size(); ++i)
+        for (int c = 0; c < 3; ++c) shown[i * 3 + c] = static_cast<uint8_t>((orig.rgb[i * 3 + c] * orig.alpha[i] + 255 * (255 - orig.alpha[i]) + 127) / 255);
+      original_tex_.upload_rgb8(orig.width, orig.height, shown.data(), false);
       original_gen_ = base_gen_;
     }
     const float th = ImGui::GetFrameHeight();
@@ -279,7 +286,7 @@ void Ui::input_panel(float w, float h) {
     ImGui::Image(original_tex_.imgui_id(), ImVec2(th * orig.width / std::max(1, orig.height), th));
     if (ImGui::IsItemHovered()) {
       ImGui::BeginTooltip();
-      ImGui::Text("as you gave it: %d x %d pixels%s", orig.width, orig.height,
+      ImGui::Text("as you gave it: %d x %d pixels%s", orig.shown_width(), orig.shown_height(),
                   s_->preprocessed().inverted ? "\n(inverted for this model, which expects light on dark)" : "");
       const float big = 220 * scale_;
       ImGui::Image(original_tex_.imgui_id(), ImVec2(big * std::min(1.0f, static_cast<float>(orig.width) / orig.height),

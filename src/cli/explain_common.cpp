@@ -6,6 +6,7 @@
 #include "cli/common.h"
 #include "engine/error.h"
 #include "engine/thread_pool.h"
+#include "model/json_bounded.h"
 #include "explain/weight_cache.h"
 
 namespace lrp::cli {
@@ -29,11 +30,7 @@ Session open_session(const Args& a) {
   s.cache = std::make_shared<WeightCache>(s.net);
   if (a.has("composite") && a.has("rules")) throw Error("give either --composite or --rules, not both");
   if (a.has("rules")) {
-    std::ifstream f(a.get("rules"));
-    if (!f) throw Error("cannot open rules file '" + a.get("rules") + "'");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    s.composite = Composite::from_json(ss.str(), *s.net);
+    s.composite = Composite::from_json(read_text_bounded(a.get("rules"), kMaxRulesBytes, "rules file"), *s.net);
   } else {
     s.composite = Composite::preset(a.get("composite", "epsilon-gamma-box"), *s.net);
   }

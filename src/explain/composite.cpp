@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "model/json_bounded.h"
 #include "model/network.h"
 
 namespace lrp {
@@ -131,12 +132,7 @@ static Rule parse_rule(const json& j, const std::string& where, Rule base) {
 }
 
 Composite Composite::from_json(const std::string& text, const Network& net) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const std::exception& e) {
-    throw Error(std::string("rules file is not valid JSON: ") + e.what());
-  }
+  const json j = parse_json_bounded(text, "rules file", JsonLimits{1u << 20, 100'000, 8});
   if (!j.is_object()) throw Error("rules file must be a JSON object");
   static const std::set<std::string> keys = {"base", "maxpool", "default", "layers", "name"};
   for (auto it = j.begin(); it != j.end(); ++it)

@@ -24,19 +24,38 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz) {
     }
   if (flags & 2) p += 2;
   if (p >= gz.size() - 8) throw Error("truncated gzip file");
-  int outlen = 0;
-  char* out = stbi_zlib_decode_noheader_malloc(reinterpret_cast<const char*>(gz.data() + p),
-                                               static_cast<int>(gz.size() - p), &outlen);  // the trailer gives the bit reader its look-ahead
-  if (!out) throw Error("corrupt gzip data");
-  std::vector<uint8_t> v(reinterpret_cast<uint8_t*>(out), reinterpret_cast<uint8_t*>(out) + outlen);
-  std::free(out);
+  // The trailer's ISIZE gives the decompressed size (modulo 4 GiB): the output buffer is exactly that large and never
+  // grows, so a small file that claims little but inflates to gigabytes fails instead of filling the memory.
+  const std::size_t t = gz.size() - 4;
+  const uint64_t isize = static_cast<uint64_t>(gz[t]) | static_cast<uint64_t>(gz[t + 1]) << 8 |
+                         static_cast<uint64_t>(gz[t + 2]) << 16 | static_cast<uint64_t>(gz[t + 3]) << 24;
+  if (isize > kMaxGunzipBytes)
+    throw Error("the gzip file says it decompresses to " + std::to_string(isize >> 20) + " MB, more than the limit of " +
+                std::to_string(kMaxGunzipBytes >> 20) + " MB for a dataset");
+  std::vector<uint8_t> v(static_cast<std::size_t>(isize) + 1);
+  // the trailer stays in the input: it gives the bit reader its look-ahead
+  const int outlen = stbi_zlib_decode_noheader_buffer(reinterpret_cast<char*>(v.data()), static_cast<int>(v.size()),
+                                                      reinterpret_cast<const char*>(gz.data() + p),
+                                                      static_cast<int>(gz.size() - p));
+  if (outlen < 0) throw Error("corrupt gzip data, or it decompresses to more than its trailer says");
+  if (static_cast<uint64_t>(outlen) != isize)
+    throw Error("corrupt gzip data: it decompresses to " + std::to_string(outlen) + " bytes, its trailer says " +
+                std::to_string(isize));
+  v.resize(static_cast<std::size_t>(outlen));
   return v;
 }
 
 std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) throw Error("cannot open '" + path + "'");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto n = f.tellg();
+  if (n < 0) throw Error("cannot read '" + path + "'");
+  if (static_cast<uint64_t>(n) > kMaxGunzipBytes)
+    throw Error("'" + path + "' is " + std::to_string(static_cast<uint64_t>(n) >> 20) + " MB, more than the limit of " +
+                std::to_string(kMaxGunzipBytes >> 20) + " MB for a dataset");
+  std::vector<uint8_t> bytes(static_cast<std::size_t>(n));
+  f.seekg(0);
+  if (n > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), n)) throw Error("cannot read '" + path + "'");
   if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) return gunzip(bytes);
   return bytes;
 }

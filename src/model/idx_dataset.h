@@ -12,6 +12,9 @@ struct IdxImages {
   std::vector<uint8_t> pixels;  // count * rows * cols
 };
 
+// A dataset file (inflated) is at most this large: Fashion-MNIST's training images are 47 MB.
+constexpr uint64_t kMaxGunzipBytes = 1ull << 30;
+
 // Reads a file's bytes, inflating it when it is gzip-compressed.
 std::vector<uint8_t> read_maybe_gzip(const std::string& path);
 std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz);

@@ -1,121 +1,15 @@
 #include "model/image.h"
-#include "model/atomic_file.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "engine/error.h"
 
-#include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
-#include <stb/stb_image_write.h>
 
 namespace lrp {
-
-namespace {
-
-uint32_t be16(const uint8_t* p) { return static_cast<uint32_t>(p[0]) << 8 | p[1]; }
-uint32_t be32(const uint8_t* p) { return be16(p) << 16 | be16(p + 2); }
-uint32_t le16(const uint8_t* p) { return static_cast<uint32_t>(p[1]) << 8 | p[0]; }
-
-// Reads the pixel size from PNG, GIF, BMP and JPEG headers, to refuse huge images by name before decoding.
-bool sniff_size(const uint8_t* d, std::size_t n, long long& w, long long& h) {
-  if (n >= 24 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(d + 12, "IHDR", 4) == 0) {
-    w = be32(d + 16);
-    h = be32(d + 20);
-    return true;
-  }
-  if (n >= 10 && (std::memcmp(d, "GIF87a", 6) == 0 || std::memcmp(d, "GIF89a", 6) == 0)) {
-    w = le16(d + 6);
-    h = le16(d + 8);
-    return true;
-  }
-  if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
-    int32_t bw, bh;
-    std::memcpy(&bw, d + 18, 4);
-    std::memcpy(&bh, d + 22, 4);
-    w = std::llabs(static_cast<long long>(bw));
-    h = std::llabs(static_cast<long long>(bh));
-    return true;
-  }
-  if (n >= 4 && d[0] == 0xFF && d[1] == 0xD8) {
-    std::size_t p = 2;
-    while (p + 9 < n) {
-      if (d[p] != 0xFF) return false;
-      const uint8_t m = d[p + 1];
-      if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-        h = be16(d + p + 5);
-        w = be16(d + p + 7);
-        return true;
-      }
-      p += 2 + be16(d + p + 2);
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
-Image decode_image(const uint8_t* data, std::size_t size) {
-  if (size == 0) throw Error("image is empty (0 bytes)");
-  if (size > static_cast<std::size_t>(1) << 30) throw Error("image file is larger than 1 GB");
-  long long sw = 0, sh = 0;
-  if (sniff_size(data, size, sw, sh) && static_cast<double>(sw) * static_cast<double>(sh) > kMaxImagePixels)
-    throw Error("image is " + std::to_string(sw) + "x" + std::to_string(sh) + " pixels, more than the limit of " +
-                std::to_string(kMaxImagePixels / 1000000) + " megapixels");
-  int w = 0, h = 0, comp = 0;
-  if (!stbi_info_from_memory(data, static_cast<int>(size), &w, &h, &comp))
-    throw Error(std::string("cannot decode image: ") + (stbi_failure_reason() ? stbi_failure_reason() : "unknown format"));
-  if (w <= 0 || h <= 0) throw Error("image has no pixels");
-  if (static_cast<long long>(w) * h > kMaxImagePixels)
-    throw Error("image is " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than the limit of " +
-                std::to_string(kMaxImagePixels / 1000000) + " megapixels");
-  unsigned char* px = stbi_load_from_memory(data, static_cast<int>(size), &w, &h, &comp, 3);
-  if (!px)
-    throw Error(std::string("cannot decode image: ") + (stbi_failure_reason() ? stbi_failure_reason() : "corrupt data"));
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.rgb.assign(px, px + static_cast<std::size_t>(w) * h * 3);
-  stbi_image_free(px);
-  return img;
-}
-
-Image load_image(const std::string& path) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) throw Error("cannot open image '" + path + "'");
-  const auto n = f.tellg();
-  if (n < 0) throw Error("cannot read image '" + path + "'");
-  if (n > (1LL << 30)) throw Error("image file '" + path + "' is larger than 1 GB");
-  std::vector<uint8_t> bytes(static_cast<std::size_t>(n));
-  f.seekg(0);
-  if (n > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), n)) throw Error("cannot read image '" + path + "'");
-  try {
-    return decode_image(bytes.data(), bytes.size());
-  } catch (const Error& e) {
-    throw Error("'" + path + "': " + e.what());
-  }
-}
-
-static void append_bytes(void* ctx, void* data, int size) {
-  auto* v = static_cast<std::vector<uint8_t>*>(ctx);
-  v->insert(v->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
-}
-
-std::vector<uint8_t> encode_png(const Image& img) {
-  std::vector<uint8_t> out;
-  if (!stbi_write_png_to_func(append_bytes, &out, img.width, img.height, 3, img.rgb.data(), img.width * 3))
-    throw Error("cannot encode PNG");
-  return out;
-}
-
-void save_png(const std::string& path, const Image& img) {
-  const auto bytes = encode_png(img);
-  write_file_atomic(path, bytes.data(), bytes.size());
-}
 
 float border_brightness(const Image& img) {
   const int bw = std::max(1, img.width / 10), bh = std::max(1, img.height / 10);
@@ -159,15 +53,59 @@ Planes resize(Planes& src, int nw, int nh) {
   return dst;
 }
 
+// Mean brightness (0..1) of the opaque part of a picture with alpha.
+float object_brightness(const Image& img) {
+  double s = 0, n = 0;
+  for (std::size_t i = 0; i < img.alpha.size(); ++i) {
+    const uint8_t* p = &img.rgb[i * 3];
+    const double a = img.alpha[i] / 255.0;
+    s += a * (p[0] * 0.299 + p[1] * 0.587 + p[2] * 0.114) / 255.0;
+    n += a;
+  }
+  return n > 0 ? static_cast<float>(s / n) : 0.0f;
+}
+
+// How much preprocessing shrinks a w x h picture (the scale of its resize step).
+double resize_scale(int w, int h, const ModelConfig& cfg) {
+  if (cfg.resize == ResizeMode::ShorterCrop) return static_cast<double>(cfg.resize_shorter) / std::min(w, h);
+  if (cfg.resize == ResizeMode::Fit) {
+    const int box = cfg.content_size > 0 ? cfg.content_size : std::min(cfg.width, cfg.height);
+    return std::min(static_cast<double>(box) / w, static_cast<double>(box) / h);
+  }
+  return std::max(static_cast<double>(cfg.width) / w, static_cast<double>(cfg.height) / h);
+}
+
 }  // namespace
 
-Preprocessed preprocess(const Image& img, const ModelConfig& cfg, const PreprocessOptions& opt) {
-  require(!img.empty() && img.width > 0 && img.height > 0, "image is empty");
+Preprocessed preprocess(const Image& original, const ModelConfig& cfg, const PreprocessOptions& opt) {
+  require(!original.empty() && original.width > 0 && original.height > 0, "image is empty");
+  require(original.rgb.size() == static_cast<std::size_t>(original.width) * original.height * 3 &&
+              (original.alpha.empty() || original.alpha.size() == static_cast<std::size_t>(original.width) * original.height),
+          "image buffers do not match its size");
   Preprocessed out;
   out.greyscale = cfg.color == ColorOrder::Gray;
+  const bool has_alpha = !original.alpha.empty();
   bool invert = opt.invert == InvertMode::On;
-  if (opt.invert == InvertMode::Auto) invert = cfg.dark_background && border_brightness(img) > 0.5f;
+  if (opt.invert == InvertMode::Auto)
+    invert = cfg.dark_background && (has_alpha ? object_brightness(original) < 0.5f : border_brightness(original) > 0.5f);
   out.inverted = invert;
+  // transparent parts become the background the model expects: dark after any inversion for a model trained on
+  // dark backgrounds, otherwise white (what a page shows behind a transparent picture)
+  const float bg = cfg.dark_background ? (invert ? 1.0f : 0.0f) : 1.0f;
+  if (has_alpha) out.background = static_cast<int>(bg * 255);
+
+  // A picture far larger than the model needs (and big) is first reduced by area averaging to twice the size its
+  // resize step makes, so that the float planes below stay small; smaller pictures go through untouched.
+  Image reduced;
+  const Image* src = &original;
+  const double sc = resize_scale(original.width, original.height, cfg);
+  if (static_cast<long long>(original.width) * original.height > 1'000'000 && sc < 0.25) {
+    const int rw = std::clamp(static_cast<int>(std::lround(original.width * 2 * sc)), 1, original.width);
+    const int rh = std::clamp(static_cast<int>(std::lround(original.height * 2 * sc)), 1, original.height);
+    reduced = reduce_image(original, rw, rh);
+    src = &reduced;
+  }
+  const Image& img = *src;
 
   Planes p;
   p.w = img.width;
@@ -177,15 +115,18 @@ Preprocessed preprocess(const Image& img, const ModelConfig& cfg, const Preproce
   const std::size_t n = static_cast<std::size_t>(p.w) * p.h;
   for (std::size_t i = 0; i < n; ++i) {
     const uint8_t* px = &img.rgb[i * 3];
+    float rgb[3] = {px[0] / 255.0f, px[1] / 255.0f, px[2] / 255.0f};
+    if (has_alpha) {
+      const float a = img.alpha[i] / 255.0f;
+      for (float& v : rgb) v = a * v + (1.0f - a) * bg;
+    }
     if (out.greyscale) {
       // ITU-R 601 luma, as PIL's convert("L")
-      float g = (px[0] * 299 + px[1] * 587 + px[2] * 114) / 1000.0f / 255.0f;
+      float g = has_alpha ? rgb[0] * 0.299f + rgb[1] * 0.587f + rgb[2] * 0.114f
+                          : (px[0] * 299 + px[1] * 587 + px[2] * 114) / 1000.0f / 255.0f;
       p.v[i] = invert ? 1.0f - g : g;
     } else {
-      for (int c = 0; c < 3; ++c) {
-        float v = px[c] / 255.0f;
-        p.v[static_cast<std::size_t>(c) * n + i] = invert ? 1.0f - v : v;
-      }
+      for (int c = 0; c < 3; ++c) p.v[static_cast<std::size_t>(c) * n + i] = invert ? 1.0f - rgb[c] : rgb[c];
     }
   }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "model/json_bounded.h"
 
 namespace lrp {
 
@@ -69,12 +70,7 @@ static std::vector<float> read_floats(const json& j, const char* key) {
 ModelConfig ModelConfig::from_json(const std::string& text) {
   ModelConfig c;
   c.from_metadata = true;
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const std::exception& e) {
-    throw Error(std::string("model config (lrpscope.config) is not valid JSON: ") + e.what());
-  }
+  const json j = parse_json_bounded(text, "model config (lrpscope.config)");
   if (!j.is_object()) throw Error("model config (lrpscope.config) is not a JSON object");
   try {
     if (j.contains("name")) c.name = j.at("name").get<std::string>();

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "model/json_bounded.h"
 #include "engine/half.h"
 
 #if !defined(__EMSCRIPTEN__) && (defined(__unix__) || defined(__APPLE__))
@@ -22,7 +23,11 @@ namespace lrp {
 
 namespace {
 
-constexpr uint64_t kMaxHeader = 100ull << 20;  // 100 MB of JSON is far more than any real checkpoint needs
+// What a VGG checkpoint's header can hold: a few hundred tensors (batch-norm VGGs have about 100) and metadata with
+// at most tens of thousands of labels need well under a megabyte of JSON and a hundred thousand values.
+constexpr uint64_t kMaxHeader = 16ull << 20;
+constexpr std::size_t kMaxHeaderValues = 1'000'000;
+constexpr int kMaxHeaderDepth = 8;
 
 class BufferSource : public ByteSource {
  public:
@@ -161,18 +166,19 @@ SafetensorsFile::SafetensorsFile(std::shared_ptr<ByteSource> bytes) : bytes_(std
   if (n > size - 8)
     throw Error("safetensors header length " + std::to_string(n) + " is larger than the file (" +
                 std::to_string(size) + " bytes): truncated or not a safetensors file");
-  if (n > kMaxHeader) throw Error("safetensors header of " + std::to_string(n) + " bytes is too large");
+  if (n > kMaxHeader)
+    throw Error("safetensors header of " + std::to_string(n >> 20) + " MB is larger than the limit of " +
+                std::to_string(kMaxHeader >> 20) + " MB (a VGG checkpoint's header is well under 1 MB)");
   if (n < 2) throw Error("safetensors header is empty");
   data_start_ = 8 + static_cast<std::size_t>(n);
   const uint64_t data_size = size - data_start_;
   const char* hb = reinterpret_cast<const char*>(bytes_->data() + 8);
   if (hb[0] != '{') throw Error("not a safetensors file (the header does not start with '{')");
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(hb, hb + n);
-  } catch (const std::exception& e) {
-    throw Error(std::string("safetensors header is not valid JSON: ") + e.what());
-  }
+  JsonLimits limits;
+  limits.max_bytes = kMaxHeader;
+  limits.max_values = kMaxHeaderValues;
+  limits.max_depth = kMaxHeaderDepth;
+  const nlohmann::json header = parse_json_bounded(hb, hb + n, "safetensors header", limits);
   if (!header.is_object()) throw Error("safetensors header is not a JSON object");
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();

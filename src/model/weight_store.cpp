@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "model/json_bounded.h"
 
 namespace lrp {
 
@@ -18,12 +19,7 @@ static bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 static std::map<std::string, std::string> parse_index(const std::string& text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const std::exception& e) {
-    throw Error(std::string("shard index is not valid JSON: ") + e.what());
-  }
+  nlohmann::json j = parse_json_bounded(text, "shard index");
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
     throw Error("shard index has no weight_map");
   std::map<std::string, std::string> map;

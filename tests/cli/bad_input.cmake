@@ -33,7 +33,7 @@ expect_error("cannot open image" predict --model "${M}" --image "${WORK}/missing
 file(WRITE "${WORK}/zero.png" "")
 expect_error("empty" predict --model "${M}" --image "${WORK}/zero.png")
 execute_process(COMMAND printf "\\211PNG garbage garbage garbage" OUTPUT_FILE "${WORK}/corrupt.png")
-expect_error("cannot decode" predict --model "${M}" --image "${WORK}/corrupt.png")
+expect_error("not a picture lrpscope can read" predict --model "${M}" --image "${WORK}/corrupt.png")
 # a PNG header claiming 100000 x 100000 pixels
 execute_process(COMMAND printf "\\211PNG\\r\\n\\032\\n\\000\\000\\000\\rIHDR\\000\\001\\206\\240\\000\\001\\206\\240\\010\\002\\000\\000\\000\\000\\000\\000\\000"
                 OUTPUT_FILE "${WORK}/huge.png")

@@ -14,15 +14,6 @@ static Image solid(int w, int h, uint8_t r, uint8_t g, uint8_t b) {
   return im;
 }
 
-static std::string decode_error(const std::vector<uint8_t>& bytes) {
-  try {
-    decode_image(bytes.data(), bytes.size());
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(Image, PngRoundTrip) {
   Image im = solid(5, 3, 10, 20, 30);
   im.rgb[0] = 200;
@@ -31,24 +22,6 @@ TEST(Image, PngRoundTrip) {
   EXPECT_EQ(back.width, 5);
   EXPECT_EQ(back.height, 3);
   EXPECT_EQ(back.rgb, im.rgb);
-}
-
-TEST(Image, RejectsEmptyCorruptAndHugeImages) {
-  EXPECT_NE(decode_error({}).find("empty"), std::string::npos);
-  EXPECT_NE(decode_error({1, 2, 3, 4, 5}).find("cannot decode"), std::string::npos);
-  auto png = encode_png(solid(4, 4, 1, 2, 3));
-  std::vector<uint8_t> truncated(png.begin(), png.begin() + static_cast<long>(png.size() / 2));
-  EXPECT_NE(decode_error(truncated).find("cannot decode"), std::string::npos);
-  // A PNG header that claims 100000 x 100000 pixels: refused before any pixel memory is allocated.
-  std::vector<uint8_t> huge(png.begin(), png.begin() + 33);
-  auto put32 = [&](std::size_t off, uint32_t v) {
-    for (int i = 0; i < 4; ++i) huge[off + static_cast<std::size_t>(i)] = static_cast<uint8_t>(v >> (24 - 8 * i));
-  };
-  put32(16, 100000);
-  put32(20, 100000);
-  const std::string e = decode_error(huge);
-  EXPECT_TRUE(e.find("100000x100000") != std::string::npos || e.find("cannot decode") != std::string::npos) << e;
-  EXPECT_THROW(load_image("/nonexistent.png"), Error);
 }
 
 TEST(Preprocess, ShorterSideThenCenterCrop) {
