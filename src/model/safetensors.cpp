@@ -255,6 +255,7 @@ Tensor SafetensorsFile::read(const TensorEntry& e) const {
   Tensor t(e.shape.empty() ? std::vector<int>{1} : e.shape);
   const uint8_t* p = raw(e);
   const std::size_t n = e.numel();
+  if (n == 0) return t;  // an empty tensor: nothing to copy (and no buffer to copy into)
   float* out = t.data();
   switch (e.dtype) {
     case DType::F32: std::memcpy(out, p, n * 4); break;
