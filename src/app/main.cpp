@@ -70,7 +70,7 @@ struct App {
 #endif
   }
   bool active() const {
-    return max_frames >= 0 || session.busy() || session.download().active || std::chrono::steady_clock::now() < awake_until;
+    return max_frames >= 0 || session.working() || session.download().active || std::chrono::steady_clock::now() < awake_until;
   }
 };
 
@@ -225,7 +225,7 @@ void frame(void* arg) {
                               ? 0.0 : std::chrono::duration<double, std::milli>(now - app.last_frame).count();
   app.last_frame = now;
   try {
-    app.session.update(app.budget.next(interval, app.session.busy()));
+    app.session.update(app.budget.next(interval, app.session.working()));
   } catch (const std::exception& e) {
     app.session.report_error(std::string("computation failed: ") + e.what());
   }

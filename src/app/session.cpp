@@ -304,9 +304,7 @@ void Session::restart_stages(Stage from, bool debounce) {
   if (!net_ || pre_.tensor.empty()) return;
   // (a model that cannot be explained in the memory there is was refused when it was loaded)
   if (from == Stage::Forward || !fwd_ || !fwd_->done()) {
-    ForwardOptions fo;
-    fo.step_macs = kForwardStepMacs;
-    fwd_ = std::make_shared<ForwardPass>(net_, pre_.tensor, fo);
+    fwd_ = std::make_shared<ForwardPass>(net_, pre_.tensor);
     from = Stage::Forward;
   }
   if (from == Stage::Forward || from == Stage::Explain) {
@@ -330,7 +328,7 @@ bool Session::step_once() {
     case Stage::Idle: return false;
     case Stage::Forward: {
       progress_label_ = "forward pass";
-      fwd_->step();
+      fwd_->step(kForwardStepMacs);
       timings_.forward_ms = fwd_->total_ms();
       progress_ = 0.3 * fwd_->progress();
       if (fwd_->done()) {
@@ -349,11 +347,10 @@ bool Session::step_once() {
           tg = settings_.target = Target::top1();
         ExplainOptions eo;
         eo.target = tg;
-        eo.step_macs = kStepMacs;
         ex_ = std::make_shared<Explanation>(fwd_, cache_, settings_.composite, eo);
         stage_ms_ = 0;
       }
-      ex_->step();
+      ex_->step(kStepMacs);
       stage_ms_ += t.ms();
       progress_ = 0.3 + 0.4 * ex_->progress();
       if (ex_->done()) {
@@ -375,9 +372,9 @@ bool Session::step_once() {
         stage_ms_ = 0;
       }
       if (graph_builder_) {
-        const bool finished = graph_builder_->step(kStepMacs);
+        const bool finished = graph_builder_->step(kStepMacs) == Step::Done;
         stage_ms_ += t.ms();
-        progress_ = std::min(0.84, progress_ + 0.005);
+        progress_ = 0.7 + 0.12 * graph_builder_->progress();
         if (!finished) return true;
         graph_ = std::move(graph_builder_->graph());
         graph_builder_.reset();
@@ -387,8 +384,9 @@ bool Session::step_once() {
         path_job_ = restricted_lrp_job(*ex_, masks, false);
         return true;
       }
-      if (!path_job_->step(kStepMacs)) {
+      if (path_job_->step(kStepMacs) == Step::More) {
         stage_ms_ += t.ms();
+        progress_ = 0.82 + 0.03 * path_job_->progress();
         return true;
       }
       stage_ms_ += t.ms();
@@ -427,8 +425,9 @@ bool Session::step_once() {
         return true;
       }
       if (cond_job_) {
-        const bool finished = cond_job_->step(kStepMacs);
+        const bool finished = cond_job_->step(kStepMacs) == Step::Done;
         stage_ms_ += t.ms();
+        progress_ = 0.85 + 0.05 * cond_job_->progress();
         if (!finished) return true;
         pending_.conditional = std::move(cond_job_->result());
         pending_.conditional.reshape(net_->input_shape());
@@ -443,16 +442,18 @@ bool Session::step_once() {
         return true;
       }
       if (deconv_job_) {
-        const bool finished = deconv_job_->step(kStepMacs);
+        const bool finished = deconv_job_->step(kStepMacs) == Step::Done;
         stage_ms_ += t.ms();
+        progress_ = 0.9 + 0.05 * deconv_job_->progress();
         if (!finished) return true;
         pending_.deconv = std::move(deconv_job_->result());
         deconv_job_.reset();
         return true;
       }
       if (guided_job_) {
-        const bool finished = guided_job_->step(kStepMacs);
+        const bool finished = guided_job_->step(kStepMacs) == Step::Done;
         stage_ms_ += t.ms();
+        progress_ = 0.95 + 0.05 * guided_job_->progress();
         if (!finished) return true;
         pending_.guided = std::move(guided_job_->result());
         pending_.has_deconv = true;
@@ -499,7 +500,7 @@ bool Session::step_once() {
         oo.tolerance = settings_.tolerance;
         optimizer_job_ = std::make_unique<OptimizerJob>(*ex_, layer, oo);
       }
-      const bool finished = optimizer_job_->step(kStepMacs);
+      const bool finished = optimizer_job_->step(kStepMacs) == Step::Done;
       const double per = 1.0 / static_cast<double>(optimize_queue_.size() + optimized_);
       progress_ = (optimized_ + optimizer_job_->progress()) * per;
       if (!finished) return true;
@@ -532,18 +533,17 @@ bool Session::step_once() {
         if (!flip_other_) {
           ExplainOptions eo;
           eo.target = Target::cls(ex_->target_class());
-          eo.step_macs = kStepMacs;
           flip_other_ = std::make_unique<Explanation>(fwd_, cache_, Composite::preset(flip_compare_, *net_), eo);
         }
-        if (flip_other_->step()) {
-          progress_ = 0.5;
+        if (flip_other_->step(kStepMacs) == Step::More) {
+          progress_ = 0.5 * flip_other_->progress() * 0.2 + 0.5;
           return true;
         }
         flip_job_ = std::make_unique<FlipJob>(net_, pre_.tensor, channel_sum(flip_other_->input_relevance()),
                                               ex_->target_class(), fo);
         flip_other_.reset();
       }
-      const bool finished = flip_job_->step(kStepMacs);
+      const bool finished = flip_job_->step(kStepMacs) == Step::Done;
       progress_ = 0.5 * (flip_part_ + flip_job_->progress());
       if (!finished) return true;
       flip_[flip_part_] = std::move(flip_job_->result());
@@ -561,28 +561,54 @@ bool Session::step_once() {
   return false;
 }
 
-const Tensor* Session::conditional_now(int layer, int index, bool force) {
+// A tooltip's conditional heatmap is a job beside the pipeline: asking for another neuron drops the one in flight.
+const Tensor* Session::hover_conditional(int layer, int index, double* progress) {
+  if (progress) *progress = 0;
   if (!ex_ || !ex_->done() || !net_) return nullptr;
-  if (!force && net_->total_macs() > 2'000'000'000LL) return nullptr;
   if (cond_gen_ != generation_) {
     cond_cache_.clear();
+    hover_job_.reset();
     cond_gen_ = generation_;
   }
-  auto key = std::make_pair(layer, index);
-  auto it = cond_cache_.find(key);
-  if (it != cond_cache_.end()) return &it->second;
+  const auto key = std::make_pair(layer, index);
+  if (auto it = cond_cache_.find(key); it != cond_cache_.end()) return &it->second;
+  if (!hover_job_ || hover_key_ != key) {
+    try {
+      hover_job_ = restricted_lrp_job(*ex_, {NeuronMask{layer, {index}}}, false);
+      hover_key_ = key;
+    } catch (const std::exception&) {
+      hover_job_.reset();
+      return nullptr;
+    }
+  }
+  if (progress) *progress = hover_job_->progress();
+  return nullptr;
+}
+
+// Steps the tooltip's job for at most budget_ms.
+void Session::step_hover(double budget_ms) {
+  if (!hover_job_) return;
+  Timer t;
   try {
-    if (cond_cache_.size() > 64) cond_cache_.clear();
-    auto& t = cond_cache_[key];
-    t = restricted_lrp(*ex_, {NeuronMask{layer, {index}}}, false);
-    return &t;
+    while (t.ms() < budget_ms)
+      if (hover_job_->step(kStepMacs) == Step::Done) {
+        if (cond_cache_.size() > 64) cond_cache_.clear();
+        Tensor& r = cond_cache_[hover_key_];
+        r = std::move(hover_job_->result());
+        r.reshape(net_->input_shape());
+        hover_job_.reset();
+        ++hover_generation_;
+        break;
+      }
   } catch (const std::exception&) {
-    return nullptr;
+    hover_job_.reset();
   }
 }
 
 bool Session::update(double budget_ms) {
   budget_ms_ = budget_ms;
+  // the tooltip's heatmap shares the budget with the pipeline (all of it when the pipeline is idle)
+  step_hover(stage_ == Stage::Idle ? budget_ms : budget_ms / 3);
   if (stage_ == Stage::Idle) return false;
   if (std::chrono::steady_clock::now() < not_before_) return true;
   Timer t;

@@ -101,9 +101,12 @@ class Session {
   const NeuronGraph* graph() const { return graph_ready_ ? &graph_ : nullptr; }
   const NeuronDetail* detail() const { return detail_ready_ ? &detail_ : nullptr; }
   const Tensor* path_heatmap() const { return graph_ready_ && !path_heat_.empty() ? &path_heat_ : nullptr; }
-  // The conditional heatmap of one neuron, computed now (cached per result generation); null for big models
-  // unless force is set.
-  const Tensor* conditional_now(int layer, int index, bool force = false);
+  // The conditional heatmap of one neuron for a tooltip: null until it is ready (computed as a job beside the
+  // pipeline, cached per result generation; *progress tells how far it is).
+  const Tensor* hover_conditional(int layer, int index, double* progress = nullptr);
+  // The pipeline or the tooltip's job has work left (frames must go on).
+  bool working() const { return busy() || hover_job_ != nullptr; }
+  long long hover_generation() const { return hover_generation_; }
   const std::vector<LayerCurve>& curves() const { return curves_; }
   const FlipResult* flip(int which) const { return flip_ready_ ? &flip_[which] : nullptr; }
   const std::string& flip_compare() const { return flip_compare_; }
@@ -141,6 +144,10 @@ class Session {
   bool graph_ready_ = false;
   std::map<std::pair<int, int>, Tensor> cond_cache_;
   long long cond_gen_ = -1;
+  std::unique_ptr<PropagateJob> hover_job_;
+  std::pair<int, int> hover_key_{-1, -1};
+  long long hover_generation_ = 0;
+  void step_hover(double budget_ms);
   NeuronDetail detail_;
   bool detail_ready_ = false;
   // resumable work of the current stage

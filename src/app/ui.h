@@ -166,6 +166,25 @@ class Ui {
   };
   std::map<int, HeatSlot> heat_slots_;
   long long base_gen_ = -1;
+  // Rankings recomputed only when the result they rank changes (not every frame): the classes by logit with their
+  // probabilities, and a layer's neurons by relevance with the layer's largest |relevance|.
+  struct ClassRanking {
+    const float* src = nullptr;
+    long long gen = -1;
+    std::vector<int> order;
+    std::vector<float> probs;
+  };
+  struct LayerRanking {
+    const float* src = nullptr;
+    long long gen = -1;
+    std::vector<int> order;
+    std::vector<double> neuron;  // each neuron's relevance
+    float max_abs = 0;
+  };
+  ClassRanking class_rank_;
+  LayerRanking layer_rank_;
+  const ClassRanking& class_ranking(const Tensor& logits);
+  const LayerRanking& layer_ranking(const Tensor& relevance);
   ViewOptions view_;
   Tab tab_ = Tab::Graph;
   bool request_tab_ = false;

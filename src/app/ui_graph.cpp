@@ -34,14 +34,18 @@ bool Ui::neuron_tooltip(int layer, int index) {
     ImGui::EndGroup();
     ImGui::SameLine();
   }
-  if (const Tensor* cond = s_->conditional_now(layer, index)) {
+  double done = 0;
+  if (const Tensor* cond = s_->hover_conditional(layer, index, &done)) {
     ImGui::BeginGroup();
     const Texture& t = heat_view(4, *cond, static_cast<int>(thumb), 0);
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), thumb, thumb));
     ImGui::TextDisabled("conditional heatmap");
     ImGui::EndGroup();
   } else {
-    ImGui::TextDisabled("click to compute its conditional heatmap");
+    ImGui::BeginGroup();
+    ImGui::Dummy(ImVec2(thumb, thumb * 0.8f));
+    ImGui::TextDisabled("conditional heatmap: %.0f %%", 100.0 * done);
+    ImGui::EndGroup();
   }
   ImGui::EndTooltip();
   return true;

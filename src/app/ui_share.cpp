@@ -267,11 +267,9 @@ void Ui::embed_frame(float W, float H) {
   ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.35f, 1.0f), "lrpscope");
   ImGui::SameLine();
   if (fwd && net) {
-    const Tensor& l = fwd->logits();
-    const auto p = softmax(l);
-    std::vector<int> order(l.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return l[static_cast<std::size_t>(a)] > l[static_cast<std::size_t>(b)]; });
+    const ClassRanking& rank = class_ranking(fwd->logits());
+    const auto& p = rank.probs;
+    const auto& order = rank.order;
     const int cur = ex ? ex->target_class() : order[0];
     char label[160];
     std::snprintf(label, sizeof label, "%s (%.1f %%)", net->label(cur).c_str(), 100.0 * p[static_cast<std::size_t>(cur)]);

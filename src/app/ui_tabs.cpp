@@ -256,12 +256,11 @@ void Ui::layers_tab() {
   const int layer = explorer_layer_;
   const Tensor& act = fwd->output(activation_layer(*net, layer));
   const Tensor& rel = ex->relevance(layer);
-  const auto nr = neuron_relevance(rel);
-  const auto order = rank_neurons(nr, false);
+  const LayerRanking& rank = layer_ranking(rel);
+  const auto& order = rank.order;
   const int h = act.dim(1), w = act.dim(2);
   const float cell = std::max(24.0f, 56.0f * scale_ * explorer_zoom_);
-  float layer_max = 0;  // relevance maps share one scale, so their strengths compare
-  for (std::size_t i = 0; i < rel.size(); ++i) layer_max = std::max(layer_max, std::fabs(rel[i]));
+  const float layer_max = rank.max_abs;  // relevance maps share one scale, so their strengths compare
   ImGui::BeginChild("grid", ImVec2(0, 0), false);
   const int cols = std::max(1, static_cast<int>(ImGui::GetContentRegionAvail().x / (cell + ImGui::GetStyle().ItemSpacing.x)));
   const NeuronDetail* d = s_->detail();
@@ -277,7 +276,7 @@ void Ui::layers_tab() {
     if (ImGui::ImageButton(t.imgui_id(), fit(t.width(), t.height(), cell, cell), ImVec2(0, 0), ImVec2(1, 1), 2)) post([this, layer, c] { s_->select_neuron(layer, c); });
     mark("cell:" + net->layer(layer).name + ":" + std::to_string(c));
     if (sel) ImGui::PopStyleColor();
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s neuron %d\nrelevance %+.4g", net->layer(layer).nick.c_str(), c, nr[static_cast<std::size_t>(c)]);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s neuron %d\nrelevance %+.4g", net->layer(layer).nick.c_str(), c, rank.neuron[static_cast<std::size_t>(c)]);
     ImGui::PopID();
     if ((i + 1) % static_cast<std::size_t>(cols) != 0 && i + 1 < order.size()) ImGui::SameLine();
   }

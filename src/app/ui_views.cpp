@@ -325,10 +325,9 @@ void Ui::predictions_panel(float w, float h) {
   auto net = s_->network();
   if (fwd && net) {
     const Tensor& l = fwd->logits();
-    const auto p = softmax(l);
-    std::vector<int> order(l.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return l[static_cast<std::size_t>(a)] > l[static_cast<std::size_t>(b)]; });
+    const ClassRanking& rank = class_ranking(l);
+    const auto& p = rank.probs;
+    const auto& order = rank.order;
     const Explanation* ex = s_->explanation();
     const Target& tg = s_->settings().target;
     for (int i = 0; i < std::min<int>(5, static_cast<int>(order.size())); ++i) {
@@ -377,6 +376,32 @@ void Ui::predictions_panel(float w, float h) {
     }
   }
   ImGui::EndChild();
+}
+
+const Ui::ClassRanking& Ui::class_ranking(const Tensor& logits) {
+  if (class_rank_.src != logits.data() || class_rank_.gen != s_->generation()) {
+    class_rank_.src = logits.data();
+    class_rank_.gen = s_->generation();
+    class_rank_.probs = softmax(logits);
+    class_rank_.order.resize(logits.size());
+    std::iota(class_rank_.order.begin(), class_rank_.order.end(), 0);
+    std::stable_sort(class_rank_.order.begin(), class_rank_.order.end(), [&](int a, int b) {
+      return logits[static_cast<std::size_t>(a)] > logits[static_cast<std::size_t>(b)];
+    });
+  }
+  return class_rank_;
+}
+
+const Ui::LayerRanking& Ui::layer_ranking(const Tensor& relevance) {
+  if (layer_rank_.src != relevance.data() || layer_rank_.gen != s_->generation()) {
+    layer_rank_.src = relevance.data();
+    layer_rank_.gen = s_->generation();
+    layer_rank_.neuron = neuron_relevance(relevance);
+    layer_rank_.order = rank_neurons(layer_rank_.neuron, false);
+    layer_rank_.max_abs = 0;
+    for (std::size_t i = 0; i < relevance.size(); ++i) layer_rank_.max_abs = std::max(layer_rank_.max_abs, std::fabs(relevance[i]));
+  }
+  return layer_rank_;
 }
 
 }  // namespace lrp::app

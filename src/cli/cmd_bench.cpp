@@ -52,14 +52,12 @@ int cmd_bench(const Argv& argv) {
   {
     ForwardOptions o;
     o.keep = false;
-    o.step_macs = 1e18;
     ForwardPass fp(net, input, o);
     fp.run();
   }
   for (int r = 0; r < runs; ++r) {
     ForwardOptions o;
     o.keep = false;
-    o.step_macs = 1e18;
     Timer t;
     ForwardPass fp(net, input, o);
     fp.run();

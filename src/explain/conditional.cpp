@@ -1,6 +1,7 @@
 #include "explain/conditional.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/elementwise.h"
 #include "engine/error.h"
@@ -49,6 +50,7 @@ PropagateJob::PropagateJob(LrpOperator* op, int from, Tensor r, int to, Propagat
   std::vector<int> s = net.layer(from).out_shape;
   s.insert(s.begin(), batch_);
   r_.reshape(s);
+  for (int i = from; i > to; --i) total_cost_ += layer_cost(i);
   if (!opt_.needed.empty() && to_ >= 0) {
     const int width = net.layer(to_).out_shape.empty() ? 0 : net.layer(to_).out_shape[0];
     for (int c : opt_.needed)
@@ -72,8 +74,9 @@ PropagateJob::PropagateJob(LrpOperator* op, int from, Tensor r, int to, Propagat
   }
 }
 
-bool PropagateJob::step(double max_macs) {
+Step PropagateJob::step(double budget) {
   const Network& net = op_->network();
+  double left = budget;
   while (!done()) {
     const int i = layer_;
     if (!working_) {
@@ -84,27 +87,39 @@ bool PropagateJob::step(double max_macs) {
       if (i == narrow_) work_.needed_in = &opt_.needed;
       working_ = true;
     }
-    if (!op_->apply_step(work_, max_macs)) return false;
+    if (!op_->apply_step(work_, left)) {
+      if (std::isfinite(left)) return Step::More;  // the layer goes on: this step's budget is spent
+      continue;
+    }
     working_ = false;
     std::swap(r_, next_);
     next_ = Tensor();
     std::vector<int> s = i - 1 < 0 ? net.input_shape() : net.layer(i - 1).out_shape;
     s.insert(s.begin(), batch_);
     r_.reshape(s);
+    const double cost = layer_cost(i);
+    done_cost_ += cost;
+    left -= cost * batch_;
     --layer_;
     if (done()) {
       if (opt_.visit && to_ >= 0) opt_.visit(to_, r_);
-      return true;
+      return Step::Done;
     }
-    if (max_macs < 1e29) return false;  // one layer (or slice) per step when stepping
+    if (left <= 0) return Step::More;
   }
-  return true;
+  return Step::Done;
+}
+
+double PropagateJob::layer_cost(int i) const { return static_cast<double>(op_->build_macs(i) + op_->apply_macs(i)) + 1.0; }
+
+double PropagateJob::progress() const {
+  if (done()) return 1.0;
+  return std::min(1.0, done_cost_ / total_cost_);
 }
 
 Tensor propagate(LrpOperator& op, int from, Tensor r, int to, const PropagateOptions& opt) {
   PropagateJob job(&op, from, std::move(r), to, opt);
-  while (!job.step(1e30)) {
-  }
+  job.run();
   return std::move(job.result());
 }
 

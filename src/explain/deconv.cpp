@@ -75,21 +75,20 @@ DeconvJob::DeconvJob(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<Wei
   input_shape_ = net.input_shape();
 }
 
-bool DeconvJob::step(double max_macs) {
-  if (!job_) return true;
-  if (!job_->step(max_macs)) return false;
+Step DeconvJob::step(double budget) {
+  if (!job_) return Step::Done;
+  if (job_->step(budget) == Step::More) return Step::More;
   res_.reconstruction = std::move(job_->result());
   res_.reconstruction.reshape(input_shape_);
   job_.reset();
   op_.reset();
-  return true;
+  return Step::Done;
 }
 
 DeconvResult deconv(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache, int layer,
                     int channel, const DeconvOptions& opt) {
   DeconvJob job(std::move(fwd), std::move(cache), layer, channel, opt);
-  while (!job.step(1e30)) {
-  }
+  job.run();
   return std::move(job.result());
 }
 

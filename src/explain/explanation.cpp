@@ -72,8 +72,25 @@ Explanation::Explanation(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr
 
 const ForwardPass& Explanation::forward() const { return op_->forward(); }
 
-bool Explanation::step() {
-  if (done()) return false;
+Step Explanation::step(double budget) {
+  double left = budget;
+  while (!done()) {
+    const long long before = done_macs_;
+    const int layer = layer_;
+    slice(left);
+    if (layer_ == layer) {
+      // the layer goes on (its weights were prepared, or a slice was done): a finite budget is spent
+      if (std::isfinite(left)) break;
+      continue;
+    }
+    left -= static_cast<double>(done_macs_ - before);
+    if (left <= 0) break;
+  }
+  return done() ? Step::Done : Step::More;
+}
+
+// One layer, or a slice of it of about `budget` multiply-adds.
+void Explanation::slice(double budget) {
   Timer t;
   const Network& net = op_->network();
   const int i = layer_;
@@ -82,11 +99,11 @@ bool Explanation::step() {
     work_ = op_->start_apply(i, current_, 1, next_);
     working_ = true;
   }
-  const bool finished = op_->apply_step(work_, opt_.step_macs);
+  const bool finished = op_->apply_step(work_, budget);
   ms_[static_cast<std::size_t>(i)] += t.ms();
   if (!finished) {
     ++slices_;
-    return true;
+    return;
   }
   working_ = false;
   Tensor next = std::move(next_);
@@ -131,12 +148,6 @@ bool Explanation::step() {
         }
       throw Error("the explanation produced non-finite relevance at " + where + ": a rule's parameters are out of range");
     }
-  }
-  return !done();
-}
-
-void Explanation::run() {
-  while (step()) {
   }
 }
 

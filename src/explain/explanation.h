@@ -1,11 +1,12 @@
 // One explanation of one image: the target, the relevance kept at every layer and at the input, the
-// conservation report and per-layer timings. Runs to the end at once or one layer step at a time.
+// conservation report and per-layer timings. A Job: runs to the end at once or in steps of a budget.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/job.h"
 #include "engine/tensor.h"
 #include "explain/composite.h"
 #include "explain/lrp_operator.h"
@@ -30,18 +31,16 @@ struct ExplainOptions {
   Target target;
   bool keep_layers = true;  // keep the relevance at every layer's output
   ThreadPool* pool = nullptr;
-  double step_macs = 1e30;  // work per step(): whole layers by default; the app uses small slices
 };
 
-class Explanation {
+class Explanation : public Job {
  public:
   Explanation(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache, const Composite& composite,
               ExplainOptions opt);
 
-  bool done() const { return layer_ < 0; }
-  bool step();  // one layer, or one slice of it (step_macs); true while more work remains
-  void run();
-  double progress() const;
+  bool done() const override { return layer_ < 0; }
+  Step step(double budget_macs) override;
+  double progress() const override;
 
   int target_class() const { return target_class_; }
   // The logit the relevance starts from (contrast: logit a - logit b).
@@ -59,6 +58,7 @@ class Explanation {
   const ForwardPass& forward() const;
 
  private:
+  void slice(double budget_macs);
   std::shared_ptr<LrpOperator> op_;
   ExplainOptions opt_;
   int layer_;

@@ -5,6 +5,7 @@
 
 #include "engine/conv.h"
 #include "engine/error.h"
+#include "engine/job.h"
 #include "engine/linear.h"
 #include "engine/pool.h"
 #include "engine/thread_pool.h"
@@ -115,7 +116,7 @@ void LrpOperator::build_all() {
 }
 
 void LrpOperator::build(int layer) {
-  while (!build_step(layer, 1e30)) {
+  while (!build_step(layer, kWholeJob)) {
   }
 }
 
@@ -153,7 +154,7 @@ bool LrpOperator::build_step(int layer, double max_macs) {
     const int rows = l.kind == LayerKind::Conv ? l.conv.oh() : l.out_shape[0];
     if (j.rows_done >= rows) continue;
     const double per_row = static_cast<double>(l.macs) / rows;
-    // (clamped in double first: max_macs may be 1e30, which does not fit an int)
+    // (clamped in double first: max_macs may be kWholeJob, infinite, which does not fit an int)
     const int n = std::max(1, static_cast<int>(std::min<double>(rows - j.rows_done, max_macs / std::max(1.0, per_row))));
     const int r0 = j.rows_done, r1 = r0 + n;
     if (l.kind == LayerKind::Conv) {
@@ -453,7 +454,7 @@ void LrpOperator::build_pool(int layer, Plan& p) {
 
 void LrpOperator::apply(int layer, const Tensor& r_out, int batch, Tensor& r_in) {
   ApplyWork w = start_apply(layer, r_out, batch, r_in);
-  while (!apply_step(w, 1e30)) {
+  while (!apply_step(w, kWholeJob)) {
   }
 }
 

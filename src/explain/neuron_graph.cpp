@@ -1,6 +1,7 @@
 #include "explain/neuron_graph.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -29,10 +30,9 @@ std::vector<int> default_graph_layers(const Network& net) {
   return out;
 }
 
-// Nodes: the selected neurons of every graph layer (and the output class).
-static void select_nodes(const Explanation& ex, const GraphOptions& opt, NeuronGraph& g) {
+// The graph layers (sorted, with the output layer), checked.
+static void graph_layers(const Explanation& ex, const GraphOptions& opt, NeuronGraph& g) {
   const Network& net = ex.op().network();
-  const ForwardPass& fwd = ex.forward();
   g.layers = opt.layers.empty() ? default_graph_layers(net) : opt.layers;
   std::sort(g.layers.begin(), g.layers.end());
   g.layers.erase(std::unique(g.layers.begin(), g.layers.end()), g.layers.end());
@@ -44,7 +44,15 @@ static void select_nodes(const Explanation& ex, const GraphOptions& opt, NeuronG
     require(k == LayerKind::Conv || k == LayerKind::Linear || k == LayerKind::MaxPool,
             "graph: layer " + net.layer(l).name + " has no neurons (use conv, pool or fc layers)");
   }
-  g.column_nodes.resize(g.layers.size());
+  g.column_nodes.assign(g.layers.size(), {});
+}
+
+// Nodes: the selected neurons of every graph layer (and the output class); ks[c] >= 0 replaces the selection by
+// the top ks[c] (the optimiser's choice).
+static void select_nodes(const Explanation& ex, const GraphOptions& opt, const std::vector<int>& ks, NeuronGraph& g) {
+  const Network& net = ex.op().network();
+  const ForwardPass& fwd = ex.forward();
+  const int top = net.size() - 1;
   for (std::size_t c = 0; c < g.layers.size(); ++c) {
     const int l = g.layers[c];
     const auto rel = neuron_relevance(ex.relevance(l));
@@ -54,9 +62,9 @@ static void select_nodes(const Explanation& ex, const GraphOptions& opt, NeuronG
       chosen = {ex.target_class()};
     } else {
       Selection sel = opt.selection;
-      if (opt.k_from_optimizer) {
+      if (ks[c] >= 0) {
         sel.mode = SelectMode::TopK;
-        sel.k = optimize_layer(ex, l, opt.optimizer).chosen_k;
+        sel.k = ks[c];
       }
       chosen = select_neurons(rel, sel);
     }
@@ -101,10 +109,25 @@ static void critical_path(NeuronGraph& g) {
 }
 
 GraphBuilder::GraphBuilder(const Explanation& ex, const GraphOptions& opt) : ex_(ex), opt_(opt) {
-  select_nodes(ex_, opt_, g_);
-  column_ = g_.layers.size() - 1;
-  b0_ = 0;
-  if (column_ == 0) finish();
+  graph_layers(ex_, opt_, g_);
+  ks_.assign(g_.layers.size(), -1);
+  // without the optimiser there is nothing to wait for: the nodes are chosen now
+  if (!opt_.k_from_optimizer) optimised_ = g_.layers.size();
+}
+
+GraphBuilder::~GraphBuilder() = default;
+
+double GraphBuilder::progress() const {
+  if (done_) return 1.0;
+  // the optimiser (when asked) and the edges count as one half each
+  const double cols = static_cast<double>(std::max<std::size_t>(1, g_.layers.size() - 1));
+  double opt = 1.0;
+  if (opt_.k_from_optimizer)
+    opt = std::min(1.0, (static_cast<double>(optimised_) + (optimizer_ ? optimizer_->progress() : 0.0)) / cols);
+  const double edges = selected_ ? std::min(1.0, (static_cast<double>(batches_done_) + (job_ ? job_->progress() : 0.0)) /
+                                                     static_cast<double>(batches_total_))
+                                 : 0.0;
+  return opt_.k_from_optimizer ? 0.5 * opt + 0.5 * edges : edges;
 }
 
 // One batch: the upper column's nodes from b0_, each member keeping only its own neuron's relevance.
@@ -130,36 +153,66 @@ void GraphBuilder::start_batch() {
   job_ = std::make_unique<PropagateJob>(ex_.op_ptr().get(), upper, std::move(batch), lower, std::move(po), ex_.op_ptr());
 }
 
-bool GraphBuilder::step(double max_macs) {
-  if (done_) return true;
-  if (!job_) start_batch();
-  if (!job_->step(max_macs)) return false;
-  // collect the batch's edges
-  const Network& net = ex_.op().network();
-  const int lower = g_.layers[column_ - 1];
-  const auto& ups = g_.column_nodes[column_];
-  Tensor& rd = job_->result();
-  const std::size_t dn = rd.size() / static_cast<std::size_t>(batch_);
-  const int dwidth = net.layer(lower).out_shape[0];
-  const std::size_t dpc = dn / static_cast<std::size_t>(dwidth);
-  for (int j = 0; j < batch_; ++j)
-    for (int d : g_.column_nodes[column_ - 1]) {
-      const int ch = g_.nodes[static_cast<std::size_t>(d)].index;
-      double sum = 0;
-      const float* p = rd.data() + j * dn + ch * dpc;
-      for (std::size_t i = 0; i < dpc; ++i) sum += p[i];
-      g_.edges.push_back({ups[b0_ + static_cast<std::size_t>(j)], d, sum});
+Step GraphBuilder::step(double budget) {
+  while (!done_) {
+    // 1. the optimiser's k for each graph layer below the output, one job at a time
+    if (opt_.k_from_optimizer && optimised_ + 1 < g_.layers.size()) {
+      if (!optimizer_) optimizer_ = std::make_unique<OptimizerJob>(ex_, g_.layers[optimised_], opt_.optimizer);
+      if (optimizer_->step(budget) == Step::More) return Step::More;
+      ks_[optimised_] = optimizer_->result().chosen_k;
+      optimizer_.reset();
+      ++optimised_;
+      if (std::isfinite(budget)) return Step::More;
+      continue;
     }
-  job_.reset();
-  b0_ += static_cast<std::size_t>(batch_);
-  if (b0_ >= ups.size()) {
-    b0_ = 0;
-    if (--column_ == 0) {
-      finish();
-      return true;
+    // 2. the nodes
+    if (!selected_) {
+      select_nodes(ex_, opt_, ks_, g_);
+      selected_ = true;
+      column_ = g_.layers.size() - 1;
+      b0_ = 0;
+      const int chunk = std::max(1, opt_.chunk);
+      batches_total_ = 0;
+      for (std::size_t c = 1; c < g_.layers.size(); ++c)
+        batches_total_ += (g_.column_nodes[c].size() + static_cast<std::size_t>(chunk) - 1) / static_cast<std::size_t>(chunk);
+      batches_total_ = std::max<std::size_t>(1, batches_total_);
+      if (column_ == 0 || g_.column_nodes[column_].empty()) {
+        finish();
+        return Step::Done;
+      }
+      continue;
     }
+    // 3. the edges, one batch of the upper column's nodes at a time
+    if (!job_) start_batch();
+    if (job_->step(budget) == Step::More) return Step::More;
+    const Network& net = ex_.op().network();
+    const int lower = g_.layers[column_ - 1];
+    const auto& ups = g_.column_nodes[column_];
+    Tensor& rd = job_->result();
+    const std::size_t dn = rd.size() / static_cast<std::size_t>(batch_);
+    const int dwidth = net.layer(lower).out_shape[0];
+    const std::size_t dpc = dn / static_cast<std::size_t>(dwidth);
+    for (int j = 0; j < batch_; ++j)
+      for (int d : g_.column_nodes[column_ - 1]) {
+        const int ch = g_.nodes[static_cast<std::size_t>(d)].index;
+        double sum = 0;
+        const float* p = rd.data() + j * dn + ch * dpc;
+        for (std::size_t i = 0; i < dpc; ++i) sum += p[i];
+        g_.edges.push_back({ups[b0_ + static_cast<std::size_t>(j)], d, sum});
+      }
+    job_.reset();
+    ++batches_done_;
+    b0_ += static_cast<std::size_t>(batch_);
+    if (b0_ >= ups.size()) {
+      b0_ = 0;
+      if (--column_ == 0) {
+        finish();
+        return Step::Done;
+      }
+    }
+    if (std::isfinite(budget)) return Step::More;
   }
-  return false;
+  return Step::Done;
 }
 
 void GraphBuilder::finish() {
@@ -169,8 +222,7 @@ void GraphBuilder::finish() {
 
 NeuronGraph build_graph(const Explanation& ex, const GraphOptions& opt) {
   GraphBuilder b(ex, opt);
-  while (!b.step(1e30)) {
-  }
+  b.run();
   return std::move(b.graph());
 }
 

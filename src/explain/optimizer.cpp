@@ -49,8 +49,7 @@ static std::vector<double> to_double(const float* p, std::size_t n) { return std
 
 LayerCurve optimize_layer(const Explanation& ex, int layer, const OptimizerOptions& opt) {
   OptimizerJob job(ex, layer, opt);
-  while (!job.step(1e30)) {
-  }
+  job.run();
   return std::move(job.result());
 }
 
@@ -129,13 +128,12 @@ void OptimizerJob::finish_batch() {
   b0_ += static_cast<std::size_t>(m_);
 }
 
-bool OptimizerJob::step(double max_macs) {
+Step OptimizerJob::step(double budget) {
   const std::size_t n = c_.k.size();
-  const bool stepping = max_macs < 1e29;
   while (!finished_) {
     if (b0_ < n) {
       if (!job_) start_batch();
-      if (!job_->step(max_macs)) return false;
+      if (job_->step(budget) == Step::More) return Step::More;
       finish_batch();
     } else if (i_ < n) {
       // forward: only the top-k neurons of the layer stay active
@@ -150,11 +148,9 @@ bool OptimizerJob::step(double max_macs) {
         ForwardOptions fo;
         fo.keep = false;
         fo.first_layer = act_ + 1;
-        fo.step_macs = stepping ? max_macs : 1e30;
         fwd_ = std::make_unique<ForwardPass>(ex_.forward().network_ptr(), std::move(masked), fo);
       }
-      if (fwd_->step() && stepping) return false;
-      if (!fwd_->done()) continue;
+      if (fwd_->step(budget) == Step::More) return Step::More;
       const Tensor& logits = fwd_->logits();
       const auto p = softmax(logits);
       const std::vector<double> probs(p.begin(), p.end());
@@ -175,12 +171,11 @@ bool OptimizerJob::step(double max_macs) {
         }
       }
       finished_ = true;
-      return true;
+      return Step::Done;
     }
-    if (opt_.progress && !opt_.progress(progress())) throw Error("cancelled");
-    if (stepping) return false;
+    if (std::isfinite(budget)) return Step::More;
   }
-  return true;
+  return Step::Done;
 }
 
 }  // namespace lrp

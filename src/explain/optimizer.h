@@ -4,10 +4,11 @@
 // scored with MSE and SMAPE; the smallest k meeting a tolerance is chosen.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "engine/job.h"
 
 namespace lrp {
 
@@ -25,7 +26,6 @@ struct OptimizerOptions {
   bool absolute = true;        // rank neurons by |relevance| (false: signed, most positive first)
   int chunk = 8;               // batch size of the backward propagation (smaller when the layers are large:
                                // a batch tensor stays under about 32 MB)
-  std::function<bool(double)> progress;  // called with 0..1; return false to cancel (throws Error "cancelled")
 };
 
 struct LayerCurve {
@@ -39,14 +39,15 @@ struct LayerCurve {
 std::vector<int> default_k_grid(int width);
 LayerCurve optimize_layer(const Explanation& ex, int layer, const OptimizerOptions& opt);
 
-// The same, resumable: each step() does about max_macs multiply-adds (a slice of one backward batch or of one
-// masked forward pass), so a UI can spread the optimiser of a full-size VGG16 over frames.
-class OptimizerJob {
+// The same, as a Job: each step does about a budget of multiply-adds (a slice of one backward batch or of one
+// masked forward pass), so the optimiser of a full-size VGG16 can be spread out and cancelled.
+class OptimizerJob : public Job {
  public:
   OptimizerJob(const Explanation& ex, int layer, const OptimizerOptions& opt);
-  ~OptimizerJob();
-  bool step(double max_macs);  // true once finished
-  double progress() const;
+  ~OptimizerJob() override;
+  Step step(double budget_macs) override;
+  bool done() const override { return finished_; }
+  double progress() const override;
   LayerCurve& result() { return c_; }
 
  private:

@@ -1,6 +1,7 @@
 #include "explain/pixel_flipping.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "engine/error.h"
@@ -13,8 +14,7 @@ namespace lrp {
 FlipResult pixel_flipping(std::shared_ptr<const Network> net, const Tensor& input, const std::vector<float>& heatmap,
                           int target, const FlipOptions& opt) {
   FlipJob job(std::move(net), input, heatmap, target, opt);
-  while (!job.step(1e30)) {
-  }
+  job.run();
   return std::move(job.result());
 }
 
@@ -78,8 +78,7 @@ double FlipJob::progress() const {
   return (run_ + point_ / points) / (1.0 + opt_.random_runs);
 }
 
-bool FlipJob::step(double max_macs) {
-  const bool stepping = max_macs < 1e29;
+Step FlipJob::step(double budget) {
   const auto shape = net_->input_shape();
   const int C = shape[0], H = shape[1], W = shape[2];
   while (!finished_) {
@@ -94,11 +93,10 @@ bool FlipJob::step(double max_macs) {
       }
       ForwardOptions fo;
       fo.keep = false;
-      fo.step_macs = stepping ? max_macs : 1e30;
       fwd_ = std::make_unique<ForwardPass>(net_, x_, fo);
     }
-    if (fwd_->step() && stepping) return false;
-    if (!fwd_->done()) continue;
+    // (one perturbed forward pass at a time: its own steps carry the budget)
+    if (fwd_->step(budget) == Step::More) return Step::More;
     curve_.push_back(fwd_->logits()[static_cast<std::size_t>(target_)]);
     fwd_.reset();
     ++point_;
@@ -117,14 +115,13 @@ bool FlipJob::step(double max_macs) {
         res_.aopc_lrp = aopc(res_.lrp);
         res_.aopc_random = aopc(res_.random);
         finished_ = true;
-        return true;
+        return Step::Done;
       }
       start_run();
     }
-    if (opt_.progress && !opt_.progress(progress())) throw Error("cancelled");
-    if (stepping) return false;
+    if (std::isfinite(budget)) return Step::More;
   }
-  return true;
+  return Step::Done;
 }
 
 }  // namespace lrp

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/job.h"
 #include "engine/tensor.h"
 
 namespace lrp {
@@ -26,7 +26,6 @@ struct FlipOptions {
   uint64_t seed = 0;
   FlipReplace replace = FlipReplace::Mean;  // Mean: the data set mean (normalised 0); Background: the normalised
                                             // image of 0 (black); Zero: raw 0 in the normalised space
-  std::function<bool(double)> progress;     // 0..1; return false to cancel
 };
 
 struct FlipResult {
@@ -40,14 +39,15 @@ struct FlipResult {
 FlipResult pixel_flipping(std::shared_ptr<const Network> net, const Tensor& input, const std::vector<float>& heatmap,
                           int target, const FlipOptions& opt);
 
-// The same, resumable: each step() does about max_macs multiply-adds of one perturbed forward pass.
-class FlipJob {
+// The same, as a Job: each step does about a budget of multiply-adds of one perturbed forward pass.
+class FlipJob : public Job {
  public:
   FlipJob(std::shared_ptr<const Network> net, const Tensor& input, const std::vector<float>& heatmap, int target,
           const FlipOptions& opt);
-  ~FlipJob();
-  bool step(double max_macs);  // true once finished
-  double progress() const;
+  ~FlipJob() override;
+  Step step(double budget_macs) override;
+  bool done() const override { return finished_; }
+  double progress() const override;
   FlipResult& result() { return res_; }
 
  private:

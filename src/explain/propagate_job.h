@@ -1,18 +1,20 @@
-// Resumable versions of the analyses, so a UI can spread them over frames: relevance propagation between layers,
-// the neuron graph, and deconvnet reconstructions. Each step() does about max_macs multiply-adds.
+// The analyses as Jobs (engine/job.h): relevance propagation between layers, the neuron graph (with the optimiser's
+// k as sub-jobs), and deconvnet reconstructions. Each step does about a budget of multiply-adds.
 #pragma once
 
 #include <memory>
 #include <vector>
 
+#include "engine/job.h"
 #include "explain/conditional.h"
+#include "explain/optimizer.h"
 #include "explain/deconv.h"
 #include "explain/lrp_operator.h"
 #include "explain/neuron_graph.h"
 
 namespace lrp {
 
-class PropagateJob {
+class PropagateJob : public Job {
  public:
   // op must outlive the job (or be kept alive by `keep`).
   PropagateJob(LrpOperator* op, int from, Tensor r, int to, PropagateOptions opt = {},
@@ -20,11 +22,13 @@ class PropagateJob {
   // (not copied or moved: the work in progress points into the job's own options)
   PropagateJob(const PropagateJob&) = delete;
   PropagateJob& operator=(const PropagateJob&) = delete;
-  bool step(double max_macs);  // true once finished
-  bool done() const { return layer_ <= to_; }
+  Step step(double budget_macs) override;
+  bool done() const override { return layer_ <= to_; }
+  double progress() const override;
   Tensor& result() { return r_; }
 
  private:
+  double layer_cost(int layer) const;
   LrpOperator* op_;
   std::shared_ptr<LrpOperator> keep_;
   int layer_, to_, batch_;
@@ -33,16 +37,22 @@ class PropagateJob {
   PropagateOptions opt_;
   LrpOperator::ApplyWork work_;
   bool working_ = false;
+  double done_cost_ = 0, total_cost_ = 0;
 };
 
 // Restricted LRP from the target of a finished explanation (see restricted_lrp), resumable.
 std::unique_ptr<PropagateJob> restricted_lrp_job(const Explanation& ex, const std::vector<NeuronMask>& masks,
                                                  bool renormalise);
 
-class GraphBuilder {
+// The graph in three phases: the optimiser's k for each graph layer (when asked, one OptimizerJob at a time), the
+// nodes of every column, then the edges batch by batch from the top column down, and the critical path.
+class GraphBuilder : public Job {
  public:
   GraphBuilder(const Explanation& ex, const GraphOptions& opt);
-  bool step(double max_macs);  // true once the graph is complete
+  ~GraphBuilder() override;
+  Step step(double budget_macs) override;
+  bool done() const override { return done_; }
+  double progress() const override;
   NeuronGraph& graph() { return g_; }
 
  private:
@@ -51,17 +61,24 @@ class GraphBuilder {
   const Explanation& ex_;
   GraphOptions opt_;
   NeuronGraph g_;
+  std::vector<int> ks_;                 // per column: the optimiser's k (-1: the selection's own)
+  std::size_t optimised_ = 0;           // columns whose k is known
+  std::unique_ptr<OptimizerJob> optimizer_;
+  bool selected_ = false;
   std::size_t column_ = 0, b0_ = 0;
   int batch_ = 0;
+  std::size_t batches_done_ = 0, batches_total_ = 1;
   std::unique_ptr<PropagateJob> job_;
   bool done_ = false;
 };
 
-class DeconvJob {
+class DeconvJob : public Job {
  public:
   DeconvJob(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache, int layer, int channel,
             const DeconvOptions& opt);
-  bool step(double max_macs);
+  Step step(double budget_macs) override;
+  bool done() const override { return !job_; }
+  double progress() const override { return job_ ? job_->progress() : 1.0; }
   DeconvResult& result() { return res_; }
 
  private:

@@ -51,13 +51,7 @@ void ForwardPass::begin_layer() {
   const Layer& l = net_->layer(layer_);
   Tensor& out = out_buffer(layer_);
   if (out.shape() != l.out_shape) out = Tensor(l.out_shape);
-  chunk_ = 0;
-  chunks_ = 1;
-  if (l.macs > 0) {
-    const int rows = l.kind == LayerKind::Conv ? l.conv.oh() : l.out_shape[0];
-    chunks_ = static_cast<int>(std::min<double>(rows, std::ceil(static_cast<double>(l.macs) / opt_.step_macs)));
-    chunks_ = std::max(1, chunks_);
-  }
+  row_ = 0;
 }
 
 namespace {
@@ -75,62 +69,62 @@ bool all_finite(const Tensor& t) {
 }
 }  // namespace
 
-bool ForwardPass::step() {
-  if (done()) return false;
-  Timer t;
-  const Layer& l = net_->layer(layer_);
-  const Tensor& in = layer_input(layer_);
-  Tensor& out = out_buffer(layer_);
-  ThreadPool* pool = opt_.pool;
-  switch (l.kind) {
-    case LayerKind::Conv: {
-      const int rows = l.conv.oh();
-      const int r0 = static_cast<int>(1LL * rows * chunk_ / chunks_);
-      const int r1 = static_cast<int>(1LL * rows * (chunk_ + 1) / chunks_);
-      conv2d(l.packed, in.data(), Epilogue{l.bias.data(), false}, out.data(), r0, r1, pool);
-      break;
+// Convolutions and fully connected layers advance by output rows (as many as the budget pays for, at least one);
+// the other layers, which are cheap, in one piece. A step goes on into the next layers while budget remains.
+Step ForwardPass::step(double budget) {
+  double left = budget;
+  while (!done()) {
+    Timer t;
+    const Layer& l = net_->layer(layer_);
+    const Tensor& in = layer_input(layer_);
+    Tensor& out = out_buffer(layer_);
+    ThreadPool* pool = opt_.pool;
+    const bool rows_kind = (l.kind == LayerKind::Conv || l.kind == LayerKind::Linear) && l.macs > 0;
+    const int rows = l.kind == LayerKind::Conv ? l.conv.oh() : l.out_shape[0];
+    int r1 = rows;
+    double cost = static_cast<double>(out.size());
+    if (rows_kind) {
+      const double per_row = static_cast<double>(l.macs) / rows;
+      const double can = std::floor(left / per_row);
+      r1 = row_ + static_cast<int>(std::clamp(can, 1.0, static_cast<double>(rows - row_)));
+      cost = per_row * (r1 - row_);
     }
-    case LayerKind::Linear: {
-      const int rows = l.out_shape[0];
-      const int r0 = static_cast<int>(1LL * rows * chunk_ / chunks_);
-      const int r1 = static_cast<int>(1LL * rows * (chunk_ + 1) / chunks_);
-      linear(l.fc(), l.bias.data(), in.data(), 1, false, out.data(), r0, r1, pool);
-      break;
-    }
-    case LayerKind::ReLU: relu(in.data(), out.data(), in.size()); break;
-    case LayerKind::MaxPool: {
-      int32_t* sw = nullptr;
-      if (opt_.keep) {
-        auto& s = switches_[static_cast<std::size_t>(layer_)];
-        s.resize(out.size());
-        sw = s.data();
+    switch (l.kind) {
+      case LayerKind::Conv: conv2d(l.packed, in.data(), Epilogue{l.bias.data(), false}, out.data(), row_, r1, pool); break;
+      case LayerKind::Linear: linear(l.fc(), l.bias.data(), in.data(), 1, false, out.data(), row_, r1, pool); break;
+      case LayerKind::ReLU: relu(in.data(), out.data(), in.size()); break;
+      case LayerKind::MaxPool: {
+        int32_t* sw = nullptr;
+        if (opt_.keep) {
+          auto& s = switches_[static_cast<std::size_t>(layer_)];
+          s.resize(out.size());
+          sw = s.data();
+        }
+        maxpool2d(l.pool, in.data(), out.data(), sw);
+        break;
       }
-      maxpool2d(l.pool, in.data(), out.data(), sw);
-      break;
+      case LayerKind::AvgPool:
+        adaptive_avgpool2d(l.in_shape[0], l.in_shape[1], l.in_shape[2], l.avg_out, l.avg_out, in.data(), out.data());
+        break;
+      case LayerKind::Flatten: std::copy(in.data(), in.data() + in.size(), out.data()); break;
     }
-    case LayerKind::AvgPool:
-      adaptive_avgpool2d(l.in_shape[0], l.in_shape[1], l.in_shape[2], l.avg_out, l.avg_out, in.data(), out.data());
-      break;
-    case LayerKind::Flatten: std::copy(in.data(), in.data() + in.size(), out.data()); break;
+    layer_ms_[static_cast<std::size_t>(layer_)] += t.ms();
+    if (l.macs > 0) done_macs_ += static_cast<long long>(rows_kind ? static_cast<double>(l.macs) * (r1 - row_) / rows : l.macs);
+    row_ = r1;
+    left -= cost;
+    if (row_ >= rows || !rows_kind) {
+      // a weight near the float range or an extreme input overflows: say so, and where. (Checked at every
+      // convolution and fully connected layer: the ReLU after it would turn a NaN into 0 and hide it.)
+      if ((l.kind == LayerKind::Conv || l.kind == LayerKind::Linear) && !all_finite(out))
+        throw Error("the model produced non-finite values at layer " + l.name + " (" + l.nick +
+                    "): its weights or the input are out of range");
+      if (opt_.after_layer) opt_.after_layer(layer_, out);
+      ++layer_;
+      begin_layer();
+    }
+    if (left <= 0) break;
   }
-  layer_ms_[static_cast<std::size_t>(layer_)] += t.ms();
-  if (l.macs > 0) done_macs_ += l.macs / chunks_;
-  if (++chunk_ >= chunks_) {
-    // a weight near the float range or an extreme input overflows: say so, and where. (Checked at every
-    // convolution and fully connected layer: the ReLU after it would turn a NaN into 0 and hide it.)
-    if ((l.kind == LayerKind::Conv || l.kind == LayerKind::Linear) && !all_finite(out))
-      throw Error("the model produced non-finite values at layer " + l.name + " (" + l.nick +
-                  "): its weights or the input are out of range");
-    if (opt_.after_layer) opt_.after_layer(layer_, out);
-    ++layer_;
-    begin_layer();
-  }
-  return !done();
-}
-
-void ForwardPass::run() {
-  while (step()) {
-  }
+  return done() ? Step::Done : Step::More;
 }
 
 double ForwardPass::progress() const {
@@ -205,7 +199,6 @@ Tensor forward_logits(std::shared_ptr<const Network> net, const Tensor& input, T
   ForwardOptions o;
   o.keep = false;
   o.pool = pool;
-  o.step_macs = 1e18;
   ForwardPass fp(std::move(net), input, o);
   fp.run();
   return fp.logits();

@@ -1,5 +1,5 @@
-// The forward pass, run to the end at once or advanced one step at a time (a step is a slice of one layer,
-// sized by multiply-adds), so a UI can spread long work across frames with a progress bar.
+// The forward pass, a Job: run to the end at once, or advanced by steps of about a budget of multiply-adds (rows
+// of a layer, or several small layers), so long work can be spread out and cancelled between steps.
 // It can keep every layer's output (LRP needs them) or stream through two buffers.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/job.h"
 #include "engine/tensor.h"
 #include "model/network.h"
 
@@ -18,7 +19,6 @@ class ThreadPool;
 struct ForwardOptions {
   bool keep = true;                 // keep every layer's output and the max-pool switches
   ThreadPool* pool = nullptr;       // null: the default pool
-  double step_macs = 2.5e8;         // work per step() (the last step of a layer may be smaller)
   // Start at this layer: the input is then that layer's input (e.g. masked activations for the optimiser's
   // forward difference); outputs of earlier layers are not available.
   int first_layer = 0;
@@ -26,15 +26,13 @@ struct ForwardOptions {
   std::function<void(int layer, Tensor& out)> after_layer;
 };
 
-class ForwardPass {
+class ForwardPass : public Job {
  public:
   ForwardPass(std::shared_ptr<const Network> net, Tensor input, ForwardOptions opt = {});
 
-  bool done() const { return layer_ >= net_->size(); }
-  // Runs one step; returns true while more work remains.
-  bool step();
-  void run();
-  double progress() const;  // 0..1 by multiply-adds
+  bool done() const override { return layer_ >= net_->size(); }
+  Step step(double budget_macs) override;
+  double progress() const override;  // 0..1 by multiply-adds
   int current_layer() const { return layer_; }
 
   const Network& network() const { return *net_; }
@@ -61,7 +59,7 @@ class ForwardPass {
   std::vector<double> layer_ms_;
   Tensor stream_[2];
   int layer_ = 0;
-  int chunk_ = 0, chunks_ = 1;
+  int row_ = 0;  // the next output row of the current layer
   long long done_macs_ = 0, total_macs_ = 0;
 };
 

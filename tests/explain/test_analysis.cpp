@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "engine/error.h"
 #include "explain/conditional.h"
@@ -19,6 +20,7 @@
 #include "model/net_util.h"
 #include "model/image.h"
 #include "model/safetensors.h"
+#include "job_util.h"
 #include "test_util.h"
 
 using namespace lrp;
@@ -304,20 +306,15 @@ TEST(Resumable, SlicedWorkEqualsWholeWork) {
   auto net = tiny_network(4, tiny_spec(48));
   Tensor x = random_input({3, 48, 48}, 6);
   auto whole = explain(net, x, "epsilon-gamma-box");
-  ExplainOptions o;
-  o.step_macs = 2e4;  // a few rows of a conv at a time
-  Explanation sliced(whole.fwd, whole.cache, Composite::preset("epsilon-gamma-box", *net), o);
-  int steps = 0;
-  while (sliced.step()) ++steps;
+  Explanation sliced(whole.fwd, whole.cache, Composite::preset("epsilon-gamma-box", *net), ExplainOptions{});
+  const int steps = test::run_in_steps(sliced, 2e4);  // a few rows of a conv at a time
   EXPECT_GT(steps, net->size() * 2);
   EXPECT_EQ(max_abs_diff(sliced.input_relevance().data(), whole.ex->input_relevance().data(),
                          whole.ex->input_relevance().size()), 0.0);
   for (int i = 0; i < net->size(); ++i) EXPECT_EQ(sliced.layer_sums()[static_cast<std::size_t>(i)], whole.ex->layer_sums()[static_cast<std::size_t>(i)]);
   NeuronGraph g1 = build_graph(*whole.ex, GraphOptions{});
   GraphBuilder gb(*whole.ex, GraphOptions{});
-  int gsteps = 0;
-  while (!gb.step(2e4)) ++gsteps;
-  EXPECT_GT(gsteps, 10);
+  EXPECT_GT(test::run_in_steps(gb, 2e4), 10);
   const NeuronGraph& g2 = gb.graph();
   ASSERT_EQ(g1.edges.size(), g2.edges.size());
   for (std::size_t i = 0; i < g1.edges.size(); ++i) EXPECT_EQ(g1.edges[i].relevance, g2.edges[i].relevance);
@@ -325,8 +322,7 @@ TEST(Resumable, SlicedWorkEqualsWholeWork) {
   const int layer = net->find("conv3_3");
   DeconvResult d1 = deconv(whole.fwd, whole.cache, layer, 3, DeconvOptions{});
   DeconvJob dj(whole.fwd, whole.cache, layer, 3, DeconvOptions{});
-  while (!dj.step(2e4)) {
-  }
+  test::run_in_steps(dj, 2e4);
   EXPECT_EQ(max_abs_diff(d1.reconstruction.data(), dj.result().reconstruction.data(), d1.reconstruction.size()), 0.0);
 }
 
@@ -341,14 +337,7 @@ TEST(Resumable, OptimiserAndPixelFlippingInSlicesEqualWholeRuns) {
     oo.chunk = 3;
     LayerCurve whole = optimize_layer(*s.ex, layer, oo);
     OptimizerJob job(*s.ex, layer, oo);
-    int steps = 0;
-    double last = 0;
-    while (!job.step(2e4)) {
-      ++steps;
-      EXPECT_GE(job.progress(), last);
-      last = job.progress();
-    }
-    EXPECT_GT(steps, static_cast<int>(whole.k.size())) << name;
+    EXPECT_GT(test::run_in_steps(job, 2e4), static_cast<int>(whole.k.size())) << name;
     const LayerCurve& sliced = job.result();
     EXPECT_EQ(sliced.k, whole.k);
     EXPECT_EQ(sliced.backward_mse, whole.backward_mse) << name;
@@ -365,12 +354,60 @@ TEST(Resumable, OptimiserAndPixelFlippingInSlicesEqualWholeRuns) {
   const auto heat = channel_sum(s.ex->input_relevance());
   FlipResult whole = pixel_flipping(net, x, heat, s.ex->target_class(), fo);
   FlipJob fj(net, x, heat, s.ex->target_class(), fo);
-  int steps = 0;
-  while (!fj.step(2e4)) ++steps;
-  EXPECT_GT(steps, 3 * 7);
-  EXPECT_EQ(fj.progress(), 1.0);
+  EXPECT_GT(test::run_in_steps(fj, 2e4), 3 * 7);
   EXPECT_EQ(fj.result().lrp, whole.lrp);
   EXPECT_EQ(fj.result().random, whole.random);
   EXPECT_EQ(fj.result().aopc_lrp, whole.aopc_lrp);
   EXPECT_NEAR(whole.lrp.front(), s.ex->target_logit(), 1e-4);
+}
+
+TEST(Jobs, EveryLongOperationFollowsOneContract) {
+  // forward, explanation, propagation, graph (with the optimiser's k as sub-jobs), deconvnet, optimiser and pixel
+  // flipping: one interface; small budgets take many steps, kWholeJob one; a job dropped half-way leaves the
+  // explanation it reads usable
+  auto net = tiny_network(6, tiny_spec(48));
+  Tensor x = random_input({3, 48, 48}, 9);
+  auto s = explain(net, x, "epsilon-gamma-box");
+  const int conv = net->find("conv4_3");
+  GraphOptions auto_k;
+  auto_k.k_from_optimizer = true;
+  auto_k.optimizer.chunk = 4;
+  FlipOptions fo;
+  fo.steps = 3;
+  fo.random_runs = 1;
+  const auto heat = channel_sum(s.ex->input_relevance());
+  const std::vector<std::pair<std::string, std::function<std::unique_ptr<Job>()>>> makers = {
+      {"forward", [&] { return std::make_unique<ForwardPass>(net, x); }},
+      {"explanation", [&] { return std::make_unique<Explanation>(s.fwd, s.cache, Composite::preset("epsilon-gamma-box", *net), ExplainOptions{}); }},
+      {"conditional", [&] { return restricted_lrp_job(*s.ex, {NeuronMask{conv, {2}}}, false); }},
+      {"graph", [&] { return std::make_unique<GraphBuilder>(*s.ex, auto_k); }},
+      {"deconvnet", [&] { return std::make_unique<DeconvJob>(s.fwd, s.cache, conv, 1, DeconvOptions{}); }},
+      {"optimiser", [&] { return std::make_unique<OptimizerJob>(*s.ex, conv, OptimizerOptions{}); }},
+      {"pixel flipping", [&] { return std::make_unique<FlipJob>(net, x, heat, s.ex->target_class(), fo); }},
+  };
+  for (const auto& [name, make] : makers) {
+    SCOPED_TRACE(name);
+    auto sliced = make();
+    EXPECT_GT(test::run_in_steps(*sliced, 2e4), 2);
+    auto whole = make();
+    EXPECT_EQ(whole->step(kWholeJob), Step::Done);
+    EXPECT_EQ(whole->progress(), 1.0);
+    auto dropped = make();
+    dropped->step(2e4);
+    dropped->step(2e4);
+    EXPECT_LT(dropped->progress(), 1.0);
+    dropped.reset();  // cancelled
+  }
+  // the graph whose k come from the optimiser, in slices, is the graph built at once
+  GraphBuilder sliced(*s.ex, auto_k);
+  test::run_in_steps(sliced, 2e4);
+  const NeuronGraph whole = build_graph(*s.ex, auto_k);
+  ASSERT_EQ(sliced.graph().nodes.size(), whole.nodes.size());
+  for (std::size_t i = 0; i < whole.nodes.size(); ++i) EXPECT_EQ(sliced.graph().nodes[i].id, whole.nodes[i].id);
+  ASSERT_EQ(sliced.graph().edges.size(), whole.edges.size());
+  for (std::size_t i = 0; i < whole.edges.size(); ++i) EXPECT_EQ(sliced.graph().edges[i].relevance, whole.edges[i].relevance);
+  EXPECT_EQ(sliced.graph().path, whole.path);
+  // (the optimiser chose the k: the columns differ from the default top-5)
+  const OptimizerOptions oo = auto_k.optimizer;
+  EXPECT_EQ(static_cast<int>(whole.column_nodes[0].size()), optimize_layer(*s.ex, whole.layers[0], oo).chosen_k);
 }
