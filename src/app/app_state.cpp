@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "engine/shortest_text.h"
 #include "explain/composite.h"
 #include "explain/heatmap.h"
 
@@ -115,15 +116,6 @@ bool parse_float_strict(const std::string& s, double* out) {
 namespace {
 
 // The shortest text that reads back as the same value (0.55, not 0.550000012).
-std::string fmt(double v, bool as_float) {
-  char buf[40];
-  for (int p = 1; p <= 17; ++p) {
-    std::snprintf(buf, sizeof buf, "%.*g", p, v);
-    if (as_float ? std::strtof(buf, nullptr) == static_cast<float>(v) : std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
 std::string target_text(const Target& t) {
   if (t.kind == Target::Kind::Class) return std::to_string(t.a);
   if (t.kind == Target::Kind::Contrast) return std::to_string(t.a) + "," + std::to_string(t.b);
@@ -148,12 +140,12 @@ std::string AppState::to_query() const {
   }
   if (k_auto) q.push_back({"k", "auto"});
   else if (k != d.k) q.push_back({"k", std::to_string(k)});
-  if (tolerance != d.tolerance) q.push_back({"tolerance", fmt(tolerance, false)});
+  if (tolerance != d.tolerance) q.push_back({"tolerance", shortest_text(tolerance)});
   if (!neuron.empty()) q.push_back({"neuron", neuron});
   if (mode != d.mode) q.push_back({"mode", view_mode_name(mode)});
   if (cmap != d.cmap) q.push_back({"cmap", cmap});
-  if (alpha != d.alpha) q.push_back({"alpha", fmt(alpha, true)});
-  if (percentile != d.percentile) q.push_back({"scale", fmt(percentile, true)});
+  if (alpha != d.alpha) q.push_back({"alpha", shortest_text(alpha)});
+  if (percentile != d.percentile) q.push_back({"scale", shortest_text(percentile)});
   if (gray != d.gray) q.push_back({"gray", gray ? "1" : "0"});
   if (panel != d.panel) q.push_back({"panel", tab_key(panel)});
   if (embed) q.push_back({"embed", "1"});

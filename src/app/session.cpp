@@ -36,6 +36,11 @@ std::string shown_as(std::string msg, const std::string& path, const std::string
 
 Session::Session() = default;
 
+void Session::changed(std::initializer_list<Result> results) {
+  ++generation_;
+  for (Result r : results) versions_[static_cast<std::size_t>(r)] = generation_;
+}
+
 void Session::fail(const std::string& what, const std::exception& e) {
   error_ = what + ": " + e.what();
   stage_ = Stage::Idle;
@@ -110,7 +115,7 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
   settings_.graph_layers.clear();
   want_layer_ = want_index_ = -1;
   if (!image_.empty() && !reprepare_image("could not prepare the image for this model")) return false;
-  ++generation_;
+  changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
   return true;
 }
 
@@ -319,7 +324,12 @@ void Session::restart_stages(Stage from, bool debounce) {
   stage_ms_ = 0;
   progress_ = 0.0;
   not_before_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(debounce ? 150 : 0);
-  ++generation_;
+  if (from == Stage::Forward)
+    changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
+  else if (from == Stage::Explain)
+    changed({Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
+  else
+    changed({Result::Graph, Result::Detail});
 }
 
 bool Session::step_once() {
@@ -333,7 +343,7 @@ bool Session::step_once() {
       progress_ = 0.3 * fwd_->progress();
       if (fwd_->done()) {
         stage_ = Stage::Explain;
-        ++generation_;
+        changed({Result::Forward});
       }
       return true;
     }
@@ -356,7 +366,7 @@ bool Session::step_once() {
       if (ex_->done()) {
         timings_.lrp_ms = stage_ms_;
         stage_ = Stage::Graph;
-        ++generation_;
+        changed({Result::Explanation});
       }
       return true;
     }
@@ -409,7 +419,7 @@ bool Session::step_once() {
       stage_ = Stage::Detail;
       stage_ms_ = 0;
       progress_ = 0.85;
-      ++generation_;
+      changed({Result::Graph});
       return true;
     }
     case Stage::Detail: {
@@ -484,7 +494,7 @@ bool Session::step_once() {
       timings_.detail_ms = stage_ms_;
       stage_ = !optimize_queue_.empty() ? Stage::Optimize : flip_pending_ ? Stage::Flip : Stage::Idle;
       progress_ = stage_ == Stage::Idle ? 1.0 : 0.9;
-      ++generation_;
+      changed({Result::Detail});
       return true;
     }
     case Stage::Optimize: {
@@ -517,7 +527,7 @@ bool Session::step_once() {
         progress_ = 1.0;
         stage_ = flip_pending_ ? Stage::Flip : Stage::Idle;
       }
-      ++generation_;
+      changed({Result::Curves});
       return true;
     }
     case Stage::Flip: {
@@ -554,7 +564,7 @@ bool Session::step_once() {
       flip_pending_ = false;
       stage_ = Stage::Idle;
       progress_ = 1.0;
-      ++generation_;
+      changed({Result::Flip});
       return true;
     }
   }

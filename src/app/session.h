@@ -3,7 +3,9 @@
 // pipeline that advances in small steps inside a per-frame time budget so the page never freezes.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -116,6 +118,9 @@ class Session {
   void clear_error() { error_.clear(); }
   void report_error(const std::string& e) { error_ = e; }
   long long generation() const { return generation_; }  // bumps whenever results change
+  // Each result's own version: it changes exactly when that result does, so the UI re-uploads a texture only then.
+  enum class Result { Picture, Forward, Explanation, Graph, Detail, Curves, Flip };
+  long long version(Result r) const { return versions_[static_cast<std::size_t>(r)]; }
   InvertMode invert() const { return invert_; }
 
  private:
@@ -125,6 +130,8 @@ class Session {
   bool reprepare_image(const std::string& what);
   bool adopt_model(std::shared_ptr<Network> net, const std::string& shown, const std::string& source, std::size_t bytes);
   void fail(const std::string& what, const std::exception& e);
+  void changed(std::initializer_list<Result> results);  // bumps the generation and these results' versions
+  std::array<long long, 7> versions_{};
   bool step_once();
 
   std::shared_ptr<Network> net_;

@@ -125,12 +125,18 @@ class Ui {
   void post(std::function<void()> f) { actions_.push_back(std::move(f)); }
   void run_actions();
   // drawing helpers
-  const Texture& heat_view(int slot, const Tensor& relevance, int size, int mode_override = -1);
+  // version: the version of the result `relevance` belongs to (Session::version); the upload is redone only when
+  // it, the data or the picture change, the drawing only when the size or the view settings change too.
+  const Texture& heat_view(int slot, const Tensor& relevance, long long version, int size, int mode_override = -1);
   const Texture& lut(Colormap c);
-  const Texture& cached_rgb(const std::string& key, const Image& img);
+  const Texture& cached_rgb(const std::string& key, const Image& img, long long version);
   // scale > 0: the value shown at full colour (shared by a whole layer); 0: each map's own range
-  const Texture& cached_map(const std::string& key, const float* v, int w, int h, bool signed_map, Colormap c,
-                            float scale = 0.0f);
+  const Texture& cached_map(const std::string& key, const float* v, long long version, int w, int h, bool signed_map,
+                            Colormap c, float scale = 0.0f);
+  long long version(Session::Result r) const { return s_->version(r); }
+  // textures uploaded, by what they show ("image", "heat<slot>", "maps"): the state JSON reports them, so a test
+  // can see that a result change re-uploads only its own textures
+  std::map<std::string, long long> uploads_;
   void ensure_base_textures();
   bool neuron_tooltip(int layer, int index);
   // the desktop's file chooser (the page uses the browser's)
@@ -149,7 +155,9 @@ class Ui {
   HeatmapRenderer renderer_;
   std::map<int, Texture> luts_;
   struct Cached {
-    long long gen = -1;
+    long long gen = -1;  // the version of the result shown (the key names which part of it)
+    int cmap = -1;
+    float scale = 0;
     Texture tex;
   };
   std::map<std::string, Cached> cache_;
@@ -157,7 +165,7 @@ class Ui {
   struct HeatSlot {
     Texture heat;
     const void* src = nullptr;
-    long long gen = -1;
+    long long gen = -1, picture = -1;
     std::vector<float> h;
     float vmax = 0, percentile = -1;
     bool rendered = false;

@@ -27,7 +27,8 @@ bool Ui::neuron_tooltip(int layer, int index) {
   if (act.rank() == 3) {
     const int h = act.dim(1), w = act.dim(2);
     const Texture& fm = cached_map("fm/" + std::to_string(layer) + "/" + std::to_string(index),
-                                   act.data() + static_cast<std::size_t>(index) * h * w, w, h, false, Colormap::Gray);
+                                   act.data() + static_cast<std::size_t>(index) * h * w, version(Session::Result::Forward), w,
+                                   h, false, Colormap::Gray);
     ImGui::BeginGroup();
     ImGui::Image(fm.imgui_id(), fit(fm.width(), fm.height(), thumb, thumb));
     ImGui::TextDisabled("feature map");
@@ -37,7 +38,7 @@ bool Ui::neuron_tooltip(int layer, int index) {
   double done = 0;
   if (const Tensor* cond = s_->hover_conditional(layer, index, &done)) {
     ImGui::BeginGroup();
-    const Texture& t = heat_view(4, *cond, static_cast<int>(thumb), 0);
+    const Texture& t = heat_view(4, *cond, s_->hover_generation(), static_cast<int>(thumb), 0);
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), thumb, thumb));
     ImGui::TextDisabled("conditional heatmap");
     ImGui::EndGroup();
@@ -201,7 +202,7 @@ void Ui::graph_tab() {
   text_wrapped("Path heatmap");
   if (const Tensor* ph = s_->path_heatmap()) {
     const float w = ImGui::GetContentRegionAvail().x;
-    const Texture& t = heat_view(3, *ph, static_cast<int>(w), 0);
+    const Texture& t = heat_view(3, *ph, version(Session::Result::Graph), static_cast<int>(w), 0);
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), w, w));
     mark("graph:path-heatmap");
     text_wrapped("Relevance that flows only through the yellow path (%.3g in total along its edges).", g->path_relevance);

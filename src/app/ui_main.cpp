@@ -426,7 +426,8 @@ std::string Ui::state_json() const {
   j["hover"] = hover_x_ >= 0 ? nlohmann::ordered_json{{"x", hover_x_}, {"y", hover_y_}, {"relevance", hover_value_}}
                              : nlohmann::ordered_json();
   j["frames"] = frames_;
-  j["busy"] = s_->busy();
+  j["busy"] = s_->working();
+  j["uploads"] = uploads_;
   j["progress"] = s_->progress();
   j["progress_label"] = s_->progress_label();
   j["frame_budget_ms"] = s_->budget_ms();  // the work budget per frame right now

@@ -295,7 +295,7 @@ void Ui::embed_frame(float W, float H) {
   const float side = std::min(avail_h, W * 0.48f);
   ImGui::BeginChild("embed_image", ImVec2(side, avail_h), false);
   if (ex && image_tex_.valid()) {
-    const Texture& t = heat_view(0, ex->input_relevance(), static_cast<int>(side));
+    const Texture& t = heat_view(0, ex->input_relevance(), version(Session::Result::Explanation), static_cast<int>(side));
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), side, side));
     mark("heatmap");
   } else {

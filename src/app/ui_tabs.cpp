@@ -187,11 +187,13 @@ void Ui::neuron_tab() {
   const Tensor& act = fwd->output(activation_layer(*net, d->layer));
   if (act.rank() == 3) {
     const int h = act.dim(1), w = act.dim(2);
-    caption(cached_map("detail_fm", act.data() + static_cast<std::size_t>(d->index) * h * w, w, h, false, Colormap::Gray),
+    caption(cached_map("detail_fm", act.data() + static_cast<std::size_t>(d->index) * h * w, version(Session::Result::Detail),
+                       w, h, false, Colormap::Gray),
             "activation map");
     ImGui::SameLine();
   }
-  caption(heat_view(2, d->conditional, static_cast<int>(tile), 0), "conditional heatmap", "neuron:conditional");
+  caption(heat_view(2, d->conditional, version(Session::Result::Detail), static_cast<int>(tile), 0), "conditional heatmap",
+          "neuron:conditional");
   if (d->has_deconv) {
     ImGui::SameLine();
     const Image& v = s_->preprocessed().view;
@@ -202,10 +204,11 @@ void Ui::neuron_tab() {
     for (int y = b.y0; y < b.y1; ++y)
       for (int x = b.x0; x < b.x1; ++x)
         for (int c = 0; c < 3; ++c) crop.rgb.push_back(v.rgb[(static_cast<std::size_t>(y) * v.width + x) * 3 + c]);
-    caption(cached_rgb("detail_crop", crop), "receptive field of the strongest position");
+    caption(cached_rgb("detail_crop", crop, version(Session::Result::Detail)), "receptive field of the strongest position");
     auto rec = [&](const char* key, const DeconvResult& r) {
       const auto m = channel_sum(r.reconstruction);
-      return &cached_map(key, m.data(), r.reconstruction.dim(2), r.reconstruction.dim(1), true, Colormap::Gray);
+      return &cached_map(key, m.data(), version(Session::Result::Detail), r.reconstruction.dim(2), r.reconstruction.dim(1),
+                         true, Colormap::Gray);
     };
     caption(*rec("detail_deconv", d->deconv), "deconvnet reconstruction");
     ImGui::SameLine();
@@ -268,7 +271,8 @@ void Ui::layers_tab() {
     const int c = order[i];
     const std::string key = std::string(explorer_relevance_ ? "rel/" : "act/") + std::to_string(layer) + "/" + std::to_string(c);
     const float* src = (explorer_relevance_ ? rel.data() : act.data()) + static_cast<std::size_t>(c) * h * w;
-    const Texture& t = cached_map(key, src, w, h, explorer_relevance_, explorer_relevance_ ? view_.cmap : Colormap::Gray,
+    const Texture& t = cached_map(key, src, version(explorer_relevance_ ? Session::Result::Explanation : Session::Result::Forward),
+                                  w, h, explorer_relevance_, explorer_relevance_ ? view_.cmap : Colormap::Gray,
                                   explorer_relevance_ ? layer_max : 0.0f);
     ImGui::PushID(c);
     const bool sel = d && d->layer == layer && d->index == c;

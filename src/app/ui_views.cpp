@@ -20,27 +20,38 @@ const Texture& Ui::lut(Colormap c) {
   return t;
 }
 
+// base_gen_: the version of the picture the image texture shows.
 void Ui::ensure_base_textures() {
-  if (base_gen_ == s_->generation()) return;
-  base_gen_ = s_->generation();
+  const long long pv = version(Session::Result::Picture);
+  if (base_gen_ == pv) return;
+  base_gen_ = pv;
   const Image& v = s_->preprocessed().view;
-  if (!v.empty()) image_tex_.upload_rgb8(v.width, v.height, v.rgb.data());
+  if (!v.empty()) {
+    image_tex_.upload_rgb8(v.width, v.height, v.rgb.data());
+    ++uploads_["image"];
+  }
 }
 
-const Texture& Ui::cached_rgb(const std::string& key, const Image& img) {
+const Texture& Ui::cached_rgb(const std::string& key, const Image& img, long long version) {
   Cached& c = cache_[key];
-  if (c.gen != s_->generation() || !c.tex.valid()) {
-    c.gen = s_->generation();
-    if (!img.empty()) c.tex.upload_rgb8(img.width, img.height, img.rgb.data());
+  if (c.gen != version || !c.tex.valid()) {
+    c.gen = version;
+    if (!img.empty()) {
+      c.tex.upload_rgb8(img.width, img.height, img.rgb.data());
+      ++uploads_["maps"];
+    }
   }
   return c.tex;
 }
 
-const Texture& Ui::cached_map(const std::string& key, const float* v, int w, int h, bool signed_map, Colormap cm,
-                              float scale) {
+const Texture& Ui::cached_map(const std::string& key, const float* v, long long version, int w, int h, bool signed_map,
+                              Colormap cm, float scale) {
   Cached& c = cache_[key];
-  if (c.gen != s_->generation() || !c.tex.valid()) {
-    c.gen = s_->generation();
+  if (c.gen != version || c.cmap != static_cast<int>(cm) || c.scale != scale || !c.tex.valid()) {
+    c.gen = version;
+    c.cmap = static_cast<int>(cm);
+    c.scale = scale;
+    ++uploads_["maps"];
     const std::size_t n = static_cast<std::size_t>(w) * h;
     float lo = 0, hi = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -64,19 +75,21 @@ const Texture& Ui::cached_map(const std::string& key, const float* v, int w, int
 // Renders a relevance (C,H,W in the input space) over the input image with the heatmap shader.
 // Renders a relevance (C,H,W in the input space) over the input image with the heatmap shader. The result is
 // cached per slot and drawn again only when the data, the size or the view settings change.
-const Texture& Ui::heat_view(int slot, const Tensor& relevance, int size, int mode_override) {
+const Texture& Ui::heat_view(int slot, const Tensor& relevance, long long version, int size, int mode_override) {
   const int m = view_.mode;
   const int shader_mode = mode_override >= 0 ? mode_override : m == 0 || m == 1 ? 0 : m == 2 ? 1 : m;
   const int out_h = size * relevance.dim(1) / std::max(1, relevance.dim(2));
   HeatSlot& hs = heat_slots_[slot];
-  const bool same_data = hs.src == relevance.data() && hs.gen == base_gen_ && hs.heat.valid();
+  const bool same_data = hs.src == relevance.data() && hs.gen == version && hs.picture == base_gen_ && hs.heat.valid();
   if (!same_data) {
     const std::vector<float> h = channel_sum(relevance);
     hs.heat.upload_r32f(relevance.dim(2), relevance.dim(1), h.data());
+    ++uploads_["heat" + std::to_string(slot)];
+    hs.picture = base_gen_;
     hs.vmax = symmetric_scale(h, view_.percentile);
     hs.percentile = view_.percentile;
     hs.src = relevance.data();
-    hs.gen = base_gen_;
+    hs.gen = version;
     hs.h = h;
   } else if (hs.percentile != view_.percentile) {
     hs.vmax = symmetric_scale(hs.h, view_.percentile);
@@ -220,16 +233,16 @@ void Ui::input_panel(float w, float h) {
     if (view_.mode == 1) {
       const float half = std::floor((ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2);
       const ImVec2 sz = fit(r.dim(2), r.dim(1), half, side);
-      const Texture& a = heat_view(0, r, static_cast<int>(sz.x), 2);  // the image
+      const Texture& a = heat_view(0, r, version(Session::Result::Explanation), static_cast<int>(sz.x), 2);  // the image
       ImGui::Image(a.imgui_id(), sz);
       mark("heatmap:image");
       pixel_tooltip();
       ImGui::SameLine();
-      const Texture& c = heat_view(1, r, static_cast<int>(sz.x), 1);  // the heatmap
+      const Texture& c = heat_view(1, r, version(Session::Result::Explanation), static_cast<int>(sz.x), 1);  // the heatmap
       ImGui::Image(c.imgui_id(), sz);
     } else {
       const ImVec2 sz = fit(r.dim(2), r.dim(1), ImGui::GetContentRegionAvail().x, side);
-      const Texture& t = heat_view(0, r, static_cast<int>(sz.x));
+      const Texture& t = heat_view(0, r, version(Session::Result::Explanation), static_cast<int>(sz.x));
       ImGui::Image(t.imgui_id(), sz);
     }
     mark("heatmap");
@@ -379,9 +392,9 @@ void Ui::predictions_panel(float w, float h) {
 }
 
 const Ui::ClassRanking& Ui::class_ranking(const Tensor& logits) {
-  if (class_rank_.src != logits.data() || class_rank_.gen != s_->generation()) {
+  if (class_rank_.src != logits.data() || class_rank_.gen != version(Session::Result::Forward)) {
     class_rank_.src = logits.data();
-    class_rank_.gen = s_->generation();
+    class_rank_.gen = version(Session::Result::Forward);
     class_rank_.probs = softmax(logits);
     class_rank_.order.resize(logits.size());
     std::iota(class_rank_.order.begin(), class_rank_.order.end(), 0);
@@ -393,9 +406,9 @@ const Ui::ClassRanking& Ui::class_ranking(const Tensor& logits) {
 }
 
 const Ui::LayerRanking& Ui::layer_ranking(const Tensor& relevance) {
-  if (layer_rank_.src != relevance.data() || layer_rank_.gen != s_->generation()) {
+  if (layer_rank_.src != relevance.data() || layer_rank_.gen != version(Session::Result::Explanation)) {
     layer_rank_.src = relevance.data();
-    layer_rank_.gen = s_->generation();
+    layer_rank_.gen = version(Session::Result::Explanation);
     layer_rank_.neuron = neuron_relevance(relevance);
     layer_rank_.order = rank_neurons(layer_rank_.neuron, false);
     layer_rank_.max_abs = 0;

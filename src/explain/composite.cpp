@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/shortest_text.h"
 #include "model/json_bounded.h"
 #include "model/network.h"
 
@@ -209,15 +210,6 @@ std::string Composite::to_json(const Network& net) const {
 namespace {
 
 // The shortest text that reads back as the same float (1e-06, not 9.99999997e-07).
-std::string num(float v) {
-  char buf[32];
-  for (int p = 1; p <= 9; ++p) {
-    std::snprintf(buf, sizeof buf, "%.*g", p, static_cast<double>(v));
-    if (std::strtof(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
 bool same_rule(const Rule& a, const Rule& b) {
   return a.kind == b.kind && a.epsilon == b.epsilon && a.epsilon_rms == b.epsilon_rms && a.gamma == b.gamma &&
          a.gamma_classic == b.gamma_classic && a.alpha == b.alpha && a.beta == b.beta && a.low == b.low &&
@@ -263,14 +255,14 @@ std::string Composite::to_compact(const Network& net, const std::string& base) c
   for (int i = 0; i < net.size(); ++i) {
     if (!net.layer(i).has_weights() || same_rule(rule(i), b.rule(i))) continue;
     const Rule& r = rule(i);
-    out += "~" + net.layer(i).name + ":" + rule_name(r.kind) + ",e" + num(r.epsilon);
-    if (r.kind == RuleKind::Epsilon) out += ",r" + num(r.epsilon_rms);
-    if (r.kind == RuleKind::Gamma) out += ",g" + num(r.gamma) + ",c" + (r.gamma_classic ? "1" : "0");
-    if (r.kind == RuleKind::AlphaBeta) out += ",a" + num(r.alpha) + ",n" + num(r.beta);
+    out += "~" + net.layer(i).name + ":" + rule_name(r.kind) + ",e" + shortest_text(r.epsilon);
+    if (r.kind == RuleKind::Epsilon) out += ",r" + shortest_text(r.epsilon_rms);
+    if (r.kind == RuleKind::Gamma) out += ",g" + shortest_text(r.gamma) + ",c" + (r.gamma_classic ? "1" : "0");
+    if (r.kind == RuleKind::AlphaBeta) out += ",a" + shortest_text(r.alpha) + ",n" + shortest_text(r.beta);
     if (r.kind == RuleKind::ZBox && !r.low.empty()) {
       for (const auto* v : {&r.low, &r.high}) {
         out += v == &r.low ? ",l" : ",h";
-        for (std::size_t k = 0; k < v->size(); ++k) out += (k ? "/" : "") + num((*v)[k]);
+        for (std::size_t k = 0; k < v->size(); ++k) out += (k ? "/" : "") + shortest_text((*v)[k]);
       }
     }
     out += std::string(",x") + (r.bias ? "1" : "0");

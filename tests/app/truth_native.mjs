@@ -116,7 +116,7 @@ try {
 
   // ---------------------------------------------------------------- a running app: pointer, idle, files, Share
   const a = start(['--image', square, '--no-hint', '--share-base', 'https://course.example/lrpscope/']);
-  let s = await a.until((x) => !x.busy && x.selected_neuron && x.image === 'orient-28.png', 'the first explanation');
+  let s = await a.until((x) => !x.busy && x.selected_neuron && x.image === 'orient-28.png' && x.frames > 2 && x.rects.heatmap, 'the first explanation');
   const rel = channelSum(readNpy(path.join(outDir, 'npy-square', 'relevance_input.npy')));
   for (const [px, py] of [[3, 4], [rel.w - 2, 1], [1, rel.h - 3]]) {
     const [cx, cy] = cellCentre(s.rects.heatmap, rel.w, rel.h, px, py);

@@ -86,6 +86,29 @@ try {
   const fps = ((await state(page)).frames - f0) / 2;
   console.log(`idle frame rate: ${fps.toFixed(1)} frames per second`);
 
+  // results carry their own versions: a new neuron detail re-uploads none of the textures of the picture, the
+  // heatmap or the path heatmap; a new class re-uploads the heatmap, not the picture
+  {
+    const before = (await fresh()).uploads;
+    const cur = s.selected_neuron;
+    await page.evaluate(([l, i]) => window.Module.ccall('lrpscope_do_select_neuron', 'number', ['string', 'number'], [l, i]),
+                        [cur.layer, cur.index === 0 ? 1 : 0]);
+    s = await waitFor(page, (st) => st.selected_neuron && st.selected_neuron.index !== cur.index && !st.busy, 30000, 'the other neuron');
+    s = await fresh();
+    const after = s.uploads;
+    for (const k of ['image', 'heat0', 'heat3'])
+      assert.equal(after[k] || 0, before[k] || 0, `a new neuron detail re-uploaded the ${k} texture (${before[k]} -> ${after[k]})`);
+    const low = s.logits.indexOf(Math.min(...s.logits));
+    await page.evaluate((c) => window.Module.ccall('lrpscope_do_select_class', 'number', ['number'], [c]), low);
+    s = await waitFor(page, (st) => st.target === low, 30000, 'the least likely class');
+    s = await fresh();
+    assert.equal(s.uploads.image || 0, before.image || 0, 'a new class re-uploaded the picture');
+    assert.ok((s.uploads.heat0 || 0) > (before.heat0 || 0), 'a new class did not re-upload the heatmap');
+    console.log(`texture uploads: ${JSON.stringify(before)} -> neuron -> class ${JSON.stringify(s.uploads)}`);
+    await page.evaluate((c) => window.Module.ccall('lrpscope_do_select_class', 'number', ['number'], [c]), ex.target);
+    s = await waitFor(page, (st) => st.target === ex.target, 30000, 'the top class again');
+  }
+
   // dismiss the first-steps hint with its button
   await click(s, 'hint:ok');
   s = await fresh();
