@@ -181,7 +181,12 @@ void Ui::neuron_tab() {
     ImGui::BeginGroup();
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), tile, tile));
     if (key) mark(key);
-    ImGui::TextDisabled("%s", text);
+    // the caption stays under its tile: wrapped at its width
+    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + tile);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    text_wrapped("%s", text);
+    ImGui::PopStyleColor();
+    ImGui::PopTextWrapPos();
     ImGui::EndGroup();
   };
   const Tensor& act = fwd->output(activation_layer(*net, d->layer));
