@@ -42,6 +42,19 @@
   // orientation, and reduced while they are drawn when they have more pixels than the engine keeps; only the reduced
   // RGBA pixels enter the engine's memory. The engine first checks the bytes, so that a cut or damaged file gets a
   // true message instead of a made-up picture; it decodes PPM/PGM (which browsers do not read) itself.
+  // A file the engine reads by path: written into the in-memory file system for the call, removed after it (the
+  // engine keeps what it needs: the weights, the rules or the decoded picture).
+  function withUpload(file, data, fn) {
+    const FS = window.Module.FS;
+    try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
+    const path = '/upload/' + (uploads++) + '-' + file.name.replace(/[^A-Za-z0-9._-]/g, '_');
+    FS.writeFile(path, data);
+    try {
+      return fn(path);
+    } finally {
+      FS.unlink(path);
+    }
+  }
   function withHeapCopy(bytes, fn) {
     const M = window.Module;
     const ptr = M._malloc(Math.max(1, bytes.length));
@@ -59,17 +72,8 @@
       return window.Module.ccall('lrpscope_check_picture', 'number', ['number', 'number', 'string'], [ptr, data.length, file.name]);
     });
     if (verdict < 0) return 0;  // refused: the engine shows why
-    if (verdict === 1) {
-      const FS = window.Module.FS;
-      try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
-      const path = '/upload/' + (uploads++) + '-' + file.name.replace(/[^A-Za-z0-9._-]/g, '_');
-      FS.writeFile(path, data);
-      try {
-        return call('lrpscope_do_load_image_file', ['string', 'string', 'string'], [path, file.name, source]);
-      } finally {
-        FS.unlink(path);
-      }
-    }
+    if (verdict === 1)
+      return withUpload(file, data, (path) => call('lrpscope_do_load_image_file', ['string', 'string', 'string'], [path, file.name, source]));
     let bitmap = null;
     try {
       bitmap = await createImageBitmap(new Blob([data]), { imageOrientation: 'from-image', premultiplyAlpha: 'none' });
@@ -79,20 +83,16 @@
       return 0;
     }
     try {
-      const KEEP_PIXELS = window.Module.ccall('lrpscope_picture_limit', 'number', ['number'], [0]);
-      const MAX_PIXELS = window.Module.ccall('lrpscope_picture_limit', 'number', ['number'], [1]);
+      const M = window.Module;
+      const MAX_PIXELS = M.ccall('lrpscope_picture_limit', 'number', [], []);
       const sw = bitmap.width, sh = bitmap.height;
       if (sw * sh > MAX_PIXELS) {
         appError(`could not open the image '${file.name}': it is ${sw}x${sh} pixels, more than the limit of ` +
                  `${MAX_PIXELS / 1e6} megapixels`);
         return 0;
       }
-      let w = sw, h = sh;
-      if (sw * sh > KEEP_PIXELS) {
-        const s = Math.sqrt(KEEP_PIXELS / (sw * sh));
-        w = Math.max(1, Math.floor(sw * s));
-        h = Math.max(1, Math.floor(sh * s));
-      }
+      const w = M.ccall('lrpscope_picture_kept', 'number', ['number', 'number', 'number'], [sw, sh, 0]);
+      const h = M.ccall('lrpscope_picture_kept', 'number', ['number', 'number', 'number'], [sw, sh, 1]);
       const cv = document.createElement('canvas');
       cv.width = w;
       cv.height = h;
@@ -104,7 +104,6 @@
       cv.width = cv.height = 0;  // let the browser free the canvas now
       let transparent = false;
       for (let i = 3; i < rgba.length && !transparent; i += 4) transparent = rgba[i] !== 255;
-      const M = window.Module;
       const rgbPtr = M.ccall('lrpscope_picture_buffer', 'number', ['number', 'number', 'number'], [w, h, transparent ? 1 : 0]);
       if (rgbPtr) {
         const alphaPtr = transparent ? M.ccall('lrpscope_picture_alpha_buffer', 'number', [], []) : 0;
@@ -132,16 +131,8 @@
       appError(`${file.name} is the index of a sharded checkpoint: load it by URL (Model menu), so its shards can be fetched`);
       return 0;
     }
-    const FS = window.Module.FS;
-    try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
-    const path = '/upload/' + (uploads++) + '-' + file.name.replace(/[^A-Za-z0-9._-]/g, '_');
-    FS.writeFile(path, data);
-    try {
-      return isJson ? call('lrpscope_do_load_rules_file', ['string', 'string'], [path, file.name])
-                    : call('lrpscope_do_load_model_file', ['string', 'string'], [path, file.name]);
-    } finally {
-      FS.unlink(path);  // the engine holds what it needs (the weights, or the rules)
-    }
+    return withUpload(file, data, (path) => isJson ? call('lrpscope_do_load_rules_file', ['string', 'string'], [path, file.name])
+                                                     : call('lrpscope_do_load_model_file', ['string', 'string'], [path, file.name]));
   }
 
   const pickImage = document.getElementById('file-image');

@@ -397,10 +397,13 @@ LRPSCOPE_EXPORT int lrpscope_check_picture(const uint8_t* data, int size, const 
 LRPSCOPE_EXPORT const char* lrpscope_picture_format(const uint8_t* data, int size) {
   return lrp::format_name(lrp::sniff_format(data, size > 0 ? static_cast<std::size_t>(size) : 0));
 }
-// The page reduces a picture while drawing it to what the engine keeps (0: kKeepImagePixels) and refuses one past
-// the limit (1: kMaxImagePixels).
-LRPSCOPE_EXPORT double lrpscope_picture_limit(int which) {
-  return static_cast<double>(which == 0 ? lrp::kKeepImagePixels : lrp::kMaxImagePixels);
+// The page refuses a picture past kMaxImagePixels, and reduces one while drawing it to the size the engine keeps
+// (kept_size: which 0 the width, 1 the height), so that it is never reduced twice or by another rule.
+LRPSCOPE_EXPORT double lrpscope_picture_limit() { return static_cast<double>(lrp::kMaxImagePixels); }
+LRPSCOPE_EXPORT int lrpscope_picture_kept(int w, int h, int which) {
+  int kw = 0, kh = 0;
+  if (w > 0 && h > 0) lrp::kept_size(w, h, kw, kh);
+  return which == 0 ? kw : kh;
 }
 // Pixels the browser decoded are written straight into the picture the engine will keep (no copy of a copy): the
 // page asks for a w x h buffer (RGB, and a coverage plane when some pixel is transparent), fills it, then hands it
@@ -440,9 +443,8 @@ LRPSCOPE_EXPORT int lrpscope_do_load_picture(int source_w, int source_h, const c
     img.source_height = source_h;
   }
   try {
-    int kw, kh;
-    lrp::kept_size(img.width, img.height, kw, kh);
-    if (kw != img.width || kh != img.height) img = lrp::reduce_image(img, kw, kh);
+    // (the page drew it at the kept size already; the check keeps the reused buffers in place when it did)
+    if (static_cast<long long>(img.width) * img.height > lrp::kKeepImagePixels) img = lrp::keep_size(std::move(img));
     return g_app->session.load_picture(img, shown, source ? source : "") ? 1 : 0;
   } catch (const std::exception& e) {
     g_app->session.report_error("could not open the image '" + shown + "': " + e.what());

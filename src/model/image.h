@@ -39,11 +39,13 @@ void check_picture(const uint8_t* data, std::size_t size, bool browser);
 // when some pixel is transparent; reduces a picture of more than kKeepImagePixels by area averaging.
 Image decode_image(const uint8_t* data, std::size_t size);
 Image load_image(const std::string& path);
-// The same for pixels decoded elsewhere (the browser): RGBA, not premultiplied, already upright.
-Image image_from_rgba(const uint8_t* rgba, int width, int height, int source_width = 0, int source_height = 0);
+// RGBA pixels (not premultiplied, upright) as an Image at the kept size, with alpha only when some pixel needs it.
+Image image_from_rgba(const uint8_t* rgba, int width, int height);
 
 // The size a picture of w x h pixels is kept at: w x h, or its reduction to at most kKeepImagePixels.
 void kept_size(int w, int h, int& kw, int& kh);
+// The picture itself when it is within kKeepImagePixels, otherwise its reduction to kept_size.
+Image keep_size(Image img);
 // Area-average reduction (alpha-weighted when the image has alpha).
 Image reduce_image(const Image& img, int w, int h);
 // EXIF orientation (1..8) of a JPEG's APP1 segment; 1 when it has none or it cannot be read.

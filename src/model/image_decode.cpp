@@ -384,7 +384,13 @@ Image reduce_image(const Image& img, int kw, int kh) {
   return out;
 }
 
-Image image_from_rgba(const uint8_t* rgba, int w, int h, int source_w, int source_h) {
+Image keep_size(Image img) {
+  int kw, kh;
+  kept_size(img.width, img.height, kw, kh);
+  return kw == img.width && kh == img.height ? img : reduce_image(img, kw, kh);
+}
+
+Image image_from_rgba(const uint8_t* rgba, int w, int h) {
   require(rgba && w > 0 && h > 0, "the picture has no pixels");
   require(static_cast<long long>(w) * h <= kMaxImagePixels,
           "the picture is " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than the limit of " +
@@ -403,13 +409,7 @@ Image image_from_rgba(const uint8_t* rgba, int w, int h, int source_w, int sourc
     img.alpha.resize(n);
     for (std::size_t i = 0; i < n; ++i) img.alpha[i] = rgba[i * 4 + 3];
   }
-  if (source_w > 0 && source_h > 0 && (source_w != w || source_h != h)) {
-    img.source_width = source_w;
-    img.source_height = source_h;
-  }
-  int kw, kh;
-  kept_size(w, h, kw, kh);
-  return kw == w && kh == h ? img : reduce_image(img, kw, kh);
+  return keep_size(std::move(img));
 }
 
 void check_picture(const uint8_t* data, std::size_t size, bool browser) {
@@ -455,12 +455,8 @@ Image decode_image(const uint8_t* data, std::size_t size) {
     img.width = w;
     img.height = h;
     img.rgb.assign(px.get(), px.get() + static_cast<std::size_t>(w) * h * 3);
-    int kw, kh;
-    kept_size(w, h, kw, kh);
-    if (kw != w || kh != h) {
-      px.reset();
-      img = reduce_image(img, kw, kh);
-    }
+    px.reset();
+    img = keep_size(std::move(img));
   }
   if (f == ImageFormat::Jpeg) img = apply_orientation(img, exif_orientation(data, size));
   return img;
