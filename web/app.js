@@ -33,6 +33,40 @@
     onAbort: (what) => showError('lrpscope stopped: ' + what),
   };
 
+  // The engine runs in a Web Worker of its own (?worker): this module draws and sends commands; the worker's module
+  // holds the weights and computes, and sends back only what is drawn.
+  const params = new URLSearchParams(location.search);
+  let engineWorker = null;
+  if (params.has('worker') && typeof Worker !== 'undefined') {
+    engineWorker = new Worker('engine-worker.js');
+    window.Module.arguments = ['--worker'];
+    const pending = [];  // snapshots that arrive before this module runs
+    const deliver = (bytes) => {
+      const M = window.Module, n = bytes.byteLength;
+      const ptr = M._malloc(Math.max(1, n));
+      M.HEAPU8.set(new Uint8Array(bytes), ptr);
+      try { M.ccall('lrpscope_engine_receive', null, ['number', 'number'], [ptr, n]); } finally { M._free(ptr); }
+    };
+    engineWorker.onmessage = (e) => {
+      const m = e.data;
+      if (m.type === 'snapshot') {
+        if (window.Module.calledRun) deliver(m.bytes);
+        else pending.push(m.bytes);
+      } else if (m.type === 'load-done') {
+        if (loadDone) loadDone(m.last);
+        loadDone = null;
+      } else if (m.type === 'failed') {
+        showError('the engine could not start: ' + m.text);
+      }
+    };
+    engineWorker.onerror = (e) => showError('the engine stopped: ' + (e.message || e));
+    window.lrpscopeEngineSend = (view) => {
+      const copy = view.slice();  // out of this module's memory, handed over without another copy
+      engineWorker.postMessage({ type: 'command', bytes: copy.buffer }, [copy.buffer]);
+    };
+    window.Module.postRun = [() => { while (pending.length) deliver(pending.shift()); }];
+  }
+
   let uploads = 0;
   function call(name, types, args) {
     return window.Module.ccall(name, 'number', types, args);
@@ -49,10 +83,13 @@
     try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
     const path = '/upload/' + (uploads++) + '-' + file.name.replace(/[^A-Za-z0-9._-]/g, '_');
     FS.writeFile(path, data);
+    // the engine's worker reads it by the same path (the command that names it follows on the same channel)
+    if (engineWorker) engineWorker.postMessage({ type: 'put-file', path, bytes: data.slice().buffer });
     try {
       return fn(path);
     } finally {
       FS.unlink(path);
+      if (engineWorker) engineWorker.postMessage({ type: 'drop-file', path });
     }
   }
   function withHeapCopy(bytes, fn) {
@@ -131,6 +168,10 @@
       appError(`${file.name} is the index of a sharded checkpoint: load it by URL (Model menu), so its shards can be fetched`);
       return 0;
     }
+    if (isModel && engineWorker) {  // weights go straight to the engine's worker, never into this module
+      engineWorker.postMessage({ type: 'model-file', name: file.name, bytes: data.buffer }, [data.buffer]);
+      return 1;
+    }
     return withUpload(file, data, (path) => isJson ? call('lrpscope_do_load_rules_file', ['string', 'string'], [path, file.name])
                                                      : call('lrpscope_do_load_model_file', ['string', 'string'], [path, file.name]));
   }
@@ -189,10 +230,8 @@
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
 
-  // ---- weights from a URL: streamed straight into the engine's memory, with progress, cancel and a cache ----
-  let controller = null;
-  const CACHE = 'lrpscope-models-v1';
-  window.lrpscopeCancelDownload = () => { if (controller) controller.abort(); };
+  // ---- weights from a URL: streamed straight into the engine's memory (weights.js), with progress, cancel, cache;
+  // with the engine in a worker, the worker downloads them into its own memory ----
   function progressToApp(active, loaded, total, speed, what) {
     window.Module.ccall('lrpscope_do_download_progress', null, ['number', 'number', 'number', 'number', 'string'],
                         [active ? 1 : 0, loaded, total, speed, what]);
@@ -200,207 +239,30 @@
   function appError(text) {
     window.Module.ccall('lrpscope_do_report_error', null, ['string'], [text]);
   }
-
-  // The Cache Storage refuses single entries of several hundred MB, so weights are cached in 64 MB parts plus a
-  // small manifest, all keyed by the URL with an extra query parameter.
-  const PART = 64 << 20;
-  const partKey = (url, i) => url + (url.includes('?') ? '&' : '?') + 'lrpscope-part=' + i;
-
-  async function cacheRead(cache, url, what, stats) {
-    const manResp = await cache.match(partKey(url, 'manifest'));
-    if (!manResp) return null;
-    const man = await manResp.json();
-    const { size, parts } = man;
-    if (!await cacheFresh(url, man, stats.signal)) {
-      await cacheEvict(cache, url, parts);
-      return null;
-    }
-    const M = window.Module;
-    const ptr = M._malloc(size);
-    if (!ptr) throw new Error(`not enough memory for ${Math.round(size / 1e6)} MB of weights in this tab: ` +
-                              'try an F16 or int8 copy (lrpscope convert)');
-    let off = 0;
-    for (let i = 0; i < parts; i++) {
-      if (stats.signal && stats.signal.aborted) { M._free(ptr); throw new DOMException('cancelled', 'AbortError'); }
-      const r = await cache.match(partKey(url, i));
-      if (!r) { M._free(ptr); return null; }
-      const buf = new Uint8Array(await r.arrayBuffer());
-      if (off + buf.length > size) { M._free(ptr); return null; }
-      M.HEAPU8.set(buf, ptr + off);
-      off += buf.length;
-      progressToApp(true, stats.base + off, stats.total || size, (stats.base + off) / Math.max(1e-3, (performance.now() - stats.t0) / 1000),
-                    what + ' (from the browser cache)');
-    }
-    if (off !== size) { M._free(ptr); await cacheEvict(cache, url, parts); return null; }
-    return { ptr, size, manifest: man };
-  }
-
-  // The parts are written before the engine reads the weights (it takes over their memory); the manifest, which
-  // is what makes an entry visible, only after the engine accepted them (cacheCommit), so a broken download is
-  // never served from the cache. The manifest keeps the length and the server's validators (ETag,
-  // Last-Modified) for revalidation.
-  async function cacheWrite(cache, url, ptr, size, validators) {
-    const M = window.Module;
-    const parts = Math.ceil(size / PART);
-    try {
-      for (let i = 0; i < parts; i++) {
-        const a = ptr + i * PART, b = ptr + Math.min(size, (i + 1) * PART);
-        await cache.put(partKey(url, i), new Response(M.HEAPU8.slice(a, b)));
-      }
-      return { cache, url, manifest: { size, parts, ...validators } };
-    } catch (e) {
-      console.warn('could not cache ' + url + ': ' + e);
-      await cacheEvict(cache, url, parts);
-      return null;
-    }
-  }
-  async function cacheEvict(cache, url, parts) {
-    try { await cache.delete(partKey(url, 'manifest')); } catch (x) { /* gone */ }
-    for (let i = 0; i < (parts || 0); i++) { try { await cache.delete(partKey(url, i)); } catch (x) { /* gone */ } }
-  }
-  async function cacheCommit(pending, ok) {
-    for (const p of pending) {
-      if (!p) continue;
-      if (ok) await p.cache.put(partKey(p.url, 'manifest'), new Response(JSON.stringify(p.manifest)));
-      else await cacheEvict(p.cache, p.url, p.manifest.parts);
-    }
-  }
-  // Is the cached copy still the server's? A HEAD request when online; a changed length or validator evicts it.
-  async function cacheFresh(url, man, signal) {
-    if (navigator.onLine === false) return true;
-    try {
-      const r = await fetch(url, { method: 'HEAD', signal, cache: 'no-store' });
-      if (!r.ok) return true;  // the server says nothing useful: keep what we have
-      const len = Number(r.headers.get('Content-Length')) || 0, etag = r.headers.get('ETag') || '',
-            lm = r.headers.get('Last-Modified') || '';
-      if (len && len !== man.size) return false;
-      if (etag && man.etag && etag !== man.etag) return false;
-      if (lm && man.lastModified && lm !== man.lastModified) return false;
-      return true;
-    } catch (e) {
-      return true;  // offline or refused: the cached copy is all there is
-    }
-  }
-
-  // Downloads url (from the Cache Storage when it holds it) into a malloc'd block of the WebAssembly memory.
-  async function download(url, what, signal, stats) {
-    const t0 = performance.now();
-    let cache = null;
-    try { cache = self.caches ? await caches.open(CACHE) : null; } catch (e) { cache = null; }
-    if (cache) {
-      const hit = await cacheRead(cache, url, what, stats);
-      if (hit) {
-        stats.base += hit.size;
-        stats.ms = performance.now() - t0;
-        hit.pending = { cache, url, manifest: hit.manifest };  // evicted if the engine refuses it
-        return hit;
-      }
-    }
-    stats.fromCache = false;
-    const resp = await fetch(url, { signal });
-    if (!resp.ok) throw new Error(`could not download ${url}: HTTP ${resp.status} ${resp.statusText}`);
-    const total = Number(resp.headers.get('Content-Length')) || 0;
-    const M = window.Module;
-    let ptr = 0;
-    if (total) {
-      ptr = M._malloc(total);
-      if (!ptr) throw new Error(`not enough memory for ${Math.round(total / 1e6)} MB of weights in this tab: ` +
-                                'try an F16 or int8 copy (lrpscope convert)');
-    }
-    const chunks = [];
-    let loaded = 0, last = 0;
-    const reader = resp.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (signal.aborted) throw new DOMException('cancelled', 'AbortError');
-        if (total) {
-          if (loaded + value.length > total) throw new Error('the server sent more bytes than it announced');
-          M.HEAPU8.set(value, ptr + loaded);
-        } else {
-          chunks.push(value);
-        }
-        loaded += value.length;
-        const now = performance.now();
-        if (now - last > 100) {
-          last = now;
-          progressToApp(true, stats.base + loaded, stats.total || total, (stats.base + loaded) / Math.max(1e-3, (now - stats.t0) / 1000), what);
-        }
-      }
-    } catch (e) {
-      if (ptr) M._free(ptr);
-      throw e;
-    }
-    if (total && loaded !== total) {
-      M._free(ptr);
-      throw new Error(`the download of ${url} was cut short (${loaded} of ${total} bytes)`);
-    }
-    if (!total) {
-      ptr = M._malloc(loaded);
-      if (!ptr) throw new Error(`not enough memory for ${Math.round(loaded / 1e6)} MB of weights in this tab`);
-      let off = 0;
-      for (const c of chunks) { M.HEAPU8.set(c, ptr + off); off += c.length; }
-    }
-    let pending = null;
-    if (cache) {
-      progressToApp(true, stats.base + loaded, stats.total || loaded, 0, 'keeping a copy in the browser cache');
-      pending = await cacheWrite(cache, url, ptr, loaded,
-                                 { etag: resp.headers.get('ETag') || '', lastModified: resp.headers.get('Last-Modified') || '' });
-      stats.cached = !!pending;
-    }
-    stats.base += loaded;
-    stats.ms = performance.now() - t0;
-    return { ptr, size: loaded, pending };
-  }
-
+  const weights = self.lrpscopeWeights({
+    module: () => window.Module,
+    base: location.href,
+    progress: progressToApp,
+    error: appError,
+    addShard: (f, ptr, size) => call('lrpscope_do_add_shard', ['string', 'number', 'number'], [f, ptr, size]),
+    loadShards: (index, abs, total) => call('lrpscope_do_load_shards', ['string', 'string', 'number'], [index, abs, total]),
+    loadBuffer: (ptr, size, abs) => call('lrpscope_do_load_model_buffer', ['number', 'number', 'string'], [ptr, size, abs]),
+    done: (last) => { window.lrpscope.lastLoad = last; },
+  });
+  let loadDone = null;  // the worker's answer to the download in flight
   async function loadModelUrl(url) {
-    if (controller) controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    if (!engineWorker) return weights.loadModelUrl(url);
     const abs = new URL(url, location.href).href;
-    const name = abs.split('/').pop().split('?')[0];
-    const stats = { base: 0, total: 0, t0: performance.now(), fromCache: true, signal };
-    const pending = [];  // cache entries that become visible (or are evicted) once the engine has read them
-    let ok = 0;
-    try {
-      if (/\.json$/i.test(name)) {
-        const r = await fetch(abs, { signal });
-        if (!r.ok) throw new Error(`could not download ${abs}: HTTP ${r.status} ${r.statusText}`);
-        const indexText = await r.text();
-        let map;
-        try { map = JSON.parse(indexText).weight_map; } catch (e) { throw new Error('the shard index is not valid JSON'); }
-        const files = [...new Set(Object.values(map || {}))];
-        if (!files.length) throw new Error('the shard index names no shards');
-        for (const f of files) {
-          if (f.includes('/') || f.includes('..')) throw new Error(`bad shard name ${f}`);
-          const d = await download(new URL(f, abs).href, `downloading ${f}`, signal, stats);
-          pending.push(d.pending);
-          window.Module.ccall('lrpscope_do_add_shard', 'number', ['string', 'number', 'number'], [f, d.ptr, d.size]);
-        }
-        ok = window.Module.ccall('lrpscope_do_load_shards', 'number', ['string', 'string', 'number'], [indexText, abs, stats.base]);
-      } else {
-        const { ptr, size, pending: p } = await download(abs, `downloading ${name}`, signal, stats);
-        pending.push(p);
-        progressToApp(true, size, size, 0, 'preparing the weights');
-        await new Promise((res) => setTimeout(res, 0));
-        ok = window.Module.ccall('lrpscope_do_load_model_buffer', 'number', ['number', 'number', 'string'], [ptr, size, abs]);
-      }
-      await cacheCommit(pending, !!ok);
-      window.lrpscope.lastLoad = { url: abs, ok: !!ok, fromCache: stats.fromCache, bytes: stats.base,
-                                   ms: performance.now() - stats.t0 };
-      return ok;
-    } catch (e) {
-      await cacheCommit(pending, false).catch(() => {});
-      const text = e.name === 'AbortError' ? 'download cancelled; the previous model is still loaded' : String(e.message || e);
-      appError(text);
-      window.lrpscope.lastLoad = { url: abs, ok: false, error: text };
-      return 0;
-    } finally {
-      progressToApp(false, 0, 0, 0, '');
-      controller = null;
-    }
+    const answer = new Promise((resolve) => { loadDone = resolve; });
+    engineWorker.postMessage({ type: 'load-url', url: abs });
+    const last = await answer;
+    window.lrpscope.lastLoad = last;
+    return last.ok ? 1 : 0;
   }
+  window.lrpscopeCancelDownload = () => {
+    if (engineWorker) engineWorker.postMessage({ type: 'cancel-download' });
+    else weights.cancel();
+  };
   window.lrpscopeLoadModelUrl = (url) => { loadModelUrl(url); };
 
   async function loadImageUrl(url) {

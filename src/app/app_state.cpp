@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "engine/error.h"
 #include "engine/shortest_text.h"
 #include "explain/composite.h"
 #include "explain/heatmap.h"
@@ -113,17 +114,6 @@ bool parse_float_strict(const std::string& s, double* out) {
   return true;
 }
 
-namespace {
-
-// The shortest text that reads back as the same value (0.55, not 0.550000012).
-std::string target_text(const Target& t) {
-  if (t.kind == Target::Kind::Class) return std::to_string(t.a);
-  if (t.kind == Target::Kind::Contrast) return std::to_string(t.a) + "," + std::to_string(t.b);
-  return "";
-}
-
-}  // namespace
-
 std::string AppState::to_query() const {
   const AppState d;
   std::vector<std::pair<std::string, std::string>> q;
@@ -132,7 +122,7 @@ std::string AppState::to_query() const {
   if (invert != d.invert) q.push_back({"invert", invert});
   if (!rules.empty()) q.push_back({"rules", rules});
   else if (composite != d.composite) q.push_back({"composite", composite});
-  if (target.kind != Target::Kind::Top1) q.push_back({"target", target_text(target)});
+  if (target.kind != Target::Kind::Top1) q.push_back({"target", target.text()});
   if (!graph_layers.empty()) {
     std::string ls;
     for (const auto& l : graph_layers) ls += (ls.empty() ? "" : ",") + l;
@@ -192,18 +182,10 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       if (v.empty()) bad("empty");
       else s.rules = v;  // checked against the network when applied
     } else if (key == "target") {
-      const auto comma = v.find(',');
-      long long a = 0, b = 0;
-      if (comma == std::string::npos) {
-        if (parse_int_strict(v, &a) && a >= 0) s.target = Target::cls(static_cast<int>(std::min<long long>(a, 1 << 30)));
-        else bad("must be a class index (0, 1, ...) or two of them, A,B");
-      } else if (parse_int_strict(v.substr(0, comma), &a) && parse_int_strict(v.substr(comma + 1), &b) && a >= 0 &&
-                 b >= 0) {
-        if (a == b) bad("a class cannot be contrasted with itself");
-        else s.target = Target::contrast(static_cast<int>(std::min<long long>(a, 1 << 30)),
-                                         static_cast<int>(std::min<long long>(b, 1 << 30)));
-      } else {
-        bad("must be a class index (0, 1, ...) or two of them, A,B");
+      try {
+        s.target = Target::parse(v);
+      } catch (const Error& e) {
+        bad(e.what());
       }
     } else if (key == "layers") {
       std::size_t p = 0;
@@ -251,7 +233,7 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       if (!parse_tab(v, &s.panel)) bad("must be graph, neuron, layers, rules, optimiser or evaluation");
     } else if (key == "embed") {
       s.embed = v != "0" && v != "false";
-    } else if (key == "single" || key == "coi" || key == "step" || key == "lesson" || key == "atlas") {
+    } else if (key == "single" || key == "coi" || key == "worker" || key == "step" || key == "lesson" || key == "atlas") {
       // read by the page itself
     } else {
       errs.push_back("unknown parameter '" + key + "'");
@@ -273,7 +255,7 @@ std::string AppState::to_json() const {
   j["invert"] = invert;
   j["composite"] = composite;
   j["rules"] = rules;
-  j["target"] = target_text(target);
+  j["target"] = target.text();
   j["graph_layers"] = graph_layers;
   j["k"] = k;
   j["k_auto"] = k_auto;

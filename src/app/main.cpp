@@ -12,7 +12,8 @@
 
 #include "app/frame_budget.h"
 #include "app/gl.h"
-#include "app/session.h"
+#include "app/engine.h"
+#include "app/remote_engine.h"
 #include "app/ui.h"
 #include "engine/malloc_tuning.h"
 #include "engine/thread_pool.h"
@@ -37,7 +38,11 @@ namespace {
 
 struct App {
   GLFWwindow* window = nullptr;
-  lrp::app::Session session;
+  // The engine: on its own thread on the desktop; in the page inline (its only thread computes between frames)
+  // or in a Web Worker of its own (--worker: only the protocol's messages live here).
+  std::unique_ptr<lrp::app::EngineApi> engine;
+  lrp::app::Engine* local = nullptr;          // (null when the engine is remote)
+  lrp::app::RemoteEngine* remote = nullptr;
   lrp::app::Ui ui;
   std::string state;  // keeps the string returned to JavaScript alive
   long long max_frames = -1;
@@ -69,8 +74,14 @@ struct App {
     }
 #endif
   }
+  bool engine_only() const {
+    return std::chrono::steady_clock::now() >= awake_until && (max_frames < 0 || ui.frames() >= max_frames);
+  }
   bool active() const {
-    return max_frames >= 0 || session.working() || session.download().active || std::chrono::steady_clock::now() < awake_until;
+    const auto snap = engine->snapshot();
+    // an engine elsewhere (its worker) wakes the app with each message; here only its own work asks for frames
+    return max_frames >= 0 || (local && (snap->working || snap->download.active)) ||
+           std::chrono::steady_clock::now() < awake_until;
   }
 };
 
@@ -191,8 +202,8 @@ void frame(void* arg) {
 #ifndef __EMSCRIPTEN__
   glfwPollEvents();
 #endif
-  if (app.session.generation() != app.last_generation) {  // results changed: show them
-    app.last_generation = app.session.generation();
+  if (const auto snap = app.engine->snapshot(); snap->generation != app.last_generation) {  // results changed: show them
+    app.last_generation = snap->generation;
     app.wake();
   }
   if (app.ui.wants_frames()) app.wake(100);  // a text cursor blinks, a popup animates
@@ -225,10 +236,15 @@ void frame(void* arg) {
                               ? 0.0 : std::chrono::duration<double, std::milli>(now - app.last_frame).count();
   app.last_frame = now;
   try {
-    app.session.update(app.budget.next(interval, app.session.working()));
+    if (app.local && app.local->mode() == lrp::app::Engine::Mode::Inline)
+      app.local->pump(app.budget.next(interval, app.engine->snapshot()->working));
   } catch (const std::exception& e) {
-    app.session.report_error(std::string("computation failed: ") + e.what());
+    app.engine->report_error(std::string("computation failed: ") + e.what());
   }
+  const bool settled = [&] {
+    const auto snap = app.engine->snapshot();
+    return !snap->working && snap->applied >= app.engine->posted();
+  }();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   int fw = 0, fh = 0;
@@ -257,14 +273,16 @@ void frame(void* arg) {
   } catch (const std::exception& e) {
     // a failure while building the frame: close what was left open, say what happened, keep running
     ImGui::ErrorCheckEndFrameRecover(nullptr);
-    app.session.report_error(std::string("the interface hit an error: ") + e.what());
+    app.engine->report_error(std::string("the interface hit an error: ") + e.what());
   }
   ImGui::Render();
   glViewport(0, 0, fw, fh);
   glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-  if (app.max_frames >= 0 && app.ui.frames() >= app.max_frames) finish(app, fw, fh);
+  // --frames N: at least N frames, and on until the engine has applied every command and finished its work (on
+  // the desktop it computes on its own thread, so a number of frames alone says nothing about the results)
+  if (app.max_frames >= 0 && app.ui.frames() >= app.max_frames && settled) finish(app, fw, fh);
   glfwSwapBuffers(app.window);
   if (!app.state_file.empty()) {  // every drawn frame, so the last one before idling is there too
     const std::string tmp = app.state_file + ".tmp";
@@ -335,34 +353,34 @@ LRPSCOPE_EXPORT const char* lrpscope_state_json() {
 // The optimiser for one layer (by name; empty: every layer), pixel flipping against a preset, and Cancel.
 LRPSCOPE_EXPORT int lrpscope_do_run_optimizer(const char* layer) {
   WAKE();
-  if (!g_app || !g_app->session.network()) return 0;
-  const int l = layer && *layer ? g_app->session.network()->find(layer) : -1;
+  if (!g_app || !g_app->engine->snapshot()->network()) return 0;
+  const int l = layer && *layer ? g_app->engine->snapshot()->network()->find(layer) : -1;
   if (layer && *layer && l < 0) return 0;
-  g_app->session.run_optimizer(l);
+  g_app->engine->run_optimizer(l);
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_run_flipping(const char* preset) {
   WAKE();
   if (!g_app) return 0;
-  g_app->session.run_flipping(preset && *preset ? preset : "epsilon");
+  g_app->engine->run_flipping(preset && *preset ? preset : "epsilon");
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_cancel() {
   WAKE();
   if (!g_app) return 0;
-  g_app->session.cancel();
+  g_app->engine->cancel();
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_select_class(int cls) {
   WAKE();
   if (!g_app) return 0;
-  g_app->session.set_target(cls < 0 ? lrp::Target::top1() : lrp::Target::cls(cls));
+  g_app->engine->set_target(cls < 0 ? lrp::Target::top1() : lrp::Target::cls(cls));
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_contrast(int a, int b) {
   WAKE();
   if (!g_app) return 0;
-  g_app->session.set_target(lrp::Target::contrast(a, b));
+  g_app->engine->set_target(lrp::Target::contrast(a, b));
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_set_composite(const char* name) {
@@ -370,7 +388,7 @@ LRPSCOPE_EXPORT int lrpscope_do_set_composite(const char* name) {
   if (!g_app) return 0;
   for (const auto& n : lrp::Composite::preset_names())
     if (n == name) {
-      g_app->session.set_preset(n);
+      g_app->engine->set_preset(n);
       return 1;
     }
   return 0;
@@ -378,7 +396,7 @@ LRPSCOPE_EXPORT int lrpscope_do_set_composite(const char* name) {
 LRPSCOPE_EXPORT int lrpscope_do_load_sample(const char* name) { return g_app && g_app->ui.load_sample(name) ? 1 : 0; }
 LRPSCOPE_EXPORT int lrpscope_do_load_image_file(const char* path, const char* name, const char* source) {
   WAKE();
-  return g_app && g_app->session.load_image_file(path, name ? name : "", source ? source : "") ? 1 : 0;
+  return g_app && g_app->engine->load_image_file(path, name ? name : "", source ? source : "") ? 1 : 0;
 }
 // The page decodes pictures with the browser's decoders; their bytes come here first. 0: the browser may decode it;
 // 1: this build decodes it (PPM/PGM, which browsers do not read); -1: refused, with the reason shown.
@@ -388,7 +406,7 @@ LRPSCOPE_EXPORT int lrpscope_check_picture(const uint8_t* data, int size, const 
   try {
     lrp::check_picture(data, size > 0 ? static_cast<std::size_t>(size) : 0, true);
   } catch (const std::exception& e) {
-    g_app->session.report_error("could not open the image '" + std::string(name ? name : "") + "': " + e.what());
+    g_app->engine->report_error("could not open the image '" + std::string(name ? name : "") + "': " + e.what());
     return -1;
   }
   return lrp::sniff_format(data, static_cast<std::size_t>(size)) == lrp::ImageFormat::Pnm ? 1 : 0;
@@ -435,7 +453,7 @@ LRPSCOPE_EXPORT int lrpscope_do_load_picture(int source_w, int source_h, const c
   const std::string shown = name ? name : "";
   lrp::Image& img = g_app->pending_picture;
   if (img.width == 0) {
-    g_app->session.report_error("could not open the image '" + shown + "': not enough memory for its pixels");
+    g_app->engine->report_error("could not open the image '" + shown + "': not enough memory for its pixels");
     return 0;
   }
   if (source_w > 0 && source_h > 0 && (source_w != img.width || source_h != img.height)) {
@@ -445,22 +463,22 @@ LRPSCOPE_EXPORT int lrpscope_do_load_picture(int source_w, int source_h, const c
   try {
     // (the page drew it at the kept size already; the check keeps the reused buffers in place when it did)
     if (static_cast<long long>(img.width) * img.height > lrp::kKeepImagePixels) img = lrp::keep_size(std::move(img));
-    return g_app->session.load_picture(img, shown, source ? source : "") ? 1 : 0;
+    return g_app->engine->load_picture(img, shown, source ? source : "") ? 1 : 0;
   } catch (const std::exception& e) {
-    g_app->session.report_error("could not open the image '" + shown + "': " + e.what());
+    g_app->engine->report_error("could not open the image '" + shown + "': " + e.what());
     return 0;
   }
 }
 LRPSCOPE_EXPORT int lrpscope_do_load_model_file(const char* path, const char* name) {
   WAKE();
-  return g_app && g_app->session.load_model_file(path, name ? name : "") ? 1 : 0;
+  return g_app && g_app->engine->load_model_file(path, name ? name : "") ? 1 : 0;
 }
 LRPSCOPE_EXPORT int lrpscope_do_select_neuron(const char* layer, int index) {
   WAKE();
-  if (!g_app || !g_app->session.network()) return 0;
-  const int l = g_app->session.network()->find(layer);
+  if (!g_app || !g_app->engine->snapshot()->network()) return 0;
+  const int l = g_app->engine->snapshot()->network()->find(layer);
   if (l < 0) return 0;
-  g_app->session.select_neuron(l, index);
+  g_app->engine->select_neuron(l, index);
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_set_tab(const char* name) {
@@ -481,10 +499,11 @@ LRPSCOPE_EXPORT int lrpscope_do_load_model_buffer(uint8_t* data, double size, co
     return 0;
   }
   try {
-    auto ws = lrp::WeightStore::from_buffer_source(lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size)));
-    return g_app->session.load_model_store(ws, source, static_cast<std::size_t>(size)) ? 1 : 0;
+    auto ws = std::make_shared<const lrp::WeightStore>(
+        lrp::WeightStore::from_buffer_source(lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size))));
+    return g_app->engine->load_model_store(ws, source, static_cast<std::size_t>(size)) ? 1 : 0;
   } catch (const std::exception& e) {
-    g_app->session.report_error(std::string("could not load the model: ") + e.what());
+    g_app->engine->report_error(std::string("could not load the model: ") + e.what());
     return 0;
   }
 }
@@ -500,10 +519,10 @@ LRPSCOPE_EXPORT int lrpscope_do_load_shards(const char* index_json, const char* 
   WAKE();
   int ok = 0;
   try {
-    auto ws = lrp::WeightStore::from_shard_sources(index_json, g_shards);
-    ok = g_app && g_app->session.load_model_store(ws, source, static_cast<std::size_t>(total)) ? 1 : 0;
+    auto ws = std::make_shared<const lrp::WeightStore>(lrp::WeightStore::from_shard_sources(index_json, g_shards));
+    ok = g_app && g_app->engine->load_model_store(ws, source, static_cast<std::size_t>(total)) ? 1 : 0;
   } catch (const std::exception& e) {
-    if (g_app) g_app->session.report_error(std::string("could not load the sharded model: ") + e.what());
+    if (g_app) g_app->engine->report_error(std::string("could not load the sharded model: ") + e.what());
   }
   g_shards.clear();
   return ok;
@@ -511,24 +530,18 @@ LRPSCOPE_EXPORT int lrpscope_do_load_shards(const char* index_json, const char* 
 LRPSCOPE_EXPORT void lrpscope_do_download_progress(int active, double loaded, double total, double speed, const char* what) {
   WAKE();
   if (!g_app) return;
-  lrp::app::Session::Download d;
-  d.active = active != 0;
-  d.loaded = loaded;
-  d.total = total;
-  d.speed = speed;
-  d.what = what ? what : "";
-  g_app->session.set_download(d);
+  g_app->engine->set_download(lrp::app::Session::Download::of(active, loaded, total, speed, what));
 }
 LRPSCOPE_EXPORT void lrpscope_do_report_error(const char* text) {
   WAKE();
-  if (g_app) g_app->session.report_error(text);
+  if (g_app) g_app->engine->report_error(text);
 }
 // A link's query string (location.search): applied after the page fetched the model and image it names.
 LRPSCOPE_EXPORT const char* lrpscope_do_apply_query(const char* query) {
   WAKE();
   if (!g_app) return "";
   g_app->state = g_app->ui.apply_query(query ? query : "");
-  if (!g_app->state.empty()) g_app->session.report_error(g_app->state);
+  if (!g_app->state.empty()) g_app->engine->report_error(g_app->state);
   return g_app->state.c_str();
 }
 LRPSCOPE_EXPORT const char* lrpscope_share_query() {
@@ -556,9 +569,15 @@ LRPSCOPE_EXPORT int lrpscope_do_paste(const char* text) {
 LRPSCOPE_EXPORT int lrpscope_do_load_rules_file(const char* path, const char* name) {
   WAKE();
   if (!g_app) return 0;
-  g_app->session.clear_error();
+  g_app->engine->clear_error();
   g_app->ui.load_rules_file(path, name ? name : path);
-  return g_app->session.error().empty() ? 1 : 0;
+  return g_app->engine->snapshot()->error.empty() ? 1 : 0;
+}
+// A snapshot message from the engine's Web Worker (its bytes copied into this module's memory by the page).
+LRPSCOPE_EXPORT void lrpscope_engine_receive(const uint8_t* data, int size) {
+  if (!g_app || !g_app->remote) return;
+  g_app->remote->receive(data, size > 0 ? static_cast<std::size_t>(size) : 0);
+  g_app->wake(60);  // a frame or two for what changed: the page draws when the engine has news or input comes
 }
 // Something outside the app changed (the window or iframe was resized): draw again.
 LRPSCOPE_EXPORT void lrpscope_do_wake() { WAKE(); }
@@ -583,6 +602,7 @@ int main(int argc, char** argv) {
   int width = 1280, height = 800;
   std::string state_query;
   float ui_scale = 0;
+  bool worker = false;  // the page runs the engine in a Web Worker (app.js passes --worker)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -602,6 +622,7 @@ int main(int argc, char** argv) {
     else if (a == "--seconds") app.seconds = std::atof(next().c_str());
     else if (a == "--share-base") app.share_base = next();
     else if (a == "--state-file") app.state_file = next();
+    else if (a == "--worker") worker = true;
     else if (a == "--ui-scale") ui_scale = static_cast<float>(std::atof(next().c_str()));
     else if (a == "--tab") {
       const std::string t = next();
@@ -675,8 +696,26 @@ int main(int argc, char** argv) {
   // the threaded module: one engine thread per core (the pool of web workers is created at start-up)
   lrp::set_default_threads(std::min(4, std::max(1, emscripten_num_logical_cores())));
 #endif
+  if (worker) {
+#ifdef __EMSCRIPTEN__
+    auto r = std::make_unique<lrp::app::RemoteEngine>([](const std::vector<uint8_t>& bytes) {
+      EM_ASM({ window.lrpscopeEngineSend(HEAPU8.subarray($0, $0 + $1)); }, bytes.data(), bytes.size());
+    });
+    app.remote = r.get();
+    app.engine = std::move(r);
+#endif
+  }
+  if (!app.engine) {
+#ifdef __EMSCRIPTEN__
+    auto l = std::make_unique<lrp::app::Engine>(lrp::app::Engine::Mode::Inline);
+#else
+    auto l = std::make_unique<lrp::app::Engine>(lrp::app::Engine::Mode::Thread);
+#endif
+    app.local = l.get();
+    app.engine = std::move(l);
+  }
   std::string err;
-  if (!app.ui.init(&app.session, asset_dir, app.scale, &err)) {
+  if (!app.ui.init(app.engine.get(), asset_dir, app.scale, &err)) {
     std::fprintf(stderr, "lrpscope-app: %s\n", err.c_str());
     return 1;
   }
@@ -692,12 +731,15 @@ int main(int argc, char** argv) {
 #else
   app.ui.set_share_base(app.share_base);
 #endif
-  app.session.load_model_file(model);
-  if (!image.empty()) app.session.load_image_file(image);
+#ifndef __EMSCRIPTEN__
+  app.local->on_publish([] { glfwPostEmptyEvent(); });  // new results wake the event loop
+#endif
+  app.engine->load_model_file(model);
+  if (!image.empty()) app.engine->load_image_file(image);
   else app.ui.load_sample(sample);
   if (!state_query.empty()) {
     const std::string e = app.ui.apply_query(state_query);
-    if (!e.empty()) app.session.report_error(e);
+    if (!e.empty()) app.engine->report_error(e);
   }
 #ifdef __EMSCRIPTEN__
   EM_ASM({ if (window.lrpscopeReady) window.lrpscopeReady(); });
@@ -707,6 +749,9 @@ int main(int argc, char** argv) {
     frame(&app);
     // idle: sleep until an event (or a quarter second, to notice the end of --seconds)
     if (!app.active()) glfwWaitEventsTimeout(app.ui.wants_frames() ? 0.1 : 0.25);
+    // only the engine's work asks for frames: draw when it publishes (each slice) or input arrives, not in a
+    // loop that takes a core from the engine
+    else if (app.engine_only()) glfwWaitEventsTimeout(1.0 / 30);
   }
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();

@@ -16,8 +16,9 @@
 namespace lrp::app {
 
 namespace {
-constexpr double kForwardStepMacs = 4e7;  // ~2-4 ms of work per step in a single WebAssembly thread
-constexpr double kStepMacs = 3e7;         // the same for LRP, the graph and the neuron detail
+// A step's work, adapted (Session::update) so that a step takes about a quarter of the budget: small steps inside a
+// page's frame, large ones on an engine thread or in a worker (each step has a fixed cost, e.g. packing operands).
+constexpr double kMinStepMacs = 1e7, kMaxStepMacs = 4e9;
 std::string file_name(const std::string& path) {
   const auto s = path.find_last_of('/');
   return s == std::string::npos ? path : path.substr(s + 1);
@@ -61,8 +62,10 @@ bool Session::load_model_bytes(std::vector<uint8_t> bytes, const std::string& na
 bool Session::load_model_store(const WeightStore& ws, const std::string& source, std::size_t bytes) {
   const std::string name = file_name(source);
   try {
-    // F16 / int8 checkpoints are there to save memory: their 3x3 convolutions skip the Winograd packing
-    return adopt_model(Network::from_weights(ws, name, 0, ws.dtype_summary() == "F32"), name, source, bytes);
+    // the convolutions take the Winograd path whatever the checkpoint's storage: their weights are a tenth of
+    // VGG16's (16/9 of 59 MB), and the forward pass is about twice as fast (an F16 or int8 checkpoint saves its
+    // memory in the fully connected layers, which stay compressed)
+    return adopt_model(Network::from_weights(ws, name, 0, true), name, source, bytes);
   } catch (const std::bad_alloc&) {
     error_ = "not enough memory for the model '" + name + "' (" + std::to_string(bytes / 1000000) +
              " MB): try an F16 or int8 copy (lrpscope convert)";
@@ -77,7 +80,7 @@ bool Session::load_model_file(const std::string& path, const std::string& displa
   const std::string shown = display_name.empty() ? file_name(path) : display_name;
   try {
     WeightStore ws = WeightStore::open(path);
-    auto net = Network::from_weights(ws, file_name(path), 0, ws.dtype_summary() == "F32");
+    auto net = Network::from_weights(ws, file_name(path), 0, true);
     std::size_t bytes = 0;
     if (FILE* f = std::fopen(path.c_str(), "rb")) {
       std::fseek(f, 0, SEEK_END);
@@ -97,24 +100,36 @@ bool Session::load_model_file(const std::string& path, const std::string& displa
   }
 }
 
+bool Session::load_network(std::shared_ptr<Network> net, const std::string& name) {
+  try {
+    return adopt_model(std::move(net), name, "", 0);
+  } catch (const std::exception& e) {
+    fail("could not use the model '" + name + "'", e);
+    return false;
+  }
+}
+
 // A freshly loaded network replaces the current one: the settings start over and the image is prepared for it.
 bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown, const std::string& source,
                           std::size_t bytes) {
-  net_ = std::move(net);
-  cache_ = std::make_shared<WeightCache>(net_);
-  // big models: keep only what the explanations reuse (the forward packings of modified weights are re-made)
-  const bool big = net_->total_macs() >= 2'000'000'000LL;
-  cache_->set_keep_forward(!big);
-  cache_->set_winograd(!big);
-  model_name_ = net_->config().from_metadata && !net_->config().name.empty() ? net_->config().name : shown;
+  // (big models keep only what the explanations reuse: the forward packings of modified weights are re-made)
+  bool prepared = true;
+  try {
+    ws_.set_model(std::move(net), false);
+  } catch (const std::exception& e) {
+    fail("could not prepare the image for this model", e);
+    prepared = false;
+  }
+  model_name_ = ws_.net->config().from_metadata && !ws_.net->config().name.empty() ? ws_.net->config().name : shown;
   model_bytes_ = bytes;
   model_source_ = source;
   error_.clear();
-  settings_.composite = Composite::preset(settings_.preset, *net_);
+  settings_.composite = Composite::preset(settings_.preset, *ws_.net);
   settings_.target = Target::top1();
   settings_.graph_layers.clear();
   want_layer_ = want_index_ = -1;
-  if (!image_.empty() && !reprepare_image("could not prepare the image for this model")) return false;
+  if (!prepared) return false;
+  if (!ws_.image.empty()) restart(Stage::Forward, false);
   changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
   return true;
 }
@@ -122,9 +137,7 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
 // Preprocesses the current image again (new model or inversion) and recomputes everything.
 bool Session::reprepare_image(const std::string& what) {
   try {
-    PreprocessOptions po;
-    po.invert = invert_;
-    pre_ = preprocess(image_, net_->config(), po);
+    ws_.set_image(ws_.image, ws_.invert);
     restart(Stage::Forward, false);
     return true;
   } catch (const std::exception& e) {
@@ -135,7 +148,7 @@ bool Session::reprepare_image(const std::string& what) {
 
 bool Session::load_image_file(const std::string& path, const std::string& display_name, const std::string& source) {
   const std::string shown = display_name.empty() ? file_name(path) : display_name;
-  if (!net_) {
+  if (!ws_.net) {
     error_ = "load a model first";
     return false;
   }
@@ -154,16 +167,12 @@ bool Session::load_image_file(const std::string& path, const std::string& displa
 }
 
 bool Session::load_picture(const Image& img, const std::string& name, const std::string& source) {
-  if (!net_) {
+  if (!ws_.net) {
     error_ = "load a model first";
     return false;
   }
   try {
-    PreprocessOptions po;
-    po.invert = invert_;
-    Preprocessed pre = preprocess(img, net_->config(), po);
-    image_ = img;  // a copy into the buffers of the previous picture, when they are large enough
-    pre_ = std::move(pre);
+    ws_.set_image(img, ws_.invert);  // (into the buffers of the previous picture, when they are large enough)
     image_name_ = name;
     image_source_ = source;
   } catch (const std::bad_alloc&) {
@@ -181,15 +190,15 @@ bool Session::load_picture(const Image& img, const std::string& name, const std:
 }
 
 void Session::set_invert(InvertMode m) {
-  invert_ = m;
-  if (image_.empty() || !net_) return;
+  ws_.invert = m;
+  if (ws_.image.empty() || !ws_.net) return;
   reprepare_image("could not prepare the image");
 }
 
 void Session::set_preset(const std::string& name) {
-  if (!net_) return;
+  if (!ws_.net) return;
   try {
-    settings_.composite = Composite::preset(name, *net_);
+    settings_.composite = Composite::preset(name, *ws_.net);
     settings_.preset = name;
   } catch (const std::exception& e) {
     fail("composite", e);
@@ -199,9 +208,9 @@ void Session::set_preset(const std::string& name) {
 }
 
 void Session::set_composite(const Composite& c) {
-  if (!net_) return;
+  if (!ws_.net) return;
   try {
-    c.validate(*net_);
+    c.validate(*ws_.net);
   } catch (const std::exception& e) {
     fail("rules", e);
     return;
@@ -212,7 +221,7 @@ void Session::set_composite(const Composite& c) {
 
 void Session::composite_edited() {
   try {
-    settings_.composite.validate(*net_);
+    settings_.composite.validate(*ws_.net);
   } catch (const std::exception& e) {
     error_ = std::string("rules: ") + e.what();
     return;
@@ -246,6 +255,81 @@ void Session::set_graph(int k, bool k_auto, const std::vector<int>& layers) {
   settings_.graph_k_auto = k_auto;
   settings_.graph_layers = layers;
   if (ex_ && ex_->done()) restart(Stage::Graph, true);
+}
+
+namespace {
+bool url_like(const std::string& s) {
+  if (s.find("://") != std::string::npos || s.rfind("/", 0) == 0 || s.rfind(".", 0) == 0) return true;
+  const auto dot = s.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = s.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "gif" || ext == "bmp" || ext == "webp";
+}
+}  // namespace
+
+void Session::apply_state(const AppState& st, const std::function<std::string(const std::string&)>& sample_path,
+                          std::vector<std::string>* errors) {
+  auto err = [&](const std::string& e) {
+    if (errors) errors->push_back(e);
+  };
+  // the picture first: loading one resets the class and the neuron
+  if (!st.image.empty()) {
+    const std::string path = sample_path ? sample_path(st.image) : std::string();
+    if (!path.empty()) {
+      if (image_name_ != st.image) load_image_file(path, st.image);
+    } else if (!url_like(st.image)) {
+      err("image='" + st.image + "': no sample by that name");
+    }
+  }
+  const InvertMode inv = st.invert == "on" ? InvertMode::On : st.invert == "off" ? InvertMode::Off : InvertMode::Auto;
+  if (inv != ws_.invert) set_invert(inv);
+  if (!ws_.net) return;
+  const Network& net = *ws_.net;
+  if (!st.rules.empty()) {
+    try {
+      const Composite c = Composite::from_compact(st.rules, net);
+      settings_.preset = st.rules.substr(0, st.rules.find('~'));
+      set_composite(c);
+    } catch (const std::exception& e) {
+      err(std::string("rules='") + st.rules + "': " + e.what());
+    }
+  } else if (st.composite != settings_.preset || settings_.composite.name != st.composite) {
+    set_preset(st.composite);
+  }
+  const int n = net.num_classes();
+  const Target& t = st.target;
+  const std::string range = "the model has " + std::to_string(n) + " classes, 0 to " + std::to_string(n - 1);
+  if (t.kind != Target::Kind::Top1 && t.a >= n) err("target=" + std::to_string(t.a) + ": " + range);
+  else if (t.kind == Target::Kind::Contrast && t.b >= n) err("target: class " + std::to_string(t.b) + ": " + range);
+  else if (t.kind != settings_.target.kind || t.a != settings_.target.a || t.b != settings_.target.b)
+    set_target(t);
+  std::vector<int> layers;
+  for (const auto& name : st.graph_layers) {
+    const int i = net.find(name);
+    if (i >= 0 && (net.layer(i).kind == LayerKind::Conv || net.layer(i).kind == LayerKind::Linear) && i + 1 < net.size())
+      layers.push_back(i);
+    else
+      err("layers: '" + name + "' is not a convolution or hidden fully connected layer of this model");
+  }
+  std::sort(layers.begin(), layers.end());
+  layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
+  settings_.tolerance = st.tolerance;
+  if (st.k != settings_.graph_k || st.k_auto != settings_.graph_k_auto || layers != settings_.graph_layers)
+    set_graph(st.k, st.k_auto, layers);
+  if (!st.neuron.empty()) {
+    const auto colon = st.neuron.rfind(':');
+    const std::string lname = st.neuron.substr(0, colon);
+    const int l = net.find(lname);
+    const int idx = std::atoi(st.neuron.c_str() + colon + 1);
+    if (l < 0 || net.layer(l).kind == LayerKind::ReLU || net.layer(l).kind == LayerKind::Flatten || l + 1 >= net.size())
+      err("neuron='" + st.neuron + "': '" + lname + "' is not a convolution, pooling or hidden layer of this model");
+    else if (idx >= net.layer(l).out_shape[0])
+      err("neuron='" + st.neuron + "': " + lname + " has " + std::to_string(net.layer(l).out_shape[0]) +
+          " neurons, 0 to " + std::to_string(net.layer(l).out_shape[0] - 1));
+    else if (wanted_neuron() != std::make_pair(l, idx))
+      select_neuron(l, idx);
+  }
 }
 
 void Session::run_optimizer(int layer) {
@@ -306,10 +390,10 @@ void Session::restart(Stage from, bool debounce) {
 }
 
 void Session::restart_stages(Stage from, bool debounce) {
-  if (!net_ || pre_.tensor.empty()) return;
+  if (!ws_.net || ws_.pre.tensor.empty()) return;
   // (a model that cannot be explained in the memory there is was refused when it was loaded)
-  if (from == Stage::Forward || !fwd_ || !fwd_->done()) {
-    fwd_ = std::make_shared<ForwardPass>(net_, pre_.tensor);
+  if (from == Stage::Forward || !ws_.fwd || !ws_.fwd->done()) {
+    ws_.start_forward();
     from = Stage::Forward;
   }
   if (from == Stage::Forward || from == Stage::Explain) {
@@ -338,10 +422,10 @@ bool Session::step_once() {
     case Stage::Idle: return false;
     case Stage::Forward: {
       progress_label_ = "forward pass";
-      fwd_->step(kForwardStepMacs);
-      timings_.forward_ms = fwd_->total_ms();
-      progress_ = 0.3 * fwd_->progress();
-      if (fwd_->done()) {
+      ws_.fwd->step(step_macs_ * 4.0 / 3.0);
+      timings_.forward_ms = ws_.fwd->total_ms();
+      progress_ = 0.3 * ws_.fwd->progress();
+      if (ws_.fwd->done()) {
         stage_ = Stage::Explain;
         changed({Result::Forward});
       }
@@ -351,16 +435,16 @@ bool Session::step_once() {
       progress_label_ = "relevance (" + settings_.composite.name + ")";
       if (!ex_) {
         Target tg = settings_.target;
-        const int n = net_->num_classes();
+        const int n = ws_.net->num_classes();
         if ((tg.kind != Target::Kind::Top1 && (tg.a < 0 || tg.a >= n)) ||
             (tg.kind == Target::Kind::Contrast && (tg.b < 0 || tg.b >= n || tg.b == tg.a)))
           tg = settings_.target = Target::top1();
         ExplainOptions eo;
         eo.target = tg;
-        ex_ = std::make_shared<Explanation>(fwd_, cache_, settings_.composite, eo);
+        ex_ = std::make_shared<Explanation>(ws_.fwd, ws_.cache, settings_.composite, eo);
         stage_ms_ = 0;
       }
-      ex_->step(kStepMacs);
+      ex_->step(step_macs_);
       stage_ms_ += t.ms();
       progress_ = 0.3 + 0.4 * ex_->progress();
       if (ex_->done()) {
@@ -382,7 +466,7 @@ bool Session::step_once() {
         stage_ms_ = 0;
       }
       if (graph_builder_) {
-        const bool finished = graph_builder_->step(kStepMacs) == Step::Done;
+        const bool finished = graph_builder_->step(step_macs_) == Step::Done;
         stage_ms_ += t.ms();
         progress_ = 0.7 + 0.12 * graph_builder_->progress();
         if (!finished) return true;
@@ -394,22 +478,22 @@ bool Session::step_once() {
         path_job_ = restricted_lrp_job(*ex_, masks, false);
         return true;
       }
-      if (path_job_->step(kStepMacs) == Step::More) {
+      if (path_job_->step(step_macs_) == Step::More) {
         stage_ms_ += t.ms();
         progress_ = 0.82 + 0.03 * path_job_->progress();
         return true;
       }
       stage_ms_ += t.ms();
       path_heat_ = std::move(path_job_->result());
-      path_heat_.reshape(net_->input_shape());
+      path_heat_.reshape(ws_.net->input_shape());
       path_job_.reset();
       graph_ready_ = true;
       timings_.graph_ms = stage_ms_;
-      if (want_layer_ < 0 || want_layer_ >= net_->size()) {
+      if (want_layer_ < 0 || want_layer_ >= ws_.net->size()) {
         // default selection: the path's node at the last conv graph layer, else the first hidden node
         for (int n : graph_.path) {
           const GraphNode& node = graph_.nodes[static_cast<std::size_t>(n)];
-          if (net_->layer(node.layer).kind == LayerKind::Conv) {
+          if (ws_.net->layer(node.layer).kind == LayerKind::Conv) {
             want_layer_ = node.layer;
             want_index_ = node.index;
             break;
@@ -424,8 +508,8 @@ bool Session::step_once() {
     }
     case Stage::Detail: {
       progress_label_ = "neuron detail";
-      const bool valid = want_layer_ >= 0 && want_layer_ < net_->size() && want_index_ >= 0 &&
-                         want_index_ < net_->layer(want_layer_).out_shape[0] && net_->layer(want_layer_).kind != LayerKind::ReLU;
+      const bool valid = want_layer_ >= 0 && want_layer_ < ws_.net->size() && want_index_ >= 0 &&
+                         want_index_ < ws_.net->layer(want_layer_).out_shape[0] && ws_.net->layer(want_layer_).kind != LayerKind::ReLU;
       if (valid && !cond_job_ && !deconv_job_ && !guided_job_ && (pending_.layer != want_layer_ || pending_.index != want_index_ || pending_.conditional.empty())) {
         pending_ = NeuronDetail();
         pending_.layer = want_layer_;
@@ -435,24 +519,24 @@ bool Session::step_once() {
         return true;
       }
       if (cond_job_) {
-        const bool finished = cond_job_->step(kStepMacs) == Step::Done;
+        const bool finished = cond_job_->step(step_macs_) == Step::Done;
         stage_ms_ += t.ms();
         progress_ = 0.85 + 0.05 * cond_job_->progress();
         if (!finished) return true;
         pending_.conditional = std::move(cond_job_->result());
-        pending_.conditional.reshape(net_->input_shape());
+        pending_.conditional.reshape(ws_.net->input_shape());
         cond_job_.reset();
-        const LayerKind k = net_->layer(pending_.layer).kind;
+        const LayerKind k = ws_.net->layer(pending_.layer).kind;
         if (k == LayerKind::Conv || k == LayerKind::MaxPool) {
           DeconvOptions o;
-          deconv_job_ = std::make_unique<DeconvJob>(fwd_, cache_, pending_.layer, pending_.index, o);
+          deconv_job_ = std::make_unique<DeconvJob>(ws_.fwd, ws_.cache, pending_.layer, pending_.index, o);
           o.guided = true;
-          guided_job_ = std::make_unique<DeconvJob>(fwd_, cache_, pending_.layer, pending_.index, o);
+          guided_job_ = std::make_unique<DeconvJob>(ws_.fwd, ws_.cache, pending_.layer, pending_.index, o);
         }
         return true;
       }
       if (deconv_job_) {
-        const bool finished = deconv_job_->step(kStepMacs) == Step::Done;
+        const bool finished = deconv_job_->step(step_macs_) == Step::Done;
         stage_ms_ += t.ms();
         progress_ = 0.9 + 0.05 * deconv_job_->progress();
         if (!finished) return true;
@@ -461,7 +545,7 @@ bool Session::step_once() {
         return true;
       }
       if (guided_job_) {
-        const bool finished = guided_job_->step(kStepMacs) == Step::Done;
+        const bool finished = guided_job_->step(step_macs_) == Step::Done;
         stage_ms_ += t.ms();
         progress_ = 0.95 + 0.05 * guided_job_->progress();
         if (!finished) return true;
@@ -472,12 +556,10 @@ bool Session::step_once() {
       }
       if (valid && pending_.layer == want_layer_ && pending_.index == want_index_) {
         NeuronDetail& d = pending_;
-        const auto rel = neuron_relevance(ex_->relevance(want_layer_));
-        double total = 0;
-        for (double v : rel) total += v;
-        d.relevance = rel[static_cast<std::size_t>(want_index_)];
-        d.share = total != 0 ? d.relevance / total : 0;
-        const Tensor& act = fwd_->output(activation_layer(*net_, want_layer_));
+        const NeuronShare ns = neuron_share(ex_->relevance(want_layer_), {want_index_});
+        d.relevance = ns.relevance;
+        d.share = ns.share;
+        const Tensor& act = ws_.fwd->output(activation_layer(*ws_.net, want_layer_));
         const std::size_t per = act.size() / static_cast<std::size_t>(act.dim(0));
         double sm = 0, m = -1e30;
         for (std::size_t i = 0; i < per; ++i) {
@@ -504,13 +586,13 @@ bool Session::step_once() {
         return true;
       }
       const int layer = optimize_queue_.front();
-      progress_label_ = "optimiser: " + net_->layer(layer).nick;
+      progress_label_ = "optimiser: " + ws_.net->layer(layer).nick;
       if (!optimizer_job_) {
         OptimizerOptions oo;
         oo.tolerance = settings_.tolerance;
         optimizer_job_ = std::make_unique<OptimizerJob>(*ex_, layer, oo);
       }
-      const bool finished = optimizer_job_->step(kStepMacs) == Step::Done;
+      const bool finished = optimizer_job_->step(step_macs_) == Step::Done;
       const double per = 1.0 / static_cast<double>(optimize_queue_.size() + optimized_);
       progress_ = (optimized_ + optimizer_job_->progress()) * per;
       if (!finished) return true;
@@ -533,27 +615,27 @@ bool Session::step_once() {
     case Stage::Flip: {
       progress_label_ = "pixel flipping";
       FlipOptions fo;
-      fo.replace = net_->config().dark_background ? FlipReplace::Background : FlipReplace::Mean;
+      fo.replace = ws_.net->config().dark_background ? FlipReplace::Background : FlipReplace::Mean;
       fo.steps = 16;
       fo.random_runs = 3;
       if (flip_part_ == 0 && !flip_job_)
-        flip_job_ = std::make_unique<FlipJob>(net_, pre_.tensor, channel_sum(ex_->input_relevance()), ex_->target_class(), fo);
+        flip_job_ = std::make_unique<FlipJob>(ws_.net, ws_.pre.tensor, channel_sum(ex_->input_relevance()), ex_->target_class(), fo);
       if (flip_part_ == 1 && !flip_job_) {
         // the comparison preset needs its own explanation first (also in slices)
         if (!flip_other_) {
           ExplainOptions eo;
           eo.target = Target::cls(ex_->target_class());
-          flip_other_ = std::make_unique<Explanation>(fwd_, cache_, Composite::preset(flip_compare_, *net_), eo);
+          flip_other_ = std::make_unique<Explanation>(ws_.fwd, ws_.cache, Composite::preset(flip_compare_, *ws_.net), eo);
         }
-        if (flip_other_->step(kStepMacs) == Step::More) {
+        if (flip_other_->step(step_macs_) == Step::More) {
           progress_ = 0.5 * flip_other_->progress() * 0.2 + 0.5;
           return true;
         }
-        flip_job_ = std::make_unique<FlipJob>(net_, pre_.tensor, channel_sum(flip_other_->input_relevance()),
+        flip_job_ = std::make_unique<FlipJob>(ws_.net, ws_.pre.tensor, channel_sum(flip_other_->input_relevance()),
                                               ex_->target_class(), fo);
         flip_other_.reset();
       }
-      const bool finished = flip_job_->step(kStepMacs) == Step::Done;
+      const bool finished = flip_job_->step(step_macs_) == Step::Done;
       progress_ = 0.5 * (flip_part_ + flip_job_->progress());
       if (!finished) return true;
       flip_[flip_part_] = std::move(flip_job_->result());
@@ -574,7 +656,7 @@ bool Session::step_once() {
 // A tooltip's conditional heatmap is a job beside the pipeline: asking for another neuron drops the one in flight.
 const Tensor* Session::hover_conditional(int layer, int index, double* progress) {
   if (progress) *progress = 0;
-  if (!ex_ || !ex_->done() || !net_) return nullptr;
+  if (!ex_ || !ex_->done() || !ws_.net) return nullptr;
   if (cond_gen_ != generation_) {
     cond_cache_.clear();
     hover_job_.reset();
@@ -601,11 +683,11 @@ void Session::step_hover(double budget_ms) {
   Timer t;
   try {
     while (t.ms() < budget_ms)
-      if (hover_job_->step(kStepMacs) == Step::Done) {
+      if (hover_job_->step(step_macs_) == Step::Done) {
         if (cond_cache_.size() > 64) cond_cache_.clear();
         Tensor& r = cond_cache_[hover_key_];
         r = std::move(hover_job_->result());
-        r.reshape(net_->input_shape());
+        r.reshape(ws_.net->input_shape());
         hover_job_.reset();
         ++hover_generation_;
         break;
@@ -623,7 +705,15 @@ bool Session::update(double budget_ms) {
   if (std::chrono::steady_clock::now() < not_before_) return true;
   Timer t;
   try {
-    while (stage_ != Stage::Idle && t.ms() < budget_ms) step_once();
+    while (stage_ != Stage::Idle && t.ms() < budget_ms) {
+      Timer ts;
+      step_once();
+      const double ms = ts.ms();
+      if (ms > 0.05) {
+        const double target = std::max(1.0, budget_ms / 4.0);
+        step_macs_ = std::clamp(step_macs_ * std::clamp(target / ms, 0.5, 2.0), kMinStepMacs, kMaxStepMacs);
+      }
+    }
   } catch (const std::bad_alloc&) {
     error_ = "not enough memory to finish this explanation (the browser tab has at most 4096 MB)";
     stage_ = Stage::Idle;

@@ -18,9 +18,12 @@
 #include "explain/optimizer.h"
 #include "explain/pixel_flipping.h"
 #include "explain/propagate_job.h"
+#include "explain/workspace.h"
 #include "model/forward.h"
 #include "model/image.h"
 #include "model/network.h"
+#include "app/app_state.h"
+#include <functional>
 
 namespace lrp::app {
 
@@ -56,11 +59,17 @@ class Session {
   // A checkpoint already in memory (the browser's download); `source` is shown and used in permalinks.
   bool load_model_store(const class WeightStore& ws, const std::string& source, std::size_t bytes);
   const std::string& model_source() const { return model_source_; }
+  // A network built elsewhere (tests, a random model): adopted as if loaded from `name`.
+  bool load_network(std::shared_ptr<Network> net, const std::string& name);
   // Download progress reported by the page (bytes so far, total or 0, bytes per second); active = false ends it.
   struct Download {
     bool active = false;
     double loaded = 0, total = 0, speed = 0;
     std::string what;
+    // as the page's scripts report it (what may be null)
+    static Download of(int active, double loaded, double total, double speed, const char* what) {
+      return {active != 0, loaded, total, speed, what ? what : ""};
+    }
   };
   void set_download(const Download& d) { download_ = d; }
   const Download& download() const { return download_; }
@@ -80,6 +89,11 @@ class Session {
   // The neuron the detail is for (or is being computed for): layer -1 when none.
   std::pair<int, int> wanted_neuron() const { return {want_layer_, want_index_}; }
   void set_graph(int k, bool k_auto, const std::vector<int>& layers);
+  // A link's engine part (picture, invert, rules, target, graph, neuron): each field is checked against the loaded
+  // model; one that cannot be applied adds a sentence to `errors` and leaves that part as it was.
+  // sample_path: the file of a sample by name ("" when there is none by that name).
+  void apply_state(const AppState& st, const std::function<std::string(const std::string&)>& sample_path,
+                   std::vector<std::string>* errors);
   void run_optimizer(int layer);  // one layer (-1: all)
   void run_flipping(const std::string& compare_preset);
 
@@ -92,13 +106,13 @@ class Session {
   void cancel();
 
   // State for the UI.
-  std::shared_ptr<const Network> network() const { return net_; }
+  std::shared_ptr<const Network> network() const { return ws_.net; }
   const std::string& model_name() const { return model_name_; }
   std::size_t model_bytes() const { return model_bytes_; }
   const std::string& image_name() const { return image_name_; }
-  const Image& image() const { return image_; }
-  const Preprocessed& preprocessed() const { return pre_; }
-  const ForwardPass* forward() const { return fwd_ && fwd_->done() ? fwd_.get() : nullptr; }
+  const Image& image() const { return ws_.image; }
+  const Preprocessed& preprocessed() const { return ws_.pre; }
+  const ForwardPass* forward() const { return ws_.fwd && ws_.fwd->done() ? ws_.fwd.get() : nullptr; }
   const Explanation* explanation() const { return ex_ && ex_->done() ? ex_.get() : nullptr; }
   const NeuronGraph* graph() const { return graph_ready_ ? &graph_ : nullptr; }
   const NeuronDetail* detail() const { return detail_ready_ ? &detail_ : nullptr; }
@@ -121,7 +135,7 @@ class Session {
   // Each result's own version: it changes exactly when that result does, so the UI re-uploads a texture only then.
   enum class Result { Picture, Forward, Explanation, Graph, Detail, Curves, Flip };
   long long version(Result r) const { return versions_[static_cast<std::size_t>(r)]; }
-  InvertMode invert() const { return invert_; }
+  InvertMode invert() const { return ws_.invert; }
 
  private:
   enum class Stage { Idle, Forward, Explain, Graph, Detail, Optimize, Flip };
@@ -134,17 +148,12 @@ class Session {
   std::array<long long, 7> versions_{};
   bool step_once();
 
-  std::shared_ptr<Network> net_;
-  std::shared_ptr<WeightCache> cache_;
+  Workspace ws_;  // the model, the picture prepared for it, the forward pass
   std::string model_name_, image_name_, model_source_, image_source_;
   Download download_;
   std::size_t model_bytes_ = 0;
-  Image image_;
-  Preprocessed pre_;
-  InvertMode invert_ = InvertMode::Auto;
   Settings settings_;
 
-  std::shared_ptr<ForwardPass> fwd_;
   std::shared_ptr<Explanation> ex_;
   NeuronGraph graph_;
   Tensor path_heat_;
@@ -173,6 +182,7 @@ class Session {
   int flip_part_ = 0;
   int optimized_ = 0;  // layers of the current optimiser request already done
   double budget_ms_ = 0;
+  double step_macs_ = 3e7;  // the work of one step (~1.5 ms in one WebAssembly thread; adapted in update)
   void drop_jobs();                        // 0: flipping by the current heatmap, 1: the comparison's, 2: done
   std::string flip_compare_;
 

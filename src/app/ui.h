@@ -12,7 +12,8 @@
 
 #include "app/app_state.h"
 #include "app/gl_util.h"
-#include "app/session.h"
+#include "app/engine.h"
+#include "app/snapshot.h"
 #include "explain/heatmap.h"
 
 struct ImVec2;
@@ -38,8 +39,8 @@ void text_wrapped(const char* fmt, ...);
 
 class Ui {
  public:
-  bool init(Session* s, const std::string& asset_dir, float ui_scale, std::string* error);
-  void frame(int width, int height);  // builds the whole UI for one frame
+  bool init(EngineApi* e, const std::string& asset_dir, float ui_scale, std::string* error);
+  void frame(int width, int height);  // builds the whole UI for one frame, from the engine's latest snapshot
   void set_tab(Tab t) { tab_ = t; request_tab_ = true; }
   // remember: also on later visits (the page keeps it in local storage)
   void dismiss_hint(bool remember = true) {
@@ -64,7 +65,9 @@ class Ui {
   // Applies a state: every field is checked against the loaded model; each one that cannot be applied adds a
   // sentence to `errors` and leaves that part of the app as it was. A sample image is loaded here; model and
   // image URLs are fetched by the page before it calls this.
-  void apply_state(const AppState& st, std::vector<std::string>* errors);
+  // Returns false when a part could not be applied (known at once in the page; the desktop's engine thread
+  // reports it on the error line).
+  bool apply_state(const AppState& st, std::vector<std::string>* errors);
   // A query string from a link: parsed, applied, and every problem reported in one error line ("" when all applied).
   std::string apply_query(const std::string& query);
   // The query string that reproduces the current state (the page turns it into a permalink).
@@ -120,10 +123,13 @@ class Ui {
   // Remembers the last item's rectangle under a name (for the test hook: real clicks on real widgets).
   void mark(const std::string& name);
   void mark_rect(const std::string& name, float x0, float y0, float x1, float y1);
-  // Changes to the session requested by widgets run after the frame is built: while it is built, widgets hold
-  // pointers into the session's results, and a change (a new target, image or composite) replaces them.
+  // Commands requested by widgets are sent after the frame is built (in the page the engine applies them at once,
+  // and the frame's snapshot must not change under the widgets while it is built).
   void post(std::function<void()> f) { actions_.push_back(std::move(f)); }
   void run_actions();
+  void send_requests();
+  std::pair<int, int> hover_req_{-1, -1}, hover_sent_{-1, -1};  // the tooltip's neuron (this frame, sent)
+  int layer_req_ = -1, layer_sent_ = -1;                        // the layer explorer's layer
   // drawing helpers
   // version: the version of the result `relevance` belongs to (Session::version); the upload is redone only when
   // it, the data or the picture change, the drawing only when the size or the view settings change too.
@@ -134,6 +140,16 @@ class Ui {
   const Texture& cached_map(const std::string& key, const float* v, long long version, int w, int h, bool signed_map,
                             Colormap c, float scale = 0.0f);
   long long version(Session::Result r) const { return s_->version(r); }
+  // The engine's latest snapshot becomes the one drawn (and read by the hooks); the settings the widgets edit
+  // follow it unless a change of theirs is still on its way to the engine.
+  void refresh() const;
+  // The settings were edited by a widget: they stay the UI's own until the engine has applied what was sent.
+  void settings_sent() { settings_pending_ = e_->posted(); }
+  void send_target(const Target& t) {
+    settings_.target = t;
+    e_->set_target(t);
+    settings_sent();
+  }
   // textures uploaded, by what they show ("image", "heat<slot>", "maps"): the state JSON reports them, so a test
   // can see that a result change re-uploads only its own textures
   std::map<std::string, long long> uploads_;
@@ -151,7 +167,12 @@ class Ui {
   // the size of a w x h picture drawn to fit a box
   static ImVec2 fit(int w, int h, float box_w, float box_h);
 
-  Session* s_ = nullptr;
+  EngineApi* e_ = nullptr;
+  mutable std::shared_ptr<const Snapshot> snap_;
+  mutable const Snapshot* s_ = nullptr;
+  mutable Settings settings_;  // the widgets' copy of the engine's settings
+  bool in_frame_ = false;
+  long long settings_pending_ = 0;
   HeatmapRenderer renderer_;
   std::map<int, Texture> luts_;
   struct Cached {

@@ -82,8 +82,10 @@ Image graph_image(const NeuronGraph& g, int W, int H) {
 
 std::vector<std::string> Ui::export_files(const std::string& prefix) {
   std::vector<std::string> files;
+  refresh();
+  const auto hold = snap_;  // the snapshot read below stays alive while state_json() refreshes
   auto net = s_->network();
-  const Explanation* ex = s_->explanation();
+  const ExplanationView* ex = s_->explanation.get();
   try {
     if (ex) {
       HeatmapOptions ho;
@@ -91,8 +93,8 @@ std::vector<std::string> Ui::export_files(const std::string& prefix) {
       ho.percentile = view_.percentile;
       ho.overlay = view_.mode == 0;
       ho.alpha = view_.alpha;
-      const Tensor& r = ex->input_relevance();
-      save_png(prefix + "-heatmap.png", render_heatmap(channel_sum(r), r.dim(2), r.dim(1), ho, &s_->preprocessed().view));
+      const Tensor& r = ex->input_relevance;
+      save_png(prefix + "-heatmap.png", render_heatmap(channel_sum(r), r.dim(2), r.dim(1), ho, &s_->pic().view));
       files.push_back(prefix + "-heatmap.png");
     }
     if (const Tensor* ph = s_->path_heatmap()) {
@@ -101,7 +103,7 @@ std::vector<std::string> Ui::export_files(const std::string& prefix) {
       save_png(prefix + "-path-heatmap.png", render_heatmap(channel_sum(*ph), ph->dim(2), ph->dim(1), ho));
       files.push_back(prefix + "-path-heatmap.png");
     }
-    if (const NeuronGraph* g = s_->graph()) {
+    if (const NeuronGraph* g = s_->neuron_graph()) {
       save_png(prefix + "-graph.png", graph_image(*g, 900, 520));
       files.push_back(prefix + "-graph.png");
       if (net) {
@@ -111,7 +113,7 @@ std::vector<std::string> Ui::export_files(const std::string& prefix) {
         files.push_back(prefix + "-graph.json");
       }
     }
-    if (const NeuronDetail* d = s_->detail(); d && d->has_deconv) {
+    if (const NeuronDetail* d = s_->neuron_detail(); d && d->has_deconv) {
       HeatmapOptions ho;
       ho.cmap = Colormap::Gray;
       for (auto [name, rec] : {std::make_pair("deconvnet", &d->deconv), std::make_pair("guided", &d->guided)}) {

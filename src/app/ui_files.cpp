@@ -66,24 +66,24 @@ void Ui::open_path(const std::string& path) {
       index = std::string(buf, n).find("\"weight_map\"") != std::string::npos;
     }
   if (e == "json" && !index) post([this, path, name] { load_rules_file(path, name); });
-  else if (e == "safetensors" || e == "json") post([this, path] { s_->load_model_file(path); });
-  else post([this, path, name] { s_->load_image_file(path, name); });
+  else if (e == "safetensors" || e == "json") post([this, path] { e_->load_model_file(path); });
+  else post([this, path, name] { e_->load_image_file(path, name); });
 }
 
 std::string Ui::save_rules(const std::string& path) {
   auto net = s_->network();
   if (!net) return "";
   try {
-    nlohmann::ordered_json j = nlohmann::ordered_json::parse(s_->settings().composite.to_json(*net));
+    nlohmann::ordered_json j = nlohmann::ordered_json::parse(settings_.composite.to_json(*net));
     nlohmann::ordered_json out;
-    out["base"] = s_->settings().preset;
+    out["base"] = settings_.preset;
     for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = it.value();
     AtomicFile f(path, false);
     f.out() << out.dump(1) << "\n";
     f.commit();
     return path;
   } catch (const std::exception& e) {
-    s_->report_error(std::string("could not save the rules: ") + e.what());
+    e_->report_error(std::string("could not save the rules: ") + e.what());
     return "";
   }
 }
@@ -100,11 +100,13 @@ void Ui::load_rules_file(const std::string& path, const std::string& shown) {
     // a file that only names a preset is that preset; anything else is an edited table
     if (named.to_compact(*net, base) != base) named.name = "custom";
     else named.name = base;
-    s_->settings().preset = base;
-    s_->set_composite(named);
+    settings_.preset = base;
+    settings_.composite = named;
+    e_->set_composite(named, base);
+    settings_sent();
     rules_loaded_ = shown;
   } catch (const std::exception& e) {
-    s_->report_error("could not use the rules file '" + shown + "': " + e.what());
+    e_->report_error("could not use the rules file '" + shown + "': " + e.what());
   }
 }
 

@@ -6,46 +6,63 @@
 #include <imgui.h>
 
 #include "app/ui.h"
-#include "model/forward.h"
 #include "model/network.h"
 
 namespace lrp::app {
 
 bool Ui::neuron_tooltip(int layer, int index) {
   auto net = s_->network();
-  const ForwardPass* fwd = s_->forward();
-  if (!net || !fwd) return false;
+  if (!net || layer < 0 || layer >= net->size()) return false;
+  hover_req_ = {layer, index};  // the engine computes its conditional heatmap beside the pipeline
   const Layer& l = net->layer(layer);
   ImGui::BeginTooltip();
   ImGui::Text("%s (%s) neuron %d", l.nick.c_str(), l.name.c_str(), index);
-  if (const NeuronGraph* g = s_->graph()) {
-    for (const auto& n : g->nodes)
-      if (n.layer == layer && n.index == index) ImGui::Text("relevance %+.4g   mean activation %.4g", n.relevance, n.activation);
+  // the feature map: the graph's copy for its nodes, else the layer explorer's maps
+  const float* map = nullptr;
+  int h = 0, w = 0;
+  long long map_version = 0;
+  if (const NeuronGraph* g = s_->neuron_graph()) {
+    for (std::size_t i = 0; i < g->nodes.size(); ++i) {
+      const GraphNode& n = g->nodes[i];
+      if (n.layer != layer || n.index != index) continue;
+      ImGui::Text("relevance %+.4g   mean activation %.4g", n.relevance, n.activation);
+      if (!s_->graph->node_maps[i].empty()) {
+        map = s_->graph->node_maps[i].data();
+        h = s_->graph->node_map_size[i].first;
+        w = s_->graph->node_map_size[i].second;
+        map_version = version(Session::Result::Graph);
+      }
+    }
   }
-  const Tensor& act = fwd->output(activation_layer(*net, layer));
+  if (!map && s_->layer_maps && s_->layer_maps->layer == layer && s_->layer_maps->activation.rank() == 3 &&
+      index < s_->layer_maps->activation.dim(0)) {
+    const Tensor& act = s_->layer_maps->activation;
+    h = act.dim(1);
+    w = act.dim(2);
+    map = act.data() + static_cast<std::size_t>(index) * h * w;
+    map_version = version(Session::Result::Forward);
+  }
   const float thumb = 96 * scale_;
-  if (act.rank() == 3) {
-    const int h = act.dim(1), w = act.dim(2);
-    const Texture& fm = cached_map("fm/" + std::to_string(layer) + "/" + std::to_string(index),
-                                   act.data() + static_cast<std::size_t>(index) * h * w, version(Session::Result::Forward), w,
-                                   h, false, Colormap::Gray);
+  if (map) {
+    const Texture& fm = cached_map("fm/" + std::to_string(layer) + "/" + std::to_string(index), map, map_version, w, h,
+                                   false, Colormap::Gray);
     ImGui::BeginGroup();
     ImGui::Image(fm.imgui_id(), fit(fm.width(), fm.height(), thumb, thumb));
     ImGui::TextDisabled("feature map");
     ImGui::EndGroup();
     ImGui::SameLine();
   }
-  double done = 0;
-  if (const Tensor* cond = s_->hover_conditional(layer, index, &done)) {
+  const HoverView* hv = s_->hover.get();
+  if (hv && hv->layer == layer && hv->index == index) {
     ImGui::BeginGroup();
-    const Texture& t = heat_view(4, *cond, s_->hover_generation(), static_cast<int>(thumb), 0);
+    const Texture& t = heat_view(4, hv->conditional, hv->version, static_cast<int>(thumb), 0);
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), thumb, thumb));
     ImGui::TextDisabled("conditional heatmap");
     ImGui::EndGroup();
   } else {
     ImGui::BeginGroup();
     ImGui::Dummy(ImVec2(thumb, thumb * 0.8f));
-    ImGui::TextDisabled("conditional heatmap: %.0f %%", 100.0 * done);
+    ImGui::TextDisabled("conditional heatmap: %.0f %%", 100.0 * s_->hover_progress);
     ImGui::EndGroup();
   }
   ImGui::EndTooltip();
@@ -54,8 +71,8 @@ bool Ui::neuron_tooltip(int layer, int index) {
 
 void Ui::graph_tab() {
   auto net = s_->network();
-  const NeuronGraph* g = s_->graph();
-  Settings& st = s_->settings();
+  const NeuronGraph* g = s_->neuron_graph();
+  Settings& st = settings_;
   int k = st.graph_k;
   bool k_auto = st.graph_k_auto;
   ImGui::SetNextItemWidth(120 * scale_);
@@ -83,20 +100,31 @@ void Ui::graph_tab() {
     }
     if (lchanged) {
       std::sort(layers.begin(), layers.end());
-      post([this, k, k_auto, layers] { s_->set_graph(k, k_auto, layers); });
+      st.graph_layers = layers;
+      post([this, k, k_auto, layers] {
+        e_->set_graph(k, k_auto, layers);
+        settings_sent();
+      });
     }
     ImGui::EndPopup();
   }
   ImGui::SameLine();
   if (ImGui::Button("reset view")) graph_zoom_ = 1, graph_pan_x_ = graph_pan_y_ = 0;
-  if (changed) post([this, k, k_auto, layers = st.graph_layers] { s_->set_graph(k, k_auto, layers); });
+  if (changed) {
+    st.graph_k = k;
+    st.graph_k_auto = k_auto;
+    post([this, k, k_auto, layers = st.graph_layers] {
+      e_->set_graph(k, k_auto, layers);
+      settings_sent();
+    });
+  }
   help_text("graph",
             "Each circle is a neuron (a channel of a layer), its size its relevance. Columns are layers, from the "
             "input side on the left to the class on the right. A line shows how much relevance flows from a neuron "
             "to one in the layer below (red: supports, blue: opposes). The yellow path is the strongest chain of "
             "evidence from the class down. Hover a circle to see what it detects; click to select it.");
   if (!g || !net) {
-    ImGui::TextDisabled(s_->busy() ? "computing the graph..." : "no graph yet");
+    ImGui::TextDisabled(s_->busy ? "computing the graph..." : "no graph yet");
     return;
   }
   // path heatmap on the right
@@ -168,7 +196,7 @@ void Ui::graph_tab() {
     if (on_path(e))
       dl->AddLine(pos[static_cast<std::size_t>(e.from)], pos[static_cast<std::size_t>(e.to)], IM_COL32(255, 210, 40, 230), 3.0f * scale_);
   hover_node_ = -1;
-  const NeuronDetail* d = s_->detail();
+  const NeuronDetail* d = s_->neuron_detail();
   for (std::size_t i = 0; i < g->nodes.size(); ++i) {
     const GraphNode& n = g->nodes[i];
     const bool output = n.column == ncol - 1;
@@ -193,7 +221,7 @@ void Ui::graph_tab() {
     }
     const ImVec2 drag = ImGui::GetMouseDragDelta(0, 0.0f);
     if (ImGui::IsMouseReleased(0) && drag.x * drag.x + drag.y * drag.y < 16.0f && n.column != ncol - 1) {
-      post([this, l = n.layer, i = n.index] { s_->select_neuron(l, i); });
+      post([this, l = n.layer, i = n.index] { e_->select_neuron(l, i); });
     }
   }
   ImGui::EndChild();

@@ -34,8 +34,9 @@ static std::vector<std::string> list_png(const std::string& dir) {
   return out;
 }
 
-bool Ui::init(Session* s, const std::string& asset_dir, float ui_scale, std::string* error) {
-  s_ = s;
+bool Ui::init(EngineApi* e, const std::string& asset_dir, float ui_scale, std::string* error) {
+  e_ = e;
+  refresh();
   asset_dir_ = asset_dir;
   scale_ = ui_scale;
   for (const char* group : {"fashion", "imagenet"})
@@ -46,8 +47,15 @@ bool Ui::init(Session* s, const std::string& asset_dir, float ui_scale, std::str
 
 bool Ui::load_sample(const std::string& name) {
   for (const auto& sm : samples_)
-    if (sm.name == name) return s_->load_image_file(sm.path, sm.name);
+    if (sm.name == name) return e_->load_image_file(sm.path, sm.name);
   return false;
+}
+
+void Ui::refresh() const {
+  if (in_frame_) return;  // while a frame is built its widgets point into the snapshot it started with
+  snap_ = e_->snapshot();
+  s_ = snap_.get();
+  if (s_->applied >= settings_pending_) settings_ = s_->settings;
 }
 
 void text_wrapped(const char* fmt, ...) {
@@ -116,7 +124,12 @@ void Ui::mark(const std::string& name) {
 void Ui::mark_rect(const std::string& name, float x0, float y0, float x1, float y1) { rects_[name] = {x0, y0, x1, y1}; }
 
 void Ui::frame(int width, int height) {
+  in_frame_ = false;
+  refresh();
+  in_frame_ = true;
   ++frames_;
+  hover_req_ = {-1, -1};
+  layer_req_ = -1;
   rects_prev_.swap(rects_);
   rects_.clear();
   hover_x_ = hover_y_ = -1;
@@ -136,7 +149,9 @@ void Ui::frame(int width, int height) {
     status_bar(W, 0);
     share_popup();
     ImGui::End();
+    in_frame_ = false;
     run_actions();
+    send_requests();
     return;
   }
   const ImGuiStyle& st = ImGui::GetStyle();
@@ -158,7 +173,21 @@ void Ui::frame(int width, int height) {
   file_dialog();
   ImGui::End();
   if (show_hint_) hint_window(W, H);
+  in_frame_ = false;
   run_actions();
+  send_requests();
+}
+
+// What the frame showed asks the engine for its display data: the tooltip's neuron and the explorer's layer.
+void Ui::send_requests() {
+  if (hover_req_ != hover_sent_) {
+    hover_sent_ = hover_req_;
+    e_->hover(hover_req_.first, hover_req_.second);
+  }
+  if (layer_req_ != layer_sent_) {
+    layer_sent_ = layer_req_;
+    e_->want_layer(layer_req_);
+  }
 }
 
 bool Ui::wants_frames() const {
@@ -194,7 +223,7 @@ void Ui::menu_bar() {
   if (model_menu) {
     ImGui::TextDisabled("%s", s_->model_name().c_str());
     if (ImGui::MenuItem("Default model (Fashion-MNIST VGG16)"))
-      post([this] { s_->load_model_file(asset_dir_ + "/models/fashion-vgg16.safetensors", "fashion-vgg16"); });
+      post([this] { e_->load_model_file(asset_dir_ + "/models/fashion-vgg16.safetensors", "fashion-vgg16"); });
     if (ImGui::MenuItem("Open weights (.safetensors)...")) request_open_model();
     mark("menu:model:open");
     if (load_url_cb_ && ImGui::MenuItem("Load weights from a URL (e.g. the ImageNet VGG16)...")) open_url_ = true;
@@ -254,9 +283,9 @@ void Ui::status_bar(float w, float h) {
                         net->spec().arch_name().c_str());
   }
   ImGui::SameLine();
-  const Timings& t = s_->timings();
+  const Timings& t = s_->timings;
   ImGui::TextDisabled("| forward %.1f ms  LRP %.1f ms  graph %.1f ms", t.forward_ms, t.lrp_ms, t.graph_ms);
-  const Session::Download& dl = s_->download();
+  const Session::Download& dl = s_->download;
   if (dl.active) {
     ImGui::SameLine();
     char buf[160];
@@ -270,20 +299,20 @@ void Ui::status_bar(float w, float h) {
     if (ImGui::SmallButton("Cancel download") && cancel_download_cb_) cancel_download_cb_();
     mark("download:cancel");
   }
-  if (s_->busy()) {
+  if (s_->busy) {
     ImGui::SameLine();
-    ImGui::ProgressBar(static_cast<float>(s_->progress()), ImVec2(160 * scale_, 0), s_->progress_label().c_str());
+    ImGui::ProgressBar(static_cast<float>(s_->progress), ImVec2(160 * scale_, 0), s_->progress_label.c_str());
     ImGui::SameLine();
-    if (ImGui::SmallButton("Cancel")) post([this] { s_->cancel(); });
+    if (ImGui::SmallButton("Cancel")) post([this] { e_->cancel(); });
   }
-  if (!s_->error().empty()) {
+  if (!s_->error.empty()) {
     // the dismiss button first, so it stays on screen however long the message is; the text is cut to the
     // space left and shown whole when hovered
     ImGui::SameLine();
-    if (ImGui::SmallButton("dismiss")) post([this] { s_->clear_error(); });
+    if (ImGui::SmallButton("dismiss")) post([this] { e_->clear_error(); });
     mark("error:dismiss");
     ImGui::SameLine();
-    const std::string& e = s_->error();
+    const std::string& e = s_->error;
     const float room = ImGui::GetContentRegionAvail().x - 4;
     std::string shown = e;
     if (ImGui::CalcTextSize(shown.c_str()).x > room) {
@@ -351,17 +380,18 @@ void Ui::shortcuts() {
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) cycle_sample(-1);
   if (ImGui::IsKeyPressed('M', false)) view_.mode = (view_.mode + 1) % 5;
   if (ImGui::IsKeyPressed('C', false)) view_.cmap = static_cast<Colormap>((static_cast<int>(view_.cmap) + 1) % 6);
-  if (ImGui::IsKeyPressed('T', false)) post([this] { s_->set_target(Target::top1()); });
+  if (ImGui::IsKeyPressed('T', false)) post([this] { send_target(Target::top1()); });
   if (ImGui::IsKeyPressed('O', false)) request_open_image();
   // Esc closes an open drop-down, menu or dialog (ImGui 1.86 does that only with keyboard navigation on); only
   // with none open does it cancel the work
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) {
     if (ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) ImGui::ClosePopupToLevel(0, true);
-    else post([this] { s_->cancel(); });
+    else post([this] { e_->cancel(); });
   }
 }
 
 std::string Ui::state_json() const {
+  refresh();
   nlohmann::ordered_json j;
   auto net = s_->network();
   j["model"] = s_->model_name();
@@ -371,23 +401,23 @@ std::string Ui::state_json() const {
   j["heap_mb"] = static_cast<double>(emscripten_get_heap_size()) / (1024.0 * 1024.0);  // only grows: the peak
   j["heap_used_mb"] = static_cast<double>(mallinfo().uordblks) / (1024.0 * 1024.0);  // what is allocated now
 #endif
+  j["engine"] = e_->mode() == EngineApi::Mode::Remote ? "worker" : e_->mode() == EngineApi::Mode::Thread ? "thread" : "inline";
+  j["engine_heap_mb"] = s_->heap_mb;  // where the weights are: this module, or the engine's worker
+  j["engine_heap_used_mb"] = s_->heap_used_mb;
   j["embed"] = embed_;
   j["cmap"] = colormap_name(view_.cmap);
   j["alpha"] = view_.alpha;
-  j["graph_k"] = s_->settings().graph_k;
-  j["download"] = {{"active", s_->download().active}, {"loaded", s_->download().loaded}, {"total", s_->download().total}};
+  j["graph_k"] = settings_.graph_k;
+  j["download"] = {{"active", s_->download.active}, {"loaded", s_->download.loaded}, {"total", s_->download.total}};
   j["image"] = s_->image_name();
   if (const Image& im = s_->image(); !im.empty())
-    j["picture"] = {{"width", im.width}, {"height", im.height}, {"shown_width", im.shown_width()},
+    j["picture"] = {{"width", s_->pic().kept_width}, {"height", s_->pic().kept_height}, {"shown_width", im.shown_width()},
                     {"shown_height", im.shown_height()}, {"alpha", !im.alpha.empty()},
-                    {"background", s_->preprocessed().background}};
-  const ForwardPass* fwd = s_->forward();
-  const Explanation* ex = s_->explanation();
-  if (fwd && net) {
-    const Tensor& l = fwd->logits();
-    int best = 0;
-    for (std::size_t i = 1; i < l.size(); ++i)
-      if (l[i] > l[static_cast<std::size_t>(best)]) best = static_cast<int>(i);
+                    {"background", s_->pic().background}};
+  const ExplanationView* ex = s_->explanation.get();
+  if (s_->logits && net) {
+    const Tensor& l = *s_->logits;
+    const int best = argmax(l);
     j["predicted"] = best;
     j["predicted_label"] = net->label(best);
     j["logits"] = std::vector<float>(l.data(), l.data() + l.size());
@@ -395,15 +425,15 @@ std::string Ui::state_json() const {
     j["predicted"] = nullptr;
   }
   if (ex && net) {
-    j["target"] = ex->target_class();
-    j["target_label"] = net->label(ex->target_class());
-    j["target_logit"] = ex->target_logit();
-    j["input_relevance_sum"] = ex->input_sum();
-    if (s_->settings().target.kind == Target::Kind::Contrast) j["contrast"] = {s_->settings().target.a, s_->settings().target.b};
+    j["target"] = ex->target_class;
+    j["target_label"] = net->label(ex->target_class);
+    j["target_logit"] = ex->target_logit;
+    j["input_relevance_sum"] = ex->input_sum;
+    if (settings_.target.kind == Target::Kind::Contrast) j["contrast"] = {settings_.target.a, settings_.target.b};
   }
-  j["composite"] = s_->settings().composite.name;
-  j["maxpool"] = pool_mode_name(s_->settings().composite.pool);
-  const NeuronGraph* g = s_->graph();
+  j["composite"] = settings_.composite.name;
+  j["maxpool"] = pool_mode_name(settings_.composite.pool);
+  const NeuronGraph* g = s_->neuron_graph();
   j["graph_nodes"] = g ? static_cast<int>(g->nodes.size()) : 0;
   j["graph_edges"] = g ? static_cast<int>(g->edges.size()) : 0;
   if (g && net) {
@@ -414,7 +444,7 @@ std::string Ui::state_json() const {
     for (int n : g->path) path.push_back(g->nodes[static_cast<std::size_t>(n)].id);
     j["path"] = path;
   }
-  const NeuronDetail* d = s_->detail();
+  const NeuronDetail* d = s_->neuron_detail();
   if (d && net) j["selected_neuron"] = {{"layer", net->layer(d->layer).name}, {"index", d->index}, {"relevance", d->relevance}};
   else j["selected_neuron"] = nullptr;
   j["tab"] = tab_name(tab_);
@@ -426,25 +456,25 @@ std::string Ui::state_json() const {
   j["hover"] = hover_x_ >= 0 ? nlohmann::ordered_json{{"x", hover_x_}, {"y", hover_y_}, {"relevance", hover_value_}}
                              : nlohmann::ordered_json();
   j["frames"] = frames_;
-  j["busy"] = s_->working();
+  j["busy"] = s_->working;
   j["uploads"] = uploads_;
-  j["progress"] = s_->progress();
-  j["progress_label"] = s_->progress_label();
-  j["frame_budget_ms"] = s_->budget_ms();  // the work budget per frame right now
+  j["progress"] = s_->progress;
+  j["progress_label"] = s_->progress_label;
+  j["frame_budget_ms"] = s_->budget_ms;  // the work budget per frame right now
   nlohmann::ordered_json curves = nlohmann::ordered_json::array();
-  for (const auto& c : s_->curves())
+  for (const auto& c : s_->layer_curves())
     if (net && c.layer >= 0 && c.layer < net->size()) curves.push_back({{"layer", net->layer(c.layer).name}, {"chosen_k", c.chosen_k}});
   j["optimiser"] = curves;
-  if (const FlipResult* f = s_->flip(0)) j["flip"] = {{"aopc", f->aopc_lrp}, {"aopc_random", f->aopc_random}};
+  if (const FlipResult* f = s_->flip_result(0)) j["flip"] = {{"aopc", f->aopc_lrp}, {"aopc_random", f->aopc_random}};
   else j["flip"] = nullptr;
-  j["error"] = s_->error();
+  j["error"] = s_->error;
   j["samples"] = static_cast<int>(samples_.size());
   j["hint"] = show_hint_;
   nlohmann::ordered_json rects = nlohmann::ordered_json::object();
   for (const auto& [k, r] : rects_prev_) rects[k] = {r[0], r[1], r[2], r[3]};
   j["rects"] = rects;
   j["scale"] = scale_;
-  const Timings& t = s_->timings();
+  const Timings& t = s_->timings;
   j["timings"] = {{"forward_ms", t.forward_ms}, {"lrp_ms", t.lrp_ms}, {"graph_ms", t.graph_ms}, {"detail_ms", t.detail_ms}};
   return j.dump();
 }

@@ -15,20 +15,12 @@ namespace lrp::app {
 
 namespace {
 
-bool url_like(const std::string& s) {
-  if (s.find("://") != std::string::npos || s.rfind("/", 0) == 0 || s.rfind(".", 0) == 0) return true;
-  const auto dot = s.rfind('.');
-  if (dot == std::string::npos) return false;
-  std::string ext = s.substr(dot + 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "gif" || ext == "bmp" || ext == "webp";
-}
-
 bool is_url(const std::string& s) { return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0; }
 
 }  // namespace
 
 AppState Ui::current_state() const {
+  refresh();
   AppState st;
   auto net = s_->network();
   if (is_url(s_->model_source())) st.model = s_->model_source();
@@ -36,8 +28,8 @@ AppState Ui::current_state() const {
   else
     for (const auto& sm : samples_)
       if (sm.name == s_->image_name()) st.image = sm.name;
-  st.invert = s_->invert() == InvertMode::On ? "on" : s_->invert() == InvertMode::Off ? "off" : "auto";
-  const Settings& se = s_->settings();
+  st.invert = s_->invert == InvertMode::On ? "on" : s_->invert == InvertMode::Off ? "off" : "auto";
+  const Settings& se = settings_;
   st.composite = se.preset;
   if (net && se.composite.name == "custom") {
     try {
@@ -52,7 +44,7 @@ AppState Ui::current_state() const {
   st.k = se.graph_k;
   st.k_auto = se.graph_k_auto;
   st.tolerance = se.tolerance;
-  const auto [wl, wi] = s_->wanted_neuron();
+  const auto [wl, wi] = s_->wanted_neuron;
   if (net && wl >= 0 && wl < net->size() && wi >= 0) st.neuron = net->layer(wl).name + ":" + std::to_string(wi);
   st.mode = static_cast<ViewMode>(view_.mode);
   st.cmap = colormap_name(view_.cmap);
@@ -80,91 +72,34 @@ std::vector<std::string> Ui::share_limits() const {
   return out;
 }
 
-void Ui::apply_state(const AppState& st, std::vector<std::string>* errors) {
-  auto err = [&](const std::string& e) {
-    if (errors) errors->push_back(e);
-  };
+bool Ui::apply_state(const AppState& st, std::vector<std::string>* errors) {
+  std::vector<std::string> view_errors;
   embed_ = st.embed;
-  // the picture first: loading one resets the class and the neuron
-  if (!st.image.empty()) {
-    bool sample = false;
-    for (const auto& sm : samples_) sample |= sm.name == st.image;
-    if (sample) {
-      if (s_->image_name() != st.image) load_sample(st.image);
-    } else if (!url_like(st.image)) {
-      err("image='" + st.image + "': no sample by that name");
-    }
-  }
-  const InvertMode inv = st.invert == "on" ? InvertMode::On : st.invert == "off" ? InvertMode::Off : InvertMode::Auto;
-  if (inv != s_->invert()) s_->set_invert(inv);
-  auto net = s_->network();
-  if (net) {
-    if (!st.rules.empty()) {
-      try {
-        const Composite c = Composite::from_compact(st.rules, *net);
-        s_->settings().preset = st.rules.substr(0, st.rules.find('~'));
-        s_->set_composite(c);
-      } catch (const std::exception& e) {
-        err(std::string("rules='") + st.rules + "': " + e.what());
-      }
-    } else if (st.composite != s_->settings().preset || s_->settings().composite.name != st.composite) {
-      s_->set_preset(st.composite);
-    }
-    const int n = net->num_classes();
-    const Target& t = st.target;
-    const std::string range = "the model has " + std::to_string(n) + " classes, 0 to " + std::to_string(n - 1);
-    if (t.kind != Target::Kind::Top1 && t.a >= n) err("target=" + std::to_string(t.a) + ": " + range);
-    else if (t.kind == Target::Kind::Contrast && t.b >= n) err("target: class " + std::to_string(t.b) + ": " + range);
-    else if (t.kind != s_->settings().target.kind || t.a != s_->settings().target.a || t.b != s_->settings().target.b)
-      s_->set_target(t);
-    std::vector<int> layers;
-    for (const auto& name : st.graph_layers) {
-      const int i = net->find(name);
-      if (i >= 0 && (net->layer(i).kind == LayerKind::Conv || net->layer(i).kind == LayerKind::Linear) && i + 1 < net->size())
-        layers.push_back(i);
-      else
-        err("layers: '" + name + "' is not a convolution or hidden fully connected layer of this model");
-    }
-    std::sort(layers.begin(), layers.end());
-    layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
-    s_->settings().tolerance = st.tolerance;
-    const Settings& se = s_->settings();
-    if (st.k != se.graph_k || st.k_auto != se.graph_k_auto || layers != se.graph_layers) s_->set_graph(st.k, st.k_auto, layers);
-    if (!st.neuron.empty()) {
-      const auto colon = st.neuron.rfind(':');
-      const std::string lname = st.neuron.substr(0, colon);
-      const int l = net->find(lname);
-      const int idx = std::atoi(st.neuron.c_str() + colon + 1);
-      if (l < 0 || net->layer(l).kind == LayerKind::ReLU || net->layer(l).kind == LayerKind::Flatten ||
-          l + 1 >= net->size())
-        err("neuron='" + st.neuron + "': '" + lname + "' is not a convolution, pooling or hidden layer of this model");
-      else if (idx >= net->layer(l).out_shape[0])
-        err("neuron='" + st.neuron + "': " + lname + " has " + std::to_string(net->layer(l).out_shape[0]) +
-            " neurons, 0 to " + std::to_string(net->layer(l).out_shape[0] - 1));
-      else if (s_->wanted_neuron() != std::make_pair(l, idx))
-        s_->select_neuron(l, idx);
-    }
-  }
   view_.mode = static_cast<int>(st.mode);
   try {
     view_.cmap = parse_colormap(st.cmap);
   } catch (const std::exception& e) {
-    err(e.what());
+    view_errors.push_back(e.what());
   }
   view_.alpha = st.alpha;
   view_.percentile = st.percentile;
   view_.gray = st.gray;
   set_tab(st.panel);
+  if (errors) view_errors.insert(view_errors.begin(), errors->begin(), errors->end());
+  // the rest is the engine's: checked against the model it has when it applies the link (a model named by the
+  // link may still be on its way), one error line for every problem
+  std::vector<std::pair<std::string, std::string>> samples;
+  for (const auto& sm : samples_) samples.emplace_back(sm.name, sm.path);
+  return e_->apply_state(st, samples, view_errors);
 }
 
 std::string Ui::apply_query(const std::string& query) {
   std::vector<std::string> errors;
   const AppState st = AppState::from_query(query, &errors);
-  apply_state(st, &errors);
-  if (errors.empty()) return "";
-  std::string text = errors.size() == 1 ? "This link has a problem: " : "This link has " + std::to_string(errors.size()) + " problems: ";
-  for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
-  return text + ". The rest of it was applied.";
+  const bool ok = apply_state(st, &errors);
+  // inline, the engine applied it already and its error line says what did not apply; in thread mode it will
+  refresh();
+  return ok || e_->mode() != Engine::Mode::Inline ? std::string() : s_->error;
 }
 
 void Ui::show_share(const std::string& link, const std::string& snippet) {
@@ -262,15 +197,14 @@ void Ui::url_popup() {
 // The compact view for iframes: class choice, image + heatmap, a small graph.
 void Ui::embed_frame(float W, float H) {
   auto net = s_->network();
-  const ForwardPass* fwd = s_->forward();
-  const Explanation* ex = s_->explanation();
+  const ExplanationView* ex = s_->explanation.get();
   ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.35f, 1.0f), "lrpscope");
   ImGui::SameLine();
-  if (fwd && net) {
-    const ClassRanking& rank = class_ranking(fwd->logits());
+  if (s_->logits && net) {
+    const ClassRanking& rank = class_ranking(*s_->logits);
     const auto& p = rank.probs;
     const auto& order = rank.order;
-    const int cur = ex ? ex->target_class() : order[0];
+    const int cur = ex ? ex->target_class : order[0];
     char label[160];
     std::snprintf(label, sizeof label, "%s (%.1f %%)", net->label(cur).c_str(), 100.0 * p[static_cast<std::size_t>(cur)]);
     ImGui::SetNextItemWidth(std::min(260.0f * scale_, W * 0.45f));
@@ -280,7 +214,7 @@ void Ui::embed_frame(float W, float H) {
       for (std::size_t i = 0; i < std::min<std::size_t>(order.size(), 10); ++i) {
         const int c = order[i];
         std::snprintf(label, sizeof label, "%s (%.1f %%)", net->label(c).c_str(), 100.0 * p[static_cast<std::size_t>(c)]);
-        if (ImGui::Selectable(label, c == cur)) post([this, c] { s_->set_target(Target::cls(c)); });
+        if (ImGui::Selectable(label, c == cur)) post([this, c] { send_target(Target::cls(c)); });
         mark("embed:class:" + std::to_string(i));
       }
       ImGui::EndCombo();
@@ -290,16 +224,16 @@ void Ui::embed_frame(float W, float H) {
   if (share_cb_ && ImGui::SmallButton("Share")) share_cb_(share_query().c_str());
   mark("share");
   ImGui::SameLine();
-  ImGui::TextDisabled("%s", s_->settings().composite.name.c_str());
+  ImGui::TextDisabled("%s", settings_.composite.name.c_str());
   const float avail_h = ImGui::GetContentRegionAvail().y - ImGui::GetFrameHeightWithSpacing();
   const float side = std::min(avail_h, W * 0.48f);
   ImGui::BeginChild("embed_image", ImVec2(side, avail_h), false);
   if (ex && image_tex_.valid()) {
-    const Texture& t = heat_view(0, ex->input_relevance(), version(Session::Result::Explanation), static_cast<int>(side));
+    const Texture& t = heat_view(0, ex->input_relevance, version(Session::Result::Explanation), static_cast<int>(side));
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), side, side));
     mark("heatmap");
   } else {
-    ImGui::TextDisabled(s_->busy() ? "computing..." : "no image");
+    ImGui::TextDisabled(s_->busy ? "computing..." : "no image");
   }
   ImGui::EndChild();
   ImGui::SameLine();

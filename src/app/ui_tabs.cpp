@@ -159,7 +159,7 @@ void Ui::tabs_panel(float w, float h) {
 
 void Ui::neuron_tab() {
   auto net = s_->network();
-  const NeuronDetail* d = s_->detail();
+  const NeuronDetail* d = s_->neuron_detail();
   ImGui::Text("Selected neuron");
   help_text("neuron",
             "One neuron up close. Its feature map shows where in the picture it fired; its conditional heatmap shows "
@@ -176,7 +176,6 @@ void Ui::neuron_tab() {
               d->mean_activation, d->max_activation);
   const float avail = ImGui::GetContentRegionAvail().x;
   const float tile = std::floor(std::min((avail - 4 * ImGui::GetStyle().ItemSpacing.x) / 3.0f, ImGui::GetContentRegionAvail().y * 0.42f));
-  const ForwardPass* fwd = s_->forward();
   auto caption = [&](const Texture& t, const char* text, const char* key = nullptr) {
     ImGui::BeginGroup();
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), tile, tile));
@@ -189,11 +188,9 @@ void Ui::neuron_tab() {
     ImGui::PopTextWrapPos();
     ImGui::EndGroup();
   };
-  const Tensor& act = fwd->output(activation_layer(*net, d->layer));
-  if (act.rank() == 3) {
-    const int h = act.dim(1), w = act.dim(2);
-    caption(cached_map("detail_fm", act.data() + static_cast<std::size_t>(d->index) * h * w, version(Session::Result::Detail),
-                       w, h, false, Colormap::Gray),
+  if (const DetailView& dv = *s_->detail; !dv.activation.empty()) {
+    caption(cached_map("detail_fm", dv.activation.data(), version(Session::Result::Detail), dv.act_w, dv.act_h, false,
+                       Colormap::Gray),
             "activation map");
     ImGui::SameLine();
   }
@@ -201,15 +198,10 @@ void Ui::neuron_tab() {
           "neuron:conditional");
   if (d->has_deconv) {
     ImGui::SameLine();
-    const Image& v = s_->preprocessed().view;
+    const Image& v = s_->pic().view;
     const Box& b = d->deconv.field;
-    Image crop;
-    crop.width = b.x1 - b.x0;
-    crop.height = b.y1 - b.y0;
-    for (int y = b.y0; y < b.y1; ++y)
-      for (int x = b.x0; x < b.x1; ++x)
-        for (int c = 0; c < 3; ++c) crop.rgb.push_back(v.rgb[(static_cast<std::size_t>(y) * v.width + x) * 3 + c]);
-    caption(cached_rgb("detail_crop", crop, version(Session::Result::Detail)), "receptive field of the strongest position");
+    caption(cached_rgb("detail_crop", crop_image(v, b.y0, b.x0, b.y1, b.x1), version(Session::Result::Detail)),
+            "receptive field of the strongest position");
     auto rec = [&](const char* key, const DeconvResult& r) {
       const auto m = channel_sum(r.reconstruction);
       return &cached_map(key, m.data(), version(Session::Result::Detail), r.reconstruction.dim(2), r.reconstruction.dim(1),
@@ -229,9 +221,8 @@ void Ui::neuron_tab() {
 
 void Ui::layers_tab() {
   auto net = s_->network();
-  const Explanation* ex = s_->explanation();
-  const ForwardPass* fwd = s_->forward();
-  if (!net || !ex || !fwd) {
+  const ExplanationView* ex = s_->explanation.get();
+  if (!net || !ex) {
     ImGui::TextDisabled("waiting for an explanation");
     return;
   }
@@ -239,6 +230,7 @@ void Ui::layers_tab() {
     for (int i = 0; i < net->size(); ++i)
       if (net->layer(i).kind == LayerKind::Conv) explorer_layer_ = i;
   }
+  layer_req_ = explorer_layer_;  // the engine sends this layer's maps
   ImGui::SetNextItemWidth(200 * scale_);
   if (ImGui::BeginCombo("layer", (net->layer(explorer_layer_).nick + "  " + net->layer(explorer_layer_).name).c_str())) {
     for (int i = 0; i < net->size(); ++i) {
@@ -262,8 +254,13 @@ void Ui::layers_tab() {
             "shows how much each of those places mattered for the class (red for, blue against). Click a map to "
             "select that neuron.");
   const int layer = explorer_layer_;
-  const Tensor& act = fwd->output(activation_layer(*net, layer));
-  const Tensor& rel = ex->relevance(layer);
+  const LayerMaps* maps = s_->layer_maps.get();
+  if (!maps || maps->layer != layer) {
+    ImGui::TextDisabled("loading the maps of %s...", net->layer(layer).nick.c_str());
+    return;
+  }
+  const Tensor& act = maps->activation;
+  const Tensor& rel = maps->relevance;
   const LayerRanking& rank = layer_ranking(rel);
   const auto& order = rank.order;
   const int h = act.dim(1), w = act.dim(2);
@@ -271,7 +268,7 @@ void Ui::layers_tab() {
   const float layer_max = rank.max_abs;  // relevance maps share one scale, so their strengths compare
   ImGui::BeginChild("grid", ImVec2(0, 0), false);
   const int cols = std::max(1, static_cast<int>(ImGui::GetContentRegionAvail().x / (cell + ImGui::GetStyle().ItemSpacing.x)));
-  const NeuronDetail* d = s_->detail();
+  const NeuronDetail* d = s_->neuron_detail();
   for (std::size_t i = 0; i < order.size(); ++i) {
     const int c = order[i];
     const std::string key = std::string(explorer_relevance_ ? "rel/" : "act/") + std::to_string(layer) + "/" + std::to_string(c);
@@ -282,7 +279,7 @@ void Ui::layers_tab() {
     ImGui::PushID(c);
     const bool sel = d && d->layer == layer && d->index == c;
     if (sel) ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(1.0f, 0.8f, 0.2f, 1.0f));
-    if (ImGui::ImageButton(t.imgui_id(), fit(t.width(), t.height(), cell, cell), ImVec2(0, 0), ImVec2(1, 1), 2)) post([this, layer, c] { s_->select_neuron(layer, c); });
+    if (ImGui::ImageButton(t.imgui_id(), fit(t.width(), t.height(), cell, cell), ImVec2(0, 0), ImVec2(1, 1), 2)) post([this, layer, c] { e_->select_neuron(layer, c); });
     mark("cell:" + net->layer(layer).name + ":" + std::to_string(c));
     if (sel) ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s neuron %d\nrelevance %+.4g", net->layer(layer).nick.c_str(), c, rank.neuron[static_cast<std::size_t>(c)]);
@@ -295,14 +292,17 @@ void Ui::layers_tab() {
 void Ui::rules_tab() {
   auto net = s_->network();
   if (!net) return;
-  Settings& st = s_->settings();
+  Settings& st = settings_;
   Composite& c = st.composite;
   ImGui::SetNextItemWidth(220 * scale_);
   const bool combo = ImGui::BeginCombo("composite", c.name.c_str());
   mark("composite");
   if (combo) {
     for (const auto& n : Composite::preset_names()) {
-      if (ImGui::Selectable(n.c_str(), n == c.name)) post([this, n] { s_->set_preset(n); });
+      if (ImGui::Selectable(n.c_str(), n == c.name)) post([this, n] {
+          e_->set_preset(n);
+          settings_sent();
+        });
       mark("composite:" + n);
     }
     ImGui::EndCombo();
@@ -351,7 +351,7 @@ void Ui::rules_tab() {
             "compared with the score it started from (the dashed line): rules that stabilise or ignore negative "
             "evidence let some of it leak.");
   // conservation chart
-  const Explanation* ex = s_->explanation();
+  const ExplanationView* ex = s_->explanation.get();
   if (ex) {
     ImGui::TextDisabled("relevance per layer, from the input (left) to the output; dashed: the target logit");
     const float ch = ImGui::GetTextLineHeightWithSpacing() * 5.5f;
@@ -361,25 +361,25 @@ void Ui::rules_tab() {
     std::vector<int> shown;
     for (int i = 0; i < net->size(); ++i)
       if (net->layer(i).kind != LayerKind::ReLU && net->layer(i).kind != LayerKind::Flatten) shown.push_back(i);
-    double mx = std::fabs(ex->target_logit());
-    for (int i : shown) mx = std::max(mx, std::fabs(ex->layer_sums()[static_cast<std::size_t>(i)]));
-    mx = std::max(mx, std::fabs(ex->input_sum()));
+    double mx = std::fabs(ex->target_logit);
+    for (int i : shown) mx = std::max(mx, std::fabs(ex->layer_sums[static_cast<std::size_t>(i)]));
+    mx = std::max(mx, std::fabs(ex->input_sum));
     mx = std::max(mx, 1e-12);
     const float bw = sz.x / (shown.size() + 1);
     const float base = p0.y + sz.y * 0.5f, half = sz.y * 0.45f;
-    const float ly = base - static_cast<float>(ex->target_logit() / mx) * half;
+    const float ly = base - static_cast<float>(ex->target_logit / mx) * half;
     for (float x = p0.x; x < p0.x + sz.x; x += 8) dl->AddLine(ImVec2(x, ly), ImVec2(x + 4, ly), IM_COL32(255, 210, 40, 220));
     dl->AddLine(ImVec2(p0.x, base), ImVec2(p0.x + sz.x, base), IM_COL32(110, 110, 120, 255));
     auto bar = [&](std::size_t slot, double v, const std::string& tip) {
       const float x0 = p0.x + bw * slot + 1, x1 = x0 + bw - 2;
       const float y = base - static_cast<float>(v / mx) * half;
       dl->AddRectFilled(ImVec2(x0, std::min(y, base)), ImVec2(x1, std::max(y, base)), v >= 0 ? IM_COL32(220, 80, 60, 255) : IM_COL32(70, 110, 230, 255));
-      if (ImGui::IsMouseHoveringRect(ImVec2(x0, p0.y), ImVec2(x1, p0.y + sz.y))) ImGui::SetTooltip("%s\nsum of relevance %.5g\n(target logit %.5g)", tip.c_str(), v, ex->target_logit());
+      if (ImGui::IsMouseHoveringRect(ImVec2(x0, p0.y), ImVec2(x1, p0.y + sz.y))) ImGui::SetTooltip("%s\nsum of relevance %.5g\n(target logit %.5g)", tip.c_str(), v, ex->target_logit);
     };
-    bar(0, ex->input_sum(), "input");
+    bar(0, ex->input_sum, "input");
     for (std::size_t k = 0; k < shown.size(); ++k) {
       const Layer& l = net->layer(shown[k]);
-      bar(k + 1, ex->layer_sums()[static_cast<std::size_t>(shown[k])], l.nick + " (" + l.name + ")");
+      bar(k + 1, ex->layer_sums[static_cast<std::size_t>(shown[k])], l.nick + " (" + l.name + ")");
     }
     ImGui::EndChild();
   }
@@ -448,13 +448,16 @@ void Ui::rules_tab() {
   }
   if (edited) {
     c.name = "custom";
-    post([this] { s_->composite_edited(); });
+    post([this, c] {
+      e_->edit_composite(c);
+      settings_sent();
+    });
   }
 }
 
 void Ui::optimizer_tab() {
   auto net = s_->network();
-  const Explanation* ex = s_->explanation();
+  const ExplanationView* ex = s_->explanation.get();
   if (!net || !ex) {
     ImGui::TextDisabled("waiting for an explanation");
     return;
@@ -473,13 +476,19 @@ void Ui::optimizer_tab() {
     ImGui::EndCombo();
   }
   ImGui::SameLine();
-  if (ImGui::Button("Score this layer")) post([this, l = optimizer_layer_] { s_->run_optimizer(l); });
+  if (ImGui::Button("Score this layer")) post([this, l = optimizer_layer_] { e_->run_optimizer(l); });
   ImGui::SameLine();
-  if (ImGui::Button("All layers")) post([this] { s_->run_optimizer(-1); });
+  if (ImGui::Button("All layers")) post([this] { e_->run_optimizer(-1); });
   flow(140 * scale_ + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("tolerance (SMAPE)").x);
-  float tol = static_cast<float>(s_->settings().tolerance);
+  float tol = static_cast<float>(settings_.tolerance);
   ImGui::SetNextItemWidth(140 * scale_);
-  if (ImGui::SliderFloat("tolerance (SMAPE)", &tol, 0.0f, 100.0f, "%.1f")) s_->settings().tolerance = tol;
+  if (ImGui::SliderFloat("tolerance (SMAPE)", &tol, 0.0f, 100.0f, "%.1f")) {
+    settings_.tolerance = tol;
+    post([this, tol] {
+      e_->set_tolerance(tol);
+      settings_sent();
+    });
+  }
   help_text("optimizer",
             "How many neurons of a layer do we need? For each k, keep only the k most relevant neurons and compare: "
             "backward, the heatmap through them against the full heatmap; forward, the prediction with only them "
@@ -491,7 +500,7 @@ void Ui::optimizer_tab() {
     return static_cast<int>(c.k.size()) - 1;
   };
   const LayerCurve* cur = nullptr;
-  for (const auto& c : s_->curves())
+  for (const auto& c : s_->layer_curves())
     if (c.layer == optimizer_layer_) cur = &c;
   if (cur) {
     Chart ch;
@@ -514,13 +523,13 @@ void Ui::optimizer_tab() {
   } else {
     ImGui::TextDisabled("press 'Score this layer' to compute the curves");
   }
-  if (!s_->curves().empty() && ImGui::BeginTable("opt_table", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
+  if (!s_->layer_curves().empty() && ImGui::BeginTable("opt_table", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY, ImVec2(0, ImGui::GetContentRegionAvail().y))) {
     ImGui::TableSetupColumn("layer");
     ImGui::TableSetupColumn("width");
     ImGui::TableSetupColumn("chosen k");
     ImGui::TableSetupColumn("SMAPE back / fwd");
     ImGui::TableHeadersRow();
-    for (const auto& c : s_->curves()) {
+    for (const auto& c : s_->layer_curves()) {
       const int m = chosen(c);
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
@@ -538,7 +547,7 @@ void Ui::optimizer_tab() {
 
 void Ui::evaluation_tab() {
   auto net = s_->network();
-  if (!net || !s_->explanation()) {
+  if (!net || !s_->explanation.get()) {
     ImGui::TextDisabled("waiting for an explanation");
     return;
   }
@@ -549,13 +558,13 @@ void Ui::evaluation_tab() {
     return true;
   }, const_cast<std::vector<std::string>*>(&presets), static_cast<int>(presets.size()));
   ImGui::SameLine();
-  if (ImGui::Button("Run pixel flipping")) post([this, p = std::string(presets[static_cast<std::size_t>(compare_preset_)])] { s_->run_flipping(p); });
+  if (ImGui::Button("Run pixel flipping")) post([this, p = std::string(presets[static_cast<std::size_t>(compare_preset_)])] { e_->run_flipping(p); });
   help_text("evaluation",
             "Is the heatmap telling the truth? We blank out the picture patch by patch, most relevant first, and watch "
             "the class score. A good explanation makes it fall fast, faster than blanking in a random order. AOPC "
             "(area over the curve) sums up the fall: higher is better.");
-  const FlipResult* a = s_->flip(0);
-  const FlipResult* b = s_->flip(1);
+  const FlipResult* a = s_->flip_result(0);
+  const FlipResult* b = s_->flip_result(1);
   if (!a || !b) {
     ImGui::TextDisabled("press 'Run pixel flipping'");
     return;
@@ -564,12 +573,12 @@ void Ui::evaluation_tab() {
   for (int f : a->flipped) ch.x.push_back(f);
   ch.xlabel = "patches replaced";
   ch.ylabel = "target logit";
-  const std::string n0 = s_->settings().composite.name + " order", n1 = s_->flip_compare() + " order";
+  const std::string n0 = settings_.composite.name + " order", n1 = s_->flip_compare() + " order";
   line_chart("flip", {{n0.c_str(), a->lrp, IM_COL32(230, 90, 70, 255)}, {n1.c_str(), b->lrp, IM_COL32(90, 200, 120, 255)},
                       {"random order", a->random, IM_COL32(160, 160, 170, 255)}},
              ch, ImVec2(0, ImGui::GetContentRegionAvail().y * 0.6f), scale_);
   mark("flip-chart");
-  ImGui::Text("AOPC: %s %.4f   %s %.4f   random %.4f", s_->settings().composite.name.c_str(), a->aopc_lrp,
+  ImGui::Text("AOPC: %s %.4f   %s %.4f   random %.4f", settings_.composite.name.c_str(), a->aopc_lrp,
               s_->flip_compare().c_str(), b->aopc_lrp, a->aopc_random);
   ImGui::TextDisabled("patches of %dx%d pixels; x axis: patches replaced", a->patch, a->patch);
 }

@@ -25,7 +25,7 @@ void Ui::ensure_base_textures() {
   const long long pv = version(Session::Result::Picture);
   if (base_gen_ == pv) return;
   base_gen_ = pv;
-  const Image& v = s_->preprocessed().view;
+  const Image& v = s_->pic().view;
   if (!v.empty()) {
     image_tex_.upload_rgb8(v.width, v.height, v.rgb.data());
     ++uploads_["image"];
@@ -130,13 +130,13 @@ std::string Ui::picture_note() const {
     colour = std::abs(img.rgb[i] - img.rgb[i + 1]) > 24 || std::abs(img.rgb[i + 1] - img.rgb[i + 2]) > 24;
   std::string n;
   if (c.channels == 1 && colour) n += "greyed";
-  if (s_->preprocessed().inverted) n += std::string(n.empty() ? "" : ", ") + "inverted (light on dark, as the model was trained)";
+  if (s_->pic().inverted) n += std::string(n.empty() ? "" : ", ") + "inverted (light on dark, as the model was trained)";
   const int iw = img.shown_width(), ih = img.shown_height();
   const double ar = static_cast<double>(iw) / ih, mr = static_cast<double>(c.width) / c.height;
   if (iw > 4 * c.width || ih > 4 * c.height || ar > 1.5 * mr || ar < mr / 1.5)
     n += std::string(n.empty() ? "" : ", ") + "shrunk from " + std::to_string(iw) + "x" + std::to_string(ih) +
          " to " + std::to_string(c.width) + "x" + std::to_string(c.height);
-  if (s_->preprocessed().background >= 0)
+  if (s_->pic().background >= 0)
     n += std::string(n.empty() ? "" : ", ") +
          (c.dark_background ? "given the model's dark background where it is transparent" : "put on white where it is transparent");
   if (n.empty() || c.channels != 1) return n.empty() ? "" : "This picture was " + n + " for the model.";
@@ -209,12 +209,12 @@ void Ui::input_panel(float w, float h) {
             "The picture as the network sees it, with the explanation on top. Relevance says how much each pixel "
             "pushed the network towards the class it explains: red pixels spoke for it, blue ones against it, "
             "white or clear ones hardly mattered. The colours are scaled so the strongest pixel is full colour.");
-  const Explanation* ex = s_->explanation();
+  const ExplanationView* ex = s_->explanation.get();
   const float ctrl_h = ImGui::GetFrameHeightWithSpacing() * 2.2f;
   float side = std::min(ImGui::GetContentRegionAvail().x, h - ctrl_h - ImGui::GetFrameHeightWithSpacing() * 1.3f);
   side = std::max(side, 32.0f);
   if (ex && image_tex_.valid()) {
-    const Tensor& r = ex->input_relevance();
+    const Tensor& r = ex->input_relevance;
     // the picture keeps its aspect ratio (models with non-square inputs)
     auto pixel_tooltip = [&]() {
       if (!ImGui::IsItemHovered()) return;
@@ -251,7 +251,7 @@ void Ui::input_panel(float w, float h) {
     ImGui::Dummy(ImVec2(side, side));
     const ImVec2 mn = ImGui::GetItemRectMin();
     ImGui::GetWindowDrawList()->AddText(ImVec2(mn.x + 10, mn.y + side / 2), IM_COL32(200, 200, 200, 255),
-                                        s_->busy() ? "computing..." : "open an image");
+                                        s_->busy ? "computing..." : "open an image");
   }
   // controls
   static const char* modes[] = {"overlay", "side by side", "heatmap", "positive", "negative"};
@@ -300,7 +300,7 @@ void Ui::input_panel(float w, float h) {
     if (ImGui::IsItemHovered()) {
       ImGui::BeginTooltip();
       ImGui::Text("as you gave it: %d x %d pixels%s", orig.shown_width(), orig.shown_height(),
-                  s_->preprocessed().inverted ? "\n(inverted for this model, which expects light on dark)" : "");
+                  s_->pic().inverted ? "\n(inverted for this model, which expects light on dark)" : "");
       const float big = 220 * scale_;
       ImGui::Image(original_tex_.imgui_id(), ImVec2(big * std::min(1.0f, static_cast<float>(orig.width) / orig.height),
                                                     big * std::min(1.0f, static_cast<float>(orig.height) / orig.width)));
@@ -309,10 +309,10 @@ void Ui::input_panel(float w, float h) {
   }
   if (auto net = s_->network(); net && net->config().dark_background) {
     ImGui::SameLine();
-    int inv = static_cast<int>(s_->invert());
+    int inv = static_cast<int>(s_->invert);
     static const char* invs[] = {"invert: auto", "invert: on", "invert: off"};
     ImGui::SetNextItemWidth(w * 0.3f);
-    if (ImGui::Combo("##invert", &inv, invs, 3)) post([this, inv] { s_->set_invert(static_cast<InvertMode>(inv)); });
+    if (ImGui::Combo("##invert", &inv, invs, 3)) post([this, inv] { e_->set_invert(static_cast<InvertMode>(inv)); });
   }
   ImGui::EndChild();
 }
@@ -321,12 +321,12 @@ void Ui::predictions_panel(float w, float h) {
   ImGui::BeginChild("predictions", ImVec2(w, h), true);
   ImGui::Text("Predictions");
   ImGui::SameLine();
-  if (s_->settings().target.kind == Target::Kind::Contrast) contrast_mode_ = true;  // e.g. set by a link
+  if (settings_.target.kind == Target::Kind::Contrast) contrast_mode_ = true;  // e.g. set by a link
   if (ImGui::Checkbox("contrast", &contrast_mode_)) {
     contrast_a_ = -1;
     // unticking goes back to explaining the first class of the contrast on its own
-    const Target& t = s_->settings().target;
-    if (!contrast_mode_ && t.kind == Target::Kind::Contrast) post([this, a = t.a] { s_->set_target(Target::cls(a)); });
+    const Target& t = settings_.target;
+    if (!contrast_mode_ && t.kind == Target::Kind::Contrast) post([this, a = t.a] { send_target(Target::cls(a)); });
   }
   mark("contrast");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Explain 'class A rather than class B': click A, then B");
@@ -334,18 +334,17 @@ void Ui::predictions_panel(float w, float h) {
             "The five classes the network finds most likely, with their probabilities. Click one to see what in the "
             "picture speaks for that class. With 'contrast', click two classes to see what makes the first more "
             "likely than the second.");
-  const ForwardPass* fwd = s_->forward();
   auto net = s_->network();
-  if (fwd && net) {
-    const Tensor& l = fwd->logits();
+  if (s_->logits && net) {
+    const Tensor& l = *s_->logits;
     const ClassRanking& rank = class_ranking(l);
     const auto& p = rank.probs;
     const auto& order = rank.order;
-    const Explanation* ex = s_->explanation();
-    const Target& tg = s_->settings().target;
+    const ExplanationView* ex = s_->explanation.get();
+    const Target& tg = settings_.target;
     for (int i = 0; i < std::min<int>(5, static_cast<int>(order.size())); ++i) {
       const int c = order[static_cast<std::size_t>(i)];
-      const bool is_target = ex && ex->target_class() == c;
+      const bool is_target = ex && ex->target_class == c;
       const bool is_b = tg.kind == Target::Kind::Contrast && tg.b == c;
       ImGui::PushID(c);
       const ImVec2 pos = ImGui::GetCursorScreenPos();
@@ -358,11 +357,11 @@ void Ui::predictions_panel(float w, float h) {
           if (contrast_a_ < 0) {
             contrast_a_ = c;
           } else if (c != contrast_a_) {
-            post([this, a = contrast_a_, c] { s_->set_target(Target::contrast(a, c)); });
+            post([this, a = contrast_a_, c] { send_target(Target::contrast(a, c)); });
             contrast_a_ = -1;
           }
         } else {
-          post([this, c] { s_->set_target(Target::cls(c)); });
+          post([this, c] { send_target(Target::cls(c)); });
         }
       }
       ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -382,7 +381,7 @@ void Ui::predictions_panel(float w, float h) {
       if (tg.kind == Target::Kind::Contrast)
         ImGui::TextDisabled("explaining %s rather than %s", net->label(tg.a).c_str(), net->label(tg.b).c_str());
       else
-        ImGui::TextDisabled("explaining %s%s", net->label(ex->target_class()).c_str(),
+        ImGui::TextDisabled("explaining %s%s", net->label(ex->target_class).c_str(),
                             tg.kind == Target::Kind::Top1 ? " (the top class)" : "");
     } else if (contrast_mode_ && contrast_a_ >= 0) {
       ImGui::TextDisabled("now click the class to contrast with");
@@ -396,11 +395,7 @@ const Ui::ClassRanking& Ui::class_ranking(const Tensor& logits) {
     class_rank_.src = logits.data();
     class_rank_.gen = version(Session::Result::Forward);
     class_rank_.probs = softmax(logits);
-    class_rank_.order.resize(logits.size());
-    std::iota(class_rank_.order.begin(), class_rank_.order.end(), 0);
-    std::stable_sort(class_rank_.order.begin(), class_rank_.order.end(), [&](int a, int b) {
-      return logits[static_cast<std::size_t>(a)] > logits[static_cast<std::size_t>(b)];
-    });
+    class_rank_.order = rank_classes(logits);
   }
   return class_rank_;
 }

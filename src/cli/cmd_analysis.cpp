@@ -37,7 +37,7 @@ HeatmapOptions heatmap_options(const Args& a) {
   return ho;
 }
 
-void save_heatmap(const std::string& path, const Tensor& r, const Session& s, const HeatmapOptions& ho) {
+void save_heatmap(const std::string& path, const Tensor& r, const Opened& s, const HeatmapOptions& ho) {
   save_png(path, render_heatmap(channel_sum(r), r.dim(2), r.dim(1), ho, &s.pre.view));
 }
 
@@ -73,9 +73,8 @@ std::vector<int> channel_list(const Network& net, int layer, const std::string& 
   return channels;
 }
 
-std::unique_ptr<Explanation> full_explanation(Session& s) {
-  ExplainOptions o = s.opt;
-  auto ex = std::make_unique<Explanation>(s.fwd, s.cache, s.composite, o);
+std::shared_ptr<Explanation> full_explanation(Opened& s) {
+  auto ex = s.explanation(s.composite, s.opt);
   ex->run();
   return ex;
 }
@@ -86,7 +85,7 @@ int cmd_conditional(const Argv& argv) {
   auto values = explain_value_options();
   values.insert({"layer", "channels", "npy-dir", "out", "cmap"});
   Args a(argv, values, {"json", "overlay", "renormalise"});
-  Session s = open_session(a);
+  Opened s = open_workspace(a);
   const Network& net = *s.net;
   const int layer = neuron_layer(net, a.require("layer"));
   const std::vector<int> channels = channel_list(net, layer, a.require("channels"));
@@ -98,10 +97,8 @@ int cmd_conditional(const Argv& argv) {
   const double cond_ms = t.ms();
   if (a.has("npy-dir")) write_npy(a.get("npy-dir") + "/relevance_input.npy", r);
   if (a.has("out")) save_heatmap(a.get("out"), r, s, heatmap_options(a));
-  const auto rel = neuron_relevance(ex->relevance(layer));
-  double share = 0, total = 0;
-  for (double v : rel) total += v;
-  for (int c : channels) share += rel[static_cast<std::size_t>(c)];
+  const NeuronShare ns = neuron_share(ex->relevance(layer), channels);
+  const double share = ns.relevance, total = ns.layer;
   double rsum = 0;
   for (std::size_t i = 0; i < r.size(); ++i) rsum += r[i];
   if (a.flag("json")) {
@@ -127,7 +124,7 @@ int cmd_optimize(const Argv& argv) {
   auto values = explain_value_options();
   values.insert({"layer", "tolerance", "score", "ks"});
   Args a(argv, values, {"json", "signed"});
-  Session s = open_session(a);
+  Opened s = open_workspace(a);
   const Network& net = *s.net;
   auto ex = full_explanation(s);
   OptimizerOptions oo;
@@ -178,7 +175,7 @@ int cmd_graph(const Argv& argv) {
   auto values = explain_value_options();
   values.insert({"layers", "k", "out-path-heatmap", "cmap", "select", "threshold", "fraction", "tolerance"});
   Args a(argv, values, {"json", "overlay", "absolute"});
-  Session s = open_session(a);
+  Opened s = open_workspace(a);
   const Network& net = *s.net;
   Timer t;
   auto ex = full_explanation(s);
@@ -232,7 +229,7 @@ int cmd_deconv(const Argv& argv) {
   auto values = explain_value_options();
   values.insert({"layer", "channel", "mode", "out", "npy", "crop", "cmap"});
   Args a(argv, values, {"guided", "json"});
-  Session s = open_session(a);
+  Opened s = open_workspace(a);
   const Network& net = *s.net;
   const int layer = net.require_layer(a.require("layer"));
   DeconvOptions o;
@@ -251,15 +248,7 @@ int cmd_deconv(const Argv& argv) {
     ho.cmap = a.has("cmap") ? parse_colormap(a.get("cmap")) : Colormap::Gray;
     save_heatmap(a.get("out"), d.reconstruction, s, ho);
   }
-  if (a.has("crop")) {
-    Image crop;
-    crop.width = d.field.x1 - d.field.x0;
-    crop.height = d.field.y1 - d.field.y0;
-    for (int y = d.field.y0; y < d.field.y1; ++y)
-      for (int x = d.field.x0; x < d.field.x1; ++x)
-        for (int c = 0; c < 3; ++c) crop.rgb.push_back(s.pre.view.rgb[(static_cast<std::size_t>(y) * s.pre.view.width + x) * 3 + c]);
-    save_png(a.get("crop"), crop);
-  }
+  if (a.has("crop")) save_png(a.get("crop"), crop_image(s.pre.view, d.field.y0, d.field.x0, d.field.y1, d.field.x1));
   if (a.flag("json")) {
     nlohmann::ordered_json j;
     j["layer"] = net.layer(layer).name;
@@ -285,7 +274,7 @@ int cmd_flip(const Argv& argv) {
   auto values = explain_value_options();
   values.insert({"patch", "steps", "seed", "runs", "fraction", "replace"});
   Args a(argv, values, {"json"});
-  Session s = open_session(a);
+  Opened s = open_workspace(a);
   const Network& net = *s.net;
   auto ex = full_explanation(s);
   FlipOptions fo;

@@ -17,7 +17,7 @@ int cmd_explain(const Argv& argv) {
   values.insert({"out", "cmap", "npy-dir", "percentile", "alpha"});
   Args a(argv, values, {"overlay", "json"});
   Timer total;
-  Session s = open_session(a);
+  Opened s = open_workspace(a);
   HeatmapOptions ho;
   if (a.has("cmap")) ho.cmap = parse_colormap(a.get("cmap"));
   ho.percentile = static_cast<float>(a.get_double("percentile", 100.0));
@@ -56,9 +56,7 @@ int cmd_explain(const Argv& argv) {
     if (s.opt.target.kind == Target::Kind::Contrast) j["contrast"] = {s.opt.target.a, s.opt.target.b};
     j["target_label"] = net.label(ex.target_class());
     j["target_logit"] = ex.target_logit();
-    std::vector<int> order(logits.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return logits[static_cast<std::size_t>(x)] > logits[static_cast<std::size_t>(y)]; });
+    const std::vector<int> order = rank_classes(logits);
     nlohmann::ordered_json top = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < std::min<std::size_t>(5, order.size()); ++i)
       top.push_back({{"index", order[i]}, {"label", net.label(order[i])}, {"prob", probs[static_cast<std::size_t>(order[i])]},

@@ -22,9 +22,7 @@ int cmd_predict(const Argv& argv) {
   auto probs = softmax(logits);
   const int n = static_cast<int>(logits.size());
   const int top = std::min(n, parse_int("top", a.get("top", "5"), 1, 100000));
-  std::vector<int> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return logits[x] > logits[y]; });
+  const std::vector<int> order = rank_classes(logits);
   if (a.flag("json")) {
     nlohmann::ordered_json j;
     j["model"] = net->config().name;

@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "explain/composite.h"
 #include "explain/explanation.h"
+#include "explain/workspace.h"
 #include "model/forward.h"
 #include "model/image.h"
 #include "model/network.h"
@@ -18,17 +19,13 @@ namespace lrp::cli {
 // The option names every explaining command accepts.
 std::set<std::string> explain_value_options();
 
-struct Session {
-  std::shared_ptr<Network> net;
-  Image image;
-  Preprocessed pre;
-  std::shared_ptr<ForwardPass> fwd;
-  std::shared_ptr<WeightCache> cache;
+// The workspace the options describe, its forward pass run, with the rules and target to explain.
+struct Opened : Workspace {
   Composite composite;
   ExplainOptions opt;
 };
 
 // Loads the model and image, runs the forward pass, reads composite / target / method options.
-Session open_session(const Args& a);
+Opened open_workspace(const Args& a);
 
 }  // namespace lrp::cli

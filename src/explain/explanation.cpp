@@ -22,6 +22,39 @@ std::string Target::describe() const {
   return "?";
 }
 
+namespace {
+bool parse_index(const std::string& s, int max_class, int* out) {
+  if (s.empty() || s.size() > 12) return false;
+  long long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v > max_class) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+}  // namespace
+
+Target Target::parse(const std::string& text, int max_class) {
+  const auto comma = text.find(',');
+  int a = 0, b = 0;
+  if (comma == std::string::npos) {
+    if (!parse_index(text, max_class, &a)) throw Error("must be a class index (0, 1, ...) or two of them, A,B");
+    return cls(a);
+  }
+  if (!parse_index(text.substr(0, comma), max_class, &a) || !parse_index(text.substr(comma + 1), max_class, &b))
+    throw Error("must be a class index (0, 1, ...) or two of them, A,B");
+  if (a == b) throw Error("a class cannot be contrasted with itself");
+  return contrast(a, b);
+}
+
+std::string Target::text() const {
+  if (kind == Kind::Class) return std::to_string(a);
+  if (kind == Kind::Contrast) return std::to_string(a) + "," + std::to_string(b);
+  return "";
+}
+
 Target resolve_target(const Target& t, const Tensor& logits) {
   const int n = static_cast<int>(logits.size());
   auto check = [&](int c) {
@@ -29,12 +62,7 @@ Target resolve_target(const Target& t, const Tensor& logits) {
       throw Error("target class " + std::to_string(c) + " is out of range (the model has " + std::to_string(n) +
                   " classes: 0.." + std::to_string(n - 1) + ")");
   };
-  if (t.kind == Target::Kind::Top1) {
-    int best = 0;
-    for (int i = 1; i < n; ++i)
-      if (logits[static_cast<std::size_t>(i)] > logits[static_cast<std::size_t>(best)]) best = i;
-    return Target::cls(best);
-  }
+  if (t.kind == Target::Kind::Top1) return Target::cls(argmax(logits));
   check(t.a);
   if (t.kind == Target::Kind::Contrast) {
     check(t.b);

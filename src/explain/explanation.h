@@ -24,6 +24,10 @@ struct Target {
   static Target cls(int c) { return {Kind::Class, c, -1}; }
   static Target contrast(int x, int y) { return {Kind::Contrast, x, y}; }
   std::string describe() const;
+  // "N" (a class) or "A,B" (A rather than B), as links and the command line write it; throws Error saying what
+  // a target must look like. max_class: the largest index accepted (checked again against a model later).
+  static Target parse(const std::string& text, int max_class = 1 << 30);
+  std::string text() const;  // "" for top-1, "N", or "A,B"
 };
 
 struct ExplainOptions {

@@ -30,6 +30,16 @@ std::vector<double> neuron_relevance(const Tensor& r) {
   return out;
 }
 
+NeuronShare neuron_share(const Tensor& layer_relevance, const std::vector<int>& neurons) {
+  const auto rel = neuron_relevance(layer_relevance);
+  NeuronShare s;
+  for (double v : rel) s.layer += v;
+  for (int c : neurons)
+    if (c >= 0 && static_cast<std::size_t>(c) < rel.size()) s.relevance += rel[static_cast<std::size_t>(c)];
+  s.share = s.layer != 0 ? s.relevance / s.layer : 0;
+  return s;
+}
+
 std::vector<double> neuron_mean(const Tensor& a) {
   std::vector<double> s = neuron_relevance(a);
   if (a.rank() > 1) {

@@ -28,6 +28,12 @@ struct Selection {
 
 // Relevance per neuron: C,H,W -> C channel sums; N -> N.
 std::vector<double> neuron_relevance(const Tensor& r);
+// How much of a layer's relevance some of its neurons hold: their sum, the layer's sum and the ratio (0 when the
+// layer's sum is 0).
+struct NeuronShare {
+  double relevance = 0, layer = 0, share = 0;
+};
+NeuronShare neuron_share(const Tensor& layer_relevance, const std::vector<int>& neurons);
 // Mean over positions (C,H,W) or the value (N) of an activation, per neuron.
 std::vector<double> neuron_mean(const Tensor& a);
 // Indices of all neurons ranked by the selection's order (most relevant first).

@@ -1,6 +1,7 @@
 #include "model/forward.h"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -202,6 +203,23 @@ Tensor forward_logits(std::shared_ptr<const Network> net, const Tensor& input, T
   ForwardPass fp(std::move(net), input, o);
   fp.run();
   return fp.logits();
+}
+
+std::vector<int> rank_classes(const Tensor& logits) {
+  std::vector<int> order(logits.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return logits[static_cast<std::size_t>(a)] > logits[static_cast<std::size_t>(b)];
+  });
+  return order;
+}
+
+int argmax(const Tensor& logits) {
+  if (logits.empty()) return -1;
+  int best = 0;
+  for (std::size_t i = 1; i < logits.size(); ++i)
+    if (logits[i] > logits[static_cast<std::size_t>(best)]) best = static_cast<int>(i);
+  return best;
 }
 
 std::vector<float> softmax(const Tensor& logits) {

@@ -75,5 +75,8 @@ Tensor forward_logits(std::shared_ptr<const Network> net, const Tensor& input, T
 
 // Softmax probabilities of logits (numerically stable).
 std::vector<float> softmax(const Tensor& logits);
+// The classes by logit, highest first (ties: the lower index first); the top class (-1 for no logits).
+std::vector<int> rank_classes(const Tensor& logits);
+int argmax(const Tensor& logits);
 
 }  // namespace lrp

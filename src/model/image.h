@@ -48,6 +48,8 @@ void kept_size(int w, int h, int& kw, int& kh);
 Image keep_size(Image img);
 // Area-average reduction (alpha-weighted when the image has alpha).
 Image reduce_image(const Image& img, int w, int h);
+// The rows [y0, y1) and columns [x0, x1) of a picture (clamped to it), e.g. a neuron's receptive field.
+Image crop_image(const Image& img, int y0, int x0, int y1, int x1);
 // EXIF orientation (1..8) of a JPEG's APP1 segment; 1 when it has none or it cannot be read.
 int exif_orientation(const uint8_t* data, std::size_t size);
 Image apply_orientation(const Image& img, int orientation);

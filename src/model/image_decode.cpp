@@ -331,6 +331,26 @@ void kept_size(int w, int h, int& kw, int& kh) {
 
 // Each output pixel is the mean of the source area it covers; one output row at a time, so that the extra memory is
 // a row, not a picture. With alpha, colours are weighted by coverage (a transparent pixel's colour counts for nothing).
+Image crop_image(const Image& img, int y0, int x0, int y1, int x1) {
+  y0 = std::clamp(y0, 0, img.height);
+  y1 = std::clamp(y1, y0, img.height);
+  x0 = std::clamp(x0, 0, img.width);
+  x1 = std::clamp(x1, x0, img.width);
+  Image c;
+  c.width = x1 - x0;
+  c.height = y1 - y0;
+  c.rgb.reserve(static_cast<std::size_t>(c.width) * c.height * 3);
+  for (int y = y0; y < y1; ++y) {
+    const uint8_t* row = img.rgb.data() + (static_cast<std::size_t>(y) * img.width + x0) * 3;
+    c.rgb.insert(c.rgb.end(), row, row + static_cast<std::size_t>(c.width) * 3);
+    if (!img.alpha.empty()) {
+      const uint8_t* a = img.alpha.data() + static_cast<std::size_t>(y) * img.width + x0;
+      c.alpha.insert(c.alpha.end(), a, a + c.width);
+    }
+  }
+  return c;
+}
+
 Image reduce_image(const Image& img, int kw, int kh) {
   require(kw >= 1 && kh >= 1 && kw <= img.width && kh <= img.height, "reduce_image: bad size");
   if (kw == img.width && kh == img.height) return img;

@@ -190,7 +190,7 @@ std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelC
 }
 
 void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
-                    std::map<std::string, CompressedFc> compressed, bool winograd) {
+                    std::map<std::string, CompressedFc> compressed, bool winograd, bool weights) {
   auto get = [&](const std::string& name, const std::vector<int>& shape) -> const Tensor& {
     for (auto& [n, t] : tensors)
       if (n == name) {
@@ -202,6 +202,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
   };
   // weight (kept compressed when the checkpoint stores F16, BF16 or int8) and bias of a conv or fc layer
   auto set_weights = [&](Layer& l, const std::vector<int>& shape) {
+    if (!weights) return;
     auto cw = compressed.find(l.name + ".weight");
     if (cw != compressed.end()) {
       l.fc_format = cw->second.format;
@@ -232,7 +233,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       set_weights(conv, {out, c, 3, 3});
       // the transposed packing is made by the WeightCache when LRP needs it
       Tensor expanded;
-      conv.packed = pack_conv_parts(conv.conv, conv.float_weights(expanded).data(), true, false, winograd, 2);
+      if (weights) conv.packed = pack_conv_parts(conv.conv, conv.float_weights(expanded).data(), true, false, winograd, 2);
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;
@@ -340,6 +341,20 @@ int Network::require_layer(const std::string& name) const {
 std::string Network::label(int cls) const {
   if (cls >= 0 && cls < static_cast<int>(config_.labels.size())) return config_.labels[static_cast<std::size_t>(cls)];
   return "class " + std::to_string(cls);
+}
+
+std::shared_ptr<const Network> Network::outline() const { return outline_of(spec_, config_, info_); }
+
+std::shared_ptr<const Network> Network::outline_of(const VggSpec& spec, const ModelConfig& config,
+                                                   const NetworkInfo& info) {
+  spec.validate();
+  auto o = std::shared_ptr<Network>(new Network());
+  o->spec_ = spec;
+  o->config_ = config;
+  o->info_ = info;
+  o->has_weights_ = false;
+  o->build({}, {}, false, false);
+  return o;
 }
 
 long long Network::total_macs() const {

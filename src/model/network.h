@@ -91,14 +91,23 @@ class Network {
   std::string label(int cls) const;
   long long total_macs() const;
   std::string describe() const;  // multi-line architecture summary
+  // The same network without its weights: names, kinds, shapes, costs, config and labels (what an interface shows;
+  // it cannot run). Small enough to hand to another thread or module.
+  std::shared_ptr<const Network> outline() const;
+  // The outline a description makes (what another module rebuilds from a message): the same layers as the
+  // network with weights would have.
+  static std::shared_ptr<const Network> outline_of(const VggSpec& spec, const ModelConfig& config,
+                                                   const NetworkInfo& info);
+  bool has_weights() const { return has_weights_; }
 
  private:
   void build(const std::vector<std::pair<std::string, Tensor>>& tensors,
-             std::map<std::string, CompressedFc> compressed = {}, bool winograd = true);
+             std::map<std::string, CompressedFc> compressed = {}, bool winograd = true, bool weights = true);
   VggSpec spec_;
   ModelConfig config_;
   NetworkInfo info_;
   std::vector<Layer> layers_;
+  bool has_weights_ = true;
 };
 
 // The tensor names (torchvision style) and shapes a VggSpec needs, in order.

@@ -91,6 +91,12 @@ void VggSpec::validate() const {
   require(!fc.empty(), "VGG: needs at least one fully connected layer");
   for (int w : fc) require(w > 0 && w <= 1 << 20, "VGG: fc width out of range");
   require(avgpool >= 0 && avgpool <= 64, "VGG: avgpool size out of range");
+  require(in_channels <= 65536 && in_height > 0 && in_height <= 131072 && in_width > 0 && in_width <= 131072,
+          "VGG: input " + std::to_string(in_channels) + "x" + std::to_string(in_height) + "x" + std::to_string(in_width) +
+              " out of range");
+  // every layer's multiply-adds (and their sum) fit the 64-bit counts the kernels and progress bars use
+  require(weight_values() * std::max(1.0, static_cast<double>(in_height) * in_width) < 1e18,
+          "VGG: the network is too large to count its work");
   require(feature_height() >= 1 && feature_width() >= 1,
           "VGG: input " + std::to_string(in_height) + "x" + std::to_string(in_width) + " is too small for " +
               std::to_string(blocks.size()) + " pooling stages");

@@ -128,4 +128,13 @@ TEST(CompactRules, BadTextIsRefusedWithTheReason) {
 }
 
 }  // namespace
+TEST(AppState, ThePagesOwnParametersAreNotErrors) {
+  std::vector<std::string> errors;
+  const AppState s = AppState::from_query("?worker&single&coi=1&k=3", &errors);
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(s.k, 3);
+  AppState::from_query("?workers", &errors);
+  EXPECT_EQ(errors.size(), 1u);
+}
+
 }  // namespace lrp::app

@@ -1,5 +1,6 @@
 // End-to-end test of the web app in headless Chromium (playwright-core + Debian's Chromium):
-//   node tests/web/app.test.mjs DIST_DIR LRPSCOPE_CLI OUT_DIR
+//   node tests/web/app.test.mjs DIST_DIR LRPSCOPE_CLI OUT_DIR [QUERY]
+// QUERY (e.g. "?worker"): the page's parameters for every visit (the engine in its Web Worker).
 // Opens the page, waits for the default model to explain the first sample, checks the app's state against the
 // CLI for the same image and settings, then clicks a class, a graph node, a layer-explorer cell, changes the
 // composite, loads a sample from the gallery and an image through the file input, screenshotting every state.
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import { serve, launch, state, waitFor, centre, clickAt } from './browser.mjs';
 import { decodePng, regionStats } from './png.mjs';
 
-const [dist, cli, outDir] = process.argv.slice(2);
+const [dist, cli, outDir, query = ''] = process.argv.slice(2);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 fs.mkdirSync(outDir, { recursive: true });
 const model = path.join(root, 'assets/models/fashion-vgg16.safetensors');
@@ -43,8 +44,12 @@ async function fresh() {
 }
 
 try {
-  await page.goto(server.url);
+  await page.goto(server.url + query);
   let s = await waitFor(page, (st) => st.image === 'fashion/sneaker-1' && st.selected_neuron, 90000, 'the first explanation');
+  if (query.includes('worker')) {
+    assert.equal(s.engine, 'worker', 'the engine is not in its worker');
+    console.log(`engine in its worker: interface module ${s.heap_mb.toFixed(1)} MB, engine module ${s.engine_heap_mb.toFixed(1)} MB`);
+  }
   // 1. the first sample, against the CLI
   const img = path.join(root, 'assets/samples/fashion/sneaker-1.png');
   const ex = cliJson(['explain', '--model', model, '--image', img, '--json']);
@@ -191,8 +196,8 @@ try {
   for (const [w, h, dpr] of [[1024, 700, 2], [800, 600, 1]]) {
     const other = await launch(w, h, dpr);
     try {
-      await other.page.goto(server.url);
-      const st = await waitFor(other.page, (x) => x.selected_neuron, 90000, `the app at ${w}x${h}@${dpr}`);
+      await other.page.goto(server.url + query);
+      const st = await waitFor(other.page, (x) => x.selected_neuron && x.rects.heatmap, 90000, `the app at ${w}x${h}@${dpr}`);
       const file = path.join(outDir, `${String(++step).padStart(2, '0')}-${w}x${h}-dpr${dpr}.png`);
       const im = decodePng(await other.page.screenshot({ path: file }));
       assert.equal(im.width, w * dpr);

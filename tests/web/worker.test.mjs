@@ -1,0 +1,115 @@
+// The engine in its Web Worker (?worker): what a student waits for with the full-size VGG16 (F16, made by
+// `lrpscope convert`, served from localhost), each figure as a ratio to the benchmark of the same WebAssembly build
+// (`scripts/bench --target wasm`) measured in the same run, and the interface thread while the engine computes
+// (requestAnimationFrame gaps: a long task on the page's thread delays them).
+//   node tests/web/worker.test.mjs DIST_DIR LRPSCOPE_CLI WORK_DIR [worker|inline]
+// inline: the same figures with the engine inside the page's frames (the comparison; nothing is asserted of it).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { serve, launch, state, waitFor } from './browser.mjs';
+
+const [dist, cli, work, mode = 'worker'] = process.argv.slice(2);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const models = path.join(work, 'models');
+fs.mkdirSync(models, { recursive: true });
+const vgg = path.join(models, 'vgg16.safetensors');
+const f16 = path.join(models, 'vgg16-f16.safetensors');
+if (!fs.existsSync(f16)) {
+  execFileSync(cli, ['make-random', '--arch', 'vgg16', '--seed', '1', '--out', vgg, '--threads', '2']);
+  execFileSync(cli, ['convert', '--model', vgg, '--out', f16, '--dtype', 'f16']);
+  fs.rmSync(vgg);
+}
+// the benchmark: the same WebAssembly engine under Node, one thread, on the same checkpoint
+const wasmCli = path.join(root, 'build/wasm/lrpscope.js');
+const bench = JSON.parse(execFileSync('node', ['--no-experimental-fetch', wasmCli, 'bench', '--explain', '--threads', '1',
+                                               '--model', f16, '--runs', '1', '--presets', 'epsilon-gamma-box', '--json'],
+                                      { encoding: 'utf8', env: { ...process.env, NODE_PATH: '/usr/share/nodejs' } }));
+const b = { forward: bench.forward_ms, lrp: bench.explain_ms['epsilon-gamma-box'], graph: bench.graph_ms, deconv: bench.deconv_ms, cond: bench.conditional_ms };
+console.log(`bench (wasm, 1 thread, F16 VGG16): forward ${b.forward.toFixed(0)} ms, LRP ${b.lrp.toFixed(0)} ms, ` +
+            `graph ${b.graph.toFixed(0)} ms, conditional ${b.cond.toFixed(0)} ms, deconvnet ${b.deconv.toFixed(0)} ms`);
+
+// not cross-origin isolated: what an iframe in a course platform gets (the single-threaded modules)
+const server = await serve(dist, '/', ['--mount', `/models/=${models}`, '--no-isolation']);
+const { page, logs, close } = await launch(1280, 800, 1);
+const rows = [];
+const ratio = (what, ms, ref) => {
+  rows.push({ what, ms, ref, r: ms / ref });
+  console.log(`${what}: ${ms.toFixed(0)} ms = ${(ms / ref).toFixed(2)} x bench (${ref.toFixed(0)} ms)`);
+};
+try {
+  await page.goto(server.url + (mode === 'worker' ? '?worker' : '?single'));
+  let s = await waitFor(page, (x) => x.selected_neuron && !x.busy, 90000, 'the default model');
+  assert.equal(s.engine, mode);
+  // the interface thread's frames: a recorder of animation-frame gaps
+  await page.evaluate(() => {
+    window.__gaps = [];
+    let last = performance.now();
+    const f = (t) => { window.__gaps.push(t - last); last = t; requestAnimationFrame(f); };
+    requestAnimationFrame(f);
+  });
+  const gapsSince = async (i0) => page.evaluate((i) => window.__gaps.slice(i), i0);
+  const mark = async () => page.evaluate(() => window.__gaps.length);
+  // the full-size model by URL: downloaded by the worker into its own memory
+  const t0 = Date.now();
+  await page.evaluate(() => window.lrpscope.loadModelUrl('/models/vgg16-f16.safetensors'));
+  const loaded = Date.now();
+  const g0 = await mark();
+  await page.evaluate(() => window.Module.ccall('lrpscope_do_load_sample', 'number', ['string'], ['imagenet/chelsea']));
+  const tPic = Date.now();
+  let heatAt = 0;
+  for (;;) {
+    s = await state(page);
+    if (!heatAt && s.image === 'imagenet/chelsea' && s.input_relevance_sum !== undefined && s.model_bytes > 100e6) heatAt = Date.now();
+    if (heatAt && s.selected_neuron && !s.busy) break;
+    assert.ok(Date.now() - tPic < 600000, 'the full-size explanation did not finish');
+    await page.waitForTimeout(20);
+  }
+  const doneAt = Date.now();
+  const gaps = await gapsSince(g0);
+  console.log(`download + adoption ${loaded - t0} ms; interface ${s.heap_mb.toFixed(0)} MB, engine ${s.engine_heap_mb.toFixed(0)} MB`);
+  const tm = s.timings;
+  console.log(`the engine's own timings: forward ${tm.forward_ms.toFixed(0)} ms, LRP ${tm.lrp_ms.toFixed(0)} ms, ` +
+              `graph ${tm.graph_ms.toFixed(0)} ms, neuron detail ${tm.detail_ms.toFixed(0)} ms`);
+  ratio('first heatmap (picture to heatmap)', heatAt - tPic, b.forward + b.lrp);
+  ratio('graph and neuron detail (heatmap to detail)', doneAt - heatAt, b.graph + b.deconv + b.cond);
+  const worst = Math.max(...gaps), mean = gaps.reduce((x, y) => x + y, 0) / gaps.length;
+  console.log(`interface thread while the engine computed: ${(1000 / mean).toFixed(1)} animation frames/s, ` +
+              `longest gap ${worst.toFixed(0)} ms (${gaps.length} frames)`);
+  // a class change
+  const cls = s.logits.map((v, i) => [v, i]).sort((x, y) => y[0] - x[0])[1][1];
+  const g1 = await mark();
+  const t1 = Date.now();
+  await page.evaluate((c) => window.Module.ccall('lrpscope_do_select_class', 'number', ['number'], [c]), cls);
+  s = await waitFor(page, (x) => x.target === cls && x.input_relevance_sum !== undefined, 300000, 'the class change');
+  ratio('class change', Date.now() - t1, b.lrp);
+  s = await waitFor(page, (x) => !x.busy, 300000, 'the class change to settle');
+  const gaps1 = await gapsSince(g1);
+  // a neuron to its detail
+  const t2 = Date.now();
+  await page.evaluate(() => window.Module.ccall('lrpscope_do_select_neuron', 'number', ['string', 'number'], ['features.28', 7]));
+  s = await waitFor(page, (x) => x.selected_neuron && x.selected_neuron.index === 7 && !x.busy, 300000, 'the neuron detail');
+  ratio('neuron to its detail', Date.now() - t2, b.cond + b.deconv);
+  const all = gaps.concat(gaps1);
+  const longest = Math.max(...all);
+  console.log('| what | page (ms) | bench (ms) | ratio |');
+  for (const r of rows) console.log(`| ${r.what} | ${r.ms.toFixed(0)} | ${r.ref.toFixed(0)} | ${r.r.toFixed(2)} |`);
+  console.log(`| longest gap between the interface's frames | ${longest.toFixed(0)} | | |`);
+  if (mode === 'worker') {
+    // the interface module holds no weights
+    assert.ok(s.heap_mb < 100, `the interface module uses ${s.heap_mb} MB`);
+    assert.ok(s.engine_heap_mb > 250, `the engine module holds ${s.engine_heap_mb} MB: where are the weights?`);
+    // the page's thread is never blocked by the engine (the engine inline in the page blocks it for whole steps:
+    // several hundred ms with this model)
+    assert.ok(longest < 250, `the interface thread stalled for ${longest} ms`);
+  }
+  console.log(`${mode} test passed`);
+} catch (e) {
+  console.error(e);
+  if (logs) console.error(logs.slice(-20).join('\n'));
+  process.exitCode = 1;
+} finally {
+  await close().catch(() => {});
+  server.stop();
+}

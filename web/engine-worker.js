@@ -1,0 +1,124 @@
+// The engine's Web Worker: the engine module (lrpscope-engine.js) with the weights, computing in slices of about
+// SLICE_MS between messages, so a command from the interface takes effect within one slice. Messages in: command
+// (the protocol's bytes), load-url / cancel-download (weights.js downloads straight into this module's memory),
+// model-file (a checkpoint the user opened), put-file / drop-file (a file a command names by path). Messages out:
+// snapshot (what changed, as bytes), load-done, failed.
+'use strict';
+
+const SLICE_MS = 60;
+let ready = false;
+const queue = [];
+self.onmessage = (e) => {
+  queue.push(e.data);
+  if (ready) drain();
+};
+self.Module = {
+  locateFile: (p) => p,
+  print: (t) => console.log(t),
+  printErr: (t) => console.warn(t),
+  onAbort: (what) => postMessage({ type: 'failed', text: String(what) }),
+  postRun: [() => {
+    ready = true;
+    drain();
+  }],
+};
+importScripts('weights.js');
+importScripts('lrpscope-engine.js');
+
+const M = () => self.Module;
+const cstr = (fn, types, args) => M().ccall(fn, 'number', types, args);
+const weights = self.lrpscopeWeights({
+  module: M,
+  base: self.location.href,
+  progress: (active, loaded, total, speed, what) => {
+    M().ccall('lrpscope_engine_download_progress', null, ['number', 'number', 'number', 'number', 'string'],
+              [active ? 1 : 0, loaded, total, speed, what]);
+    flush();
+  },
+  error: (text) => {
+    M().ccall('lrpscope_engine_report_error', null, ['string'], [text]);
+    flush();
+  },
+  addShard: (f, ptr, size) => cstr('lrpscope_engine_add_shard', ['string', 'number', 'number'], [f, ptr, size]),
+  loadShards: (index, url, total) => cstr('lrpscope_engine_load_shards', ['string', 'string', 'number'], [index, url, total]),
+  loadBuffer: (ptr, size, url) => cstr('lrpscope_engine_load_model_buffer', ['number', 'number', 'string'], [ptr, size, url]),
+  done: (last) => {
+    flush();
+    postMessage({ type: 'load-done', last });
+  },
+});
+
+function withBytes(bytes, fn) {
+  const n = bytes.byteLength, ptr = M()._malloc(Math.max(1, n));
+  if (!ptr) throw new Error('not enough memory for a message of ' + n + ' bytes');
+  M().HEAPU8.set(new Uint8Array(bytes), ptr);
+  try { return fn(ptr, n); } finally { M()._free(ptr); }
+}
+
+function handle(m) {
+  switch (m.type) {
+    case 'command':
+      withBytes(m.bytes, (ptr, n) => M()._lrpscope_engine_command(ptr, n));
+      break;
+    case 'load-url':  // the outcome goes back in done(), after the snapshot that shows it
+      weights.loadModelUrl(m.url).finally(schedule);
+      break;
+    case 'cancel-download':
+      weights.cancel();
+      break;
+    case 'model-file': {
+      const n = m.bytes.byteLength, ptr = M()._malloc(Math.max(1, n));
+      if (!ptr) {
+        M().ccall('lrpscope_engine_report_error', null, ['string'],
+                  [`not enough memory for the model '${m.name}' (${Math.round(n / 1e6)} MB): try an F16 or int8 copy`]);
+        break;
+      }
+      M().HEAPU8.set(new Uint8Array(m.bytes), ptr);
+      cstr('lrpscope_engine_load_model_buffer', ['number', 'number', 'string'], [ptr, n, m.name]);
+      break;
+    }
+    case 'put-file': {
+      const FS = M().FS;
+      try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
+      FS.writeFile(m.path, new Uint8Array(m.bytes));
+      break;
+    }
+    case 'drop-file':
+      try { M().FS.unlink(m.path); } catch (e) { /* gone */ }
+      break;
+  }
+}
+
+function drain() {
+  while (queue.length) {
+    try {
+      handle(queue.shift());
+    } catch (e) {
+      M().ccall('lrpscope_engine_report_error', null, ['string'], [String(e.message || e)]);
+    }
+  }
+  flush();
+  schedule();
+}
+
+// What changed goes to the interface as one transferable buffer.
+function flush() {
+  const n = M()._lrpscope_engine_message();
+  if (n <= 0) return;
+  const p = M()._lrpscope_engine_message_data();
+  const bytes = M().HEAPU8.slice(p, p + n).buffer;
+  postMessage({ type: 'snapshot', bytes }, [bytes]);
+}
+
+let scheduled = false;
+function schedule() {
+  if (scheduled) return;
+  scheduled = true;
+  setTimeout(tick, 0);
+}
+function tick() {
+  scheduled = false;
+  const more = M()._lrpscope_engine_pump(SLICE_MS);
+  flush();
+  if (more) schedule();
+}
