@@ -26,7 +26,7 @@ importScripts('weights.js');
 importScripts('lrpscope-engine.js');
 
 const M = () => self.Module;
-const cstr = (fn, types, args) => M().ccall(fn, 'number', types, args);
+const call = (fn, types, args) => M().ccall(fn, 'number', types, args);
 const weights = self.lrpscopeWeights({
   module: M,
   base: self.location.href,
@@ -39,9 +39,9 @@ const weights = self.lrpscopeWeights({
     M().ccall('lrpscope_engine_report_error', null, ['string'], [text]);
     flush();
   },
-  addShard: (f, ptr, size) => cstr('lrpscope_engine_add_shard', ['string', 'number', 'number'], [f, ptr, size]),
-  loadShards: (index, url, total) => cstr('lrpscope_engine_load_shards', ['string', 'string', 'number'], [index, url, total]),
-  loadBuffer: (ptr, size, url) => cstr('lrpscope_engine_load_model_buffer', ['number', 'number', 'string'], [ptr, size, url]),
+  addShard: (f, ptr, size) => call('lrpscope_engine_add_shard', ['string', 'number', 'number'], [f, ptr, size]),
+  loadShards: (index, url, total) => call('lrpscope_engine_load_shards', ['string', 'string', 'number'], [index, url, total]),
+  loadBuffer: (ptr, size, url) => call('lrpscope_engine_load_model_buffer', ['number', 'number', 'string'], [ptr, size, url]),
   done: (last) => {
     flush();
     postMessage({ type: 'load-done', last });
@@ -74,7 +74,7 @@ function handle(m) {
         break;
       }
       M().HEAPU8.set(new Uint8Array(m.bytes), ptr);
-      cstr('lrpscope_engine_load_model_buffer', ['number', 'number', 'string'], [ptr, n, m.name]);
+      call('lrpscope_engine_load_model_buffer', ['number', 'number', 'string'], [ptr, n, m.name]);
       break;
     }
     case 'put-file': {

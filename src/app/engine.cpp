@@ -9,6 +9,7 @@
 #include <malloc.h>
 #endif
 
+#include "engine/error.h"
 #include "engine/timer.h"
 #include "explain/conditional.h"
 #include "model/forward.h"
@@ -308,7 +309,10 @@ bool Engine::execute(const Command& c) {
     case K::LoadNetwork: return c.network && s.load_network(c.network, c.name);
     case K::LoadImageFile: return s.load_image_file(c.path, c.name, c.source);
     case K::LoadPicture: return c.picture && s.load_picture(*c.picture, c.name, c.source);
-    case K::SetInvert: s.set_invert(static_cast<InvertMode>(c.a)); return true;
+    case K::SetInvert:
+      if (c.a < 0 || c.a > static_cast<int>(InvertMode::Off)) throw Error("invert: not a mode");
+      s.set_invert(static_cast<InvertMode>(c.a));
+      return true;
     case K::SetPreset: s.set_preset(c.text); return s.settings().preset == c.text;
     case K::SetComposite:
       if (!c.composite) return false;
@@ -357,125 +361,122 @@ bool Engine::execute(const Command& c) {
 }
 
 // The named commands: each one a Command.
-namespace {
-Command make(Command::Kind k) { return Command(k); }
-}  // namespace
 
 bool EngineApi::load_model_file(const std::string& path, const std::string& name) {
-  Command c = make(Command::Kind::LoadModelFile);
+  Command c(Command::Kind::LoadModelFile);
   c.path = path;
   c.name = name;
   return send(std::move(c));
 }
 bool EngineApi::load_model_store(std::shared_ptr<const WeightStore> ws, const std::string& source, std::size_t bytes) {
-  Command c = make(Command::Kind::LoadModelStore);
+  Command c(Command::Kind::LoadModelStore);
   c.store = std::move(ws);
   c.source = source;
   c.bytes_total = static_cast<double>(bytes);
   return send(std::move(c));
 }
 bool EngineApi::load_network(std::shared_ptr<Network> net, const std::string& name) {
-  Command c = make(Command::Kind::LoadNetwork);
+  Command c(Command::Kind::LoadNetwork);
   c.network = std::move(net);
   c.name = name;
   return send(std::move(c));
 }
 bool EngineApi::load_image_file(const std::string& path, const std::string& name, const std::string& source) {
-  Command c = make(Command::Kind::LoadImageFile);
+  Command c(Command::Kind::LoadImageFile);
   c.path = path;
   c.name = name;
   c.source = source;
   return send(std::move(c));
 }
 bool EngineApi::load_picture(const Image& img, const std::string& name, const std::string& source) {
-  Command c = make(Command::Kind::LoadPicture);
+  Command c(Command::Kind::LoadPicture);
   c.picture = std::shared_ptr<const Image>(std::shared_ptr<const Image>(), &img);  // not owned: send() copies if it queues
   c.name = name;
   c.source = source;
   return send(std::move(c));
 }
 bool EngineApi::set_invert(InvertMode m) {
-  Command c = make(Command::Kind::SetInvert);
+  Command c(Command::Kind::SetInvert);
   c.a = static_cast<int>(m);
   return send(std::move(c));
 }
 bool EngineApi::set_preset(const std::string& name) {
-  Command c = make(Command::Kind::SetPreset);
+  Command c(Command::Kind::SetPreset);
   c.text = name;
   return send(std::move(c));
 }
 bool EngineApi::set_composite(const Composite& comp, const std::string& preset) {
-  Command c = make(Command::Kind::SetComposite);
+  Command c(Command::Kind::SetComposite);
   c.composite = std::make_shared<const Composite>(comp);
   c.text = preset;
   return send(std::move(c));
 }
 bool EngineApi::edit_composite(const Composite& comp) {
-  Command c = make(Command::Kind::EditComposite);
+  Command c(Command::Kind::EditComposite);
   c.composite = std::make_shared<const Composite>(comp);
   return send(std::move(c));
 }
 bool EngineApi::set_target(const Target& t) {
-  Command c = make(Command::Kind::SetTarget);
+  Command c(Command::Kind::SetTarget);
   c.target = t;
   return send(std::move(c));
 }
 bool EngineApi::select_neuron(int layer, int index) {
-  Command c = make(Command::Kind::SelectNeuron);
+  Command c(Command::Kind::SelectNeuron);
   c.a = layer;
   c.b = index;
   return send(std::move(c));
 }
 bool EngineApi::set_graph(int k, bool k_auto, const std::vector<int>& layers) {
-  Command c = make(Command::Kind::SetGraph);
+  Command c(Command::Kind::SetGraph);
   c.a = k;
   c.flag = k_auto;
   c.layers = layers;
   return send(std::move(c));
 }
 bool EngineApi::set_tolerance(double tolerance) {
-  Command c = make(Command::Kind::SetTolerance);
+  Command c(Command::Kind::SetTolerance);
   c.x = tolerance;
   return send(std::move(c));
 }
 bool EngineApi::run_optimizer(int layer) {
-  Command c = make(Command::Kind::RunOptimizer);
+  Command c(Command::Kind::RunOptimizer);
   c.a = layer;
   return send(std::move(c));
 }
 bool EngineApi::run_flipping(const std::string& compare_preset) {
-  Command c = make(Command::Kind::RunFlipping);
+  Command c(Command::Kind::RunFlipping);
   c.text = compare_preset;
   return send(std::move(c));
 }
-bool EngineApi::cancel() { return send(make(Command::Kind::Cancel)); }
+bool EngineApi::cancel() { return send(Command(Command::Kind::Cancel)); }
 bool EngineApi::set_download(const Session::Download& d) {
-  Command c = make(Command::Kind::SetDownload);
+  Command c(Command::Kind::SetDownload);
   c.download = d;
   return send(std::move(c));
 }
 bool EngineApi::report_error(const std::string& text) {
-  Command c = make(Command::Kind::ReportError);
+  Command c(Command::Kind::ReportError);
   c.text = text;
   return send(std::move(c));
 }
-bool EngineApi::clear_error() { return send(make(Command::Kind::ClearError)); }
+bool EngineApi::clear_error() { return send(Command(Command::Kind::ClearError)); }
 bool EngineApi::apply_state(const AppState& st, const std::vector<std::pair<std::string, std::string>>& samples,
                             const std::vector<std::string>& view_errors) {
-  Command c = make(Command::Kind::ApplyState);
+  Command c(Command::Kind::ApplyState);
   c.text = st.to_query();
   c.samples = samples;
   c.list = view_errors;
   return send(std::move(c));
 }
 bool EngineApi::hover(int layer, int index) {
-  Command c = make(Command::Kind::Hover);
+  Command c(Command::Kind::Hover);
   c.a = layer;
   c.b = index;
   return send(std::move(c));
 }
 bool EngineApi::want_layer(int layer) {
-  Command c = make(Command::Kind::WantLayer);
+  Command c(Command::Kind::WantLayer);
   c.a = layer;
   return send(std::move(c));
 }

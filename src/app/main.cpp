@@ -540,8 +540,7 @@ LRPSCOPE_EXPORT void lrpscope_do_report_error(const char* text) {
 LRPSCOPE_EXPORT const char* lrpscope_do_apply_query(const char* query) {
   WAKE();
   if (!g_app) return "";
-  g_app->state = g_app->ui.apply_query(query ? query : "");
-  if (!g_app->state.empty()) g_app->engine->report_error(g_app->state);
+  g_app->state = g_app->ui.apply_query(query ? query : "");  // (the engine puts its problems on the error line)
   return g_app->state.c_str();
 }
 LRPSCOPE_EXPORT const char* lrpscope_share_query() {
@@ -737,10 +736,7 @@ int main(int argc, char** argv) {
   app.engine->load_model_file(model);
   if (!image.empty()) app.engine->load_image_file(image);
   else app.ui.load_sample(sample);
-  if (!state_query.empty()) {
-    const std::string e = app.ui.apply_query(state_query);
-    if (!e.empty()) app.engine->report_error(e);
-  }
+  if (!state_query.empty()) app.ui.apply_query(state_query);  // (the engine puts its problems on the error line)
 #ifdef __EMSCRIPTEN__
   EM_ASM({ if (window.lrpscopeReady) window.lrpscopeReady(); });
   emscripten_set_main_loop_arg(frame, &app, 0, 1);
