@@ -33,12 +33,16 @@
     onAbort: (what) => showError('lrpscope stopped: ' + what),
   };
 
-  // The engine runs in a Web Worker of its own (?worker): this module draws and sends commands; the worker's module
-  // holds the weights and computes, and sends back only what is drawn.
+  // The engine runs in a Web Worker of its own: this page's module (lrpscope-ui) draws and sends commands; the
+  // worker's module holds the weights and computes (threaded where the page is cross-origin isolated), and sends
+  // back only what is drawn. ?engine=inline runs both in this thread (lrpscope-app), as where workers are missing.
   const params = new URLSearchParams(location.search);
   let engineWorker = null;
-  if (params.has('worker') && typeof Worker !== 'undefined') {
-    engineWorker = new Worker('engine-worker.js');
+  let engineStarted = null;  // resolves when the worker's engine runs
+  if (params.get('engine') !== 'inline' && typeof Worker !== 'undefined') {
+    engineWorker = new Worker('engine-worker.js' + (params.has('single') ? '?single' : ''));
+    let started;
+    engineStarted = new Promise((resolve) => { started = resolve; });
     window.Module.arguments = ['--worker'];
     const pending = [];  // snapshots that arrive before this module runs
     const deliver = (bytes) => {
@@ -52,14 +56,21 @@
       if (m.type === 'snapshot') {
         if (window.Module.calledRun) deliver(m.bytes);
         else pending.push(m.bytes);
+      } else if (m.type === 'ready') {
+        window.lrpscope.module = m.threaded ? 'threaded' : 'single-threaded';
+        started();
       } else if (m.type === 'load-done') {
         if (loadDone) loadDone(m.last);
         loadDone = null;
       } else if (m.type === 'failed') {
         showError('the engine could not start: ' + m.text);
+        started();
       }
     };
-    engineWorker.onerror = (e) => showError('the engine stopped: ' + (e.message || e));
+    engineWorker.onerror = (e) => {
+      showError('the engine stopped: ' + (e.message || e));
+      started();
+    };
     window.lrpscopeEngineSend = (view) => {
       const copy = view.slice();  // out of this module's memory, handed over without another copy
       engineWorker.postMessage({ type: 'command', bytes: copy.buffer }, [copy.buffer]);
@@ -76,20 +87,17 @@
   // orientation, and reduced while they are drawn when they have more pixels than the engine keeps; only the reduced
   // RGBA pixels enter the engine's memory. The engine first checks the bytes, so that a cut or damaged file gets a
   // true message instead of a made-up picture; it decodes PPM/PGM (which browsers do not read) itself.
-  // A file the engine reads by path: written into the in-memory file system for the call, removed after it (the
-  // engine keeps what it needs: the weights, the rules or the decoded picture).
+  // A file the app reads by path: written into the in-memory file system for the call, removed after it (the app
+  // keeps what it needs: the weights, the rules or the decoded picture, which is what travels to the engine's worker).
   function withUpload(file, data, fn) {
     const FS = window.Module.FS;
     try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
     const path = '/upload/' + (uploads++) + '-' + file.name.replace(/[^A-Za-z0-9._-]/g, '_');
     FS.writeFile(path, data);
-    // the engine's worker reads it by the same path (the command that names it follows on the same channel)
-    if (engineWorker) engineWorker.postMessage({ type: 'put-file', path, bytes: data.slice().buffer });
     try {
       return fn(path);
     } finally {
       FS.unlink(path);
-      if (engineWorker) engineWorker.postMessage({ type: 'drop-file', path });
     }
   }
   function withHeapCopy(bytes, fn) {
@@ -349,31 +357,21 @@
     try { seen = localStorage.getItem('lrpscope.hint-dismissed') === '1'; } catch (e) { seen = false; }
     if (seen) call('lrpscope_do_hint_seen', [], []);
     window.lrpscope.ready = false;
-    applyUrlState().finally(() => { window.lrpscope.ready = true; });
+    Promise.resolve(engineStarted).then(applyUrlState).finally(() => { window.lrpscope.ready = true; });
   };
 
-  // test hook: the app's state as an object
-  // The threaded module needs SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
-  const threaded = self.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined' &&
-                   !new URLSearchParams(location.search).has('single');
+  // The interface's module: alone when the engine is in its worker; with the engine inside otherwise (the
+  // single-threaded one: the pthreads engine runs only in the worker, where the page is cross-origin isolated).
   const script = document.createElement('script');
-  script.src = threaded ? 'lrpscope-app-mt.js' : 'lrpscope-app.js';
+  script.src = engineWorker ? 'lrpscope-ui.js' : 'lrpscope-app.js';
   script.async = true;
-  script.onerror = () => {
-    if (threaded) {  // no threaded build on this host: fall back to the single-threaded module
-      const s2 = document.createElement('script');
-      s2.src = 'lrpscope-app.js';
-      s2.async = true;
-      document.body.appendChild(s2);
-      window.lrpscope.module = 'single-threaded';
-    } else {
-      showError('could not load lrpscope-app.js');
-    }
-  };
+  script.onerror = () => showError('could not load ' + script.src);
   document.body.appendChild(script);
 
+  // test hook: the app's state as an object
   window.lrpscope = {
-    module: threaded ? 'threaded' : 'single-threaded',
+    module: engineWorker ? 'starting' : 'single-threaded',  // the engine's module (the worker says which)
+    engine: engineWorker ? 'worker' : 'inline',
     state: () => JSON.parse(window.Module.ccall('lrpscope_state_json', 'string', [], [])),
     call: (name, types, args) => call(name, types, args),
     loadFile,

@@ -1,8 +1,9 @@
-// The engine's Web Worker: the engine module (lrpscope-engine.js) with the weights, computing in slices of about
-// SLICE_MS between messages, so a command from the interface takes effect within one slice. Messages in: command
-// (the protocol's bytes), load-url / cancel-download (weights.js downloads straight into this module's memory),
-// model-file (a checkpoint the user opened), put-file / drop-file (a file a command names by path). Messages out:
-// snapshot (what changed, as bytes), load-done, failed.
+// The engine's Web Worker: the engine module with the weights, computing in slices of about SLICE_MS between
+// messages, so a command from the interface takes effect within one slice. Where the page is cross-origin isolated
+// (SharedArrayBuffer), the pthreads engine (lrpscope-engine-mt.js: one thread per core), else lrpscope-engine.js.
+// Messages in: command (the protocol's bytes), load-url / cancel-download (weights.js downloads straight into this
+// module's memory), model-file (a checkpoint the user opened). Messages out: ready (which engine), snapshot (what
+// changed, as bytes), load-done, failed.
 'use strict';
 
 const SLICE_MS = 60;
@@ -19,11 +20,24 @@ self.Module = {
   onAbort: (what) => postMessage({ type: 'failed', text: String(what) }),
   postRun: [() => {
     ready = true;
+    postMessage({ type: 'ready', threaded });
     drain();
   }],
 };
 importScripts('weights.js');
-importScripts('lrpscope-engine.js');
+let threaded = self.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined' &&
+               !new URLSearchParams(self.location.search).has('single');  // (?single: for comparisons)
+if (threaded) {
+  // its threads load the module's own script, not this one
+  self.Module.mainScriptUrlOrBlob = new URL('lrpscope-engine-mt.js', self.location.href).href;
+  try {
+    importScripts('lrpscope-engine-mt.js');
+  } catch (e) {
+    console.warn('the threaded engine is not available (' + (e.message || e) + '): using the single-threaded one');
+    threaded = false;
+  }
+}
+if (!threaded) importScripts('lrpscope-engine.js');
 
 const M = () => self.Module;
 const call = (fn, types, args) => M().ccall(fn, 'number', types, args);
@@ -77,15 +91,6 @@ function handle(m) {
       call('lrpscope_engine_load_model_buffer', ['number', 'number', 'string'], [ptr, n, m.name]);
       break;
     }
-    case 'put-file': {
-      const FS = M().FS;
-      try { FS.mkdir('/upload'); } catch (e) { /* exists */ }
-      FS.writeFile(m.path, new Uint8Array(m.bytes));
-      break;
-    }
-    case 'drop-file':
-      try { M().FS.unlink(m.path); } catch (e) { /* gone */ }
-      break;
   }
 }
 

@@ -132,11 +132,11 @@ std::string AppState::to_query() const {
   else if (k != d.k) q.push_back({"k", std::to_string(k)});
   if (tolerance != d.tolerance) q.push_back({"tolerance", shortest_text(tolerance)});
   if (!neuron.empty()) q.push_back({"neuron", neuron});
-  if (mode != d.mode) q.push_back({"mode", view_mode_name(mode)});
-  if (cmap != d.cmap) q.push_back({"cmap", cmap});
-  if (alpha != d.alpha) q.push_back({"alpha", shortest_text(alpha)});
-  if (percentile != d.percentile) q.push_back({"scale", shortest_text(percentile)});
-  if (gray != d.gray) q.push_back({"gray", gray ? "1" : "0"});
+  if (view.mode != d.view.mode) q.push_back({"mode", view_mode_name(view.mode)});
+  if (view.cmap != d.view.cmap) q.push_back({"cmap", colormap_name(view.cmap)});
+  if (view.alpha != d.view.alpha) q.push_back({"alpha", shortest_text(view.alpha)});
+  if (view.percentile != d.view.percentile) q.push_back({"scale", shortest_text(view.percentile)});
+  if (view.gray != d.view.gray) q.push_back({"gray", view.gray ? "1" : "0"});
   if (panel != d.panel) q.push_back({"panel", tab_key(panel)});
   if (embed) q.push_back({"embed", "1"});
   std::string out;
@@ -210,30 +210,30 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       if (colon != std::string::npos && colon > 0 && parse_int_strict(v.substr(colon + 1), &n) && n >= 0) s.neuron = v;
       else bad("must be layer:index, e.g. features.28:25");
     } else if (key == "mode") {
-      if (!parse_view_mode(v, &s.mode)) bad("must be overlay, side, heatmap, positive or negative");
+      if (!parse_view_mode(v, &s.view.mode)) bad("must be overlay, side, heatmap, positive or negative");
     } else if (key == "cmap") {
       const auto& names = colormap_names();
       if (std::find(names.begin(), names.end(), v) != names.end()) {
-        s.cmap = v;
+        s.view.cmap = parse_colormap(v);
       } else {
         std::string all;
         for (const auto& p : names) all += (all.empty() ? "" : ", ") + p;
         bad("not a colour map (" + all + ")");
       }
     } else if (key == "alpha") {
-      if (parse_float_strict(v, &x) && x >= 0 && x <= 1) s.alpha = static_cast<float>(x);
+      if (parse_float_strict(v, &x) && x >= 0 && x <= 1) s.view.alpha = static_cast<float>(x);
       else bad("must be a number from 0 to 1");
     } else if (key == "scale") {
-      if (parse_float_strict(v, &x) && x >= kMinPercentile && x <= 100) s.percentile = static_cast<float>(x);
+      if (parse_float_strict(v, &x) && x >= kMinPercentile && x <= 100) s.view.percentile = static_cast<float>(x);
       else bad("must be a percentile from 90 to 100");
     } else if (key == "gray") {
-      if (v == "1" || v == "0") s.gray = v == "1";
+      if (v == "1" || v == "0") s.view.gray = v == "1";
       else bad("must be 0 or 1");
     } else if (key == "panel") {
       if (!parse_tab(v, &s.panel)) bad("must be graph, neuron, layers, rules, optimiser or evaluation");
     } else if (key == "embed") {
       s.embed = v != "0" && v != "false";
-    } else if (key == "single" || key == "coi" || key == "worker" || key == "step" || key == "lesson" || key == "atlas") {
+    } else if (key == "single" || key == "coi" || key == "engine" || key == "step" || key == "lesson" || key == "atlas") {
       // read by the page itself
     } else {
       errs.push_back("unknown parameter '" + key + "'");
@@ -261,16 +261,25 @@ std::string AppState::to_json() const {
   j["k_auto"] = k_auto;
   j["tolerance"] = tolerance;
   j["neuron"] = neuron;
-  j["mode"] = view_mode_name(mode);
-  j["cmap"] = cmap;
-  j["alpha"] = alpha;
-  j["scale"] = percentile;
-  j["gray"] = gray;
+  j["mode"] = view_mode_name(view.mode);
+  j["cmap"] = colormap_name(view.cmap);
+  j["alpha"] = view.alpha;
+  j["scale"] = view.percentile;
+  j["gray"] = view.gray;
   j["panel"] = tab_key(panel);
   j["embed"] = embed;
   return j.dump();
 }
 
 bool AppState::operator==(const AppState& o) const { return to_json() == o.to_json(); }
+
+bool AppState::image_is_address(const std::string& s) {
+  if (s.find("://") != std::string::npos || s.rfind("/", 0) == 0 || s.rfind(".", 0) == 0) return true;
+  const auto dot = s.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = s.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "gif" || ext == "bmp" || ext == "webp";
+}
 
 }  // namespace lrp::app

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "explain/explanation.h"
+#include "explain/heatmap.h"
 
 namespace lrp::app {
 
@@ -22,6 +23,15 @@ const char* tab_name(Tab t);                       // "Graph", ... (as shown)
 std::string tab_key(Tab t);                        // "graph", ... (as in links)
 bool parse_tab(const std::string& s, Tab* out);    // either spelling; "optimizer" too
 
+// How results are shown: the view part of a link, and the interface's own view settings (one struct for both).
+struct ViewState {
+  ViewMode mode = ViewMode::Overlay;
+  Colormap cmap = Colormap::BWR;
+  float alpha = 0.8f;                 // overlay opacity 0..1
+  float percentile = 99.5f;           // the value shown at full colour: this percentile of |relevance|
+  bool gray = true;                   // the picture in grey under the overlay
+};
+
 struct AppState {
   std::string model;                  // a weights URL; "" = the embedded default model
   std::string image;                  // a sample name ("fashion/coat-1") or an image URL; "" = the default sample
@@ -34,11 +44,7 @@ struct AppState {
   bool k_auto = false;                // k from the optimiser
   double tolerance = 20.0;            // the optimiser's SMAPE tolerance
   std::string neuron;                 // "features.28:25"; "" = the path's neuron
-  ViewMode mode = ViewMode::Overlay;
-  std::string cmap = "bwr";
-  float alpha = 0.8f;                 // overlay opacity 0..1
-  float percentile = 99.5f;           // the value shown at full colour: this percentile of |relevance|
-  bool gray = true;                   // the picture in grey under the overlay
+  ViewState view;
   Tab panel = Tab::Graph;
   bool embed = false;
 
@@ -51,6 +57,9 @@ struct AppState {
   // and leaves that field at its default; the valid ones are kept.
   static AppState from_query(const std::string& query, std::vector<std::string>* errors);
   std::string to_json() const;  // every field, for the test hook and the state export
+  // Whether an `image` value is an address (a URL, an absolute or relative path, a picture file name) rather than
+  // a sample's name.
+  static bool image_is_address(const std::string& image);
   bool operator==(const AppState& o) const;
   bool operator!=(const AppState& o) const { return !(*this == o); }
 };

@@ -34,7 +34,7 @@ struct Command {
     SetDownload,     // download
     ReportError,     // text
     ClearError,
-    ApplyState,      // text: a link's query; list: the view's errors; samples: sample name -> file
+    ApplyState,      // text: a link's query; list: the view's errors
     Hover,           // a: layer (-1: none), b: index
     WantLayer,       // a: layer (-1: none)
     kCount
@@ -47,7 +47,6 @@ struct Command {
   Target target;
   std::vector<int> layers;
   std::vector<std::string> list;
-  std::vector<std::pair<std::string, std::string>> samples;
   Session::Download download;
   std::shared_ptr<const Composite> composite;
   std::shared_ptr<const Image> picture;

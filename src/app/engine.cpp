@@ -1,5 +1,7 @@
 #include "app/engine.h"
 
+#include "engine/thread_pool.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -92,6 +94,7 @@ bool Engine::send(Command c) {
 }
 
 void Engine::run() {
+  compute_in_background();  // the interface's thread gets a core when it needs one
   for (;;) {
     std::deque<Command> batch;
     {
@@ -337,12 +340,7 @@ bool Engine::execute(const Command& c) {
     case K::ApplyState: {
       std::vector<std::string> errors = c.list;
       const AppState st = AppState::from_query(c.text, &errors);
-      const auto& samples = c.samples;
-      s.apply_state(st, [&samples](const std::string& name) {
-        for (const auto& [n, path] : samples)
-          if (n == name) return path;
-        return std::string();
-      }, &errors);
+      s.apply_state(st, &errors);
       if (errors.empty()) return true;
       std::string text = errors.size() == 1 ? "This link has a problem: "
                                             : "This link has " + std::to_string(errors.size()) + " problems: ";
@@ -461,11 +459,9 @@ bool EngineApi::report_error(const std::string& text) {
   return send(std::move(c));
 }
 bool EngineApi::clear_error() { return send(Command(Command::Kind::ClearError)); }
-bool EngineApi::apply_state(const AppState& st, const std::vector<std::pair<std::string, std::string>>& samples,
-                            const std::vector<std::string>& view_errors) {
+bool EngineApi::apply_state(const AppState& st, const std::vector<std::string>& view_errors) {
   Command c(Command::Kind::ApplyState);
   c.text = st.to_query();
-  c.samples = samples;
   c.list = view_errors;
   return send(std::move(c));
 }

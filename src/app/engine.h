@@ -55,10 +55,9 @@ class EngineApi {
   bool set_download(const Session::Download& d);
   bool report_error(const std::string& text);
   bool clear_error();
-  // The engine's part of a link (everything but the view): checked against the model it has when it applies it;
-  // each problem becomes one sentence of the error line (after the view's own errors).
-  bool apply_state(const AppState& st, const std::vector<std::pair<std::string, std::string>>& samples,
-                   const std::vector<std::string>& view_errors = {});
+  // The engine's part of a link (everything but the view and the picture, which is opened before): checked against
+  // the model it has when it applies it; each problem becomes one sentence of the error line (after the view's).
+  bool apply_state(const AppState& st, const std::vector<std::string>& view_errors = {});
   // Requests for display data: the tooltip's conditional heatmap (layer -1: none) and the layer explorer's maps.
   bool hover(int layer, int index);
   bool want_layer(int layer);  // -1: none

@@ -20,6 +20,11 @@
 #include "model/image.h"
 #include "model/weight_store.h"
 
+// The page's interface-only module (lrpscope-ui): the engine is always in its Web Worker; no session, no weights.
+#ifndef LRPSCOPE_UI_ONLY
+#define LRPSCOPE_UI_ONLY 0
+#endif
+
 #include <cstdlib>
 #include <map>
 #include <chrono>
@@ -58,12 +63,18 @@ struct App {
   double seconds = -1;  // --seconds: run this long (wall time), then screenshot / dump and exit
   std::chrono::steady_clock::time_point started;
   int drawn_w = 0, drawn_h = 0;
-  long long last_generation = -1;
+  // what was last shown of the engine's snapshot: a change of any of these is drawn at once (results, the end of the
+  // work, the tooltip's heatmap, an error), progress alone only now and then
+  std::shared_ptr<const lrp::app::Snapshot> last_shown;
   std::string clipboard;  // what the app last copied (the page's own copy of it)
   std::string share_base = "lrpscope/index.html";
   std::string state_file;  // --state-file: the state JSON after drawn frames (for tests driving the desktop app)
   bool paused = false;  // the page's main loop is paused while idle (not even an animation-frame callback runs)
   lrp::Image pending_picture;  // pixels the page is writing (decoded by the browser), before they are handed over
+  // the frames drawn while the engine works (a busy period starts them afresh)
+  lrp::app::FrameTimes busy_times;
+  bool was_busy = false;
+  std::chrono::steady_clock::time_point busy_frame_start;
   void wake(double ms = 400) {
     const auto t = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long long>(ms * 1000));
     if (t > awake_until) awake_until = t;
@@ -77,11 +88,17 @@ struct App {
   bool engine_only() const {
     return std::chrono::steady_clock::now() >= awake_until && (max_frames < 0 || ui.frames() >= max_frames);
   }
+  // While only an engine elsewhere (its thread, its worker) works, a frame is drawn for its progress at most this
+  // often: drawing takes the cores it computes on (software rendering in a page takes both of a 2-core machine's).
+  // New results and input are drawn at once.
+  static constexpr double kProgressFrameMs = 250;
   bool active() const {
+    const auto now = std::chrono::steady_clock::now();
+    if (max_frames >= 0 || now < awake_until) return true;
     const auto snap = engine->snapshot();
-    // an engine elsewhere (its worker) wakes the app with each message; here only its own work asks for frames
-    return max_frames >= 0 || (local && (snap->working || snap->download.active)) ||
-           std::chrono::steady_clock::now() < awake_until;
+    if (!snap->working && !snap->download.active) return false;
+    if (local && local->mode() == lrp::app::Engine::Mode::Inline) return true;  // it computes inside the frames
+    return std::chrono::duration<double, std::milli>(now - last_frame).count() >= kProgressFrameMs;
   }
 };
 
@@ -202,9 +219,12 @@ void frame(void* arg) {
 #ifndef __EMSCRIPTEN__
   glfwPollEvents();
 #endif
-  if (const auto snap = app.engine->snapshot(); snap->generation != app.last_generation) {  // results changed: show them
-    app.last_generation = snap->generation;
-    app.wake();
+  if (const auto snap = app.engine->snapshot();
+      !app.last_shown || snap->generation != app.last_shown->generation || snap->working != app.last_shown->working ||
+      snap->hover != app.last_shown->hover || snap->error != app.last_shown->error ||
+      snap->download.active != app.last_shown->download.active) {
+    app.last_shown = snap;
+    app.wake(150);  // (ImGui settles what changed over a few frames)
   }
   if (app.ui.wants_frames()) app.wake(100);  // a text cursor blinks, a popup animates
 #ifdef __EMSCRIPTEN__
@@ -232,6 +252,13 @@ void frame(void* arg) {
   }
   // Work first, inside a budget that leaves the frame responsive (adapted to how long frames take here).
   const auto now = std::chrono::steady_clock::now();
+  const bool busy = app.engine->snapshot()->working;
+  if (busy && !app.was_busy) app.busy_times = lrp::app::FrameTimes();
+  if (busy && app.was_busy && app.busy_times.frames > 0)
+    app.busy_times.longest_gap_ms = std::max(app.busy_times.longest_gap_ms,
+                                             std::chrono::duration<double, std::milli>(now - app.busy_frame_start).count());
+  app.was_busy = busy;
+  if (busy) app.busy_frame_start = now;
   const double interval = app.last_frame.time_since_epoch().count() == 0
                               ? 0.0 : std::chrono::duration<double, std::milli>(now - app.last_frame).count();
   app.last_frame = now;
@@ -283,7 +310,15 @@ void frame(void* arg) {
   // --frames N: at least N frames, and on until the engine has applied every command and finished its work (on
   // the desktop it computes on its own thread, so a number of frames alone says nothing about the results)
   if (app.max_frames >= 0 && app.ui.frames() >= app.max_frames && settled) finish(app, fw, fh);
+  const auto before_swap = std::chrono::steady_clock::now();
   glfwSwapBuffers(app.window);
+  if (busy) {
+    using ms = std::chrono::duration<double, std::milli>;
+    ++app.busy_times.frames;
+    app.busy_times.longest_ms = std::max(app.busy_times.longest_ms, ms(std::chrono::steady_clock::now() - now).count());
+    app.busy_times.longest_app_ms = std::max(app.busy_times.longest_app_ms, ms(before_swap - now).count());
+    app.ui.set_frame_times(app.busy_times);
+  }
   if (!app.state_file.empty()) {  // every drawn frame, so the last one before idling is there too
     const std::string tmp = app.state_file + ".tmp";
     if (FILE* f = std::fopen(tmp.c_str(), "w")) {
@@ -491,6 +526,7 @@ LRPSCOPE_EXPORT int lrpscope_do_set_tab(const char* name) {
     }
   return 0;
 }
+#if !LRPSCOPE_UI_ONLY  // (the interface-only module never holds weights: its page sends them to the engine's worker)
 // A checkpoint the page downloaded straight into a malloc'd block: the engine takes ownership of it.
 LRPSCOPE_EXPORT int lrpscope_do_load_model_buffer(uint8_t* data, double size, const char* source) {
   WAKE();
@@ -527,6 +563,7 @@ LRPSCOPE_EXPORT int lrpscope_do_load_shards(const char* index_json, const char* 
   g_shards.clear();
   return ok;
 }
+#endif
 LRPSCOPE_EXPORT void lrpscope_do_download_progress(int active, double loaded, double total, double speed, const char* what) {
   WAKE();
   if (!g_app) return;
@@ -576,7 +613,8 @@ LRPSCOPE_EXPORT int lrpscope_do_load_rules_file(const char* path, const char* na
 LRPSCOPE_EXPORT void lrpscope_engine_receive(const uint8_t* data, int size) {
   if (!g_app || !g_app->remote) return;
   g_app->remote->receive(data, size > 0 ? static_cast<std::size_t>(size) : 0);
-  g_app->wake(60);  // a frame or two for what changed: the page draws when the engine has news or input comes
+  // the main loop looks at it (a paused one is resumed): new results are drawn at once, progress now and then
+  g_app->wake(0);
 }
 // Something outside the app changed (the window or iframe was resized): draw again.
 LRPSCOPE_EXPORT void lrpscope_do_wake() { WAKE(); }
@@ -601,7 +639,7 @@ int main(int argc, char** argv) {
   int width = 1280, height = 800;
   std::string state_query;
   float ui_scale = 0;
-  bool worker = false;  // the page runs the engine in a Web Worker (app.js passes --worker)
+  bool worker = LRPSCOPE_UI_ONLY;  // the page runs the engine in a Web Worker (app.js passes --worker)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -704,6 +742,12 @@ int main(int argc, char** argv) {
     app.engine = std::move(r);
 #endif
   }
+#if LRPSCOPE_UI_ONLY
+  if (!app.engine) {
+    std::fprintf(stderr, "lrpscope-app: this interface module needs the engine's worker (--worker)\n");
+    return 1;
+  }
+#else
   if (!app.engine) {
 #ifdef __EMSCRIPTEN__
     auto l = std::make_unique<lrp::app::Engine>(lrp::app::Engine::Mode::Inline);
@@ -713,6 +757,7 @@ int main(int argc, char** argv) {
     app.local = l.get();
     app.engine = std::move(l);
   }
+#endif
   std::string err;
   if (!app.ui.init(app.engine.get(), asset_dir, app.scale, &err)) {
     std::fprintf(stderr, "lrpscope-app: %s\n", err.c_str());
@@ -730,7 +775,7 @@ int main(int argc, char** argv) {
 #else
   app.ui.set_share_base(app.share_base);
 #endif
-#ifndef __EMSCRIPTEN__
+#if !defined(__EMSCRIPTEN__) && !LRPSCOPE_UI_ONLY
   app.local->on_publish([] { glfwPostEmptyEvent(); });  // new results wake the event loop
 #endif
   app.engine->load_model_file(model);

@@ -8,6 +8,23 @@ RemoteEngine::RemoteEngine(Transport transport)
     : transport_(std::move(transport)), current_(std::make_shared<const Snapshot>()) {}
 
 bool RemoteEngine::send(Command c) {
+  // a picture file is here, not in the engine's module: it travels as the decoded picture (or as the reason why it
+  // could not be opened, in the order of the commands)
+  if (c.kind == Command::Kind::LoadImageFile) {
+    const std::string shown = Session::shown_name(c.path, c.name);
+    auto img = std::make_shared<Image>();
+    std::string why;
+    Command d(Command::Kind::LoadPicture);
+    if (Session::read_picture(c.path, shown, img.get(), &why)) {
+      d.picture = std::move(img);
+      d.name = shown;
+      d.source = c.source;
+    } else {
+      d = Command(Command::Kind::ReportError);
+      d.text = why;
+    }
+    c = std::move(d);
+  }
   std::vector<uint8_t> bytes;
   try {
     bytes = encode_command(c);

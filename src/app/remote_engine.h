@@ -1,6 +1,6 @@
 // The engine in another module (the page's Web Worker), seen through the protocol: commands leave as bytes through
 // `transport`, snapshots arrive as bytes (receive) and are rebuilt part by part; parts a message does not carry
-// stay shared. No weights and no big tensors live on this side.
+// stay shared. No weights and no big tensors live on this side; files (pictures) do, and travel decoded.
 #pragma once
 
 #include <functional>

@@ -42,8 +42,10 @@ void Session::changed(std::initializer_list<Result> results) {
   for (Result r : results) versions_[static_cast<std::size_t>(r)] = generation_;
 }
 
-void Session::fail(const std::string& what, const std::exception& e) {
-  error_ = what + ": " + e.what();
+void Session::fail(const std::string& what, const std::exception& e) { fail(what + ": " + e.what()); }
+
+void Session::fail(const std::string& message) {
+  error_ = message;
   stage_ = Stage::Idle;
   progress_ = 1.0;
   progress_label_.clear();
@@ -146,21 +148,32 @@ bool Session::reprepare_image(const std::string& what) {
   }
 }
 
+bool Session::read_picture(const std::string& path, const std::string& shown, Image* out, std::string* error) {
+  try {
+    *out = load_image(path);
+    return true;
+  } catch (const std::bad_alloc&) {
+    *error = "not enough memory to open the image '" + shown + "'";
+  } catch (const std::exception& e) {
+    *error = shown_as("could not open the image '" + shown + "': " + e.what(), path, shown);
+  }
+  return false;
+}
+
+std::string Session::shown_name(const std::string& path, const std::string& display_name) {
+  return display_name.empty() ? file_name(path) : display_name;
+}
+
 bool Session::load_image_file(const std::string& path, const std::string& display_name, const std::string& source) {
-  const std::string shown = display_name.empty() ? file_name(path) : display_name;
+  const std::string shown = shown_name(path, display_name);
   if (!ws_.net) {
     error_ = "load a model first";
     return false;
   }
   Image img;
-  try {
-    img = load_image(path);
-  } catch (const std::bad_alloc&) {
-    error_ = "not enough memory to open the image '" + shown + "'";
-    return false;
-  } catch (const std::exception& e) {
-    fail("could not open the image '" + shown + "'", e);
-    error_ = shown_as(error_, path, shown);
+  std::string why;
+  if (!read_picture(path, shown, &img, &why)) {
+    fail(why);
     return false;
   }
   return load_picture(img, shown, source);
@@ -257,31 +270,11 @@ void Session::set_graph(int k, bool k_auto, const std::vector<int>& layers) {
   if (ex_ && ex_->done()) restart(Stage::Graph, true);
 }
 
-namespace {
-bool url_like(const std::string& s) {
-  if (s.find("://") != std::string::npos || s.rfind("/", 0) == 0 || s.rfind(".", 0) == 0) return true;
-  const auto dot = s.rfind('.');
-  if (dot == std::string::npos) return false;
-  std::string ext = s.substr(dot + 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "gif" || ext == "bmp" || ext == "webp";
-}
-}  // namespace
 
-void Session::apply_state(const AppState& st, const std::function<std::string(const std::string&)>& sample_path,
-                          std::vector<std::string>* errors) {
+void Session::apply_state(const AppState& st, std::vector<std::string>* errors) {
   auto err = [&](const std::string& e) {
     if (errors) errors->push_back(e);
   };
-  // the picture first: loading one resets the class and the neuron
-  if (!st.image.empty()) {
-    const std::string path = sample_path ? sample_path(st.image) : std::string();
-    if (!path.empty()) {
-      if (image_name_ != st.image) load_image_file(path, st.image);
-    } else if (!url_like(st.image)) {
-      err("image='" + st.image + "': no sample by that name");
-    }
-  }
   const InvertMode inv = st.invert == "on" ? InvertMode::On : st.invert == "off" ? InvertMode::Off : InvertMode::Auto;
   if (inv != ws_.invert) set_invert(inv);
   if (!ws_.net) return;

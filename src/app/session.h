@@ -75,6 +75,11 @@ class Session {
   const Download& download() const { return download_; }
   // `source`: where the picture came from when a link can name it (an image URL); "" for uploads and samples.
   bool load_image_file(const std::string& path, const std::string& display_name = "", const std::string& source = "");
+  // Reads and decodes a picture file; on failure `error` says why in the words the error line uses (the file
+  // named as `shown`). Also used where the file is, when the engine is elsewhere.
+  static bool read_picture(const std::string& path, const std::string& shown, Image* out, std::string* error);
+  // How a file is named on screen: `display_name`, or else the file's name without its folder.
+  static std::string shown_name(const std::string& path, const std::string& display_name);
   // A picture decoded elsewhere (the page's browser decoders); the previous one stays when it cannot be prepared.
   bool load_picture(const Image& img, const std::string& name, const std::string& source = "");
   const std::string& image_source() const { return image_source_; }
@@ -89,11 +94,10 @@ class Session {
   // The neuron the detail is for (or is being computed for): layer -1 when none.
   std::pair<int, int> wanted_neuron() const { return {want_layer_, want_index_}; }
   void set_graph(int k, bool k_auto, const std::vector<int>& layers);
-  // A link's engine part (picture, invert, rules, target, graph, neuron): each field is checked against the loaded
-  // model; one that cannot be applied adds a sentence to `errors` and leaves that part as it was.
-  // sample_path: the file of a sample by name ("" when there is none by that name).
-  void apply_state(const AppState& st, const std::function<std::string(const std::string&)>& sample_path,
-                   std::vector<std::string>* errors);
+  // A link's engine part (invert, rules, target, graph, neuron; its picture is opened before, by whoever has the
+  // file): each field is checked against the loaded model; one that cannot be applied adds a sentence to `errors`
+  // and leaves that part as it was.
+  void apply_state(const AppState& st, std::vector<std::string>* errors);
   void run_optimizer(int layer);  // one layer (-1: all)
   void run_flipping(const std::string& compare_preset);
 
@@ -144,6 +148,7 @@ class Session {
   bool reprepare_image(const std::string& what);
   bool adopt_model(std::shared_ptr<Network> net, const std::string& shown, const std::string& source, std::size_t bytes);
   void fail(const std::string& what, const std::exception& e);
+  void fail(const std::string& message);  // the error line, and the pipeline stops
   void changed(std::initializer_list<Result> results);  // bumps the generation and these results' versions
   std::array<long long, 7> versions_{};
   bool step_once();

@@ -20,12 +20,12 @@ struct ImVec2;
 
 namespace lrp::app {
 
-struct ViewOptions {
-  int mode = 0;  // 0 overlay, 1 side by side, 2 heatmap only, 3 positive only, 4 negative only
-  Colormap cmap = Colormap::BWR;
-  float alpha = 0.8f;
-  float percentile = 99.5f;
-  bool gray = true;
+// How the interface kept up while the engine last worked (measured by the frame loop), over the latest busy period:
+// the longest frame (input, building, drawing, swapping), the longest of the app's own part of a frame (all but the
+// swap, where a software rasteriser does its work) and the longest interval between two frames.
+struct FrameTimes {
+  double longest_ms = 0, longest_app_ms = 0, longest_gap_ms = 0;
+  long long frames = 0;
 };
 
 struct Sample {
@@ -59,6 +59,7 @@ class Ui {
   const std::vector<Sample>& samples() const { return samples_; }
   bool load_sample(const std::string& name);
   long long frames() const { return frames_; }
+  void set_frame_times(const FrameTimes& t) { frame_times_ = t; }
   std::string state_json() const;
   // The state a permalink reproduces, gathered from the session and the view.
   AppState current_state() const;
@@ -214,7 +215,7 @@ class Ui {
   LayerRanking layer_rank_;
   const ClassRanking& class_ranking(const Tensor& logits);
   const LayerRanking& layer_ranking(const Tensor& relevance);
-  ViewOptions view_;
+  ViewState view_;  // how results are shown (the view part of the app's state)
   Tab tab_ = Tab::Graph;
   bool request_tab_ = false;
   std::vector<Sample> samples_;
@@ -224,6 +225,8 @@ class Ui {
   std::string asset_dir_;
   float scale_ = 1.0f;
   long long frames_ = 0;
+  long long drawn_generation_ = -1, drawn_frames_ = 0;  // the results last drawn, and in how many frames
+  FrameTimes frame_times_;
   bool show_hint_ = true;
   std::map<std::string, bool> help_open_;
   // graph view

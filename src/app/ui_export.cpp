@@ -91,7 +91,7 @@ std::vector<std::string> Ui::export_files(const std::string& prefix) {
       HeatmapOptions ho;
       ho.cmap = view_.cmap;
       ho.percentile = view_.percentile;
-      ho.overlay = view_.mode == 0;
+      ho.overlay = view_.mode == ViewMode::Overlay;
       ho.alpha = view_.alpha;
       const Tensor& r = ex->input_relevance;
       save_png(prefix + "-heatmap.png", render_heatmap(channel_sum(r), r.dim(2), r.dim(1), ho, &s_->pic().view));

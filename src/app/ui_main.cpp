@@ -127,6 +127,8 @@ void Ui::frame(int width, int height) {
   in_frame_ = false;
   refresh();
   in_frame_ = true;
+  drawn_frames_ = s_->generation == drawn_generation_ ? drawn_frames_ + 1 : 1;
+  drawn_generation_ = s_->generation;
   ++frames_;
   hover_req_ = {-1, -1};
   layer_req_ = -1;
@@ -378,7 +380,7 @@ void Ui::shortcuts() {
   };
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) cycle_sample(1);
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) cycle_sample(-1);
-  if (ImGui::IsKeyPressed('M', false)) view_.mode = (view_.mode + 1) % 5;
+  if (ImGui::IsKeyPressed('M', false)) view_.mode = static_cast<ViewMode>((static_cast<int>(view_.mode) + 1) % 5);
   if (ImGui::IsKeyPressed('C', false)) view_.cmap = static_cast<Colormap>((static_cast<int>(view_.cmap) + 1) % 6);
   if (ImGui::IsKeyPressed('T', false)) post([this] { send_target(Target::top1()); });
   if (ImGui::IsKeyPressed('O', false)) request_open_image();
@@ -402,6 +404,7 @@ std::string Ui::state_json() const {
   j["heap_used_mb"] = static_cast<double>(mallinfo().uordblks) / (1024.0 * 1024.0);  // what is allocated now
 #endif
   j["engine"] = e_->mode() == EngineApi::Mode::Remote ? "worker" : e_->mode() == EngineApi::Mode::Thread ? "thread" : "inline";
+  j["engine_commands"] = {{"posted", e_->posted()}, {"applied", s_->applied}};
   j["engine_heap_mb"] = s_->heap_mb;  // where the weights are: this module, or the engine's worker
   j["engine_heap_used_mb"] = s_->heap_used_mb;
   j["embed"] = embed_;
@@ -456,11 +459,17 @@ std::string Ui::state_json() const {
   j["hover"] = hover_x_ >= 0 ? nlohmann::ordered_json{{"x", hover_x_}, {"y", hover_y_}, {"relevance", hover_value_}}
                              : nlohmann::ordered_json();
   j["frames"] = frames_;
+  // whether the last drawn frames show these results (the rectangles are the last frame's; ImGui lays out a window
+  // that appears in its second frame)
+  j["drawn"] = drawn_generation_ == s_->generation && drawn_frames_ >= 2;
   j["busy"] = s_->working;
   j["uploads"] = uploads_;
   j["progress"] = s_->progress;
   j["progress_label"] = s_->progress_label;
   j["frame_budget_ms"] = s_->budget_ms;  // the work budget per frame right now
+  j["busy_frames"] = {{"frames", frame_times_.frames}, {"longest_ms", frame_times_.longest_ms},
+                      {"longest_app_ms", frame_times_.longest_app_ms},
+                      {"longest_gap_ms", frame_times_.longest_gap_ms}};
   nlohmann::ordered_json curves = nlohmann::ordered_json::array();
   for (const auto& c : s_->layer_curves())
     if (net && c.layer >= 0 && c.layer < net->size()) curves.push_back({{"layer", net->layer(c.layer).name}, {"chosen_k", c.chosen_k}});

@@ -46,11 +46,7 @@ AppState Ui::current_state() const {
   st.tolerance = se.tolerance;
   const auto [wl, wi] = s_->wanted_neuron;
   if (net && wl >= 0 && wl < net->size() && wi >= 0) st.neuron = net->layer(wl).name + ":" + std::to_string(wi);
-  st.mode = static_cast<ViewMode>(view_.mode);
-  st.cmap = colormap_name(view_.cmap);
-  st.alpha = view_.alpha;
-  st.percentile = view_.percentile;
-  st.gray = view_.gray;
+  st.view = view_;
   st.panel = tab_;
   st.embed = embed_;
   return st;
@@ -73,24 +69,20 @@ std::vector<std::string> Ui::share_limits() const {
 }
 
 bool Ui::apply_state(const AppState& st, std::vector<std::string>* errors) {
-  std::vector<std::string> view_errors;
+  std::vector<std::string> view_errors = errors ? *errors : std::vector<std::string>();
   embed_ = st.embed;
-  view_.mode = static_cast<int>(st.mode);
-  try {
-    view_.cmap = parse_colormap(st.cmap);
-  } catch (const std::exception& e) {
-    view_errors.push_back(e.what());
-  }
-  view_.alpha = st.alpha;
-  view_.percentile = st.percentile;
-  view_.gray = st.gray;
+  view_ = st.view;  // (checked when it was read)
   set_tab(st.panel);
-  if (errors) view_errors.insert(view_errors.begin(), errors->begin(), errors->end());
+  // the picture: a sample is opened here, where its file is (the page fetched an image URL before); opening one
+  // resets the class and the neuron, so it goes first
+  if (!st.image.empty() && st.image != s_->image_name()) {
+    const bool sample = std::any_of(samples_.begin(), samples_.end(), [&](const Sample& sm) { return sm.name == st.image; });
+    if (sample) load_sample(st.image);
+    else if (!AppState::image_is_address(st.image)) view_errors.push_back("image='" + st.image + "': no sample by that name");
+  }
   // the rest is the engine's: checked against the model it has when it applies the link (a model named by the
   // link may still be on its way), one error line for every problem
-  std::vector<std::pair<std::string, std::string>> samples;
-  for (const auto& sm : samples_) samples.emplace_back(sm.name, sm.path);
-  return e_->apply_state(st, samples, view_errors);
+  return e_->apply_state(st, view_errors);
 }
 
 std::string Ui::apply_query(const std::string& query) {

@@ -72,11 +72,10 @@ const Texture& Ui::cached_map(const std::string& key, const float* v, long long 
   return c.tex;
 }
 
-// Renders a relevance (C,H,W in the input space) over the input image with the heatmap shader.
 // Renders a relevance (C,H,W in the input space) over the input image with the heatmap shader. The result is
 // cached per slot and drawn again only when the data, the size or the view settings change.
 const Texture& Ui::heat_view(int slot, const Tensor& relevance, long long version, int size, int mode_override) {
-  const int m = view_.mode;
+  const int m = static_cast<int>(view_.mode);
   const int shader_mode = mode_override >= 0 ? mode_override : m == 0 || m == 1 ? 0 : m == 2 ? 1 : m;
   const int out_h = size * relevance.dim(1) / std::max(1, relevance.dim(2));
   HeatSlot& hs = heat_slots_[slot];
@@ -230,7 +229,7 @@ void Ui::input_panel(float w, float h) {
         hover_value_ = v;
       }
     };
-    if (view_.mode == 1) {
+    if (view_.mode == ViewMode::SideBySide) {
       const float half = std::floor((ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2);
       const ImVec2 sz = fit(r.dim(2), r.dim(1), half, side);
       const Texture& a = heat_view(0, r, version(Session::Result::Explanation), static_cast<int>(sz.x), 2);  // the image
@@ -256,11 +255,11 @@ void Ui::input_panel(float w, float h) {
   // controls
   static const char* modes[] = {"overlay", "side by side", "heatmap", "positive", "negative"};
   ImGui::SetNextItemWidth(w * 0.28f);
-  const bool mode_open = ImGui::BeginCombo("##mode", modes[std::clamp(view_.mode, 0, 4)]);
+  const bool mode_open = ImGui::BeginCombo("##mode", modes[std::clamp(static_cast<int>(view_.mode), 0, 4)]);
   mark("mode");
   if (mode_open) {
     for (int i = 0; i < 5; ++i) {
-      if (ImGui::Selectable(modes[i], i == view_.mode)) view_.mode = i;
+      if (ImGui::Selectable(modes[i], i == static_cast<int>(view_.mode))) view_.mode = static_cast<ViewMode>(i);
       mark(std::string("mode:") + view_mode_name(static_cast<ViewMode>(i)));
     }
     ImGui::EndCombo();

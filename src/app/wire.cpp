@@ -376,10 +376,6 @@ void io(A& a, Command& c) {
   io(a, c.target);
   values(a, c.layers, 4096);
   list(a, c.list, 1024, [&](std::string& s) { io(a, s); });
-  list(a, c.samples, 1 << 16, [&](std::pair<std::string, std::string>& p) {
-    io(a, p.first);
-    io(a, p.second);
-  });
   io(a, c.download);
   // the shared parts: a presence flag, then the value
   auto shared = [&](auto& ptr) {

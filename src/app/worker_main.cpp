@@ -1,8 +1,12 @@
 // lrpscope-engine: the engine as a module of its own, for the page's Web Worker (web/engine-worker.js). The page's
 // interface module sends commands (wire.h) and draws the snapshots this module sends back; the worker's script
-// runs the engine in slices between messages, so a command takes effect within one slice. Weights and pictures
-// stay here; only what is drawn travels.
+// runs the engine in slices between messages, so a command takes effect within one slice. Weights stay here; only
+// what is drawn travels (pictures arrive decoded). Built with threads (lrpscope-engine-mt) it computes on one
+// thread per core, for pages that are cross-origin isolated.
 #include <emscripten.h>
+#include <emscripten/threading.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <map>
@@ -13,6 +17,7 @@
 #include "app/engine.h"
 #include "app/wire.h"
 #include "engine/malloc_tuning.h"
+#include "engine/thread_pool.h"
 #include "model/weight_store.h"
 
 #define LRPSCOPE_EXPORT extern "C" EMSCRIPTEN_KEEPALIVE
@@ -93,6 +98,10 @@ LRPSCOPE_EXPORT void lrpscope_engine_report_error(const char* text) { g->engine.
 
 int main() {
   lrp::keep_freed_memory();
-  g = new Worker();  // the interface's first commands load the default model and sample (same paths here)
+#if LRPSCOPE_THREADS
+  // one thread per core (up to the pool of web workers made at start-up)
+  lrp::set_default_threads(std::min(4, std::max(1, emscripten_num_logical_cores())));
+#endif
+  g = new Worker();  // the interface's first commands load the default model (same path here) and its sample
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "engine/error.h"
 #include "engine/gemm_kernel.h"
 #include "engine/simd.h"
 #include "engine/winograd.h"
@@ -16,6 +17,7 @@
 #include "explain/neuron_graph.h"
 #include "explain/selection.h"
 #include "explain/weight_cache.h"
+#include "explain/workspace.h"
 #include "model/random_weights.h"
 
 namespace lrp::cli {
@@ -28,9 +30,13 @@ static double median(std::vector<double> v) {
 }
 
 int cmd_bench(const Argv& argv) {
-  Args a(argv, {"model", "runs", "threads", "seed", "presets"}, {"json", "quiet", "explain"});
+  Args a(argv, {"model", "runs", "threads", "seed", "presets", "memory"}, {"json", "quiet", "explain"});
   apply_threads(a);
   const int runs = parse_int("runs", a.get("runs", "5"), 1, 1000);
+  // all: every packing of modified weights kept, Winograd in LRP (the CLI's way); bounded: the big-model policy of
+  // the app (forward packings of modified weights made again for each explanation, no Winograd in LRP)
+  const std::string memory = a.get("memory", "all");
+  if (memory != "all" && memory != "bounded") throw Error("--memory must be all or bounded, not '" + memory + "'");
   std::shared_ptr<Network> net;
   std::string model_name;
   Timer load;
@@ -66,7 +72,7 @@ int cmd_bench(const Argv& argv) {
   }
   const double total = median(totals);
   // LRP: every preset (or --presets a,b), median of the runs; the forward pass is shared (kept activations)
-  std::vector<std::pair<std::string, double>> explain_ms;
+  std::vector<std::pair<std::string, double>> explain_ms, first_explain_ms;
   double conditional_ms = 0, graph_ms = 0, deconv_ms = 0;
   if (a.flag("explain")) {
     std::vector<std::string> presets = Composite::preset_names();
@@ -84,10 +90,17 @@ int cmd_bench(const Argv& argv) {
     }
     auto fwd = std::make_shared<ForwardPass>(net, input);
     fwd->run();
-    auto cache = std::make_shared<WeightCache>(net);
+    Workspace ws;
+    ws.set_model(net, memory == "all");
+    const std::shared_ptr<WeightCache> cache = ws.cache;
     for (const auto& name : presets) {
       Composite c = Composite::preset(name, *net);
-      { Explanation warm(fwd, cache, c, ExplainOptions{}); warm.run(); }  // packs the modified weights once
+      {  // the first explanation packs the modified weights (what a user waits for the first time)
+        Timer tm;
+        Explanation warm(fwd, cache, c, ExplainOptions{});
+        warm.run();
+        first_explain_ms.emplace_back(name, tm.ms());
+      }
       std::vector<double> t;
       for (int r = 0; r < runs; ++r) {
         Timer tm;
@@ -138,6 +151,7 @@ int cmd_bench(const Argv& argv) {
     j["threads"] = default_pool().size();
     j["model"] = model_name;
     j["runs"] = runs;
+    j["memory"] = memory;
     j["forward_ms"] = total;
     j["gflops"] = gflop / (total / 1000.0);
     j["peak_mb"] = peak_memory_mb();
@@ -145,6 +159,9 @@ int cmd_bench(const Argv& argv) {
       nlohmann::ordered_json e;
       for (auto& [n, ms] : explain_ms) e[n] = ms;
       j["explain_ms"] = e;
+      nlohmann::ordered_json f;
+      for (auto& [n, ms] : first_explain_ms) f[n] = ms;
+      j["first_explain_ms"] = f;
       j["conditional_ms"] = conditional_ms;
       j["graph_ms"] = graph_ms;
       j["deconv_ms"] = deconv_ms;
@@ -176,8 +193,9 @@ int cmd_bench(const Argv& argv) {
   }
   std::printf("forward total: %.1f ms (%.1f GFLOP, %.1f GFLOP/s), peak memory %.0f MB\n", total, gflop,
               gflop / (total / 1000.0), peak_memory_mb());
-  for (auto& [n, ms] : explain_ms)
-    std::printf("LRP %-26s %8.1f ms   forward + LRP %8.1f ms\n", n.c_str(), ms, total + ms);
+  for (std::size_t i = 0; i < explain_ms.size(); ++i)
+    std::printf("LRP %-26s %8.1f ms   forward + LRP %8.1f ms   (the first: %.1f ms)\n", explain_ms[i].first.c_str(),
+                explain_ms[i].second, total + explain_ms[i].second, first_explain_ms[i].second);
   if (!explain_ms.empty())
     std::printf("epsilon-gamma-box analyses: one conditional heatmap %.1f ms, default graph (k = 5) %.1f ms, "
                 "deconvnet %.1f ms\n", conditional_ms, graph_ms, deconv_ms);

@@ -1,7 +1,13 @@
 #include "engine/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace lrp {
 
@@ -36,6 +42,24 @@ ThreadPool::~ThreadPool() {
 #endif
 }
 
+namespace {
+std::atomic<bool> g_background{false};
+// Lowers this thread's priority once when the engine computes in the background (Linux: per-thread nice values).
+void apply_background_priority() {
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+  thread_local bool applied = false;
+  if (applied || !g_background.load(std::memory_order_relaxed)) return;
+  applied = true;
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
+#endif
+}
+}  // namespace
+
+void compute_in_background() {
+  g_background = true;
+  apply_background_priority();
+}
+
 #if LRPSCOPE_THREADS
 void ThreadPool::work_on_current() {
   for (;;) {
@@ -60,6 +84,7 @@ void ThreadPool::worker_loop() {
       seen = generation_;
       ++active_;
     }
+    apply_background_priority();
     work_on_current();
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -51,6 +51,11 @@ class ThreadPool {
 ThreadPool& default_pool();
 void set_default_threads(int threads);
 
+// Computing in the background (an app whose interface shares the cores): the threads that compute — the caller of
+// this and, from their next task on, every pool's workers — run at a lower scheduling priority, so that the
+// interface's thread gets a core when it needs one. No effect where threads have no priorities of their own.
+void compute_in_background();
+
 // Splits [0, total) into `parts` nearly equal ranges and calls fn(begin, end) for each on the pool.
 void parallel_ranges(ThreadPool* pool, int total, int parts, const std::function<void(int, int)>& fn);
 

@@ -23,11 +23,11 @@ AppState every_field_changed() {
   s.k_auto = false;
   s.tolerance = 7.25;
   s.neuron = "features.28:25";
-  s.mode = ViewMode::Negative;
-  s.cmap = "cividis";
-  s.alpha = 0.37f;
-  s.percentile = 96.5f;
-  s.gray = false;
+  s.view.mode = ViewMode::Negative;
+  s.view.cmap = Colormap::Cividis;
+  s.view.alpha = 0.37f;
+  s.view.percentile = 96.5f;
+  s.view.gray = false;
   s.panel = Tab::Optimizer;
   s.embed = true;
   return s;
@@ -130,10 +130,10 @@ TEST(CompactRules, BadTextIsRefusedWithTheReason) {
 }  // namespace
 TEST(AppState, ThePagesOwnParametersAreNotErrors) {
   std::vector<std::string> errors;
-  const AppState s = AppState::from_query("?worker&single&coi=1&k=3", &errors);
+  const AppState s = AppState::from_query("?engine=inline&single&coi=1&k=3", &errors);
   EXPECT_TRUE(errors.empty()) << errors.front();
   EXPECT_EQ(s.k, 3);
-  AppState::from_query("?workers", &errors);
+  AppState::from_query("?engines", &errors);
   EXPECT_EQ(errors.size(), 1u);
 }
 

@@ -102,7 +102,7 @@ TEST(Engine, BadRequestsReachTheErrorLineAndKeepThePreviousState) {
   std::vector<std::string> errors;
   const AppState st = AppState::from_query("?target=5000&neuron=features.28:25&k=3", &errors);
   ASSERT_TRUE(errors.empty());
-  EXPECT_FALSE(e.apply_state(st, {}));
+  EXPECT_FALSE(e.apply_state(st));
   ASSERT_TRUE(e.wait_idle(60));
   s = e.snapshot();
   EXPECT_NE(s->error.find("target=5000"), std::string::npos) << s->error;
@@ -213,7 +213,6 @@ TEST(Engine, SnapshotsAndCommandsTravelAsBytes) {
   c.name = "pic.png";
   c.target = Target::contrast(3, 4);
   c.layers = {1, 5};
-  c.samples = {{"fashion/coat-1", "/assets/coat.png"}};
   c.picture = std::make_shared<const Image>(img);
   c.composite = std::make_shared<const Composite>(a->settings.composite);
   const auto bytes = encode_command(c);
@@ -223,7 +222,6 @@ TEST(Engine, SnapshotsAndCommandsTravelAsBytes) {
   EXPECT_EQ(d.target.kind, Target::Kind::Contrast);
   EXPECT_EQ(d.target.b, 4);
   EXPECT_EQ(d.layers, c.layers);
-  EXPECT_EQ(d.samples, c.samples);
   ASSERT_TRUE(d.picture && d.composite);
   EXPECT_EQ(d.picture->rgb, img.rgb);
   EXPECT_EQ(d.picture->shown_width(), 20);
@@ -290,6 +288,13 @@ TEST(Engine, RemoteEngineSeesWhatTheWorkerComputes) {
   flush();
   EXPECT_EQ(remote.snapshot()->settings.target.a, 3);
   EXPECT_EQ(remote.snapshot()->explanation->target_class, 3);
+  // a picture file is read where it is (this side) and travels decoded; one that cannot be opened says why, in order
+  remote.load_image_file("/nonexistent/dir/photo.jpg");
+  while (worker.pump(20)) flush();
+  flush();
+  EXPECT_NE(remote.snapshot()->error.find("could not open the image 'photo.jpg'"), std::string::npos)
+      << remote.snapshot()->error;
+  EXPECT_EQ(remote.snapshot()->image_name(), "chelsea");
   // a damaged message: refused with a message, the last snapshot stays
   const auto before = remote.snapshot()->explanation;
   const uint8_t junk[] = {1, 2, 3};

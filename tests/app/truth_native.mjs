@@ -1,11 +1,12 @@
 // The desktop app under Xvfb shows the truth too: every view the right way up (square and non-square input), the
 // tooltip at the pixel under a real pointer, no frames while idle, the file chooser and Share, driven with real
 // X events (xdotool):   node tests/app/truth_native.mjs APP LRPSCOPE_CLI OUT_DIR
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { decodePng } from '../web/png.mjs';
+import { display, startApp, at, sleep } from './desktop.mjs';
 import { readNpy, channelSum, sampleCells, assertUpright, cellCentre, orientationFixtures } from '../web/orientation.mjs';
 
 const [app, cli, outDir] = process.argv.slice(2);
@@ -13,15 +14,10 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..',
 fs.mkdirSync(outDir, { recursive: true });
 const model = path.join(root, 'assets/models/fashion-vgg16.safetensors');
 const run = (args) => execFileSync(cli, args, { encoding: 'utf8' });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const { square, tall, tallModel } = orientationFixtures(outDir, cli);
 
-const display = `:${100 + Math.floor(Math.random() * 400)}`;
-const xvfb = spawn('Xvfb', [display, '-screen', '0', '2560x1600x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-const env = { ...process.env, DISPLAY: display };
-const xdo = (...args) => execFileSync('xdotool', args, { env });
-for (let i = 0; i < 100 && !fs.existsSync(`/tmp/.X11-unix/X${display.slice(1)}`); i++) await sleep(100);
+const { env, xdo, stop } = await display();
 
 // one run of the app for a number of frames: its state and screenshot
 function shotRun(tag, args) {
@@ -32,23 +28,7 @@ function shotRun(tag, args) {
 }
 
 // a running app that writes its state after every drawn frame
-function start(args) {
-  const file = path.join(outDir, `state-${Date.now()}.json`);
-  const child = spawn(app, ['--state-file', file, '--size', '1280x800', ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const read = () => { try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) { return null; } };
-  const until = async (pred, what, timeout = 60000) => {
-    const t0 = Date.now();
-    let s = null;
-    while (Date.now() - t0 < timeout) {
-      s = read();
-      if (s && pred(s)) return s;
-      await sleep(50);
-    }
-    throw new Error(`timed out waiting for ${what}; last state ${JSON.stringify(s).slice(0, 400)}`);
-  };
-  return { child, read, until };
-}
-const at = (s, key) => { const r = s.rects[key]; assert.ok(r, `no ${key}`); return [Math.round((r[0] + r[2]) / 2), Math.round((r[1] + r[3]) / 2)]; };
+const start = (args) => startApp(app, args, { env, dir: outDir });
 // ImGui 1.86 reads key states once a frame: a press and release in the same frame would go unseen, as no person
 // types that fast — hold the key for a moment
 async function press(key) {
@@ -177,6 +157,6 @@ try {
   console.error(e);
   process.exitCode = 1;
 } finally {
-  xvfb.kill();
+  stop();
 }
 if (ok) console.log(`desktop truth test passed; screenshots in ${outDir}`);

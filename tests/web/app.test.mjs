@@ -1,6 +1,6 @@
 // End-to-end test of the web app in headless Chromium (playwright-core + Debian's Chromium):
 //   node tests/web/app.test.mjs DIST_DIR LRPSCOPE_CLI OUT_DIR [QUERY]
-// QUERY (e.g. "?worker"): the page's parameters for every visit (the engine in its Web Worker).
+// QUERY (e.g. "?engine=inline"): the page's parameters for every visit (by default the engine is in its Web Worker).
 // Opens the page, waits for the default model to explain the first sample, checks the app's state against the
 // CLI for the same image and settings, then clicks a class, a graph node, a layer-explorer cell, changes the
 // composite, loads a sample from the gallery and an image through the file input, screenshotting every state.
@@ -46,7 +46,7 @@ async function fresh() {
 try {
   await page.goto(server.url + query);
   let s = await waitFor(page, (st) => st.image === 'fashion/sneaker-1' && st.selected_neuron, 90000, 'the first explanation');
-  if (query.includes('worker')) {
+  if (!query.includes('engine=inline')) {
     assert.equal(s.engine, 'worker', 'the engine is not in its worker');
     console.log(`engine in its worker: interface module ${s.heap_mb.toFixed(1)} MB, engine module ${s.engine_heap_mb.toFixed(1)} MB`);
   }

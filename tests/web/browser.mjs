@@ -43,13 +43,14 @@ export async function state(page) {
   return page.evaluate(() => (window.lrpscope && window.Module && window.Module.calledRun) ? window.lrpscope.state() : null);
 }
 
-// Waits until the app reports a finished explanation (not busy, graph built) and `pred(state)` holds.
+// Waits until the app shows a finished explanation (not busy, graph built, drawn) and `pred(state)` holds.
 export async function waitFor(page, pred = () => true, timeout = 60000, what = 'the app') {
   const t0 = Date.now();
   let s = null;
   while (Date.now() - t0 < timeout) {
     s = await state(page);
-    if (s && !s.busy && s.graph_nodes > 0 && s.frames > 2 && pred(s)) return s;
+    // (and drawn: the widgets' rectangles are those of the last frame)
+    if (s && !s.busy && s.graph_nodes > 0 && s.frames > 2 && s.drawn && pred(s)) return s;
     await page.waitForTimeout(100);
   }
   throw new Error(`timed out waiting for ${what}; last state ${JSON.stringify(s)}`);
