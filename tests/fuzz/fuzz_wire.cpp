@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   Command c(Command::Kind::SetComposite);
   c.composite = std::make_shared<const lrp::Composite>(s->settings.composite);
   c.target = lrp::Target::contrast(1, 2);
-  c.samples = {{"fashion/coat-1", "/assets/coat.png"}};
+  c.list = {"a view error"};
   write("fuzz-corpus/wire/seed-command", encode_command(c));
   return 0;
 }
