@@ -73,7 +73,7 @@ int cmd_bench(const Argv& argv) {
   const double total = median(totals);
   // LRP: every preset (or --presets a,b), median of the runs; the forward pass is shared (kept activations)
   std::vector<std::pair<std::string, double>> explain_ms, first_explain_ms;
-  double conditional_ms = 0, graph_ms = 0, deconv_ms = 0;
+  double conditional_ms = 0, graph_ms = 0, deconv_ms = 0, guided_ms = 0;
   if (a.flag("explain")) {
     std::vector<std::string> presets = Composite::preset_names();
     if (a.has("presets")) {
@@ -111,7 +111,8 @@ int cmd_bench(const Argv& argv) {
       explain_ms.emplace_back(name, median(t));
     }
     // the paper's analyses on the default composite: one conditional heatmap (the most relevant channel of the last
-    // conv), the default graph (k = 5, all edges), one deconvnet reconstruction
+    // conv), the default graph (k = 5, all edges), one deconvnet and one guided-backpropagation reconstruction (the
+    // app's neuron detail shows all three)
     Composite c = Composite::preset("epsilon-gamma-box", *net);
     Explanation ex(fwd, cache, c, ExplainOptions{});
     ex.run();
@@ -119,7 +120,7 @@ int cmd_bench(const Argv& argv) {
     for (int i = 0; i < net->size(); ++i)
       if (net->layer(i).kind == LayerKind::Conv) last_conv = i;
     const int top_channel = rank_neurons(neuron_relevance(ex.relevance(last_conv)), false).front();
-    std::vector<double> tc, tg, td;
+    std::vector<double> tc, tg, td, tb;
     for (int r = 0; r < runs; ++r) {
       Timer t1;
       Tensor cond = restricted_lrp(ex, {NeuronMask{last_conv, {top_channel}}}, false);
@@ -130,10 +131,16 @@ int cmd_bench(const Argv& argv) {
       Timer t3;
       DeconvResult d = deconv(fwd, cache, last_conv, top_channel, DeconvOptions{});
       td.push_back(t3.ms());
+      Timer t4;
+      DeconvOptions guided;
+      guided.guided = true;
+      DeconvResult gb = deconv(fwd, cache, last_conv, top_channel, guided);
+      tb.push_back(t4.ms());
     }
     conditional_ms = median(tc);
     graph_ms = median(tg);
     deconv_ms = median(td);
+    guided_ms = median(tb);
   }
   const double gflop = 2.0 * static_cast<double>(net->total_macs()) / 1e9;
 #ifdef __EMSCRIPTEN__
@@ -165,6 +172,7 @@ int cmd_bench(const Argv& argv) {
       j["conditional_ms"] = conditional_ms;
       j["graph_ms"] = graph_ms;
       j["deconv_ms"] = deconv_ms;
+      j["guided_ms"] = guided_ms;
     }
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
     for (int i = 0; i < n; ++i) {
@@ -198,7 +206,7 @@ int cmd_bench(const Argv& argv) {
                 explain_ms[i].second, total + explain_ms[i].second, first_explain_ms[i].second);
   if (!explain_ms.empty())
     std::printf("epsilon-gamma-box analyses: one conditional heatmap %.1f ms, default graph (k = 5) %.1f ms, "
-                "deconvnet %.1f ms\n", conditional_ms, graph_ms, deconv_ms);
+                "deconvnet %.1f ms, guided backpropagation %.1f ms\n", conditional_ms, graph_ms, deconv_ms, guided_ms);
   return 0;
 }
 

@@ -33,10 +33,11 @@ function runBench(memory) {
   const j = JSON.parse(execFileSync('node', ['--no-experimental-fetch', wasmCli, 'bench', '--explain', '--threads', String(threads),
                                              '--model', f16, '--runs', '1', '--presets', 'epsilon-gamma-box', '--memory', memory, '--json'],
                                     { encoding: 'utf8', env: { ...process.env, NODE_PATH: '/usr/share/nodejs' } }));
-  const x = { forward: j.forward_ms, lrp: j.explain_ms['epsilon-gamma-box'], graph: j.graph_ms, deconv: j.deconv_ms, cond: j.conditional_ms };
+  const x = { forward: j.forward_ms, lrp: j.explain_ms['epsilon-gamma-box'], graph: j.graph_ms, deconv: j.deconv_ms, guided: j.guided_ms, cond: j.conditional_ms };
   console.log(`bench (wasm, ${threads} thread(s), F16 VGG16, memory ${memory}): forward ${x.forward.toFixed(0)} ms, LRP ` +
               `${x.lrp.toFixed(0)} ms (the first ${j.first_explain_ms['epsilon-gamma-box'].toFixed(0)} ms), graph ` +
-              `${x.graph.toFixed(0)} ms, conditional ${x.cond.toFixed(0)} ms, deconvnet ${x.deconv.toFixed(0)} ms; peak ${j.peak_mb.toFixed(0)} MB`);
+              `${x.graph.toFixed(0)} ms, conditional ${x.cond.toFixed(0)} ms, deconvnet ${x.deconv.toFixed(0)} ms, guided ` +
+              `${x.guided.toFixed(0)} ms; peak ${j.peak_mb.toFixed(0)} MB`);
   return x;
 }
 const b = runBench('all'), bb = runBench('bounded');
@@ -90,7 +91,8 @@ try {
   console.log(`the engine's own timings: forward ${tm.forward_ms.toFixed(0)} ms, LRP ${tm.lrp_ms.toFixed(0)} ms, ` +
               `graph ${tm.graph_ms.toFixed(0)} ms, neuron detail ${tm.detail_ms.toFixed(0)} ms`);
   ratio('first heatmap (picture to heatmap)', heatAt - tPic, (x) => x.forward + x.lrp);
-  ratio('graph and neuron detail (heatmap to detail)', doneAt - heatAt, (x) => x.graph + x.deconv + x.cond);
+  // (the neuron detail shows the conditional heatmap, the deconvnet and the guided-backpropagation reconstructions)
+  ratio('graph and neuron detail (heatmap to detail)', doneAt - heatAt, (x) => x.graph + x.cond + x.deconv + x.guided);
   const worst = Math.max(...gaps), mean = gaps.reduce((x, y) => x + y, 0) / gaps.length;
   console.log(`interface thread while the engine computed: ${(1000 / mean).toFixed(1)} animation frames/s, ` +
               `longest gap ${worst.toFixed(0)} ms (${gaps.length} frames)`);
@@ -113,7 +115,7 @@ try {
   const t2 = Date.now();
   await page.evaluate(() => window.Module.ccall('lrpscope_do_select_neuron', 'number', ['string', 'number'], ['features.28', 7]));
   s = await waitFor(page, (x) => x.selected_neuron && x.selected_neuron.index === 7 && !x.busy, 300000, 'the neuron detail');
-  ratio('neuron to its detail', Date.now() - t2, (x) => x.cond + x.deconv);
+  ratio('neuron to its detail', Date.now() - t2, (x) => x.cond + x.deconv + x.guided);
   const all = gaps.concat(gaps1);
   const longest = Math.max(...all);
   console.log('| what | page (ms) | bench (ms) | ratio | bench, same memory policy (ms) | ratio |');
