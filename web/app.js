@@ -324,24 +324,31 @@
   };
 
   // ---- the state in the URL: model, image, then everything else ----
+  // The app's error line once the engine has applied what was sent to it (its worker answers later).
+  async function engineError() {
+    for (let i = 0; i < 250; i++) {
+      const c = window.lrpscope.state().engine_commands;
+      if (!c || c.applied >= c.posted) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return window.lrpscope.state().error;
+  }
   async function applyUrlState() {
     const p = new URLSearchParams(location.search);
     const errors = [];
-    if (p.get('model') && !await loadModelUrl(p.get('model'))) errors.push(window.lrpscope.state().error);
+    if (p.get('model') && !await loadModelUrl(p.get('model'))) errors.push(await engineError());
     const image = p.get('image');
-    // image URLs are fetched here; sample names are the app's
-    if (image && (/:\/\//.test(image) || image.startsWith('/') || image.startsWith('.') ||
-                  /\.(png|jpe?g|gif|bmp|webp)$/i.test(image))) {
+    // image URLs are fetched here; sample names are the app's (which tells them apart)
+    if (image && call('lrpscope_image_is_address', ['string'], [image])) {
       try {
-        if (!await loadImageUrl(image)) errors.push(window.lrpscope.state().error);
+        if (!await loadImageUrl(image)) errors.push(await engineError());
       } catch (e) { errors.push(String(e.message || e)); }
     }
     if (p.has('embed')) window.Module.ccall('lrpscope_do_dismiss_hint', 'number', [], []);
-    // everything else is applied by the app, which checks each value against the model and keeps the valid ones
-    let rest = '';
-    if (location.search.length > 1) rest = window.Module.ccall('lrpscope_do_apply_query', 'string', ['string'], [location.search]);
-    if (rest) errors.push(rest);
-    if (errors.length > 1 || (errors.length === 1 && !rest)) appError(errors.filter(Boolean).join(' — '));
+    // everything else is applied by the app, which checks each value against the model and keeps the valid ones; it
+    // puts every problem of the link, the page's first, on its one error line
+    if (location.search.length > 1)
+      window.Module.ccall('lrpscope_do_apply_query', 'string', ['string', 'string'], [location.search, errors.filter(Boolean).join('\n')]);
   }
 
   // the app stops drawing while idle; a new size of the page (or of the iframe it is in) wakes it

@@ -574,10 +574,18 @@ LRPSCOPE_EXPORT void lrpscope_do_report_error(const char* text) {
   if (g_app) g_app->engine->report_error(text);
 }
 // A link's query string (location.search): applied after the page fetched the model and image it names.
-LRPSCOPE_EXPORT const char* lrpscope_do_apply_query(const char* query) {
+// page_errors: the page's own problems with the link (its model or image), one per line.
+LRPSCOPE_EXPORT const char* lrpscope_do_apply_query(const char* query, const char* page_errors) {
   WAKE();
   if (!g_app) return "";
-  g_app->state = g_app->ui.apply_query(query ? query : "");  // (the engine puts its problems on the error line)
+  std::vector<std::string> errors;
+  for (const char* p = page_errors; p && *p;) {
+    const char* e = std::strchr(p, '\n');
+    const std::string line = e ? std::string(p, e) : std::string(p);
+    if (!line.empty()) errors.push_back(line);
+    p = e ? e + 1 : nullptr;
+  }
+  g_app->state = g_app->ui.apply_query(query ? query : "", errors);  // (the engine puts its problems on the error line)
   return g_app->state.c_str();
 }
 LRPSCOPE_EXPORT const char* lrpscope_share_query() {
@@ -615,6 +623,10 @@ LRPSCOPE_EXPORT void lrpscope_engine_receive(const uint8_t* data, int size) {
   g_app->remote->receive(data, size > 0 ? static_cast<std::size_t>(size) : 0);
   // the main loop looks at it (a paused one is resumed): new results are drawn at once, progress now and then
   g_app->wake(0);
+}
+// Whether a link's image= names an address the page fetches (else a sample's name).
+LRPSCOPE_EXPORT int lrpscope_image_is_address(const char* image) {
+  return image && lrp::app::AppState::image_is_address(image) ? 1 : 0;
 }
 // Something outside the app changed (the window or iframe was resized): draw again.
 LRPSCOPE_EXPORT void lrpscope_do_wake() { WAKE(); }
@@ -790,8 +802,8 @@ int main(int argc, char** argv) {
     frame(&app);
     // idle: sleep until an event (or a quarter second, to notice the end of --seconds)
     if (!app.active()) glfwWaitEventsTimeout(app.ui.wants_frames() ? 0.1 : 0.25);
-    // only the engine's work asks for frames: draw when it publishes (each slice) or input arrives, not in a
-    // loop that takes a core from the engine
+    // --frames N waiting for the engine to finish: a frame when it publishes or 30 times a second, not in a loop
+    // that takes a core from the engine
     else if (app.engine_only()) glfwWaitEventsTimeout(1.0 / 30);
   }
   ImGui_ImplOpenGL3_Shutdown();

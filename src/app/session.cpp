@@ -270,7 +270,6 @@ void Session::set_graph(int k, bool k_auto, const std::vector<int>& layers) {
   if (ex_ && ex_->done()) restart(Stage::Graph, true);
 }
 
-
 void Session::apply_state(const AppState& st, std::vector<std::string>* errors) {
   auto err = [&](const std::string& e) {
     if (errors) errors->push_back(e);

@@ -70,7 +70,8 @@ class Ui {
   // reports it on the error line).
   bool apply_state(const AppState& st, std::vector<std::string>* errors);
   // A query string from a link: parsed, applied, and every problem reported in one error line ("" when all applied).
-  std::string apply_query(const std::string& query);
+  // page_errors: what the page could not fetch or open for this link (they lead the one error line).
+  std::string apply_query(const std::string& query, const std::vector<std::string>& page_errors = {});
   // The query string that reproduces the current state (the page turns it into a permalink).
   std::string share_query() const { return current_state().to_query(); }
   // What a link cannot carry in the current state (an uploaded picture, weights from a local file), in words.

@@ -85,8 +85,8 @@ bool Ui::apply_state(const AppState& st, std::vector<std::string>* errors) {
   return e_->apply_state(st, view_errors);
 }
 
-std::string Ui::apply_query(const std::string& query) {
-  std::vector<std::string> errors;
+std::string Ui::apply_query(const std::string& query, const std::vector<std::string>& page_errors) {
+  std::vector<std::string> errors = page_errors;
   const AppState st = AppState::from_query(query, &errors);
   const bool ok = apply_state(st, &errors);
   // inline, the engine applied it already and its error line says what did not apply; in thread mode it will
