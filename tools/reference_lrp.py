@@ -7,6 +7,7 @@ upper relevance by the stabilised z (detached), back-propagate z * s and multipl
 Definitions: docs/background.md §2 and zennit's rules (stabiliser eps * sign(z), sign(0) = +1).
 
   /usr/bin/python3 tools/reference_lrp.py fixtures      # tests/fixtures/lrp_reference_{tiny,fashion}.safetensors
+  /usr/bin/python3 tools/reference_lrp.py rules         # tests/fixtures/lrp_reference_rules.safetensors
   /usr/bin/python3 tools/reference_lrp.py check M.safetensors IMAGE_TENSOR.npy NPY_DIR PRESET MAXPOOL
 """
 import json
@@ -147,14 +148,18 @@ def gxi(outputs_and_s, leaves):
 def lrp_weighted(L, a, R, rule, params, net):
     STAB = 1e-6
     w, b = L[2], L[3]
+    if not params.get("bias", True):  # the bias takes no relevance: left out of every product (zennit's zero_params)
+        b = torch.zeros_like(b)
     wp, wn = w.clamp(min=0), w.clamp(max=0)
     bp, bn = b.clamp(min=0), b.clamp(max=0)
-    if rule in ("zero", "epsilon"):
+    if rule in ("zero", "epsilon", "sign"):
         x = leaf(a)
-        z = apply(L, x)
+        z = apply(L, x, b=b)
         eps = 0.0 if rule == "zero" else params["eps"] + params.get("rms", 0.0) * float((z.detach() ** 2).mean().sqrt())
         s = safe_div(R, z.detach(), eps)
         g, = gxi([(z, s)], [x])
+        if rule == "sign":  # SIGN-mu (Gumpfer et al. 2023): sign(x - mu) in place of x, +1 at and above mu
+            return torch.where(x.detach() >= params.get("mu", 0.0), 1.0, -1.0).to(g) * g
         return x.detach() * g
     if rule == "gamma_classic":
         gm = params["gamma"]
@@ -170,7 +175,7 @@ def lrp_weighted(L, a, R, rule, params, net):
         out1 = apply(L, xn, w + gm * wn, nobias=True)
         out2 = apply(L, xp, w + gm * wn, b + gm * bn)
         out3 = apply(L, xn, w + gm * wp, nobias=True)
-        z = apply(L, a)
+        z = apply(L, a)  # the mask: the layer's own output, with its bias (zennit's NoMod())
         sp = R * (z > 0).to(R) / stabilize((out0 + out1).detach(), STAB)
         sn = R * (z < 0).to(R) / stabilize((out2 + out3).detach(), STAB)
         gp, gn = gxi([(out0 + out1, sp), (out2 + out3, sn)], [xp, xn])
@@ -196,7 +201,7 @@ def lrp_weighted(L, a, R, rule, params, net):
         lo = torch.tensor([(0 - mean[i % len(mean)]) / std[i % len(std)] for i in range(c)]).view(1, c, 1, 1)
         hi = torch.tensor([(255 * scale - mean[i % len(mean)]) / std[i % len(std)] for i in range(c)]).view(1, c, 1, 1)
         x, l, h = leaf(a), leaf(lo.expand_as(a)), leaf(hi.expand_as(a))
-        z = apply(L, x) - apply(L, l, wp, bp) - apply(L, h, wn, bn)
+        z = apply(L, x, b=b) - apply(L, l, wp, bp) - apply(L, h, wn, bn)
         s = R / stabilize(z.detach(), STAB)
         gx, gl, gh = gxi([(z, s)], [x, l, h])
         return x.detach() * gx + l.detach() * gl + h.detach() * gh
@@ -212,6 +217,34 @@ def lrp_weighted(L, a, R, rule, params, net):
     raise ValueError(rule)
 
 
+# Single rules on top of a preset, for the per-rule fixture: "default" replaces every weighted layer's rule (the
+# first layer's input is signed: the general forms), "first" only the first layer's. Keys as in the C++ test.
+RULE_CASES = {
+    "gamma": ("lrp0", "default", "gamma", {"gamma": 0.25}),
+    "gamma-nobias": ("lrp0", "default", "gamma", {"gamma": 0.5, "bias": False}),
+    "gamma-classic": ("lrp0", "default", "gamma_classic", {"gamma": 0.25}),
+    "alphabeta": ("lrp0", "default", "alphabeta", {"alpha": 2.0, "beta": 1.0}),
+    "alphabeta-3-2-nobias": ("lrp0", "default", "alphabeta", {"alpha": 3.0, "beta": 2.0, "bias": False}),
+    "zplus": ("lrp0", "default", "zplus", {}),
+    "epsilon-rms": ("lrp0", "default", "epsilon", {"eps": 1e-9, "rms": 0.25}),
+    "epsilon-nobias": ("lrp0", "default", "epsilon", {"eps": 0.01, "bias": False}),
+    "zbox-nobias": ("epsilon-gamma-box", "first", "zbox", {"bias": False}),
+    "lrp0-first": ("epsilon-gamma-box", "first", "zero", {}),
+    "wsquare": ("epsilon-gamma-box", "first", "wsquare", {}),
+    "flat": ("epsilon-gamma-box", "first", "flat", {}),
+    "sign": ("epsilon-gamma-box", "first", "sign", {"eps": 1e-6, "mu": 0.0}),
+    "sign-mu": ("epsilon-gamma-box", "first", "sign", {"eps": 1e-6, "mu": 0.5}),
+}
+
+
+def rule_for_case(case, net, index):
+    base, where, rule, params = RULE_CASES[case]
+    weighted = [i for i, L in enumerate(net.layers) if L[0] in ("conv", "linear")]
+    if where == "default" or index == weighted[0]:
+        return rule, params
+    return rule_for(base, net, index)
+
+
 def explain(net, x, preset, maxpool, target=None):
     acts = net.forward(x)
     logits = acts[-1][0]
@@ -225,7 +258,7 @@ def explain(net, x, preset, maxpool, target=None):
         a = acts[index].detach()
         kind = L[0]
         if kind in ("conv", "linear"):
-            rule, params = rule_for(preset, net, index)
+            rule, params = rule_for_case(preset, net, index) if preset in RULE_CASES else rule_for(preset, net, index)
             R = lrp_weighted(L, a, R, rule, params, net)
         elif kind in ("relu",):
             pass
@@ -252,6 +285,32 @@ def explain(net, x, preset, maxpool, target=None):
 
 def subsample_indices(n):
     return (np.arange(min(n, SUBSAMPLE), dtype=np.int64) * 7919) % n if n > SUBSAMPLE else np.arange(n)
+
+
+def rule_fixtures():
+    """Every rule case of RULE_CASES on the reduced-width random VGG16: tests/fixtures/lrp_reference_rules.safetensors."""
+    torch.set_default_dtype(torch.float64)
+    out_dir = os.path.join(ROOT, "tests", "fixtures")
+    net = Net(os.path.join(out_dir, "tiny_vgg16.safetensors"), 32)
+    net.layers = [(L[0], L[1], L[2].double(), L[3].double()) if L[0] in ("conv", "linear") else L for L in net.layers]
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(1, net.c, net.h, net.h, generator=g, dtype=torch.float64).float().double()
+    store = {"input": x[0].float().numpy()}
+    meta = {"about": "tools/reference_lrp.py rules", "subsample": str(SUBSAMPLE)}
+    kinds = {L[1]: L[0] for L in net.layers}
+    for case in RULE_CASES:
+        t, logit, rin, rel = explain(net, x, case, "wta")
+        store[f"{case}/input"] = rin.float().numpy()
+        meta[f"{case}/target"] = str(t)
+        meta[f"{case}/logit"] = repr(logit)
+        for lname, r in rel.items():
+            if kinds[lname] in ("relu", "flatten"):
+                continue
+            flat = r.flatten().numpy()
+            store[f"{case}/{lname}"] = flat[subsample_indices(flat.size)].astype(np.float32)
+            meta[f"{case}/{lname}/norm"] = repr(float(np.linalg.norm(flat)))
+        print(f"rules {case}: target {t} sum(R_in) {float(rin.sum()):.4f}", flush=True)
+    save_safetensors(os.path.join(out_dir, "lrp_reference_rules.safetensors"), store, meta)
 
 
 def fixtures(which=("tiny", "fashion")):
@@ -302,6 +361,8 @@ def fixtures(which=("tiny", "fashion")):
 if __name__ == "__main__":
     if sys.argv[1] == "fixtures":
         fixtures(sys.argv[2:] or ("tiny", "fashion"))
+    if sys.argv[1] == "rules":
+        rule_fixtures()
 
 
 def full(lrpscope):

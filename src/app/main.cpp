@@ -75,6 +75,9 @@ struct App {
   lrp::app::FrameTimes busy_times;
   bool was_busy = false;
   std::chrono::steady_clock::time_point busy_frame_start;
+  // Frames still owed to what changed, whatever they cost: ImGui lays out a changed window over two frames, and a
+  // frame can take longer than a wake-up period (a 2560x1600 canvas under software rendering).
+  int owed_frames = 0;
   void wake(double ms = 400) {
     const auto t = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long long>(ms * 1000));
     if (t > awake_until) awake_until = t;
@@ -94,7 +97,7 @@ struct App {
   static constexpr double kProgressFrameMs = 250;
   bool active() const {
     const auto now = std::chrono::steady_clock::now();
-    if (max_frames >= 0 || now < awake_until) return true;
+    if (max_frames >= 0 || now < awake_until || owed_frames > 0) return true;
     const auto snap = engine->snapshot();
     if (!snap->working && !snap->download.active) return false;
     if (local && local->mode() == lrp::app::Engine::Mode::Inline) return true;  // it computes inside the frames
@@ -225,6 +228,7 @@ void frame(void* arg) {
       snap->download.active != app.last_shown->download.active) {
     app.last_shown = snap;
     app.wake(150);  // (ImGui settles what changed over a few frames)
+    app.owed_frames = std::max(app.owed_frames, 3);
   }
   if (app.ui.wants_frames()) app.wake(100);  // a text cursor blinks, a popup animates
 #ifdef __EMSCRIPTEN__
@@ -293,6 +297,7 @@ void frame(void* arg) {
 #endif
   app.drawn_w = fw;
   app.drawn_h = fh;
+  if (app.owed_frames > 0) --app.owed_frames;
   deliver_key_releases(app.window);
   ImGui::NewFrame();
   try {

@@ -384,7 +384,6 @@ void Ui::rules_tab() {
     ImGui::EndChild();
   }
   // per-layer table
-  static const char* rules[] = {"lrp0", "epsilon", "gamma", "alphabeta", "zplus", "zbox", "flat", "wsquare"};
   if (ImGui::BeginTable("rules_table", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH,
                         ImVec2(0, ImGui::GetContentRegionAvail().y))) {
     ImGui::TableSetupColumn("layer", ImGuiTableColumnFlags_WidthFixed, 150 * scale_);
@@ -401,46 +400,51 @@ void Ui::rules_tab() {
       ImGui::Text("%s", l.nick.c_str());
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", l.name.c_str());
       ImGui::TableNextColumn();
-      int k = static_cast<int>(r.kind);
       ImGui::SetNextItemWidth(-1);
-      if (ImGui::Combo("##rule", &k, rules, 8)) {
-        Rule nr = Rule::defaults(static_cast<RuleKind>(k));
-        nr.bias = r.bias;
-        r = nr;
-        edited = true;
-      }
-      ImGui::TableNextColumn();
-      const float fw = 90 * scale_;
-      switch (r.kind) {
-        case RuleKind::Epsilon: {
-          bool rel = r.epsilon_rms > 0;
-          if (ImGui::Checkbox("x RMS", &rel)) {
-            r.epsilon_rms = rel ? 0.25f : 0.0f;
-            r.epsilon = rel ? 1e-9f : 1e-6f;
+      if (ImGui::BeginCombo("##rule", rule_name(r.kind))) {
+        for (const RuleDef& d : rule_defs()) {
+          if (ImGui::Selectable(d.name, d.kind == r.kind) && d.kind != r.kind) {
+            Rule nr = Rule::defaults(d.kind);
+            nr.bias = r.bias;
+            r = nr;
             edited = true;
           }
-          ImGui::SameLine();
-          ImGui::SetNextItemWidth(fw);
-          if (rel) edited |= ImGui::DragFloat("##k", &r.epsilon_rms, 0.01f, 0.0f, 10.0f, "k %.3f");
-          else edited |= ImGui::DragFloat("##eps", &r.epsilon, 1e-4f, 0.0f, 100.0f, "eps %.2e");
-          break;
+          if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", d.summary);
         }
-        case RuleKind::Gamma:
+        ImGui::EndCombo();
+      }
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", rule_def(r.kind).summary);
+      ImGui::TableNextColumn();
+      // the rule's parameters, as the table describes them
+      const float fw = 90 * scale_;
+      bool first = true;
+      for (Param q : rule_def(r.kind).params) {
+        const ParamDef& pd = param_def(q);
+        // (the stabiliser only shows when a rules file changed it: at its default it changes nothing visible)
+        if (q == Param::Stabiliser && r.get(q) == rule_def(r.kind).defaults.get(q)) continue;
+        if (!first) ImGui::SameLine();
+        first = false;
+        ImGui::PushID(static_cast<int>(q));
+        bool changed = false;
+        if (pd.boolean) {
+          bool v = r.get(q) != 0.0f;
+          if ((changed = ImGui::Checkbox(pd.label, &v))) r.set(q, v ? 1.0f : 0.0f);
+        } else {
+          float v = r.get(q);
           ImGui::SetNextItemWidth(fw);
-          edited |= ImGui::DragFloat("##g", &r.gamma, 0.01f, 0.0f, 100.0f, "gamma %.3f");
-          ImGui::SameLine();
-          edited |= ImGui::Checkbox("classic", &r.gamma_classic);
-          break;
-        case RuleKind::AlphaBeta:
-          ImGui::SetNextItemWidth(fw);
-          if (ImGui::DragFloat("##a", &r.alpha, 0.05f, 1.0f, 10.0f, "alpha %.2f")) {
-            r.beta = r.alpha - 1.0f;
-            edited = true;
-          }
-          ImGui::SameLine();
-          ImGui::TextDisabled("beta %.2f", r.beta);
-          break;
-        default: ImGui::TextDisabled(r.kind == RuleKind::ZBox ? "bounds: the images of 0 and 1" : "-"); break;
+          const bool log = q == Param::Epsilon || q == Param::Stabiliser;
+          if ((changed = ImGui::DragFloat("##v", &v, pd.ui_step, pd.ui_min, pd.ui_max, pd.format,
+                                          log ? ImGuiSliderFlags_Logarithmic : 0)))
+            r.set(q, std::min(std::max(v, pd.min), pd.max));
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", pd.help);
+        if (changed && rule_def(r.kind).edited) rule_def(r.kind).edited(r, q);
+        edited |= changed;
+        ImGui::PopID();
+      }
+      if (r.kind == RuleKind::ZBox) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("bounds: the images of 0 and 1");
       }
       ImGui::PopID();
     }

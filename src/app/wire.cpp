@@ -152,8 +152,8 @@ void io(A& a, Target& t) {
 }
 template <class A>
 void io(A& a, Rule& r) {
-  a.choice(r.kind, static_cast<int>(RuleKind::WSquare));
-  for (float* v : {&r.epsilon, &r.epsilon_rms, &r.gamma, &r.alpha, &r.beta}) a.num(*v);
+  a.choice(r.kind, kRuleKinds - 1);
+  for (float* v : {&r.epsilon, &r.epsilon_rms, &r.gamma, &r.alpha, &r.beta, &r.mu}) a.num(*v);
   a.flag(r.gamma_classic);
   values(a, r.low, 64);
   values(a, r.high, 64);

@@ -20,6 +20,7 @@ int cmd_graph(const Argv& args);
 int cmd_deconv(const Argv& args);
 int cmd_flip(const Argv& args);
 int cmd_convert(const Argv& args);
+int cmd_rules(const Argv& args);
 
 // Peak resident memory of the process in MB (natively), or the WebAssembly heap size.
 double peak_memory_mb();

@@ -49,6 +49,7 @@ const Usage kCommands[] = {
      "  convert --model IN --out OUT.safetensors [--dtype f32|f16|bf16|int8] [--shard-mb N]\n"
      "                                           store weights smaller (int8: per-output-channel scales) or in\n"
      "                                           shards (OUT-00001-of-0000N.safetensors + OUT.index.json)\n"},
+    {"rules", "  rules [--json]                           the LRP rules with their parameters, and the composites\n"},
     {"flip",
      "  flip --model M --image I [--patch P] [--steps S] [--runs R] [--seed S] [--fraction F]\n"
      "          [--replace mean|background|zero] [--json] (+ the explain options)   pixel flipping and AOPC\n"},
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
     if (cmd == "graph") return lrp::cli::cmd_graph(args);
     if (cmd == "deconv") return lrp::cli::cmd_deconv(args);
     if (cmd == "flip") return lrp::cli::cmd_flip(args);
+    if (cmd == "rules") return lrp::cli::cmd_rules(args);
     if (cmd == "convert") return lrp::cli::cmd_convert(args);
     std::fprintf(stderr, "lrpscope: error: unknown command '%s'\n%s", cmd.c_str(), usage().c_str());
     return 2;

@@ -73,27 +73,29 @@ Composite Composite::preset(const std::string& name, const Network& net) {
   return c;
 }
 
+// A number from JSON or a link, checked for its type and against the parameter's range before it becomes a float.
+static float param_value(const ParamDef& pd, double d, const std::string& shown) {
+  if (!std::isfinite(d) || std::fabs(d) > 1e6)
+    throw Error(std::string("'") + pd.key + "' must be a number between -1e6 and 1e6, got " + shown);
+  return static_cast<float>(d);
+}
+
+// The parameter a JSON key names ("epsilon" and "stabilizer" are one field), or null.
+static const ParamDef* param_by_key(const std::string& key) {
+  for (const ParamDef& pd : param_defs())
+    if (key == pd.key) return &pd;
+  return nullptr;
+}
+
 static Rule parse_rule(const json& j, const std::string& where, Rule base) {
   if (!j.is_object()) throw Error("rules file: the rule for " + where + " must be an object like {\"rule\": \"epsilon\"}");
-  static const std::set<std::string> keys = {"rule", "epsilon", "rms", "gamma", "classic", "alpha", "beta",
-                                             "low", "high", "bias", "stabilizer"};
   for (auto it = j.begin(); it != j.end(); ++it)
-    if (!keys.count(it.key())) throw Error("rules file: unknown key '" + it.key() + "' in the rule for " + where);
+    if (it.key() != "rule" && it.key() != "low" && it.key() != "high" && !param_by_key(it.key())) {
+      std::string keys = "rule, low, high";
+      for (const ParamDef& pd : param_defs()) keys += std::string(", ") + pd.key;
+      throw Error("rules file: unknown key '" + it.key() + "' in the rule for " + where + " (" + keys + ")");
+    }
   Rule r = base;
-  // every value is checked for its type and range by name, before it becomes a float
-  auto number = [&](const char* key) {
-    const json& v = j.at(key);
-    if (!v.is_number()) throw Error(std::string("'") + key + "' must be a number, got " + v.dump());
-    const double d = v.get<double>();
-    if (!std::isfinite(d) || std::fabs(d) > 1e6)
-      throw Error(std::string("'") + key + "' must be a number between -1e6 and 1e6, got " + v.dump());
-    return static_cast<float>(d);
-  };
-  auto boolean = [&](const char* key) {
-    const json& v = j.at(key);
-    if (!v.is_boolean()) throw Error(std::string("'") + key + "' must be true or false, got " + v.dump());
-    return v.get<bool>();
-  };
   auto numbers = [&](const char* key) {
     const json& v = j.at(key);
     if (!v.is_array() || v.empty() || v.size() > 4)
@@ -111,16 +113,20 @@ static Rule parse_rule(const json& j, const std::string& where, Rule base) {
       if (!j.at("rule").is_string()) throw Error("'rule' must be a rule name, got " + j.at("rule").dump());
       r = Rule::defaults(parse_rule_name(j.at("rule").get<std::string>()));
     }
-    if (j.contains("epsilon")) r.epsilon = number("epsilon");
-    if (j.contains("stabilizer")) r.epsilon = number("stabilizer");
-    if (j.contains("rms")) r.epsilon_rms = number("rms");
-    if (j.contains("gamma")) r.gamma = number("gamma");
-    if (j.contains("classic")) r.gamma_classic = boolean("classic");
-    if (j.contains("alpha")) r.alpha = number("alpha");
-    if (j.contains("beta")) r.beta = number("beta");
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const ParamDef* pd = param_by_key(it.key());
+      if (!pd) continue;
+      const json& v = it.value();
+      if (pd->boolean) {
+        if (!v.is_boolean()) throw Error(std::string("'") + pd->key + "' must be true or false, got " + v.dump());
+        r.set(pd->id, v.get<bool>() ? 1.0f : 0.0f);
+      } else {
+        if (!v.is_number()) throw Error(std::string("'") + pd->key + "' must be a number, got " + v.dump());
+        r.set(pd->id, param_value(*pd, v.get<double>(), v.dump()));
+      }
+    }
     if (j.contains("low")) r.low = numbers("low");
     if (j.contains("high")) r.high = numbers("high");
-    if (j.contains("bias")) r.bias = boolean("bias");
   } catch (const Error& e) {
     throw Error("rules file, " + where + ": " + e.what());
   }
@@ -182,19 +188,10 @@ std::string Composite::to_json(const Network& net) const {
     if (!net.layer(i).has_weights()) continue;
     const Rule& r = rule(i);
     json o = {{"rule", rule_name(r.kind)}};
-    if (r.kind == RuleKind::Epsilon) {
-      o["epsilon"] = r.epsilon;
-      if (r.epsilon_rms > 0) o["rms"] = r.epsilon_rms;
-    } else if (r.kind != RuleKind::Zero) {
-      o["stabilizer"] = r.epsilon;
-    }
-    if (r.kind == RuleKind::Gamma) {
-      o["gamma"] = r.gamma;
-      o["classic"] = r.gamma_classic;
-    }
-    if (r.kind == RuleKind::AlphaBeta) {
-      o["alpha"] = r.alpha;
-      o["beta"] = r.beta;
+    for (Param q : rule_def(r.kind).params) {
+      const ParamDef& pd = param_def(q);
+      if (pd.boolean) o[pd.key] = r.get(q) != 0.0f;
+      else o[pd.key] = r.get(q);
     }
     if (r.kind == RuleKind::ZBox && !r.low.empty()) {
       o["low"] = r.low;
@@ -208,13 +205,6 @@ std::string Composite::to_json(const Network& net) const {
 }
 
 namespace {
-
-// The shortest text that reads back as the same float (1e-06, not 9.99999997e-07).
-bool same_rule(const Rule& a, const Rule& b) {
-  return a.kind == b.kind && a.epsilon == b.epsilon && a.epsilon_rms == b.epsilon_rms && a.gamma == b.gamma &&
-         a.gamma_classic == b.gamma_classic && a.alpha == b.alpha && a.beta == b.beta && a.low == b.low &&
-         a.high == b.high && a.bias == b.bias;
-}
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -253,12 +243,13 @@ std::string Composite::to_compact(const Network& net, const std::string& base) c
     for (auto& r : b.rules) r.bias = false;
   }
   for (int i = 0; i < net.size(); ++i) {
-    if (!net.layer(i).has_weights() || same_rule(rule(i), b.rule(i))) continue;
+    if (!net.layer(i).has_weights() || rule(i) == b.rule(i)) continue;
     const Rule& r = rule(i);
-    out += "~" + net.layer(i).name + ":" + rule_name(r.kind) + ",e" + shortest_text(r.epsilon);
-    if (r.kind == RuleKind::Epsilon) out += ",r" + shortest_text(r.epsilon_rms);
-    if (r.kind == RuleKind::Gamma) out += ",g" + shortest_text(r.gamma) + ",c" + (r.gamma_classic ? "1" : "0");
-    if (r.kind == RuleKind::AlphaBeta) out += ",a" + shortest_text(r.alpha) + ",n" + shortest_text(r.beta);
+    out += "~" + net.layer(i).name + ":" + rule_name(r.kind);
+    for (Param q : rule_def(r.kind).params) {
+      const ParamDef& pd = param_def(q);
+      out += std::string(",") + pd.letter + (pd.boolean ? (r.get(q) != 0.0f ? "1" : "0") : shortest_text(r.get(q)));
+    }
     if (r.kind == RuleKind::ZBox && !r.low.empty()) {
       for (const auto* v : {&r.low, &r.high}) {
         out += v == &r.low ? ",l" : ",h";
@@ -298,22 +289,24 @@ Composite Composite::from_compact(const std::string& text, const Network& net) {
       const std::string& kv = fields[f];
       if (kv.size() < 2) throw Error("rules " + where + ": bad parameter '" + kv + "'");
       const std::string v = kv.substr(1);
-      switch (kv[0]) {
-        case 'e': r.epsilon = parse_num(v, where); break;
-        case 'r': r.epsilon_rms = parse_num(v, where); break;
-        case 'g': r.gamma = parse_num(v, where); break;
-        case 'c': r.gamma_classic = v == "1"; break;
-        case 'a': r.alpha = parse_num(v, where); break;
-        case 'n': r.beta = parse_num(v, where); break;
-        case 'x': r.bias = v == "1"; break;
-        case 'l':
-        case 'h': {
-          std::vector<float> b;
-          for (const auto& t : split(v, '/')) b.push_back(parse_num(t, where));
-          (kv[0] == 'l' ? r.low : r.high) = b;
+      if (kv[0] == 'l' || kv[0] == 'h') {
+        std::vector<float> b;
+        for (const auto& t : split(v, '/')) b.push_back(parse_num(t, where));
+        (kv[0] == 'l' ? r.low : r.high) = b;
+        continue;
+      }
+      const ParamDef* pd = nullptr;
+      for (const ParamDef& d : param_defs())
+        if (d.letter == kv[0]) {
+          pd = &d;
           break;
         }
-        default: throw Error("rules " + where + ": unknown parameter '" + kv + "'");
+      if (!pd) throw Error("rules " + where + ": unknown parameter '" + kv + "'");
+      if (pd->boolean) {
+        if (v != "0" && v != "1") throw Error("rules " + where + ": '" + kv + "' must end in 0 or 1");
+        r.set(pd->id, v == "1" ? 1.0f : 0.0f);
+      } else {
+        r.set(pd->id, parse_num(v, where));
       }
     }
     try {

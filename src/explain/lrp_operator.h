@@ -2,8 +2,10 @@
 // For LRP, once the forward pass is fixed every rule is linear in the relevance R:
 //     R_in = sum_t coeff_t * M_t (.) rho_t(W)^T (F_t (.) R_out)
 // where F_t are element-wise factors (1 / stabilised z, masks) and M_t input multipliers (a, a+, a-, the zB
-// bounds, or ones). build(layer) computes F and M once; apply(layer) then maps any batch of relevances through the
-// engine's transposed kernels, so many conditional relevances travel down together.
+// bounds, sign(a - mu), or ones). Each rule says which as data (recipe.h); build(layer) evaluates the recipe's
+// forward products in slices and its factors once (lrp_operator.cpp); apply(layer) then maps any batch of
+// relevances through the engine's transposed kernels (lrp_apply.cpp), so many conditional relevances travel down
+// together.
 // The gradient-family methods (gradient, guided backprop, deconvnet) are the same machinery with other factors.
 #pragma once
 
@@ -14,6 +16,7 @@
 #include "engine/tensor.h"
 #include "engine/weight_mod.h"
 #include "explain/composite.h"
+#include "explain/recipe.h"
 
 namespace lrp {
 
@@ -36,6 +39,11 @@ class LrpOperator {
   const ForwardPass& forward() const { return *fwd_; }
   const Composite& composite() const { return composite_; }
   Method method() const { return method_; }
+
+  // The recipe of a weighted layer (its rule's, or the gradient's for the gradient family).
+  Recipe recipe(int layer) const;
+  // Tests: use every rule's general recipe, not the cheaper form for non-negative inputs (before any build).
+  void use_general_recipes(bool on) { general_ = on; }
 
   bool built(int layer) const { return plans_.at(static_cast<std::size_t>(layer)).built; }
   void build(int layer);
@@ -66,44 +74,24 @@ class LrpOperator {
   long long apply_macs(int layer) const;
 
  private:
-  struct Term {
-    WeightMod mod;
-    float gamma;
-    int f;  // index into F, or -1 for no factor
-    int m;  // index into M, or -1 for ones
-    float coeff;
-  };
-  // A forward product the build needs (z with modified weights or inputs), computed in row slices.
-  struct FwdJob {
-    const Tensor* x = nullptr;  // input (points into own_x or the forward pass)
-    Tensor own_x;
-    WeightMod mod = WeightMod::Identity;
-    float gamma = 0;
+  // A forward product of the recipe, computed in row slices.
+  struct ProductJob {
     std::vector<float> bias;
     Tensor out;
     int rows_done = 0;
   };
-  // An input multiplier: owned (a+, a-, zB bounds) or the forward pass's own tensor (no copy).
-  struct Mult {
-    Tensor own;
-    const Tensor* ref = nullptr;
-    const Tensor& get() const { return ref ? *ref : own; }
-    const float* data() const { return get().data(); }
-  };
-  static Mult mult_ref(const Tensor& t) { return Mult{Tensor(), &t}; }
-  static Mult mult_own(Tensor t) { return Mult{std::move(t), nullptr}; }
-  // The input a forward job read, as a multiplier: moved out of the job when it owned it.
-  static Mult mult_of(FwdJob& j) { return j.own_x.empty() ? mult_ref(*j.x) : mult_own(std::move(j.own_x)); }
   struct Plan {
     bool built = false, prepared = false;
-    std::vector<Tensor> F;
-    std::vector<Mult> M;
-    std::vector<Term> terms;
-    std::vector<FwdJob> jobs;
-    std::function<void(Plan&)> finalize;
+    Recipe recipe;
+    std::vector<Tensor> inputs;  // by Input, made on first use (a itself is the forward pass's)
+    std::vector<ProductJob> jobs;
+    std::vector<Tensor> F;  // the recipe's factors (those no term reads are dropped once built)
   };
   void prepare_weighted(int layer, Plan& p);
-  bool finish_if_ready(Plan& p);
+  void finish_weighted(int layer, Plan& p);
+  // The tensor a product reads or a term multiplies by (null for Input::Ones as a multiplier).
+  const Tensor& input(int layer, Plan& p, Input which);
+  const float* multiplier(int layer, const Plan& p, Input which) const;
   void apply_whole(int layer, const Tensor& r_out, int batch, Tensor& r_in);
   // A convolution whose relevance sits in a few output channels per member, or of which only a few input
   // channels are needed, straight from the weights; false (nothing done) when the full product is cheaper.
@@ -116,6 +104,8 @@ class LrpOperator {
   Method method_;
   ThreadPool* pool_;
   std::vector<Plan> plans_;
+  std::vector<char> nonneg_;  // per layer: every input is >= 0 (after a ReLU, or checked for the first layer)
+  bool general_ = false;
 };
 
 }  // namespace lrp

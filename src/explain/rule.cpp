@@ -1,136 +1,132 @@
+// Rule: lookups by name and the functions that read the table (rule_table.cpp).
 #include "explain/rule.h"
 
 #include <cmath>
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/shortest_text.h"
 
 namespace lrp {
 
-const char* rule_name(RuleKind k) {
-  switch (k) {
-    case RuleKind::Zero: return "lrp0";
-    case RuleKind::Epsilon: return "epsilon";
-    case RuleKind::Gamma: return "gamma";
-    case RuleKind::AlphaBeta: return "alphabeta";
-    case RuleKind::ZPlus: return "zplus";
-    case RuleKind::ZBox: return "zbox";
-    case RuleKind::Flat: return "flat";
-    case RuleKind::WSquare: return "wsquare";
-  }
-  return "?";
+const char* rule_name(RuleKind k) { return rule_def(k).name; }
+
+bool rule_has(RuleKind k, Param p) {
+  if (p == Param::Bias) return true;
+  for (Param q : rule_def(k).params)
+    if (q == p) return true;
+  return false;
 }
 
 RuleKind parse_rule_name(const std::string& n) {
-  if (n == "lrp0" || n == "zero" || n == "0") return RuleKind::Zero;
-  if (n == "epsilon" || n == "eps") return RuleKind::Epsilon;
-  if (n == "gamma") return RuleKind::Gamma;
-  if (n == "alphabeta" || n == "alpha-beta") return RuleKind::AlphaBeta;
-  if (n == "zplus" || n == "z+") return RuleKind::ZPlus;
-  if (n == "zbox" || n == "zb" || n == "box") return RuleKind::ZBox;
-  if (n == "flat") return RuleKind::Flat;
-  if (n == "wsquare" || n == "w2" || n == "w^2") return RuleKind::WSquare;
-  throw Error("unknown rule '" + n + "' (lrp0, epsilon, gamma, alphabeta, zplus, zbox, flat, wsquare)");
+  std::string all;
+  for (const RuleDef& d : rule_defs()) {
+    if (n == d.name) return d.kind;
+    for (const char* a : d.aliases)
+      if (n == a) return d.kind;
+    all += (all.empty() ? "" : ", ") + std::string(d.name);
+  }
+  throw Error("unknown rule '" + n + "' (" + all + ")");
 }
 
-Rule Rule::zero() {
-  Rule r;
-  r.kind = RuleKind::Zero;
-  r.epsilon = 0.0f;
-  return r;
-}
+Rule Rule::defaults(RuleKind kind) { return rule_def(kind).defaults; }
+
 Rule Rule::eps(float e) {
-  Rule r;
-  r.kind = RuleKind::Epsilon;
+  Rule r = defaults(RuleKind::Epsilon);
   r.epsilon = e;
   return r;
 }
 Rule Rule::eps_rms(float k) {
-  Rule r;
-  r.kind = RuleKind::Epsilon;
+  Rule r = defaults(RuleKind::Epsilon);
   r.epsilon = 1e-9f;
   r.epsilon_rms = k;
   return r;
 }
 Rule Rule::gamma_rule(float g, bool classic) {
-  Rule r;
-  r.kind = RuleKind::Gamma;
+  Rule r = defaults(RuleKind::Gamma);
   r.gamma = g;
   r.gamma_classic = classic;
   return r;
 }
 Rule Rule::alpha_beta(float a, float b) {
-  Rule r;
-  r.kind = RuleKind::AlphaBeta;
+  Rule r = defaults(RuleKind::AlphaBeta);
   r.alpha = a;
   r.beta = b;
   return r;
 }
-Rule Rule::zplus() {
-  Rule r;
-  r.kind = RuleKind::ZPlus;
-  return r;
-}
-Rule Rule::zbox() {
-  Rule r;
-  r.kind = RuleKind::ZBox;
-  return r;
-}
-Rule Rule::flat() {
-  Rule r;
-  r.kind = RuleKind::Flat;
-  return r;
-}
-Rule Rule::wsquare() {
-  Rule r;
-  r.kind = RuleKind::WSquare;
+Rule Rule::sign(float m) {
+  Rule r = defaults(RuleKind::Sign);
+  r.mu = m;
   return r;
 }
 
-Rule Rule::defaults(RuleKind kind) {
-  switch (kind) {
-    case RuleKind::Zero: return zero();
-    case RuleKind::Epsilon: return eps(1e-6f);
-    case RuleKind::Gamma: return gamma_rule(0.25f);
-    case RuleKind::AlphaBeta: return alpha_beta(2, 1);
-    case RuleKind::ZPlus: return zplus();
-    case RuleKind::ZBox: return zbox();
-    case RuleKind::Flat: return flat();
-    case RuleKind::WSquare: return wsquare();
+float Rule::get(Param p) const {
+  switch (p) {
+    case Param::Epsilon:
+    case Param::Stabiliser: return epsilon;
+    case Param::Rms: return epsilon_rms;
+    case Param::Gamma: return gamma;
+    case Param::Classic: return gamma_classic ? 1.0f : 0.0f;
+    case Param::Alpha: return alpha;
+    case Param::Beta: return beta;
+    case Param::Mu: return mu;
+    case Param::Bias: return bias ? 1.0f : 0.0f;
   }
-  return zero();
+  return 0.0f;
+}
+
+void Rule::set(Param p, float v) {
+  switch (p) {
+    case Param::Epsilon:
+    case Param::Stabiliser: epsilon = v; break;
+    case Param::Rms: epsilon_rms = v; break;
+    case Param::Gamma: gamma = v; break;
+    case Param::Classic: gamma_classic = v != 0.0f; break;
+    case Param::Alpha: alpha = v; break;
+    case Param::Beta: beta = v; break;
+    case Param::Mu: mu = v; break;
+    case Param::Bias: bias = v != 0.0f; break;
+  }
+}
+
+bool Rule::operator==(const Rule& o) const {
+  if (kind != o.kind || low != o.low || high != o.high) return false;
+  for (const ParamDef& p : param_defs())
+    if (get(p.id) != o.get(p.id)) return false;
+  return true;
 }
 
 void Rule::validate() const {
-  require(std::isfinite(epsilon) && epsilon >= 0.0f, std::string(rule_name(kind)) + ": epsilon must be >= 0");
-  require(std::isfinite(epsilon_rms) && epsilon_rms >= 0.0f, "epsilon: the RMS factor must be >= 0");
-  if (kind == RuleKind::Gamma) require(std::isfinite(gamma) && gamma >= 0.0f, "gamma must be >= 0, got " + std::to_string(gamma));
-  if (kind == RuleKind::AlphaBeta) {
-    require(std::isfinite(alpha) && std::isfinite(beta) && alpha >= 0.0f && beta >= 0.0f,
-            "alphabeta: alpha and beta must be >= 0");
-    require(std::fabs(alpha - beta - 1.0f) < 1e-6f,
-            "alphabeta: alpha - beta must equal 1 (got alpha " + std::to_string(alpha) + ", beta " +
-                std::to_string(beta) + ")");
+  const RuleDef& d = rule_def(kind);
+  for (Param p : d.params) {
+    const ParamDef& pd = param_def(p);
+    const float v = get(p);
+    require(std::isfinite(v) && v >= pd.min && v <= pd.max,
+            std::string(d.name) + ": " + pd.key + " must be " +
+                (pd.min == 0 && pd.max >= 1e6f ? std::string(">= 0")
+                                               : "between " + shortest_text(pd.min) + " and " + shortest_text(pd.max)) +
+                ", got " + shortest_text(v));
   }
-  if (kind == RuleKind::ZBox) {
-    require(low.size() == high.size(), "zbox: low and high need the same number of channels");
-    for (std::size_t i = 0; i < low.size(); ++i)
-      require(std::isfinite(low[i]) && std::isfinite(high[i]) && low[i] <= high[i], "zbox: needs low <= high");
-  }
+  if (d.check) d.check(*this);
 }
 
 std::string Rule::describe() const {
+  const RuleDef& d = rule_def(kind);
   std::ostringstream s;
-  s << rule_name(kind);
-  switch (kind) {
-    case RuleKind::Epsilon:
-      if (epsilon_rms > 0) s << "(" << epsilon_rms << "*rms)";
-      else s << "(" << epsilon << ")";
-      break;
-    case RuleKind::Gamma: s << "(" << gamma << (gamma_classic ? ", classic" : "") << ")"; break;
-    case RuleKind::AlphaBeta: s << "(" << alpha << "," << beta << ")"; break;
-    default: break;
+  s << d.name;
+  std::string args;
+  for (Param p : d.params) {
+    const ParamDef& pd = param_def(p);
+    const float v = get(p);
+    if (p == Param::Stabiliser && v == 1e-6f) continue;
+    if (p == Param::Rms && v == 0.0f) continue;
+    if (pd.boolean) {
+      if (v != 0.0f) args += std::string(args.empty() ? "" : ", ") + pd.key;
+      continue;
+    }
+    args += std::string(args.empty() ? "" : ", ") + pd.key + "=" + shortest_text(v);
   }
+  if (!args.empty()) s << "(" << args << ")";
   if (!bias) s << " nobias";
   return s.str();
 }
