@@ -245,6 +245,88 @@ def rule_for_case(case, net, index):
     return rule_for(base, net, index)
 
 
+# Composites with rules for every layer kind (zennit's layer maps): weighted layers, ReLUs, max-pools, average pools,
+# where the backward pass starts (the logit, or 1 for the gradient family) and whether the result is multiplied by
+# the input. Keys as in the C++ test (the composites' names).
+def _first(net):
+    return [i for i, L in enumerate(net.layers) if L[0] in ("conv", "linear")][0]
+
+
+def _by_kind(conv_rule, fc_rule, first_rule=None):
+    def f(net, index):
+        if first_rule is not None and index == _first(net):
+            return first_rule
+        return conv_rule if net.layers[index][0] == "conv" else fc_rule
+    return f
+
+
+EPS = ("epsilon", {"eps": 1e-6})
+GRAD = ("gradient", {})
+COMPOSITE_CASES = {
+    "epsilon-plus": dict(weighted=_by_kind(("zplus", {}), EPS)),
+    "epsilon-gamma-sign": dict(weighted=_by_kind(("gamma", {"gamma": 0.25}), EPS, ("sign", {"eps": 1e-6, "mu": 0.0}))),
+    "excitation-backprop": dict(weighted=_by_kind(("zplus", {}), ("zplus", {})), relu="gradient", seed="one"),
+    "gradient": dict(weighted=_by_kind(GRAD, GRAD), relu="gradient", avgpool="gradient", seed="one"),
+    "gradient-x-input": dict(weighted=_by_kind(GRAD, GRAD), relu="gradient", avgpool="gradient", seed="one",
+                             times_input=True),
+    "guided-backprop": dict(weighted=_by_kind(GRAD, GRAD), relu="guided", avgpool="gradient", seed="one"),
+    "deconvnet": dict(weighted=_by_kind(GRAD, GRAD), relu="deconvnet", avgpool="gradient", seed="one"),
+    "beta-smooth": dict(weighted=_by_kind(GRAD, GRAD), relu="betasmooth", avgpool="gradient", seed="one"),
+}
+
+
+def explain_composite(net, x, spec, target=None):
+    """Like explain(), with a composite of COMPOSITE_CASES."""
+    acts = net.forward(x)
+    logits = acts[-1][0]
+    t = int(logits.argmax()) if target is None else target
+    R = torch.zeros_like(acts[-1])
+    R[0, t] = logits[t] if spec.get("seed", "logit") == "logit" else 1.0
+    rel = {}
+    for index in range(len(net.layers) - 1, -1, -1):
+        L = net.layers[index]
+        rel[L[1]] = R.detach()[0].clone()
+        a = acts[index].detach()
+        kind = L[0]
+        if kind in ("conv", "linear"):
+            rule, params = spec["weighted"](net, index)
+            if rule == "gradient":
+                xx = leaf(a)
+                g, = gxi([(apply(L, xx), R)], [xx])
+                R = g
+            else:
+                R = lrp_weighted(L, a, R, rule, params, net)
+        elif kind == "relu":
+            r = spec.get("relu", "pass")
+            if r == "gradient":
+                R = R * (a > 0).to(R)
+            elif r == "guided":
+                R = (R * (a > 0).to(R)).clamp(min=0)
+            elif r == "deconvnet":
+                R = R.clamp(min=0)
+            elif r == "betasmooth":
+                R = R * torch.sigmoid(10.0 * a)
+        elif kind == "flatten":
+            R = R.reshape(a.shape)
+        elif kind == "maxpool":
+            xx = leaf(a)
+            g, = gxi([(F.max_pool2d(xx, 2, 2), R)], [xx])
+            R = g
+        elif kind == "avgpool":
+            xx = leaf(a)
+            z = F.adaptive_avg_pool2d(xx, L[2])
+            if spec.get("avgpool", "proportional") == "gradient":
+                g, = gxi([(z, R)], [xx])
+                R = g
+            else:
+                g, = gxi([(z, R / stabilize(z.detach(), 1e-6))], [xx])
+                R = xx.detach() * g
+        R = R.detach()
+    if spec.get("times_input"):
+        R = R * x
+    return t, float(logits[t]), R[0], rel
+
+
 def explain(net, x, preset, maxpool, target=None):
     acts = net.forward(x)
     logits = acts[-1][0]
@@ -288,7 +370,8 @@ def subsample_indices(n):
 
 
 def rule_fixtures():
-    """Every rule case of RULE_CASES on the reduced-width random VGG16: tests/fixtures/lrp_reference_rules.safetensors."""
+    """Every case of RULE_CASES and COMPOSITE_CASES on the reduced-width random VGG16:
+    tests/fixtures/lrp_reference_rules.safetensors."""
     torch.set_default_dtype(torch.float64)
     out_dir = os.path.join(ROOT, "tests", "fixtures")
     net = Net(os.path.join(out_dir, "tiny_vgg16.safetensors"), 32)
@@ -298,8 +381,11 @@ def rule_fixtures():
     store = {"input": x[0].float().numpy()}
     meta = {"about": "tools/reference_lrp.py rules", "subsample": str(SUBSAMPLE)}
     kinds = {L[1]: L[0] for L in net.layers}
-    for case in RULE_CASES:
-        t, logit, rin, rel = explain(net, x, case, "wta")
+    for case in list(RULE_CASES) + list(COMPOSITE_CASES):
+        if case in COMPOSITE_CASES:
+            t, logit, rin, rel = explain_composite(net, x, COMPOSITE_CASES[case])
+        else:
+            t, logit, rin, rel = explain(net, x, case, "wta")
         store[f"{case}/input"] = rin.float().numpy()
         meta[f"{case}/target"] = str(t)
         meta[f"{case}/logit"] = repr(logit)

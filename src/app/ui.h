@@ -244,6 +244,7 @@ class Ui {
   int compare_preset_ = 1;
   // contrast picking
   bool contrast_mode_ = false;
+  bool rules_all_layers_ = false;  // the Rules tab lists the ReLUs and pools too
   int contrast_a_ = -1;
   // open-path box (native)
   char path_buf_[512] = {0};

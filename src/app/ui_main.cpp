@@ -435,7 +435,8 @@ std::string Ui::state_json() const {
     if (settings_.target.kind == Target::Kind::Contrast) j["contrast"] = {settings_.target.a, settings_.target.b};
   }
   j["composite"] = settings_.composite.name;
-  j["maxpool"] = pool_mode_name(settings_.composite.pool);
+  const bool fits = net && static_cast<int>(settings_.composite.rules.size()) == net->size();
+  j["maxpool"] = pool_mode_name(fits ? settings_.composite.maxpool(*net) : PoolMode::WinnerTakeAll);
   const NeuronGraph* g = s_->neuron_graph();
   j["graph_nodes"] = g ? static_cast<int>(g->nodes.size()) : 0;
   j["graph_edges"] = g ? static_cast<int>(g->edges.size()) : 0;

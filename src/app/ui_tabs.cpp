@@ -308,14 +308,14 @@ void Ui::rules_tab() {
     ImGui::EndCombo();
   }
   flow(check_width("max-pool: winner"));
-  int pm = c.pool == PoolMode::WinnerTakeAll ? 0 : 1;
+  int pm = c.maxpool(*net) == PoolMode::WinnerTakeAll ? 0 : 1;
   bool edited = false;
   if (ImGui::RadioButton("max-pool: winner", &pm, 0)) edited = true;
   mark("rules:pool:wta");
   flow(check_width("proportional"));
   if (ImGui::RadioButton("proportional", &pm, 1)) edited = true;
   mark("rules:pool:avg");
-  c.pool = pm == 0 ? PoolMode::WinnerTakeAll : PoolMode::Proportional;
+  if (edited) c.set_maxpool(pm == 0 ? PoolMode::WinnerTakeAll : PoolMode::Proportional, *net);
   flow(check_width("biases absorb relevance"));
   bool all_bias = true;
   for (int i = 0; i < net->size(); ++i)
@@ -325,6 +325,12 @@ void Ui::rules_tab() {
     edited = true;
   }
   mark("rules:bias");
+  flow(check_width("ReLU and pooling layers"));
+  ImGui::Checkbox("ReLU and pooling layers", &rules_all_layers_);
+  mark("rules:all");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Show the rules of the layers without weights too: ReLUs (pass, gradient, guided backprop, "
+                      "deconvnet, beta-smooth) and pools (winner takes all, proportional)");
   if (ImGui::SmallButton("Save rules")) {
     const std::string p = save_rules("lrpscope-rules.json");
     if (!p.empty()) {
@@ -392,7 +398,8 @@ void Ui::rules_tab() {
     ImGui::TableHeadersRow();
     for (int i = 0; i < net->size(); ++i) {
       const Layer& l = net->layer(i);
-      if (!l.has_weights()) continue;
+      const unsigned mask = layer_mask(l);
+      if (!mask || (!l.has_weights() && !rules_all_layers_)) continue;
       Rule& r = c.rules[static_cast<std::size_t>(i)];
       ImGui::PushID(i);
       ImGui::TableNextRow();
@@ -401,19 +408,23 @@ void Ui::rules_tab() {
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", l.name.c_str());
       ImGui::TableNextColumn();
       ImGui::SetNextItemWidth(-1);
-      if (ImGui::BeginCombo("##rule", rule_name(r.kind))) {
+      const bool open = ImGui::BeginCombo("##rule", rule_name(r.kind));
+      mark("rule:" + l.name);
+      if (!open && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", rule_def(r.kind).summary);
+      if (open) {
         for (const RuleDef& d : rule_defs()) {
+          if (!(d.layers & mask)) continue;
           if (ImGui::Selectable(d.name, d.kind == r.kind) && d.kind != r.kind) {
             Rule nr = Rule::defaults(d.kind);
             nr.bias = r.bias;
             r = nr;
             edited = true;
           }
+          mark("rule:" + l.name + ":" + d.name);
           if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", d.summary);
         }
         ImGui::EndCombo();
       }
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", rule_def(r.kind).summary);
       ImGui::TableNextColumn();
       // the rule's parameters, as the table describes them
       const float fw = 90 * scale_;

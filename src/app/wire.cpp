@@ -153,7 +153,7 @@ void io(A& a, Target& t) {
 template <class A>
 void io(A& a, Rule& r) {
   a.choice(r.kind, kRuleKinds - 1);
-  for (float* v : {&r.epsilon, &r.epsilon_rms, &r.gamma, &r.alpha, &r.beta, &r.mu}) a.num(*v);
+  for (float* v : {&r.epsilon, &r.epsilon_rms, &r.gamma, &r.alpha, &r.beta, &r.mu, &r.beta_smooth}) a.num(*v);
   a.flag(r.gamma_classic);
   values(a, r.low, 64);
   values(a, r.high, 64);
@@ -162,7 +162,8 @@ void io(A& a, Rule& r) {
 template <class A>
 void io(A& a, Composite& c) {
   io(a, c.name);
-  a.choice(c.pool, static_cast<int>(PoolMode::Proportional));
+  a.choice(c.seed, static_cast<int>(Seed::One));
+  a.flag(c.times_input);
   list(a, c.rules, 4096, [&](Rule& r) { io(a, r); });
 }
 template <class A>

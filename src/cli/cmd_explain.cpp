@@ -49,9 +49,9 @@ int cmd_explain(const Argv& argv) {
     nlohmann::ordered_json j;
     j["model"] = net.config().name;
     j["image"] = a.get("image");
-    j["method"] = method_name(s.opt.method);
+    j["method"] = method_of(s.composite);
     j["composite"] = s.composite.name;
-    j["maxpool"] = pool_mode_name(s.composite.pool);
+    j["maxpool"] = pool_mode_name(s.composite.maxpool(net));
     j["target"] = ex.target_class();
     if (s.opt.target.kind == Target::Kind::Contrast) j["contrast"] = {s.opt.target.a, s.opt.target.b};
     j["target_label"] = net.label(ex.target_class());
@@ -68,7 +68,7 @@ int cmd_explain(const Argv& argv) {
       const Layer& l = net.layer(i);
       if (l.kind == LayerKind::ReLU || l.kind == LayerKind::Flatten) continue;
       layers.push_back({{"name", l.name}, {"nick", l.nick}, {"sum", ex.layer_sums()[static_cast<std::size_t>(i)]},
-                        {"rule", l.has_weights() && s.opt.method == Method::LRP ? s.composite.rule(i).describe() : ""},
+                        {"rule", s.composite.rule(i).describe()},
                         {"ms", ex.layer_ms()[static_cast<std::size_t>(i)]}});
     }
     j["layers"] = layers;
@@ -80,9 +80,9 @@ int cmd_explain(const Argv& argv) {
               s.pre.inverted ? " (inverted)" : "");
   std::printf("prediction: %s (%.1f %%)\n", net.label(static_cast<int>(std::max_element(logits.data(), logits.data() + logits.size()) - logits.data())).c_str(),
               100.0 * *std::max_element(probs.begin(), probs.end()));
-  std::printf("explaining: %s, target %s (%s), logit %.4f\n", method_name(s.opt.method), s.opt.target.describe().c_str(),
-              net.label(ex.target_class()).c_str(), ex.target_logit());
-  if (s.opt.method == Method::LRP) std::printf("composite: %s\n", s.composite.describe(net).c_str());
+  std::printf("explaining: %s, target %s (%s), logit %.4f\n", method_of(s.composite).c_str(),
+              s.opt.target.describe().c_str(), net.label(ex.target_class()).c_str(), ex.target_logit());
+  std::printf("composite: %s\n", s.composite.describe(net).c_str());
   std::printf("relevance per layer (conservation; the target logit is %.4f):\n", ex.target_logit());
   for (int i = net.size() - 1; i >= 0; --i) {
     const Layer& l = net.layer(i);

@@ -21,12 +21,21 @@ Opened open_workspace(const Args& a) {
   s.set_image(load_image(a.require("image")), parse_invert(a.get("invert")));
   s.start_forward()->run();
   if (a.has("composite") && a.has("rules")) throw Error("give either --composite or --rules, not both");
+  // --method names a composite of the gradient family (lrp: the --composite or --rules given)
+  const std::string method = a.get("method", "lrp");
+  static const std::set<std::string> methods = {"lrp", "gradient", "gradient-x-input", "guided-backprop", "deconvnet",
+                                                "beta-smooth", "excitation-backprop"};
+  if (!methods.count(method))
+    throw Error("unknown method '" + method +
+                "' (lrp, gradient, gradient-x-input, guided-backprop, deconvnet, beta-smooth, excitation-backprop)");
+  if (method != "lrp" && (a.has("composite") || a.has("rules")))
+    throw Error("--method " + method + " is a composite itself: give it alone, or --composite / --rules");
   if (a.has("rules")) {
     s.composite = Composite::from_json(read_text_bounded(a.get("rules"), kMaxRulesBytes, "rules file"), *s.net);
   } else {
-    s.composite = Composite::preset(a.get("composite", "epsilon-gamma-box"), *s.net);
+    s.composite = Composite::preset(method != "lrp" ? method : a.get("composite", "epsilon-gamma-box"), *s.net);
   }
-  if (a.has("maxpool")) s.composite.pool = parse_pool_mode(a.get("maxpool"));
+  if (a.has("maxpool")) s.composite.set_maxpool(parse_pool_mode(a.get("maxpool")), *s.net);
   if (a.has("target") && a.has("contrast")) throw Error("give either --target or --contrast, not both");
   auto target = [&](const std::string& opt, const std::string& text) {
     try {
@@ -44,9 +53,10 @@ Opened open_workspace(const Args& a) {
     if (s.opt.target.kind != Target::Kind::Contrast) throw Error("--contrast needs two classes: A,B");
   }
   s.opt.target = resolve_target(s.opt.target, s.fwd->logits());
-  if (a.has("method")) s.opt.method = parse_method(a.get("method"));
   s.opt.pool = &default_pool();
   return s;
 }
+
+std::string method_of(const Composite& c) { return c.seed == Seed::One ? c.name : "lrp"; }
 
 }  // namespace lrp::cli

@@ -28,4 +28,7 @@ struct Opened : Workspace {
 // Loads the model and image, runs the forward pass, reads composite / target / method options.
 Opened open_workspace(const Args& a);
 
+// "lrp", or the name of a gradient-family composite (those that start from 1), for the output.
+std::string method_of(const Composite& c);
+
 }  // namespace lrp::cli

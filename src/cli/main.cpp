@@ -29,7 +29,8 @@ const Usage kCommands[] = {
     {"eval", "  eval --model FILE --fashion-mnist DIR [--limit N] [--json]   accuracy on the Fashion-MNIST test set\n"},
     {"explain",
      "  explain --model M --image I [--target N | --contrast A,B] [--composite NAME | --rules FILE.json]\n"
-     "          [--maxpool wta|avg] [--method lrp|gradient|gradient-x-input|guided-backprop|deconvnet]\n"
+     "          [--maxpool wta|avg] [--method lrp|gradient|gradient-x-input|guided-backprop|deconvnet|beta-smooth|\n"
+     "          excitation-backprop]\n"
      "          [--out heatmap.png] [--overlay] [--cmap NAME] [--percentile P] [--alpha A] [--npy-dir DIR] [--json]\n"
      "                                           relevance heatmap and per-layer relevance\n"},
     {"conditional",

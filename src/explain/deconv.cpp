@@ -69,8 +69,8 @@ DeconvJob::DeconvJob(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<Wei
   float* dst = r.data() + static_cast<std::size_t>(channel) * h * w;
   if (opt.max_only) dst[best] = map[best];
   else std::copy(map, map + h * w, dst);
-  op_ = std::make_shared<LrpOperator>(fwd, std::move(cache), Composite::preset("lrp0", net),
-                                      opt.guided ? Method::GuidedBackprop : Method::Deconvnet, nullptr);
+  op_ = std::make_shared<LrpOperator>(fwd, std::move(cache),
+                                      Composite::preset(opt.guided ? "guided-backprop" : "deconvnet", net), nullptr);
   job_ = std::make_unique<PropagateJob>(op_.get(), act, std::move(r), -1, PropagateOptions{}, op_);
   input_shape_ = net.input_shape();
 }

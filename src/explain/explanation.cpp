@@ -74,12 +74,12 @@ Target resolve_target(const Target& t, const Tensor& logits) {
 Explanation::Explanation(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache,
                          const Composite& composite, ExplainOptions opt)
     : opt_(opt) {
-  op_ = std::make_shared<LrpOperator>(fwd, std::move(cache), composite, opt.method, opt.pool);
+  op_ = std::make_shared<LrpOperator>(fwd, std::move(cache), composite, opt.pool);
   const Network& net = fwd->network();
   const Tensor& logits = fwd->logits();
   const Target t = resolve_target(opt.target, logits);
   target_class_ = t.a;
-  const bool lrp = opt.method == Method::LRP;
+  const bool lrp = composite.seed == Seed::Logit;  // LRP starts from the logit, the gradient family from 1
   current_ = Tensor({1, static_cast<int>(logits.size())});
   current_[static_cast<std::size_t>(t.a)] = lrp ? logits[static_cast<std::size_t>(t.a)] : 1.0f;
   target_logit_ = logits[static_cast<std::size_t>(t.a)];
@@ -141,8 +141,9 @@ void Explanation::slice(double budget) {
     // (VGG16 at 224x224 keeps about 50 MB less).
     const std::size_t up = static_cast<std::size_t>(i) + 1;
     const Tensor* above = up < kept_.size() && alias_[up] < 0 ? &kept_[up] : nullptr;
-    // (LRP's ReLU step is an exact copy, so the comparison is needed only for the other methods)
-    const bool relu_copy = above && op_->method() == Method::LRP && net.layer(static_cast<int>(up)).kind == LayerKind::ReLU;
+    // (a passing ReLU's step is an exact copy, so the comparison is needed only for its other rules)
+    const bool relu_copy = above && net.layer(static_cast<int>(up)).kind == LayerKind::ReLU &&
+                           op_->composite().rule(static_cast<int>(up)).kind == RuleKind::Pass;
     if (above && above->shape() == net.layer(i).out_shape && above->size() == current_.size() &&
         (relu_copy || std::equal(current_.data(), current_.data() + current_.size(), above->data()))) {
       alias_[up] = i;
@@ -161,7 +162,7 @@ void Explanation::slice(double budget) {
   if (done()) {
     input_rel_ = std::move(current_);
     input_rel_.reshape(net.input_shape());
-    if (opt_.method == Method::GradientXInput) {
+    if (op_->composite().times_input) {
       const Tensor& x = forward().input();
       for (std::size_t k = 0; k < input_rel_.size(); ++k) input_rel_[k] *= x[k];
     }

@@ -31,7 +31,6 @@ struct Target {
 };
 
 struct ExplainOptions {
-  Method method = Method::LRP;
   Target target;
   bool keep_layers = true;  // keep the relevance at every layer's output
   ThreadPool* pool = nullptr;

@@ -183,18 +183,23 @@ void LrpOperator::apply_whole(int layer, const Tensor& r_out, int batch, Tensor&
     case LayerKind::ReLU: {
       const float* ro = r_out.data();
       float* ri = r_in.data();
-      if (method_ == Method::LRP) {
-        std::copy(ro, ro + r_out.size(), ri);
-      } else if (method_ == Method::Deconvnet) {
-        for (std::size_t i = 0; i < r_out.size(); ++i) ri[i] = std::max(ro[i], 0.0f);
-      } else {
-        const Tensor& mask = p.F[0];
-        const bool guided = method_ == Method::GuidedBackprop;
-        for (int b = 0; b < batch; ++b)
-          for (std::size_t i = 0; i < out_n; ++i) {
-            const float g = ro[b * out_n + i] * mask[i];
-            ri[b * out_n + i] = guided ? std::max(g, 0.0f) : g;
-          }
+      switch (composite_.rule(layer).kind) {
+        case RuleKind::DeconvNet:
+          for (std::size_t i = 0; i < r_out.size(); ++i) ri[i] = std::max(ro[i], 0.0f);
+          break;
+        case RuleKind::Gradient:
+        case RuleKind::GuidedBackprop:
+        case RuleKind::BetaSmooth: {
+          const Tensor& f = p.F[0];  // the mask, or sigmoid(beta x)
+          const bool guided = composite_.rule(layer).kind == RuleKind::GuidedBackprop;
+          for (int b = 0; b < batch; ++b)
+            for (std::size_t i = 0; i < out_n; ++i) {
+              const float g = ro[b * out_n + i] * f[i];
+              ri[b * out_n + i] = guided ? std::max(g, 0.0f) : g;
+            }
+          break;
+        }
+        default: std::copy(ro, ro + r_out.size(), ri); break;  // pass
       }
       return;
     }

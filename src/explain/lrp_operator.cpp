@@ -16,26 +16,6 @@
 
 namespace lrp {
 
-const char* method_name(Method m) {
-  switch (m) {
-    case Method::LRP: return "lrp";
-    case Method::Gradient: return "gradient";
-    case Method::GradientXInput: return "gradient-x-input";
-    case Method::GuidedBackprop: return "guided-backprop";
-    case Method::Deconvnet: return "deconvnet";
-  }
-  return "?";
-}
-
-Method parse_method(const std::string& s) {
-  if (s == "lrp") return Method::LRP;
-  if (s == "gradient") return Method::Gradient;
-  if (s == "gradient-x-input" || s == "gxi") return Method::GradientXInput;
-  if (s == "guided-backprop" || s == "guided") return Method::GuidedBackprop;
-  if (s == "deconvnet") return Method::Deconvnet;
-  throw Error("unknown method '" + s + "' (lrp, gradient, gradient-x-input, guided-backprop, deconvnet)");
-}
-
 namespace {
 
 // f = 1 / (d + eps * sign(d)) with sign(0) = +1; with eps == 0, 0/0 := 0 (f = 0 where d == 0).
@@ -72,13 +52,13 @@ Tensor per_channel(const std::vector<int>& shape, const std::vector<float>& v) {
 }  // namespace
 
 LrpOperator::LrpOperator(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache,
-                         Composite composite, Method method, ThreadPool* pool)
-    : fwd_(std::move(fwd)), cache_(std::move(cache)), composite_(std::move(composite)), method_(method),
+                         Composite composite, ThreadPool* pool)
+    : fwd_(std::move(fwd)), cache_(std::move(cache)), composite_(std::move(composite)),
       pool_(pool ? pool : &default_pool()) {
   require(fwd_->done(), "the forward pass has not finished");
   const Network& net = fwd_->network();
   require(&cache_->network() == &net, "weight cache belongs to another network");
-  if (method_ == Method::LRP) composite_.validate(net);
+  composite_.validate(net);
   plans_.resize(static_cast<std::size_t>(net.size()));
   // Inputs that follow a ReLU (through pooling and flattening) are non-negative by construction; the others (the
   // image) are checked once.
@@ -96,7 +76,6 @@ const Network& LrpOperator::network() const { return fwd_->network(); }
 
 Recipe LrpOperator::recipe(int layer) const {
   require(network().layer(layer).has_weights(), "layer " + network().layer(layer).name + " has no weights");
-  if (method_ != Method::LRP) return gradient_recipe();
   return rule_recipe(composite_.rule(layer), nonneg_[static_cast<std::size_t>(layer)] != 0, general_);
 }
 
@@ -121,15 +100,7 @@ bool LrpOperator::build_step(int layer, double max_macs) {
       case LayerKind::Linear: prepare_weighted(layer, p); break;
       case LayerKind::MaxPool:
       case LayerKind::AvgPool: build_pool(layer, p); break;
-      case LayerKind::ReLU:
-        if (method_ == Method::Gradient || method_ == Method::GradientXInput || method_ == Method::GuidedBackprop) {
-          // the forward ReLU mask
-          const Tensor& out = fwd_->output(layer);
-          Tensor mask(out.shape());
-          for (std::size_t i = 0; i < out.size(); ++i) mask[i] = out[i] > 0.0f ? 1.0f : 0.0f;
-          p.F.push_back(std::move(mask));
-        }
-        break;
+      case LayerKind::ReLU: build_relu(layer, p); break;
       case LayerKind::Flatten: break;
     }
     if (!p.jobs.empty()) return false;
@@ -289,12 +260,29 @@ void LrpOperator::finish_weighted(int layer, Plan& p) {
   }
 }
 
+void LrpOperator::build_relu(int layer, Plan& p) {
+  const RuleKind k = composite_.rule(layer).kind;
+  if (k == RuleKind::Gradient || k == RuleKind::GuidedBackprop) {
+    // the forward ReLU mask
+    const Tensor& out = fwd_->output(layer);
+    Tensor mask(out.shape());
+    for (std::size_t i = 0; i < out.size(); ++i) mask[i] = out[i] > 0.0f ? 1.0f : 0.0f;
+    p.F.push_back(std::move(mask));
+  } else if (k == RuleKind::BetaSmooth) {
+    // the gradient of softplus_beta at the ReLU's input: sigmoid(beta x)
+    const Tensor& x = fwd_->layer_input(layer);
+    const float beta = composite_.rule(layer).beta_smooth;
+    Tensor g(x.shape());
+    for (std::size_t i = 0; i < x.size(); ++i) g[i] = 1.0f / (1.0f + std::exp(-beta * x[i]));
+    p.F.push_back(std::move(g));
+  }
+}
+
 void LrpOperator::build_pool(int layer, Plan& p) {
   const Layer& l = network().layer(layer);
   const Tensor& a = fwd_->layer_input(layer);
-  const bool proportional =
-      method_ == Method::LRP && (l.kind == LayerKind::AvgPool || composite_.pool == PoolMode::Proportional);
-  if (!proportional) return;  // max-pool: route through the switches; adaptive avg-pool: its transpose
+  // the gradient: a max-pool routes through its switches, the adaptive average pool is its own transpose
+  if (composite_.rule(layer).kind != RuleKind::Proportional) return;
   Tensor z(l.out_shape);
   if (l.kind == LayerKind::MaxPool) {
     // the same window, averaged

@@ -6,7 +6,7 @@
 // forward products in slices and its factors once (lrp_operator.cpp); apply(layer) then maps any batch of
 // relevances through the engine's transposed kernels (lrp_apply.cpp), so many conditional relevances travel down
 // together.
-// The gradient-family methods (gradient, guided backprop, deconvnet) are the same machinery with other factors.
+// The gradient family (gradient, guided backprop, deconvnet, beta-smooth) is the same machinery with other rules.
 #pragma once
 
 #include <functional>
@@ -25,22 +25,17 @@ class Network;
 class ThreadPool;
 class WeightCache;
 
-enum class Method { LRP, Gradient, GradientXInput, GuidedBackprop, Deconvnet };
-const char* method_name(Method m);
-Method parse_method(const std::string& s);
-
 class LrpOperator {
  public:
   // fwd must have kept its layer outputs and must outlive the operator.
   LrpOperator(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr<WeightCache> cache, Composite composite,
-              Method method, ThreadPool* pool);
+              ThreadPool* pool);
 
   const Network& network() const;
   const ForwardPass& forward() const { return *fwd_; }
   const Composite& composite() const { return composite_; }
-  Method method() const { return method_; }
 
-  // The recipe of a weighted layer (its rule's, or the gradient's for the gradient family).
+  // The recipe of a weighted layer (its rule's).
   Recipe recipe(int layer) const;
   // Tests: use every rule's general recipe, not the cheaper form for non-negative inputs (before any build).
   void use_general_recipes(bool on) { general_ = on; }
@@ -97,11 +92,11 @@ class LrpOperator {
   // channels are needed, straight from the weights; false (nothing done) when the full product is cheaper.
   bool apply_subset(ApplyWork& w);
   void build_pool(int layer, Plan& p);
+  void build_relu(int layer, Plan& p);
 
   std::shared_ptr<const ForwardPass> fwd_;
   std::shared_ptr<WeightCache> cache_;
   Composite composite_;
-  Method method_;
   ThreadPool* pool_;
   std::vector<Plan> plans_;
   std::vector<char> nonneg_;  // per layer: every input is >= 0 (after a ReLU, or checked for the first layer)

@@ -12,7 +12,7 @@ namespace lrp {
 const char* rule_name(RuleKind k) { return rule_def(k).name; }
 
 bool rule_has(RuleKind k, Param p) {
-  if (p == Param::Bias) return true;
+  if (p == Param::Bias) return rule_def(k).bias && (rule_def(k).layers & kWeighted) != 0;
   for (Param q : rule_def(k).params)
     if (q == p) return true;
   return false;
@@ -70,6 +70,7 @@ float Rule::get(Param p) const {
     case Param::Alpha: return alpha;
     case Param::Beta: return beta;
     case Param::Mu: return mu;
+    case Param::BetaSmooth: return beta_smooth;
     case Param::Bias: return bias ? 1.0f : 0.0f;
   }
   return 0.0f;
@@ -85,15 +86,17 @@ void Rule::set(Param p, float v) {
     case Param::Alpha: alpha = v; break;
     case Param::Beta: beta = v; break;
     case Param::Mu: mu = v; break;
+    case Param::BetaSmooth: beta_smooth = v; break;
     case Param::Bias: bias = v != 0.0f; break;
   }
 }
 
 bool Rule::operator==(const Rule& o) const {
-  if (kind != o.kind || low != o.low || high != o.high) return false;
-  for (const ParamDef& p : param_defs())
-    if (get(p.id) != o.get(p.id)) return false;
-  return true;
+  if (kind != o.kind) return false;
+  if (kind == RuleKind::ZBox && (low != o.low || high != o.high)) return false;
+  for (Param p : rule_def(kind).params)
+    if (get(p) != o.get(p)) return false;
+  return !rule_has(kind, Param::Bias) || bias == o.bias;
 }
 
 void Rule::validate() const {
@@ -127,7 +130,7 @@ std::string Rule::describe() const {
     args += std::string(args.empty() ? "" : ", ") + pd.key + "=" + shortest_text(v);
   }
   if (!args.empty()) s << "(" << args << ")";
-  if (!bias) s << " nobias";
+  if (!bias && rule_has(kind, Param::Bias)) s << " nobias";
   return s.str();
 }
 

@@ -22,11 +22,21 @@ enum class RuleKind {
   Flat,       // all inputs of the receptive field share equally
   WSquare,    // w^2
   Sign,       // SIGN / SIGN-mu (Gumpfer et al. 2023): LRP-0/eps with the input replaced by sign(x - mu) in the result
+  // rules of every layer kind (zennit's layer maps):
+  Gradient,        // the plain gradient: rho(W)^T R for weighted layers, the ReLU's mask, a max-pool's switches
+  Pass,            // ReLU: relevance passes unchanged (every LRP composite)
+  GuidedBackprop,  // ReLU: the gradient, then only its positive part (Springenberg et al. 2015)
+  DeconvNet,       // ReLU: only the positive part of the incoming signal, whatever the forward pass did (Zeiler 2014)
+  BetaSmooth,      // ReLU: the gradient of softplus_beta, sigmoid(beta x) (Dombrowski et al. 2019)
+  Proportional,    // pooling: shared in proportion to the inputs of the window (average pooling's LRP; zennit's Norm)
 };
-constexpr int kRuleKinds = static_cast<int>(RuleKind::Sign) + 1;
+constexpr int kRuleKinds = static_cast<int>(RuleKind::Proportional) + 1;
+
+// The layer kinds a rule applies to (RuleDef::layers).
+enum LayerMask : unsigned { kWeighted = 1, kRelu = 2, kMaxPool = 4, kAvgPool = 8 };
 
 // A rule's parameters. Each names a field of Rule; the table gives its keys, range and default.
-enum class Param { Epsilon, Stabiliser, Rms, Gamma, Classic, Alpha, Beta, Mu, Bias };
+enum class Param { Epsilon, Stabiliser, Rms, Gamma, Classic, Alpha, Beta, Mu, BetaSmooth, Bias };
 constexpr int kParams = static_cast<int>(Param::Bias) + 1;
 
 struct Rule {
@@ -37,6 +47,7 @@ struct Rule {
   bool gamma_classic = false;   // Gamma: one term w + gamma w+ everywhere (Montavon's tutorial) instead of zennit's
   float alpha = 2.0f, beta = 1.0f;  // AlphaBeta
   float mu = 0.0f;              // Sign: the threshold, in the layer input's units (0: SIGN)
+  float beta_smooth = 10.0f;    // BetaSmooth
   std::vector<float> low, high;     // ZBox bounds per input channel (empty: the model's normalised 0 and 1)
   bool bias = true;             // bias absorbs relevance (true) or is ignored (false)
 
@@ -50,6 +61,7 @@ struct Rule {
   static Rule flat() { return defaults(RuleKind::Flat); }
   static Rule wsquare() { return defaults(RuleKind::WSquare); }
   static Rule sign(float mu = 0.0f);
+  static Rule of(RuleKind k) { return defaults(k); }
   // The rule's usual parameters (the table's defaults): epsilon 1e-6, gamma 0.25 (zennit's form), alpha 2 beta 1, ...
   static Rule defaults(RuleKind kind);
 
@@ -92,13 +104,17 @@ struct RuleDef {
   void (*check)(const Rule&) = nullptr;
   // Keeps linked parameters consistent after the app edits `changed` (alpha - beta = 1); null when none.
   void (*edited)(Rule&, Param changed) = nullptr;
-  // The recipe (recipe.h): general, or the cheaper form for non-negative inputs unless `general`.
+  // The recipe (recipe.h): general, or the cheaper form for non-negative inputs unless `general`. Weighted layers.
   Recipe (*recipe)(const Rule&, bool nonnegative_input, bool general) = nullptr;
+  unsigned layers = kWeighted;  // LayerMask: where the rule applies
+  bool bias = true;             // the bias switch means something (rules of weighted layers but the gradient)
 };
 const std::vector<RuleDef>& rule_defs();  // in RuleKind order
 const RuleDef& rule_def(RuleKind k);
 const char* rule_name(RuleKind k);
 RuleKind parse_rule_name(const std::string& name);  // throws Error for unknown names, listing the known ones
-bool rule_has(RuleKind k, Param p);                  // Bias: always
+bool rule_has(RuleKind k, Param p);                  // Bias: RuleDef::bias
+// Whether a rule applies to a layer of this kind (mask: LayerMask of the layer; 0 for a flatten layer).
+inline bool rule_applies(RuleKind k, unsigned layer_mask) { return (rule_def(k).layers & layer_mask) != 0; }
 
 }  // namespace lrp

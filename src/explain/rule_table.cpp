@@ -34,6 +34,8 @@ const std::vector<ParamDef> kParamDefs = {
      "Weight of the negative contributions, which are subtracted."},
     {Param::Mu, "mu", 'm', "mu", "mu %.3f", false, -kBig, kBig, -5, 5, 0.01f,
      "Inputs at or above mu count as +1 and those below as -1 (SIGN-mu, in the layer input's units); 0 gives SIGN."},
+    {Param::BetaSmooth, "beta_smooth", 's', "beta", "beta %.2f", false, 0, 1000, 0.1f, 100, 0.1f,
+     "How sharp the smooth ReLU is: its gradient is sigmoid(beta x); large values approach the ReLU's own gradient."},
     {Param::Bias, "bias", 'x', "bias", "", true, 0, 1, 0, 1, 1,
      "Whether the bias takes its share of relevance (on) or is left out of the denominators (off)."},
 };
@@ -178,6 +180,9 @@ Recipe zbox_recipe(const Rule& r, bool, bool) {
   return c;
 }
 
+// The gradient through a weighted layer: W^T R, not multiplied by the input.
+Recipe gradient_rule_recipe(const Rule&, bool, bool) { return gradient_recipe(); }
+
 // Flat (rho = 1) and w^2: z = rho(W) 1;  R_in = rho(W)^T (R / z), not multiplied by the input.
 Recipe flat_recipe(const Rule& r, bool, bool) {
   const WeightMod mod = r.kind == RuleKind::Flat ? WeightMod::Ones : WeightMod::Square;
@@ -252,6 +257,25 @@ const std::vector<RuleDef> kRuleDefs = {
      "For the first layer: LRP-epsilon whose result is multiplied by sign(x - mu) instead of x, so dark pixels that "
      "matter are not lost (SIGN, Gumpfer et al. 2023).",
      {Param::Epsilon, Param::Mu}, with_eps(RuleKind::Sign, 1e-6f), nullptr, nullptr, sign_recipe},
+    {RuleKind::Gradient, "gradient", {"wta", "winner-take-all", "max"}, "(no rule: the gradient)",
+     "The plain gradient: weights transposed, a ReLU's mask, a max-pool's winner takes all.",
+     {}, base(RuleKind::Gradient), nullptr, nullptr, gradient_rule_recipe, kWeighted | kRelu | kMaxPool | kAvgPool,
+     false},
+    {RuleKind::Pass, "pass", {}, "Pass",
+     "Relevance passes through the ReLU unchanged (every LRP composite).", {}, base(RuleKind::Pass), nullptr, nullptr,
+     nullptr, kRelu},
+    {RuleKind::GuidedBackprop, "guided", {"guided-backprop", "guided_backprop"}, "ReLUGuidedBackprop",
+     "The ReLU's gradient, then only its positive part: the signal that would make the neuron fire more.", {},
+     base(RuleKind::GuidedBackprop), nullptr, nullptr, nullptr, kRelu},
+    {RuleKind::DeconvNet, "deconvnet", {"deconv"}, "ReLUDeconvNet",
+     "Only the positive part of the signal coming down, whatever the neuron did in the forward pass.", {},
+     base(RuleKind::DeconvNet), nullptr, nullptr, nullptr, kRelu},
+    {RuleKind::BetaSmooth, "betasmooth", {"beta-smooth", "softplus"}, "ReLUBetaSmooth",
+     "The gradient of a smooth ReLU (softplus): sigmoid(beta x) instead of the step.", {Param::BetaSmooth},
+     base(RuleKind::BetaSmooth), nullptr, nullptr, nullptr, kRelu},
+    {RuleKind::Proportional, "proportional", {"avg", "average", "norm"}, "Norm",
+     "A pooling window's relevance is shared in proportion to its inputs (a max-pool is treated as average pooling).",
+     {}, base(RuleKind::Proportional), nullptr, nullptr, nullptr, kMaxPool | kAvgPool},
 };
 
 }  // namespace

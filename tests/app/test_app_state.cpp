@@ -100,7 +100,7 @@ TEST(CompactRules, EveryParameterRoundTrips) {
   c.rules[weighted[3]].bias = false;
   c.rules[weighted[4]] = Rule::flat();
   c.rules[weighted[5]] = Rule::wsquare();
-  c.pool = PoolMode::Proportional;
+  c.set_maxpool(PoolMode::Proportional, *net);
   c.name = "custom";
   const std::string text = c.to_compact(*net, "epsilon-gamma-box");
   const Composite back = Composite::from_compact(text, *net);
@@ -116,6 +116,17 @@ TEST(CompactRules, EveryParameterRoundTrips) {
   nob.rules[weighted[1]] = Rule::eps(1e-6f);
   nob.rules[weighted[1]].bias = false;
   EXPECT_EQ(nob.to_compact(*net, "montavon"), "montavon~bias:0~" + net->layer(weighted[1]).name + ":epsilon,e1e-06,r0,x0");
+  // rules of the layers without weights travel too
+  Composite g = Composite::preset("montavon", *net);
+  const int relu = net->find("features.1"), pool = net->find("features.4");
+  g.rules[relu] = Rule::of(RuleKind::GuidedBackprop);
+  g.rules[pool] = Rule::of(RuleKind::Gradient);
+  g.seed = Seed::One;
+  g.times_input = true;
+  g.name = "custom";
+  const std::string gt = g.to_compact(*net, "montavon");
+  EXPECT_EQ(gt, "montavon~features.1:guided~features.4:gradient~seed:one~input:1");
+  EXPECT_EQ(Composite::from_compact(gt, *net).to_json(*net), g.to_json(*net));
 }
 
 TEST(CompactRules, BadTextIsRefusedWithTheReason) {

@@ -106,3 +106,22 @@ if(NOT rc EQUAL 0 OR NOT out MATCHES "\"name\":\"features.0\",\"nick\":\"conv1_1
 endif()
 file(WRITE "${WORK}/outputs/bad_sign.json" "{\"layers\": {\"features.0\": {\"rule\": \"sign\", \"mu\": 2e6}}}")
 expect_error("'mu' must be a number between" explain --model "${M}" --image "${IMG}" --rules "${WORK}/outputs/bad_sign.json")
+
+# composites with rules for every layer kind: by type, a special first layer, the gradient family by --method
+file(WRITE "${WORK}/outputs/relu_gamma.json" "{\"types\": {\"relu\": {\"rule\": \"gamma\"}}}")
+expect_error("type relu: rule 'gamma' does not apply to a ReLU \\(gradient, pass, guided, deconvnet, betasmooth\\)"
+             explain --model "${M}" --image "${IMG}" --rules "${WORK}/outputs/relu_gamma.json")
+file(WRITE "${WORK}/outputs/by_type.json"
+     "{\"base\": \"epsilon-plus\", \"types\": {\"relu\": {\"rule\": \"betasmooth\", \"beta_smooth\": 5}}, \"first\": {\"rule\": \"sign\"}}")
+run_cli(out rc err explain --model "${M}" --image "${IMG}" --rules "${WORK}/outputs/by_type.json" --json)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\"nick\":\"conv1_1\",[^}]*\"rule\":\"sign\\(epsilon=1e-06, mu=0\\)\""
+   OR NOT out MATCHES "\"nick\":\"conv2_1\",[^}]*\"rule\":\"zplus\"")
+  message(FATAL_ERROR "explain with a composite by type: ${out}: ${err}")
+endif()
+run_cli(out rc err explain --model "${M}" --image "${IMG}" --method guided-backprop --json)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\"method\":\"guided-backprop\",\"composite\":\"guided-backprop\"")
+  message(FATAL_ERROR "explain --method guided-backprop: ${out}: ${err}")
+endif()
+expect_error("--method gradient is a composite itself" explain --model "${M}" --image "${IMG}" --method gradient
+             --composite montavon)
+expect_error("unknown method 'magic'" explain --model "${M}" --image "${IMG}" --method magic)

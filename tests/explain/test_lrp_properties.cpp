@@ -39,15 +39,14 @@ Composite uniform(const Network& net, Rule r, PoolMode pool = PoolMode::WinnerTa
   Composite c = Composite::preset("lrp0", net);
   for (int i = 0; i < net.size(); ++i)
     if (net.layer(i).has_weights()) c.rules[static_cast<std::size_t>(i)] = r;
-  c.pool = pool;
+  c.set_maxpool(pool, net);
   c.name = "test";
   return c;
 }
 
-Explanation run(const Fixture& f, const Composite& c, Target t = Target::top1(), Method m = Method::LRP) {
+Explanation run(const Fixture& f, const Composite& c, Target t = Target::top1()) {
   ExplainOptions o;
   o.target = t;
-  o.method = m;
   Explanation ex(f.fwd, f.cache, c, o);
   ex.run();
   return ex;
@@ -142,14 +141,15 @@ TEST(LrpProperties, ContrastIsTheDifferenceOfTwoExplanations) {
 TEST(LrpProperties, Lrp0EqualsGradientTimesInput) {
   auto f = make(random_input({3, 32, 32}, 6));
   auto lrp0 = run(f, uniform(*f.net, Rule::zero()));
-  auto gxi = run(f, uniform(*f.net, Rule::zero()), Target::top1(), Method::GradientXInput);
+  auto gxi = run(f, Composite::preset("gradient-x-input", *f.net), Target::cls(lrp0.target_class()));
+  // (LRP-0 starts from the logit z_t, so R_t / z_t = 1: the gradient's own seed)
   EXPECT_LT(rel_l2(lrp0.input_relevance().data(), gxi.input_relevance().data(), gxi.input_relevance().size()), 1e-4);
 }
 
 TEST(LrpProperties, GradientMatchesFiniteDifferences) {
   Tensor x = random_input({3, 32, 32}, 8);
   auto f = make(x);
-  auto g = run(f, Composite::preset("lrp0", *f.net), Target::cls(3), Method::Gradient);
+  auto g = run(f, Composite::preset("gradient", *f.net), Target::cls(3));
   for (std::size_t i : {0u, 100u, 1500u, 3071u}) {
     // central difference in double steps
     Tensor xp = x, xm = x;
@@ -163,8 +163,8 @@ TEST(LrpProperties, GradientMatchesFiniteDifferences) {
 
 TEST(LrpProperties, GuidedBackpropAndDeconvnetRectify) {
   auto f = make(random_input({3, 32, 32}, 9));
-  auto gb = run(f, Composite::preset("lrp0", *f.net), Target::top1(), Method::GuidedBackprop);
-  auto dc = run(f, Composite::preset("lrp0", *f.net), Target::top1(), Method::Deconvnet);
+  auto gb = run(f, Composite::preset("guided-backprop", *f.net), Target::top1());
+  auto dc = run(f, Composite::preset("deconvnet", *f.net), Target::top1());
   // below every ReLU (at the output of the layer feeding it) the back-propagated signal is rectified
   for (int i = 1; i < f.net->size(); ++i) {
     if (f.net->layer(i).kind != LayerKind::ReLU) continue;
@@ -241,7 +241,7 @@ TEST(LrpErrors, ClearMessagesForBadSettings) {
   // a user table round-trips through JSON
   Composite c = Composite::from_json(
       R"({"base":"montavon","maxpool":"wta","layers":{"classifier.6":{"rule":"epsilon","epsilon":0.1}}})", *f.net);
-  EXPECT_EQ(c.pool, PoolMode::WinnerTakeAll);
+  EXPECT_EQ(c.maxpool(*f.net), PoolMode::WinnerTakeAll);
   EXPECT_EQ(c.rule(f.net->find("fc8")).kind, RuleKind::Epsilon);
   Composite d = Composite::from_json(c.to_json(*f.net), *f.net);
   EXPECT_EQ(d.to_json(*f.net), c.to_json(*f.net));

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "engine/error.h"
+#include "explain/composite.h"
 #include "explain/explanation.h"
 #include "explain/lrp_operator.h"
 #include "explain/recipe.h"
@@ -43,6 +44,15 @@ const Case kCases[] = {
     {"flat", R"({"base":"epsilon-gamma-box","layers":{"features.0":{"rule":"flat"}}})"},
     {"sign", R"({"base":"epsilon-gamma-box","layers":{"features.0":{"rule":"sign"}}})"},
     {"sign-mu", R"({"base":"epsilon-gamma-box","layers":{"features.0":{"rule":"sign","mu":0.5}}})"},
+    // the composites of COMPOSITE_CASES: rules for every layer kind, where the pass starts, times the input
+    {"epsilon-plus", R"({"base":"epsilon-plus"})"},
+    {"epsilon-gamma-sign", R"({"base":"epsilon-gamma-sign"})"},
+    {"excitation-backprop", R"({"base":"excitation-backprop"})"},
+    {"gradient", R"({"base":"gradient"})"},
+    {"gradient-x-input", R"({"base":"gradient-x-input"})"},
+    {"guided-backprop", R"({"base":"guided-backprop"})"},
+    {"deconvnet", R"({"base":"deconvnet"})"},
+    {"beta-smooth", R"({"base":"beta-smooth"})"},
 };
 
 std::shared_ptr<Network> tiny() {
@@ -65,7 +75,7 @@ TEST(LrpRules, EveryRuleMatchesTheFloat64ReferenceLayerByLayer) {
     ASSERT_TRUE(ref.has(std::string(c.name) + "/input")) << "the fixture lacks this case: run tools/reference_lrp.py rules";
     Composite comp = Composite::from_json(c.json, *net);
     for (int i = 0; i < net->size(); ++i)
-      if (net->layer(i).has_weights()) covered.insert(comp.rule(i).kind);
+      if (layer_mask(net->layer(i))) covered.insert(comp.rule(i).kind);
     Explanation ex(fwd, cache, comp, ExplainOptions{});
     ex.run();
     EXPECT_EQ(ex.target_class(), std::stoi(ref.metadata().at(std::string(c.name) + "/target")));
@@ -89,8 +99,17 @@ TEST(LrpRules, EveryRuleMatchesTheFloat64ReferenceLayerByLayer) {
     }
     EXPECT_GT(layers, 10);
   }
-  // every rule of the table is exercised (zbox with its bias by the base)
+  // every rule of the table is exercised (zbox with its bias, proportional pooling by the bases)
   for (const RuleDef& d : rule_defs()) EXPECT_TRUE(covered.count(d.kind)) << d.name << " has no reference case";
+  // and every preset that the presets' own fixture (test_lrp_reference.cpp) does not hold
+  for (const std::string& p : Composite::preset_names()) {
+    bool found = false;
+    for (const Case& c : kCases) found = found || std::string(c.json).find("\"base\":\"" + p + "\"}") != std::string::npos;
+    const bool in_presets_fixture = p == "epsilon-gamma-box" || p == "montavon" || p == "epsilon-plus-flat" ||
+                                    p == "epsilon-alpha2-beta1" || p == "epsilon-alpha2-beta1-flat" || p == "lrp0" ||
+                                    p == "epsilon";
+    EXPECT_TRUE(found || in_presets_fixture) << p << " has no reference case";
+  }
 }
 
 // The cheaper recipes for non-negative inputs give the general form's result, layer by layer, for batches of random
@@ -111,7 +130,7 @@ TEST(LrpRules, FastFormsEqualTheGeneralForms) {
       Composite c = Composite::preset("lrp0", *net);
       for (int i = 0; i < net->size(); ++i)
         if (net->layer(i).has_weights()) c.rules[static_cast<std::size_t>(i)] = r;
-      LrpOperator fast(fwd, cache, c, Method::LRP, nullptr), general(fwd, cache, c, Method::LRP, nullptr);
+      LrpOperator fast(fwd, cache, c, nullptr), general(fwd, cache, c, nullptr);
       general.use_general_recipes(true);
       int compared = 0;
       for (int i = 1; i < net->size(); ++i) {
@@ -154,7 +173,7 @@ TEST(LrpRules, CostsAreTheRecipesProductsAndTerms) {
   auto costs = [&](Rule r, int layer) {
     Composite c = Composite::preset("lrp0", *net);
     c.rules[static_cast<std::size_t>(layer)] = r;
-    LrpOperator op(fwd, cache, c, Method::LRP, nullptr);
+    LrpOperator op(fwd, cache, c, nullptr);
     return std::make_pair(op.build_macs(layer), op.apply_macs(layer));
   };
   // zB: two products (the bounds), three terms
@@ -189,8 +208,13 @@ TEST(LrpRules, TheTableDrivesNamesParametersLinksAndJson) {
     EXPECT_GT(std::string(d.summary).size(), 20u) << d.name;
     EXPECT_EQ(d.defaults.kind, d.kind);
     EXPECT_NO_THROW(d.defaults.validate()) << d.name;
-    ASSERT_NE(d.recipe, nullptr) << d.name;
-    // every rule on the first layer, with each parameter moved off its default: JSON and the link form read back
+    EXPECT_EQ(d.recipe != nullptr, (d.layers & kWeighted) != 0) << d.name;
+    // every rule on the first layer it applies to, with each parameter moved off its default: JSON and the link
+    // form read back
+    int layer = -1;
+    for (int i = 0; i < net->size() && layer < 0; ++i)
+      if (rule_applies(d.kind, layer_mask(net->layer(i)))) layer = i;
+    ASSERT_GE(layer, 0) << d.name;
     Rule r = d.defaults;
     for (Param q : d.params) {
       const ParamDef& pd = param_def(q);
@@ -200,10 +224,22 @@ TEST(LrpRules, TheTableDrivesNamesParametersLinksAndJson) {
     r.bias = false;
     ASSERT_NO_THROW(r.validate()) << r.describe();
     Composite c = Composite::preset("epsilon-gamma-box", *net);
-    c.rules[0] = r;
-    EXPECT_EQ(Composite::from_json(c.to_json(*net), *net).rules[0], r) << d.name << ": " << c.to_json(*net);
+    c.rules[static_cast<std::size_t>(layer)] = r;
+    EXPECT_EQ(Composite::from_json(c.to_json(*net), *net).rule(layer), r) << d.name << ": " << c.to_json(*net);
     const std::string link = c.to_compact(*net, "epsilon-gamma-box");
-    EXPECT_EQ(Composite::from_compact(link, *net).rules[0], r) << link;
+    EXPECT_EQ(Composite::from_compact(link, *net).rule(layer), r) << link;
+    // and a layer of another kind refuses it, naming the rules that apply there
+    for (int i = 0; i < net->size(); ++i) {
+      if (!layer_mask(net->layer(i)) || rule_applies(d.kind, layer_mask(net->layer(i)))) continue;
+      const std::string bad = "epsilon-gamma-box~" + net->layer(i).name + ":" + d.name;
+      try {
+        Composite::from_compact(bad, *net);
+        ADD_FAILURE() << bad;
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("does not apply to"), std::string::npos) << e.what();
+      }
+      break;
+    }
     EXPECT_NE(r.describe().find(d.name), std::string::npos);
   }
   EXPECT_EQ(k, kRuleKinds);

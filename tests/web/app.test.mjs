@@ -164,6 +164,25 @@ try {
   console.log(`re-explanation after the rule change: ${s.timings.lrp_ms.toFixed(1)} ms (LRP) + ${s.timings.graph_ms.toFixed(1)} ms (graph)`);
   await shot('rules-montavon');
 
+  // 5b. the rules of the layers without weights: a ReLU to guided backprop, through the table's drop-down
+  assert.ok(!s.rects['rule:features.1'], 'the ReLU rows show only when asked');
+  await click(s, 'rules:all');
+  s = await fresh();
+  assert.ok(s.rects['rule:features.1'] && s.rects['rule:features.4'], 'the ReLU and max-pool rows are listed');
+  await click(s, 'rule:features.1');
+  s = await fresh();
+  assert.ok(s.rects['rule:features.1:guided'] && !s.rects['rule:features.1:gamma'], 'a ReLU offers only its own rules');
+  await click(s, 'rule:features.1:guided');
+  s = await waitFor(page, (st) => st.share.includes('features.1:guided'), 30000, 'the guided ReLU');
+  s = await waitFor(page, (st) => !st.busy && st.drawn, 30000, 'the explanation with a guided ReLU');
+  const guidedRules = path.join(outDir, 'guided-relu.json');
+  fs.writeFileSync(guidedRules, JSON.stringify({ base: 'montavon', layers: { 'features.1': { rule: 'guided' } } }));
+  const ex3b = cliJson(['explain', '--model', model, '--image', img, '--rules', guidedRules, '--target', String(s.target), '--json']);
+  near(s.input_relevance_sum, ex3b.input_sum, 1e-3, 'montavon with a guided relu1_1');
+  assert.ok(Math.abs(ex3b.input_sum - ex3.input_sum) > 1e-3 * Math.abs(ex3.input_sum), 'the ReLU rule changed nothing');
+  await shot('rules-all-layers');
+  await click(s, 'rules:all');
+
   // 6. a sample from the gallery (Image menu)
   await click(s, 'menu:image');
   s = await fresh();
