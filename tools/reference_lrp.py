@@ -8,6 +8,7 @@ Definitions: docs/background.md §2 and zennit's rules (stabiliser eps * sign(z)
 
   /usr/bin/python3 tools/reference_lrp.py fixtures      # tests/fixtures/lrp_reference_{tiny,fashion}.safetensors
   /usr/bin/python3 tools/reference_lrp.py rules         # tests/fixtures/lrp_reference_rules.safetensors
+  /usr/bin/python3 tools/reference_lrp.py ties [LRPSCOPE] [--fixture]   # max-pool ties on a full-size VGG16
   /usr/bin/python3 tools/reference_lrp.py check M.safetensors IMAGE_TENSOR.npy NPY_DIR PRESET MAXPOOL
 """
 import json
@@ -560,3 +561,84 @@ def deconv_fixtures():
 
 if __name__ == "__main__" and sys.argv[1] == "deconv":
     deconv_fixtures()
+
+
+def ties(lrpscope, fixture=False):
+    """Max-pool ties: a full-size random VGG16 (make-random seed 1) on a picture with flat regions (equal patches give
+    equal convolution outputs in exact arithmetic, so max-pool windows tie). Prints the relative L2 of lrpscope's
+    relevance against float64 at every layer, next to PyTorch float32's own distance from float64; with fixture=True
+    writes tests/fixtures/ties_vgg16_full.safetensors (subsampled references for a C++ test).
+    Environment: TIES_IMAGE (default tests/fixtures/images/flat-regions.png; assets/samples/imagenet/rocket.png has
+    the near-flat sky where our Winograd rounding moves switches), TIES_PRESETS (comma-separated), TIES_DECONV=0 (skip
+    the reconstructions), TIES_ALL=1 (every layer, not the four worst)."""
+    import subprocess
+    import tempfile
+    d = tempfile.mkdtemp()
+    model = os.path.join(d, "vgg16.safetensors")
+    subprocess.check_call([lrpscope, "make-random", "--arch", "vgg16", "--seed", "1", "--out", model, "--threads", "2"],
+                          stdout=subprocess.DEVNULL)
+    image = os.environ.get("TIES_IMAGE", os.path.join(ROOT, "tests", "fixtures", "images", "flat-regions.png"))
+    net32 = Net(model)
+    net64 = Net(model)
+    net64.layers = [(L[0], L[1], L[2].double(), L[3].double()) if L[0] in ("conv", "linear") else L
+                    for L in net64.layers]
+    store, meta = {}, {"about": "tools/reference_lrp.py ties", "samples": "16384"}
+    kinds = {L[1]: L[0] for L in net64.layers}
+
+    def rel(a, b):
+        return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+    presets = os.environ.get("TIES_PRESETS", "epsilon-gamma-box,epsilon-plus-flat,epsilon-alpha2-beta1").split(",")
+    for preset in presets:
+        out = os.path.join(d, preset)
+        os.makedirs(out)
+        subprocess.check_call([lrpscope, "explain", "--model", model, "--image", image, "--composite", preset,
+                               "--npy-dir", out, "--threads", "2"], stdout=subprocess.DEVNULL)
+        x = np.load(os.path.join(out, "input.npy"))
+        torch.set_default_dtype(torch.float64)
+        t, logit, rin, rel64 = explain(net64, torch.from_numpy(x.astype(np.float64))[None], preset, "wta")
+        torch.set_default_dtype(torch.float32)
+        _, _, rin32, rel32 = explain(net32, torch.from_numpy(x)[None], preset, "wta", target=t)
+        mine = np.load(os.path.join(out, "relevance_input.npy")).astype(np.float64)
+        ref = rin.numpy()
+        print(f"{preset}: input relevance: lrpscope {rel(mine, ref):.3g}, PyTorch float32 {rel(rin32.double().numpy(), ref):.3g}")
+        worst = []
+        for lname, r in rel64.items():
+            if kinds[lname] in ("relu", "flatten"):
+                continue
+            m = np.load(os.path.join(out, f"relevance_{lname}.npy")).astype(np.float64)
+            worst.append((rel(m, r.numpy()), rel(rel32[lname].double().numpy(), r.numpy()), lname))
+        for e, e32, lname in (worst if os.environ.get("TIES_ALL") else sorted(worst, reverse=True)[:4]):
+            print(f"    {lname}: lrpscope {e:.3g}, PyTorch float32 {e32:.3g}")
+        flat = ref.flatten()
+        idx = (np.arange(16384, dtype=np.int64) * 7919) % flat.size
+        store[f"{preset}/input"] = flat[idx].astype(np.float32)
+        meta[f"{preset}/norm"] = repr(float(np.linalg.norm(flat)))
+        meta[f"{preset}/target"] = str(t)
+        meta[f"{preset}/float32"] = repr(rel(rin32.double().numpy(), ref))
+    for lname, ch in (("features.28", 7), ("features.21", 100)) if os.environ.get("TIES_DECONV", "1") == "1" else ():
+        for guided in (False, True):
+            key = f"{lname}/{ch}/{'guided' if guided else 'deconvnet'}"
+            npy = os.path.join(d, key.replace("/", "_") + ".npy")
+            cmd = [lrpscope, "deconv", "--model", model, "--image", image, "--layer", lname, "--channel", str(ch),
+                   "--mode", "all", "--npy", npy, "--threads", "2"] + (["--guided"] if guided else [])
+            subprocess.check_call(cmd, stdout=subprocess.DEVNULL)
+            x = np.load(os.path.join(d, presets[0], "input.npy"))
+            torch.set_default_dtype(torch.float64)
+            ref = deconv_reference(net64, torch.from_numpy(x.astype(np.float64))[None], lname, ch, "all", guided).numpy()
+            torch.set_default_dtype(torch.float32)
+            r32 = deconv_reference(net32, torch.from_numpy(x)[None], lname, ch, "all", guided).double().numpy()
+            mine = np.load(npy).astype(np.float64).reshape(ref.shape)
+            print(f"{key}: lrpscope {rel(mine, ref):.3g}, PyTorch float32 {rel(r32, ref):.3g}")
+            flat = ref.flatten()
+            idx = (np.arange(16384, dtype=np.int64) * 7919) % flat.size
+            store[key] = flat[idx].astype(np.float32)
+            meta[f"{key}/norm"] = repr(float(np.linalg.norm(flat)))
+            meta[f"{key}/float32"] = repr(rel(r32, ref))
+    if fixture:
+        save_safetensors(os.path.join(ROOT, "tests", "fixtures", "ties_vgg16_full.safetensors"), store, meta)
+
+
+if __name__ == "__main__" and sys.argv[1] == "ties":
+    ties(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "build", "native", "lrpscope"),
+         fixture="--fixture" in sys.argv)
