@@ -277,7 +277,8 @@ COMPOSITE_CASES = {
 
 
 def explain_composite(net, x, spec, target=None):
-    """Like explain(), with a composite of COMPOSITE_CASES."""
+    """The relevance of a composite: spec as in COMPOSITE_CASES (weighted(net, index) -> (rule, params); relu, maxpool,
+    avgpool, seed, times_input)."""
     acts = net.forward(x)
     logits = acts[-1][0]
     t = int(logits.argmax()) if target is None else target
@@ -311,8 +312,13 @@ def explain_composite(net, x, spec, target=None):
             R = R.reshape(a.shape)
         elif kind == "maxpool":
             xx = leaf(a)
-            g, = gxi([(F.max_pool2d(xx, 2, 2), R)], [xx])
-            R = g
+            if spec.get("maxpool", "wta") == "avg":  # Montavon's recipe: as average pooling
+                z = F.avg_pool2d(xx, 2, 2)
+                g, = gxi([(z, R / stabilize(z.detach(), 1e-6))], [xx])
+                R = xx.detach() * g
+            else:
+                g, = gxi([(F.max_pool2d(xx, 2, 2), R)], [xx])
+                R = g
         elif kind == "avgpool":
             xx = leaf(a)
             z = F.adaptive_avg_pool2d(xx, L[2])
@@ -329,41 +335,10 @@ def explain_composite(net, x, spec, target=None):
 
 
 def explain(net, x, preset, maxpool, target=None):
-    acts = net.forward(x)
-    logits = acts[-1][0]
-    t = int(logits.argmax()) if target is None else target
-    R = torch.zeros_like(acts[-1])
-    R[0, t] = logits[t]
-    rel = {}
-    for index in range(len(net.layers) - 1, -1, -1):
-        L = net.layers[index]
-        rel[L[1]] = R.detach()[0].clone()
-        a = acts[index].detach()
-        kind = L[0]
-        if kind in ("conv", "linear"):
-            rule, params = rule_for_case(preset, net, index) if preset in RULE_CASES else rule_for(preset, net, index)
-            R = lrp_weighted(L, a, R, rule, params, net)
-        elif kind in ("relu",):
-            pass
-        elif kind == "flatten":
-            R = R.reshape(a.shape)
-        elif kind == "maxpool":
-            x = leaf(a)
-            if maxpool == "avg":
-                z = F.avg_pool2d(x, 2, 2)
-                g, = gxi([(z, R / stabilize(z.detach(), 1e-6))], [x])
-                R = x.detach() * g
-            else:
-                z = F.max_pool2d(x, 2, 2)
-                g, = gxi([(z, R)], [x])
-                R = g
-        elif kind == "avgpool":
-            x = leaf(a)
-            z = F.adaptive_avg_pool2d(x, L[2])
-            g, = gxi([(z, R / stabilize(z.detach(), 1e-6))], [x])
-            R = x.detach() * g
-        R = R.detach()
-    return t, float(logits[t]), R[0], rel
+    """A preset of PRESETS or a case of RULE_CASES, with the max-pools "wta" or "avg"."""
+    def weighted(n, index):
+        return rule_for_case(preset, n, index) if preset in RULE_CASES else rule_for(preset, n, index)
+    return explain_composite(net, x, dict(weighted=weighted, maxpool=maxpool), target)
 
 
 def subsample_indices(n):
