@@ -22,12 +22,16 @@ Opened open_workspace(const Args& a) {
   s.start_forward()->run();
   if (a.has("composite") && a.has("rules")) throw Error("give either --composite or --rules, not both");
   // --method names a composite of the gradient family (lrp: the --composite or --rules given)
+  // (the methods: lrp, and the presets that start from 1)
   const std::string method = a.get("method", "lrp");
-  static const std::set<std::string> methods = {"lrp", "gradient", "gradient-x-input", "guided-backprop", "deconvnet",
-                                                "beta-smooth", "excitation-backprop"};
-  if (!methods.count(method))
-    throw Error("unknown method '" + method +
-                "' (lrp, gradient, gradient-x-input, guided-backprop, deconvnet, beta-smooth, excitation-backprop)");
+  std::string methods = "lrp";
+  bool known = method == "lrp";
+  for (const std::string& name : Composite::preset_names())
+    if (Composite::preset(name, *s.net).seed == Seed::One) {
+      methods += ", " + name;
+      known = known || method == name;
+    }
+  if (!known) throw Error("unknown method '" + method + "' (" + methods + ")");
   if (method != "lrp" && (a.has("composite") || a.has("rules")))
     throw Error("--method " + method + " is a composite itself: give it alone, or --composite / --rules");
   if (a.has("rules")) {

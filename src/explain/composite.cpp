@@ -72,9 +72,9 @@ Composite lrp_base(const Network& net) {
       case LayerKind::Conv:
       case LayerKind::Linear: r = Rule::zero(); break;
       case LayerKind::ReLU:
-      case LayerKind::Flatten: r = Rule::of(RuleKind::Pass); break;
-      case LayerKind::MaxPool: r = Rule::of(RuleKind::Gradient); break;
-      case LayerKind::AvgPool: r = Rule::of(RuleKind::Proportional); break;
+      case LayerKind::Flatten: r = Rule::defaults(RuleKind::Pass); break;
+      case LayerKind::MaxPool: r = Rule::defaults(RuleKind::Gradient); break;
+      case LayerKind::AvgPool: r = Rule::defaults(RuleKind::Proportional); break;
     }
   }
   return c;
@@ -101,8 +101,8 @@ void every(Composite& c, const Network& net, LayerKind kind, const Rule& r) {
 Composite gradient_family(const Network& net, RuleKind relu) {
   Composite c = lrp_base(net);
   for (int i = 0; i < net.size(); ++i)
-    if (net.layer(i).kind != LayerKind::Flatten) c.rules[static_cast<std::size_t>(i)] = Rule::of(RuleKind::Gradient);
-  every(c, net, LayerKind::ReLU, Rule::of(relu));
+    if (net.layer(i).kind != LayerKind::Flatten) c.rules[static_cast<std::size_t>(i)] = Rule::defaults(RuleKind::Gradient);
+  every(c, net, LayerKind::ReLU, Rule::defaults(relu));
   c.seed = Seed::One;
   return c;
 }
@@ -161,7 +161,7 @@ Composite Composite::preset(const std::string& name, const Network& net) {
   } else if (name == "excitation-backprop") {
     // zennit: (Linear or Conv, ZPlus), (AvgPool, Norm); ReLUs and max-pools keep their gradient
     weighted(c, net, [&](bool, bool, int) { return Rule::zplus(); });
-    every(c, net, LayerKind::ReLU, Rule::of(RuleKind::Gradient));
+    every(c, net, LayerKind::ReLU, Rule::defaults(RuleKind::Gradient));
     c.seed = Seed::One;
   } else if (name == "lrp0") {
     weighted(c, net, [&](bool, bool, int) { return Rule::zero(); });
@@ -195,7 +195,7 @@ PoolMode Composite::maxpool(const Network& net) const {
 }
 
 void Composite::set_maxpool(PoolMode m, const Network& net) {
-  every(*this, net, LayerKind::MaxPool, Rule::of(m == PoolMode::Proportional ? RuleKind::Proportional : RuleKind::Gradient));
+  every(*this, net, LayerKind::MaxPool, Rule::defaults(m == PoolMode::Proportional ? RuleKind::Proportional : RuleKind::Gradient));
 }
 
 // A number from JSON or a link, checked for its type and against the parameter's range before it becomes a float.

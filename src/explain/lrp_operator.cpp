@@ -70,13 +70,27 @@ LrpOperator::LrpOperator(std::shared_ptr<const ForwardPass> fwd, std::shared_ptr
     if (l.kind == LayerKind::ReLU) after_relu = true;
     else if (l.has_weights()) after_relu = false;
   }
+  compile_recipes(false);
 }
 
 const Network& LrpOperator::network() const { return fwd_->network(); }
 
-Recipe LrpOperator::recipe(int layer) const {
+void LrpOperator::compile_recipes(bool general) {
+  const Network& net = network();
+  recipes_.assign(static_cast<std::size_t>(net.size()), Recipe());
+  for (int i = 0; i < net.size(); ++i)
+    if (net.layer(i).has_weights())
+      recipes_[static_cast<std::size_t>(i)] = rule_recipe(composite_.rule(i), nonneg_[static_cast<std::size_t>(i)] != 0, general);
+}
+
+void LrpOperator::use_general_recipes(bool on) {
+  for (const Plan& p : plans_) require(!p.prepared, "use_general_recipes: the operator has started building");
+  compile_recipes(on);
+}
+
+const Recipe& LrpOperator::recipe(int layer) const {
   require(network().layer(layer).has_weights(), "layer " + network().layer(layer).name + " has no weights");
-  return rule_recipe(composite_.rule(layer), nonneg_[static_cast<std::size_t>(layer)] != 0, general_);
+  return recipes_.at(static_cast<std::size_t>(layer));
 }
 
 void LrpOperator::build_all() {

@@ -35,10 +35,10 @@ class LrpOperator {
   const ForwardPass& forward() const { return *fwd_; }
   const Composite& composite() const { return composite_; }
 
-  // The recipe of a weighted layer (its rule's).
-  Recipe recipe(int layer) const;
+  // The recipe of a weighted layer (its rule's), compiled once.
+  const Recipe& recipe(int layer) const;
   // Tests: use every rule's general recipe, not the cheaper form for non-negative inputs (before any build).
-  void use_general_recipes(bool on) { general_ = on; }
+  void use_general_recipes(bool on);
 
   bool built(int layer) const { return plans_.at(static_cast<std::size_t>(layer)).built; }
   void build(int layer);
@@ -100,7 +100,8 @@ class LrpOperator {
   ThreadPool* pool_;
   std::vector<Plan> plans_;
   std::vector<char> nonneg_;  // per layer: every input is >= 0 (after a ReLU, or checked for the first layer)
-  bool general_ = false;
+  std::vector<Recipe> recipes_;  // per weighted layer
+  void compile_recipes(bool general);
 };
 
 }  // namespace lrp

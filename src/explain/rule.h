@@ -61,7 +61,6 @@ struct Rule {
   static Rule flat() { return defaults(RuleKind::Flat); }
   static Rule wsquare() { return defaults(RuleKind::WSquare); }
   static Rule sign(float mu = 0.0f);
-  static Rule of(RuleKind k) { return defaults(k); }
   // The rule's usual parameters (the table's defaults): epsilon 1e-6, gamma 0.25 (zennit's form), alpha 2 beta 1, ...
   static Rule defaults(RuleKind kind);
 

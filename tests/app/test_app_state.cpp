@@ -119,8 +119,8 @@ TEST(CompactRules, EveryParameterRoundTrips) {
   // rules of the layers without weights travel too
   Composite g = Composite::preset("montavon", *net);
   const int relu = net->find("features.1"), pool = net->find("features.4");
-  g.rules[relu] = Rule::of(RuleKind::GuidedBackprop);
-  g.rules[pool] = Rule::of(RuleKind::Gradient);
+  g.rules[relu] = Rule::defaults(RuleKind::GuidedBackprop);
+  g.rules[pool] = Rule::defaults(RuleKind::Gradient);
   g.seed = Seed::One;
   g.times_input = true;
   g.name = "custom";
