@@ -67,7 +67,7 @@ bool Session::load_model_store(const WeightStore& ws, const std::string& source,
     // the convolutions take the Winograd path whatever the checkpoint's storage: their weights are a tenth of
     // VGG16's (16/9 of 59 MB), and the forward pass is about twice as fast (an F16 or int8 checkpoint saves its
     // memory in the fully connected layers, which stay compressed)
-    return adopt_model(Network::from_weights(ws, name, 0, true), name, source, bytes);
+    return adopt_model(Network::from_weights(ws, name, 0), name, source, bytes);
   } catch (const std::bad_alloc&) {
     error_ = "not enough memory for the model '" + name + "' (" + std::to_string(bytes / 1000000) +
              " MB): try an F16 or int8 copy (lrpscope convert)";
@@ -82,7 +82,7 @@ bool Session::load_model_file(const std::string& path, const std::string& displa
   const std::string shown = display_name.empty() ? file_name(path) : display_name;
   try {
     WeightStore ws = WeightStore::open(path);
-    auto net = Network::from_weights(ws, file_name(path), 0, true);
+    auto net = Network::from_weights(ws, file_name(path), 0);
     std::size_t bytes = 0;
     if (FILE* f = std::fopen(path.c_str(), "rb")) {
       std::fseek(f, 0, SEEK_END);

@@ -7,7 +7,6 @@
 #include "engine/error.h"
 #include "engine/gemm_kernel.h"
 #include "engine/simd.h"
-#include "engine/winograd.h"
 #include "engine/thread_pool.h"
 #include "engine/timer.h"
 #include "model/forward.h"
@@ -46,10 +45,11 @@ int cmd_bench(const Argv& argv) {
   } else {
     VggSpec spec = VggSpec::vgg16();
     auto tensors = random_vgg_tensors(spec, static_cast<uint64_t>(a.get_int64("seed", 1)), &default_pool());
-    net = Network::from_tensors(spec, ModelConfig::imagenet(), tensors);
+    net = Network::from_tensors(spec, ModelConfig::imagenet(), tensors, {}, kernel_policy());
     model_name = "random vgg16 (224x224)";
   }
   const double load_ms = load.ms();
+  std::string lrp_kernels = "-";  // what the explanations' packings use (set when they are timed)
   Tensor input = random_input(net->input_shape(), 7);
   const int n = net->size();
   std::vector<std::vector<double>> per_layer(static_cast<std::size_t>(n));
@@ -93,6 +93,7 @@ int cmd_bench(const Argv& argv) {
     Workspace ws;
     ws.set_model(net, memory == "all");
     const std::shared_ptr<WeightCache> cache = ws.cache;
+    lrp_kernels = cache->kernel_policy().describe();
     for (const auto& name : presets) {
       Composite c = Composite::preset(name, *net);
       {  // the first explanation packs the modified weights (what a user waits for the first time)
@@ -153,8 +154,11 @@ int cmd_bench(const Argv& argv) {
     j["target"] = target;
     j["isa"] = simd::isa_name();
     j["gemm_kernel"] = kernels::micro_kernel_name();
-    j["winograd"] = winograd_enabled();
-    j["winograd_max_tile"] = winograd_enabled() ? winograd_max_tile() : 0;
+    const KernelPolicy& kp = net->kernel_policy();
+    j["winograd"] = kp.winograd;
+    j["winograd_max_tile"] = kp.winograd ? kp.max_tile : 0;
+    j["forward_kernels"] = kp.for_switches().describe();
+    j["lrp_kernels"] = lrp_kernels;
     j["threads"] = default_pool().size();
     j["model"] = model_name;
     j["runs"] = runs;
@@ -187,9 +191,8 @@ int cmd_bench(const Argv& argv) {
   }
   std::printf("lrpscope bench: %s, %s, %s, %d thread(s), median of %d runs (model set-up %.0f ms)\n",
               model_name.c_str(), target, (std::string(simd::isa_name()) + ", GEMM " + kernels::micro_kernel_name() + " kernels" +
-              (!winograd_enabled()             ? ""
-               : winograd_max_tile() >= 4 ? ", Winograd F(2x2,3x3) forward, F(4x4,3x3) in LRP"
-                                          : ", Winograd F(2x2,3x3)")).c_str(), default_pool().size(), runs, load_ms);
+              ", forward: " + net->kernel_policy().for_switches().describe() + ", LRP: " + lrp_kernels).c_str(),
+              default_pool().size(), runs, load_ms);
   std::printf("%-14s %-9s %10s %10s\n", "layer", "", "ms", "GFLOP/s");
   for (int i = 0; i < n; ++i) {
     const Layer& l = net->layer(i);

@@ -1,11 +1,15 @@
 #include "cli/common.h"
 
+#include <cstdlib>
+
 #include "engine/error.h"
 #include "engine/thread_pool.h"
 
 namespace lrp::cli {
 
-std::shared_ptr<Network> load_model(const Args& a) { return Network::load(a.require("model")); }
+KernelPolicy kernel_policy() { return KernelPolicy::parse(std::getenv("LRPSCOPE_WINOGRAD")); }
+
+std::shared_ptr<Network> load_model(const Args& a) { return Network::load(a.require("model"), 0, kernel_policy()); }
 
 InvertMode parse_invert(const std::string& s) {
   if (s.empty() || s == "auto") return InvertMode::Auto;

@@ -218,53 +218,39 @@ FloatBuffer flip_transpose_weights(const float* w, int cout, int cin, int kh, in
   return t;
 }
 
-ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed) {
-  return pack_conv_parts(shape, w, true, with_transposed, true);
+std::size_t ConvWeights::bytes() const {
+  std::size_t n = forward.data.size() + transposed.data.size();
+  for (const auto* ww : {winograd.get(), winograd_transposed.get()})
+    if (ww)
+      for (const PackedMatrix& u : ww->u) n += u.data.size();
+  return n * sizeof(float);
 }
 
-// The convolution that computes the transposed one of a stride-1 convolution (flipped, transposed weights).
-static ConvShape transposed_conv_shape(const ConvShape& f) {
-  ConvShape t;
-  t.cin = f.cout;
-  t.h = f.oh();
-  t.w = f.ow();
-  t.cout = f.cin;
-  t.kh = f.kh;
-  t.kw = f.kw;
-  t.stride = 1;
-  t.pad = f.kh - 1 - f.pad;
-  return t;
-}
-
-ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed, bool winograd,
-                            int max_tile) {
-  const int tile = max_tile >= 4 ? 0 : 2;  // 0: the tile pack_winograd picks for the shape
+ConvWeights pack_conv(const ConvShape& shape, const float* w, ConvParts parts, const KernelPolicy& policy) {
   shape.validate();
   ConvWeights cw;
   cw.shape = shape;
+  cw.plan.mr = kMR;
+  cw.plan.nr = kNR;
   const int ksz = shape.kh * shape.kw;
-  winograd = winograd && winograd_enabled();
-  if (forward) {
-    if (winograd && winograd_eligible(shape)) cw.winograd = pack_winograd(shape, w, tile);
+  if (static_cast<int>(parts) & static_cast<int>(ConvParts::Forward)) {
+    cw.plan.forward = plan_conv_forward(shape, policy);
+    if (const int m = winograd_tile(cw.plan.forward)) cw.winograd = pack_winograd(shape, w, m);
     else cw.forward = pack_matrix(w, shape.cout, shape.cin * ksz);
   }
-  if (transposed) {
-    // Stride 1 runs as a convolution with flipped weights, unless the layer has only a few input channels (the
-    // first layer: 3): that convolution would have 3 output rows, so W^T s (cin*kh*kw rows) + col2im is faster.
-    if (shape.stride == 1 && shape.cin >= 8 && shape.pad <= shape.kh - 1 && shape.pad <= shape.kw - 1 && shape.kh - 1 - shape.pad ==
-                                                                                        shape.kw - 1 - shape.pad) {
-      FloatBuffer t = flip_transpose_weights(w, shape.cout, shape.cin, shape.kh, shape.kw);
-      const ConvShape ts = transposed_conv_shape(shape);
-      if (winograd && winograd_eligible(ts)) cw.winograd_transposed = pack_winograd(ts, t.data(), tile);
-      else cw.transposed = pack_matrix(t.data(), shape.cin, shape.cout * ksz);
-      cw.transposed_is_conv = !cw.winograd_transposed;
-    } else {
+  if (static_cast<int>(parts) & static_cast<int>(ConvParts::Transposed)) {
+    cw.plan.transposed = plan_conv_transposed(shape, policy);
+    if (cw.plan.transposed == ConvPath::Col2im) {
       // W^T: (cin*kh*kw) x cout
       FloatBuffer t(static_cast<std::size_t>(shape.cin) * ksz * shape.cout);
       for (int o = 0; o < shape.cout; ++o)
         for (int j = 0; j < shape.cin * ksz; ++j)
           t[static_cast<long>(j) * shape.cout + o] = w[static_cast<long>(o) * shape.cin * ksz + j];
       cw.transposed = pack_matrix(t.data(), shape.cin * ksz, shape.cout);
+    } else {
+      FloatBuffer t = flip_transpose_weights(w, shape.cout, shape.cin, shape.kh, shape.kw);
+      if (const int m = winograd_tile(cw.plan.transposed)) cw.winograd_transposed = pack_winograd(flipped_conv_shape(shape), t.data(), m);
+      else cw.transposed = pack_matrix(t.data(), shape.cin, shape.cout * ksz);
     }
   }
   return cw;
@@ -273,7 +259,9 @@ ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward
 void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* out, int row_begin, int row_end,
             ThreadPool* pool) {
   const ConvShape& s = cw.shape;
-  if (cw.winograd) {
+  require(cw.plan.forward != ConvPath::None, "convolution was packed without its forward weights");
+  require(cw.plan.mr == kMR && cw.plan.nr == kNR, "convolution weights packed for another micro-kernel");
+  if (winograd_tile(cw.plan.forward)) {
     conv2d_winograd(*cw.winograd, in, ep, out, row_begin, row_end, pool);
     return;
   }
@@ -288,18 +276,17 @@ void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* o
   conv2d(cw, in, ep, out, 0, cw.shape.oh(), pool);
 }
 
-static bool transposed_is_conv(const ConvWeights& cw) { return cw.transposed_is_conv; }
-
 void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row_begin, int row_end,
                       ThreadPool* pool) {
   const ConvShape& f = cw.shape;
-  if (cw.winograd_transposed) {
+  require(cw.plan.transposed != ConvPath::None, "convolution was packed without its transposed weights");
+  require(cw.plan.mr == kMR && cw.plan.nr == kNR, "convolution weights packed for another micro-kernel");
+  if (winograd_tile(cw.plan.transposed)) {
     conv2d_winograd(*cw.winograd_transposed, s, Epilogue{}, out, row_begin, row_end, pool);
     return;
   }
-  require(!cw.transposed.empty(), "convolution was packed without its transposed weights");
-  if (transposed_is_conv(cw)) {
-    const ConvShape t = transposed_conv_shape(f);
+  if (cw.plan.transposed == ConvPath::FlippedConv) {
+    const ConvShape t = flipped_conv_shape(f);
     // The transposed convolution may produce more rows than the forward input had when (h+2p-k) was not
     // divisible: with stride 1 it never happens, and t.oh() == f.h.
     Im2colCtx ctx{&t, s, 1};
@@ -337,7 +324,7 @@ void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, ThreadP
 
 bool conv_transpose2d_batches_members(const ConvWeights& cw) {
   const ConvShape& f = cw.shape;
-  return !cw.winograd_transposed && transposed_is_conv(cw) && f.h * f.w < 4 * kNR;
+  return cw.plan.transposed == ConvPath::FlippedConv && f.h * f.w < 4 * kNR;
 }
 
 void conv_transpose2d_batch(const ConvWeights& cw, const float* s, int batch, float* out, ThreadPool* pool) {
@@ -347,7 +334,7 @@ void conv_transpose2d_batch(const ConvWeights& cw, const float* s, int batch, fl
     for (int b = 0; b < batch; ++b) conv_transpose2d(cw, s + b * out_n, out + b * in_n, pool);
     return;
   }
-  const ConvShape t = transposed_conv_shape(f);
+  const ConvShape t = flipped_conv_shape(f);
   const int npm = f.h * f.w, n = batch * npm;
   Im2colCtx ctx{&t, s, batch};
   FloatBuffer c(static_cast<std::size_t>(f.cin) * n);  // cin x (batch x pixels)
@@ -408,7 +395,7 @@ void conv_transpose2d_subset(const ConvShape& f, const float* w, WeightMod mod, 
   ConvShape sub = f;
   sub.cin = nci;
   sub.cout = nco;
-  const ConvShape ts = transposed_conv_shape(sub);
+  const ConvShape ts = flipped_conv_shape(sub);
   Im2colCtx ctx{&ts, sc.data(), batch};
   const int n = batch * static_cast<int>(plane_i);
   FloatBuffer c(static_cast<std::size_t>(nci) * n);

@@ -9,22 +9,13 @@
 #include <vector>
 
 #include "engine/aligned.h"
+#include "engine/conv_shape.h"
+#include "engine/kernel_plan.h"
 #include "engine/weight_mod.h"
 
 namespace lrp {
 
 class ThreadPool;
-
-struct ConvShape {
-  int cin = 0, h = 0, w = 0;  // input
-  int cout = 0, kh = 3, kw = 3;
-  int stride = 1, pad = 1;
-  int oh() const { return (h + 2 * pad - kh) / stride + 1; }
-  int ow() const { return (w + 2 * pad - kw) / stride + 1; }
-  long long macs() const { return 1LL * cout * oh() * ow() * cin * kh * kw; }
-  // Throws Error when the shape is not a valid convolution.
-  void validate() const;
-};
 
 // A row-major matrix (rows x depth) rearranged into zero-padded panels of kMR rows: [panel][depth][kMR].
 struct PackedMatrix {
@@ -37,26 +28,25 @@ PackedMatrix pack_matrix(const float* m, int rows, int depth);
 // Weights W[cout][cin][kh][kw] -> W'[cin][cout][kh-1-y][kw-1-x], the kernel of the transposed convolution.
 FloatBuffer flip_transpose_weights(const float* w, int cout, int cin, int kh, int kw);
 
-// Packed operands for one convolution layer, forward and (optionally) backward-data.
+// Packed operands for one convolution layer, forward and (optionally) backward-data, and the plan that says which
+// algorithm each direction runs (decided by the planner when they were packed; kernel_plan.h).
 struct WinogradWeights;
 
 struct ConvWeights {
   ConvShape shape;
-  std::shared_ptr<const WinogradWeights> winograd;  // set: conv2d takes the Winograd path (forward is then empty)
-  std::shared_ptr<const WinogradWeights> winograd_transposed;  // set: so does conv_transpose2d (transposed empty)
-  PackedMatrix forward;    // W as cout x (cin*kh*kw)
-  PackedMatrix transposed; // stride 1: flip_transpose(W) as cin x (cout*kh*kw); else W^T as (cin*kh*kw) x cout
-  bool transposed_is_conv = false;  // which of the two `transposed` holds (1x1 kernels make the row counts equal)
+  ConvPlan plan;
+  std::shared_ptr<const WinogradWeights> winograd;             // plan.forward is Winograd*
+  std::shared_ptr<const WinogradWeights> winograd_transposed;  // plan.transposed is FlippedWinograd*
+  PackedMatrix forward;     // plan.forward is Im2col: W as cout x (cin*kh*kw)
+  PackedMatrix transposed;  // FlippedConv: flip_transpose(W) as cin x (cout*kh*kw); Col2im: W^T as (cin*kh*kw) x cout
+  std::size_t bytes() const;
 };
-// w: [cout][cin][kh][kw]. with_transposed: also pack the backward-data operand.
-ConvWeights pack_conv(const ConvShape& shape, const float* w, bool with_transposed);
-// Only the parts asked for (conv2d needs `forward`, conv_transpose2d `transposed`).
-// winograd: use the Winograd path where it applies (3x3 stride 1) and is enabled; it keeps 16/9 as many values.
-// max_tile: 4 allows Winograd F(4x4) where it applies (see winograd_max_tile), 2 keeps F(2x2). F(4x4) rounds
-// differently at each position of its 4x4 tile, so exact ties between neighbouring outputs (flat image regions)
-// no longer stay exact; the network's own forward pass keeps F(2x2) for its max-pool switches.
-ConvWeights pack_conv_parts(const ConvShape& shape, const float* w, bool forward, bool transposed, bool winograd,
-                            int max_tile = 4);
+
+// Which directions to pack.
+enum class ConvParts { Forward = 1, Transposed = 2, Both = 3 };
+
+// w: [cout][cin][kh][kw]. The planner chooses each direction's algorithm from the policy.
+ConvWeights pack_conv(const ConvShape& shape, const float* w, ConvParts parts, const KernelPolicy& policy = {});
 
 struct Epilogue {
   const float* bias = nullptr;  // per output channel, or null
@@ -68,7 +58,7 @@ void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* o
             ThreadPool* pool);
 void conv2d(const ConvWeights& cw, const float* in, const Epilogue& ep, float* out, ThreadPool* pool);
 
-// Backward data: s[cout][oh][ow] -> out[cin][h][w] = sum over outputs of W * s (no bias). Needs cw.transposed.
+// Backward data: s[cout][oh][ow] -> out[cin][h][w] = sum over outputs of W * s (no bias). Needs the transposed part.
 // Computes input-channel rows [row_begin, row_end) of out when the stride is 1 (the whole tensor otherwise).
 void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, ThreadPool* pool);
 void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row_begin, int row_end,
@@ -76,7 +66,8 @@ void conv_transpose2d(const ConvWeights& cw, const float* s, float* out, int row
 // A batch of them (s: batch x cout x oh x ow, out: batch x cin x h x w). On small maps (few pixels per member) the
 // members' pixels are the columns of one GEMM instead of one narrow GEMM each.
 void conv_transpose2d_batch(const ConvWeights& cw, const float* s, int batch, float* out, ThreadPool* pool);
-bool conv_transpose2d_batches_members(const ConvWeights& cw);  // true when the batch runs as one GEMM
+bool conv_transpose2d_batches_members(const ConvWeights& cw);  // true when the batch runs as one GEMM (its plan
+                                                               // is FlippedConv and the map is small)
 
 // The transposed product restricted to a few channels, straight from the (unpacked) weights w[cout][cin][kh][kw]
 // with rho = mod applied on the fly: out[ci] = sum over co in `cos` of rho(W[co][ci]) * s[co] for every ci in `cis`;

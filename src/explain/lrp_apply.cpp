@@ -119,11 +119,10 @@ bool LrpOperator::apply_subset(ApplyWork& w) {
     cis.resize(static_cast<std::size_t>(f.cin));
     for (int c = 0; c < f.cin; ++c) cis[static_cast<std::size_t>(c)] = c;
   }
-  // worth it below a third of the full product's multiply-adds (the small GEMM packs its own operands)
-  const double full = static_cast<double>(f.cout) * f.cin;
+  // the planner says when the product restricted to the active channels pays (kernel_plan.h)
   std::vector<std::vector<int>> active(static_cast<std::size_t>(w.batch));
   // (stops at the first member with too many channels: dense relevance costs a few channels' scan)
-  const double max_active = full / (3.0 * static_cast<double>(cis.size()));
+  const double max_active = conv_subset_limit(f, static_cast<int>(cis.size()));
   for (int b = 0; b < w.batch; ++b) {
     const float* ro = w.r_out->data() + b * out_n;
     auto& act = active[static_cast<std::size_t>(b)];

@@ -6,6 +6,11 @@
 
 namespace lrp {
 
+WeightCache::WeightCache(std::shared_ptr<const Network> net) : WeightCache(net, net->kernel_policy()) {}
+
+WeightCache::WeightCache(std::shared_ptr<const Network> net, const KernelPolicy& policy)
+    : net_(std::move(net)), policy_(policy) {}
+
 const ConvWeights& WeightCache::conv_forward(int layer, WeightMod mod, float gamma) {
   return get(layer, mod, gamma, false);
 }
@@ -27,11 +32,11 @@ const ConvWeights& WeightCache::get(int layer, WeightMod mod, float gamma, bool 
   Tensor expanded;  // compressed weights (F16 / int8 checkpoints) as float32, only while packing
   const Tensor& weight = l.float_weights(expanded);
   if (mod == WeightMod::Identity) {
-    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, weight.data(), false, true, winograd_));
+    cw = std::make_unique<ConvWeights>(pack_conv(l.conv, weight.data(), ConvParts::Transposed, policy_));
   } else {
     FloatBuffer w(weight.size());
     for (std::size_t i = 0; i < w.size(); ++i) w[i] = apply_mod(weight[i], mod, gamma);
-    cw = std::make_unique<ConvWeights>(pack_conv_parts(l.conv, w.data(), !transposed, transposed, winograd_));
+    cw = std::make_unique<ConvWeights>(pack_conv(l.conv, w.data(), transposed ? ConvParts::Transposed : ConvParts::Forward, policy_));
   }
   const ConvWeights& ref = *cw;
   conv_.emplace(key, std::move(cw));
@@ -57,7 +62,7 @@ std::vector<float> WeightCache::bias(int layer, WeightMod mod, float gamma, bool
 
 std::size_t WeightCache::bytes() const {
   std::size_t n = 0;
-  for (auto& [k, v] : conv_) n += (v->forward.data.size() + v->transposed.data.size()) * sizeof(float);
+  for (auto& [k, v] : conv_) n += v->bytes();
   return n;
 }
 

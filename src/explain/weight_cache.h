@@ -19,7 +19,10 @@ class ThreadPool;
 
 class WeightCache {
  public:
-  explicit WeightCache(std::shared_ptr<const Network> net) : net_(std::move(net)) {}
+  // policy: the kernels the packings of modified weights may use; by default the network's own policy.
+  explicit WeightCache(std::shared_ptr<const Network> net);
+  WeightCache(std::shared_ptr<const Network> net, const KernelPolicy& policy);
+  const KernelPolicy& kernel_policy() const { return policy_; }
   const Network& network() const { return *net_; }
   // Conv layers: packed rho(W) for conv2d (forward) and for conv_transpose2d (transposed), made on first use.
   // The forward identity is the network's own packing.
@@ -28,8 +31,6 @@ class WeightCache {
   // Memory policy for large models: when keep_forward is false, release_forward(layer) drops the layer's forward
   // packings of modified weights (LRP needs them only while it builds that layer; they are made again on demand).
   void set_keep_forward(bool keep) { keep_forward_ = keep; }
-  // Winograd packings (faster, 16/9 the memory) for 3x3 stride-1 layers; the page turns them off for big models.
-  void set_winograd(bool on) { winograd_ = on; }
   bool keep_forward() const { return keep_forward_; }
   void release_forward(int layer);
   // rho(b) (zero when use_bias is false or the modification is Ones).
@@ -42,7 +43,7 @@ class WeightCache {
   // key: layer, modification, gamma, transposed
   std::map<std::tuple<int, int, float, bool>, std::unique_ptr<ConvWeights>> conv_;
   bool keep_forward_ = true;
-  bool winograd_ = true;
+  KernelPolicy policy_;
   std::mutex mu_;
 };
 

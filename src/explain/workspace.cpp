@@ -6,11 +6,11 @@
 namespace lrp {
 
 void Workspace::set_model(std::shared_ptr<Network> n, bool keep_all) {
-  auto c = std::make_shared<WeightCache>(n);
   const bool big = !keep_all && n->total_macs() >= kBigModelMacs;
-  // big models in bounded memory: keep only what the explanations reuse (forward packings are made again)
+  // big models in bounded memory: keep only what the explanations reuse (forward packings are made again), and pack
+  // them for the direct path (16/9 less memory than F(2x2), 4x less than F(4x4))
+  auto c = std::make_shared<WeightCache>(n, big ? n->kernel_policy().without_winograd() : n->kernel_policy());
   c->set_keep_forward(!big);
-  c->set_winograd(!big);
   net = std::move(n);
   cache = std::move(c);
   fwd.reset();

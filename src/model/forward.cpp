@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/elementwise.h"
+#include "engine/equal_patches.h"
 #include "engine/error.h"
 #include "engine/linear.h"
 #include "engine/thread_pool.h"
@@ -114,6 +115,13 @@ Step ForwardPass::step(double budget) {
     row_ = r1;
     left -= cost;
     if (row_ >= rows || !rows_kind) {
+      // max-pool ties as in exact arithmetic: equal patches get equal outputs (equal_patches.h); the direct path
+      // already rounds them alike
+      if (l.kind == LayerKind::Conv && winograd_tile(l.packed.plan.forward)) {
+        Timer te;
+        equalize_equal_patches(l.conv, in.data(), out.data());
+        layer_ms_[static_cast<std::size_t>(layer_)] += te.ms();
+      }
       // a weight near the float range or an extreme input overflows: say so, and where. (Checked at every
       // convolution and fully connected layer: the ReLU after it would turn a NaN into 0 and hide it.)
       if ((l.kind == LayerKind::Conv || l.kind == LayerKind::Linear) && !all_finite(out))

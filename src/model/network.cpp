@@ -44,10 +44,10 @@ std::vector<std::pair<std::string, std::vector<int>>> vgg_tensor_shapes(const Vg
   return out;
 }
 
-std::shared_ptr<Network> Network::load(const std::string& path, int input_size, bool winograd) {
+std::shared_ptr<Network> Network::load(const std::string& path, int input_size, const KernelPolicy& policy) {
   WeightStore w = WeightStore::open(path);
   auto slash = path.find_last_of('/');
-  auto net = from_weights(w, slash == std::string::npos ? path : path.substr(slash + 1), input_size, winograd);
+  auto net = from_weights(w, slash == std::string::npos ? path : path.substr(slash + 1), input_size, policy);
   return net;
 }
 
@@ -103,7 +103,7 @@ void require_finite(const std::string& key, const CompressedFc& c) {
 }  // namespace
 
 std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::string& source, int input_size,
-                                               bool winograd) {
+                                               const KernelPolicy& policy) {
   ModelConfig config = config_from(w);
   if (input_size > 0) {
     require(input_size >= 32 && input_size <= 4096, "input size must be between 32 and 4096");
@@ -160,7 +160,7 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
     params += static_cast<long long>(t.size());
     tensors.emplace_back(name, std::move(t));
   }
-  auto net = from_tensors(spec, config, tensors, std::move(compressed), winograd);
+  auto net = from_tensors(spec, config, tensors, std::move(compressed), policy);
   net->info_.source = source;
   net->info_.dtype = w.dtype_summary();
   net->info_.params = params;
@@ -169,7 +169,7 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
 
 std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelConfig& config,
                                                const std::vector<std::pair<std::string, Tensor>>& tensors,
-                                               std::map<std::string, CompressedFc> compressed, bool winograd) {
+                                               std::map<std::string, CompressedFc> compressed, const KernelPolicy& policy) {
   spec.validate();
   auto net = std::shared_ptr<Network>(new Network());
   net->spec_ = spec;
@@ -181,7 +181,8 @@ std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelC
   if (!net->config_.labels.empty() && static_cast<int>(net->config_.labels.size()) != spec.num_classes())
     throw Error("the model config lists " + std::to_string(net->config_.labels.size()) + " class labels but the "
                 "model has " + std::to_string(spec.num_classes()) + " classes");
-  net->build(tensors, std::move(compressed), winograd);
+  net->policy_ = policy;
+  net->build(tensors, std::move(compressed));
   long long params = 0;
   for (auto& [n, t] : tensors) params += static_cast<long long>(t.size());
   net->info_.params = params;
@@ -190,7 +191,7 @@ std::shared_ptr<Network> Network::from_tensors(const VggSpec& spec, const ModelC
 }
 
 void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
-                    std::map<std::string, CompressedFc> compressed, bool winograd, bool weights) {
+                    std::map<std::string, CompressedFc> compressed, bool weights) {
   auto get = [&](const std::string& name, const std::vector<int>& shape) -> const Tensor& {
     for (auto& [n, t] : tensors)
       if (n == name) {
@@ -233,7 +234,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       set_weights(conv, {out, c, 3, 3});
       // the transposed packing is made by the WeightCache when LRP needs it
       Tensor expanded;
-      if (weights) conv.packed = pack_conv_parts(conv.conv, conv.float_weights(expanded).data(), true, false, winograd, 2);
+      if (weights) conv.packed = pack_conv(conv.conv, conv.float_weights(expanded).data(), ConvParts::Forward, policy_.for_switches());
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;
@@ -353,7 +354,7 @@ std::shared_ptr<const Network> Network::outline_of(const VggSpec& spec, const Mo
   o->config_ = config;
   o->info_ = info;
   o->has_weights_ = false;
-  o->build({}, {}, false, false);
+  o->build({}, {}, false);
   return o;
 }
 

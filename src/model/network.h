@@ -64,17 +64,17 @@ class Network {
  public:
   // Builds from a checkpoint: infers the architecture, reads the config metadata, converts to float32, packs.
   // input_size > 0 overrides the square input size of the config (e.g. run a VGG at another resolution).
-  // winograd = false packs the 3x3 convolutions for the direct path only (16/9 less memory for the weights; the
-  // page does so for F16 / int8 checkpoints, whose point is a small memory footprint).
+  // policy: the kernels the network's products may use (kernel_plan.h). Its own forward pass packs with
+  // policy.for_switches(); the explanations' weight cache starts from `policy` itself.
   static std::shared_ptr<Network> from_weights(const WeightStore& w, const std::string& source = "",
-                                               int input_size = 0, bool winograd = true);
-  static std::shared_ptr<Network> load(const std::string& path, int input_size = 0, bool winograd = true);
+                                               int input_size = 0, const KernelPolicy& policy = {});
+  static std::shared_ptr<Network> load(const std::string& path, int input_size = 0, const KernelPolicy& policy = {});
   // Builds from explicit tensors (tests, make-random): names as torchvision's.
   // compressed: Linear weights kept in their stored form (from_weights), by torchvision name.
   static std::shared_ptr<Network> from_tensors(const VggSpec& spec, const ModelConfig& config,
                                                const std::vector<std::pair<std::string, Tensor>>& tensors,
                                                std::map<std::string, CompressedFc> compressed = {},
-                                               bool winograd = true);
+                                               const KernelPolicy& policy = {});
 
   const VggSpec& spec() const { return spec_; }
   const ModelConfig& config() const { return config_; }
@@ -99,15 +99,17 @@ class Network {
   static std::shared_ptr<const Network> outline_of(const VggSpec& spec, const ModelConfig& config,
                                                    const NetworkInfo& info);
   bool has_weights() const { return has_weights_; }
+  const KernelPolicy& kernel_policy() const { return policy_; }
 
  private:
   void build(const std::vector<std::pair<std::string, Tensor>>& tensors,
-             std::map<std::string, CompressedFc> compressed = {}, bool winograd = true, bool weights = true);
+             std::map<std::string, CompressedFc> compressed = {}, bool weights = true);
   VggSpec spec_;
   ModelConfig config_;
   NetworkInfo info_;
   std::vector<Layer> layers_;
   bool has_weights_ = true;
+  KernelPolicy policy_;
 };
 
 // The tensor names (torchvision style) and shapes a VggSpec needs, in order.

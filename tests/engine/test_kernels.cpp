@@ -56,7 +56,7 @@ TEST(Conv2d, MatchesReferenceWithBiasAndRelu) {
     const std::size_t n = static_cast<std::size_t>(s.cout) * s.oh() * s.ow();
     std::vector<float> ref(n), out(n, 99.0f);
     conv2d_reference(s, in.data(), w.data(), bias.data(), ref.data());
-    ConvWeights cw = pack_conv(s, w.data(), true);
+    ConvWeights cw = pack_conv(s, w.data(), ConvParts::Both);
     conv2d(cw, in.data(), Epilogue{bias.data(), false}, out.data(), nullptr);
     const double tol = 1e-5 * std::sqrt(static_cast<double>(s.cin * s.kh * s.kw)) * 4;
     EXPECT_LT(max_abs_diff(out.data(), ref.data(), n), tol) << "cin " << cc.cin << " h " << cc.h << " k " << cc.k;
@@ -73,7 +73,7 @@ TEST(Conv2d, RowRangesAndThreadsGiveTheSameResult) {
     const ConvShape s = shape_of(cc);
     auto in = random_vector(static_cast<std::size_t>(s.cin) * s.h * s.w, 5);
     auto w = random_vector(static_cast<std::size_t>(s.cout) * s.cin * s.kh * s.kw, 6);
-    ConvWeights cw = pack_conv(s, w.data(), false);
+    ConvWeights cw = pack_conv(s, w.data(), ConvParts::Forward);
     const std::size_t n = static_cast<std::size_t>(s.cout) * s.oh() * s.ow();
     std::vector<float> full(n), parts(n, 7.0f), threaded(n);
     conv2d(cw, in.data(), Epilogue{}, full.data(), nullptr);
@@ -94,7 +94,7 @@ TEST(ConvTranspose2d, MatchesReferenceAndIsTheAdjoint) {
     const std::size_t no = static_cast<std::size_t>(s.cout) * s.oh() * s.ow();
     const std::size_t ni = x.size();
     auto g = random_vector(no, seed++);
-    ConvWeights cw = pack_conv(s, w.data(), true);
+    ConvWeights cw = pack_conv(s, w.data(), ConvParts::Both);
     std::vector<float> ref(ni), out(ni, 5.0f), out2(ni, 3.0f);
     conv_transpose2d_reference(s, g.data(), w.data(), ref.data());
     conv_transpose2d(cw, g.data(), out.data(), nullptr);
@@ -121,7 +121,7 @@ TEST(ConvTranspose2d, BatchEqualsOneMemberAtATime) {
     const ConvShape s = shape_of(cc);
     auto w = random_vector(static_cast<std::size_t>(s.cout) * s.cin * s.kh * s.kw, seed++);
     const std::size_t no = static_cast<std::size_t>(s.cout) * s.oh() * s.ow(), ni = static_cast<std::size_t>(s.cin) * s.h * s.w;
-    ConvWeights cw = pack_conv(s, w.data(), true);
+    ConvWeights cw = pack_conv(s, w.data(), ConvParts::Both);
     for (int batch : {1, 3, 7}) {
       auto g = random_vector(no * static_cast<std::size_t>(batch), seed++);
       std::vector<float> one(ni * static_cast<std::size_t>(batch)), many(one.size(), 9.0f), ref(ni);

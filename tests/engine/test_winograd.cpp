@@ -41,11 +41,13 @@ TEST(Winograd, MatchesReferenceOnOddSizesRowRangesAndThreads) {
     std::vector<float> ref(n);
     conv2d_reference(s, in.data(), w.data(), bias.data(), ref.data());
     // the kernel itself works on any size (pack_conv only takes it for maps at least 7 wide)
-    EXPECT_EQ(static_cast<bool>(pack_conv(s, w.data(), false).winograd), s.w >= 7);
+    EXPECT_EQ(winograd_tile(pack_conv(s, w.data(), ConvParts::Forward).plan.forward) != 0, s.w >= 7);
     for (int tile : {2, 4}) {
     SCOPED_TRACE("F(" + std::to_string(tile) + "x" + std::to_string(tile) + ")");
-    ConvWeights cw;
-    cw.shape = s;
+    // a plan the planner would not make for the small maps: the kernels themselves must still be right
+    ConvWeights cw = pack_conv(s, w.data(), ConvParts::Forward, KernelPolicy{}.without_winograd());
+    cw.forward = PackedMatrix{};
+    cw.plan.forward = tile == 4 ? ConvPath::Winograd4 : ConvPath::Winograd2;
     cw.winograd = pack_winograd(s, w.data(), tile);
     ASSERT_EQ(cw.winograd->m, tile);
     const double tol = (tile == 4 ? 8e-6 : 2e-6) * std::sqrt(static_cast<double>(s.cin * 9)) * std::max(1.0, max_abs(ref));
@@ -76,7 +78,7 @@ TEST(Winograd, MatchesReferenceOnOddSizesRowRangesAndThreads) {
   }
 }
 
-TEST(Winograd, SwitchSelectsTheDirectPathAndErrorIsSmallOnLayerSizedProblems) {
+TEST(Winograd, PolicySelectsThePathAndErrorIsSmallOnLayerSizedProblems) {
   // VGG-like layer (conv3_2 shape at a smaller image): He-scaled weights, non-negative inputs as after a ReLU
   const ConvShape s{256, 28, 28, 256, 3, 3, 1, 1};
   auto in = random_vector(static_cast<std::size_t>(s.cin) * s.h * s.w, 3);
@@ -87,15 +89,15 @@ TEST(Winograd, SwitchSelectsTheDirectPathAndErrorIsSmallOnLayerSizedProblems) {
   const std::size_t n = static_cast<std::size_t>(s.cout) * s.h * s.w;
   std::vector<float> ref(n), fast(n), direct(n);
   conv2d_reference(s, in.data(), w.data(), nullptr, ref.data());
-  const int max_tile = winograd_max_tile();
-  set_winograd_max_tile(2);  // F(2x2) here; F(4x4) below
-  ConvWeights wino = pack_conv(s, w.data(), false);
-  set_winograd_max_tile(4);
+  KernelPolicy f2, f4, direct_only;
+  f2.max_tile = 2;  // F(2x2) here; F(4x4) below
+  f4.max_tile = 4;
+  direct_only.winograd = false;
+  ConvWeights wino = pack_conv(s, w.data(), ConvParts::Forward, f2);
+  ConvWeights plain = pack_conv(s, w.data(), ConvParts::Forward, direct_only);
+  ASSERT_EQ(wino.plan.forward, ConvPath::Winograd2);
   ASSERT_EQ(wino.winograd->m, 2);
-  set_winograd_enabled(false);
-  ConvWeights plain = pack_conv(s, w.data(), false);
-  set_winograd_enabled(true);
-  ASSERT_TRUE(wino.winograd);
+  ASSERT_EQ(plain.plan.forward, ConvPath::Im2col);
   ASSERT_FALSE(plain.winograd);
   conv2d(wino, in.data(), Epilogue{}, fast.data(), nullptr);
   conv2d(plain, in.data(), Epilogue{}, direct.data(), nullptr);
@@ -110,8 +112,8 @@ TEST(Winograd, SwitchSelectsTheDirectPathAndErrorIsSmallOnLayerSizedProblems) {
   EXPECT_LT(rel_w, 1e-6);
   EXPECT_LT(rel_w, 10 * rel_d + 1e-7);
   // F(4x4): its transform constants (up to 8, and 1/6, 1/24) lose about 2 more bits
-  ConvWeights wino4 = pack_conv(s, w.data(), false);
-  set_winograd_max_tile(max_tile);
+  ConvWeights wino4 = pack_conv(s, w.data(), ConvParts::Forward, f4);
+  ASSERT_EQ(wino4.plan.forward, ConvPath::Winograd4);
   ASSERT_EQ(wino4.winograd->m, 4);
   conv2d(wino4, in.data(), Epilogue{}, fast.data(), nullptr);
   double e4 = 0;

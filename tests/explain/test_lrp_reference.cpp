@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/thread_pool.h"
+#include "explain/deconv.h"
 #include "explain/explanation.h"
 #include "explain/weight_cache.h"
 #include "model/forward.h"
@@ -92,13 +93,35 @@ TEST(LrpReference, DefaultModel) {
   check_model("assets/models/fashion-vgg16.safetensors", 0, "tests/fixtures/lrp_reference_fashion.safetensors");
 }
 
-// Full-size VGG16 (make-random --seed 1) at 224x224 on the cat photo: input relevance against the PyTorch reference
-// (tools/reference_lrp.py full), on a fixed subsample of 16384 of the 150528 input positions plus the full norm.
+namespace {
+
+// Full-size VGG16 (make-random --seed 1): made once for the tests below (about a second).
+std::shared_ptr<Network> full_vgg16(ThreadPool& pool) {
+  static std::shared_ptr<Network> net = [&] {
+    VggSpec spec = VggSpec::vgg16();
+    return Network::from_tensors(spec, ModelConfig::imagenet(), random_vgg_tensors(spec, 1, &pool));
+  }();
+  return net;
+}
+
+// The relative L2 distance of `got` from a reference subsampled at (j * 7919) % n, and the norms.
+double subsampled_error(const Tensor& got, const Tensor& want, double want_norm, const std::string& what) {
+  std::vector<float> g(want.size());
+  for (std::size_t j = 0; j < want.size(); ++j) g[j] = got[(j * 7919) % got.size()];
+  double norm = 0;
+  for (std::size_t j = 0; j < got.size(); ++j) norm += static_cast<double>(got[j]) * got[j];
+  EXPECT_NEAR(std::sqrt(norm), want_norm, 1e-3 * want_norm) << what << " norm";
+  return rel_l2(g.data(), want.data(), want.size());
+}
+
+}  // namespace
+
+// Full-size VGG16 at 224x224 on the cat photo: input relevance against the PyTorch reference (tools/reference_lrp.py
+// full), on a fixed subsample of 16384 of the 150528 input positions plus the full norm.
 TEST(LrpReference, FullSizeVgg16) {
   auto ref = SafetensorsFile::open(source_path("tests/fixtures/lrp_reference_vgg16_full.safetensors"));
   ThreadPool pool(ThreadPool::hardware_threads());
-  VggSpec spec = VggSpec::vgg16();
-  auto net = Network::from_tensors(spec, ModelConfig::imagenet(), random_vgg_tensors(spec, 1, &pool));
+  auto net = full_vgg16(pool);
   auto pre = preprocess(load_image(source_path("assets/samples/imagenet/chelsea.png")), net->config());
   ForwardOptions fo;
   fo.pool = &pool;
@@ -112,16 +135,53 @@ TEST(LrpReference, FullSizeVgg16) {
     Explanation ex(fwd, cache, Composite::preset(preset, *net), o);
     ex.run();
     EXPECT_EQ(ex.target_class(), std::stoi(ref.metadata().at(std::string(preset) + "/target")));
-    Tensor want = ref.read(std::string(preset) + "/input");
-    const Tensor& got = ex.input_relevance();
-    std::vector<float> g(want.size());
-    for (std::size_t j = 0; j < want.size(); ++j) g[j] = got[(j * 7919) % got.size()];
-    const double err = rel_l2(g.data(), want.data(), want.size());
+    const double err = subsampled_error(ex.input_relevance(), ref.read(std::string(preset) + "/input"),
+                                        std::stod(ref.metadata().at(std::string(preset) + "/norm")), preset);
     EXPECT_LT(err, 1e-3);
-    double norm = 0;
-    for (std::size_t j = 0; j < got.size(); ++j) norm += static_cast<double>(got[j]) * got[j];
-    const double want_norm = std::stod(ref.metadata().at(std::string(preset) + "/norm"));
-    EXPECT_NEAR(std::sqrt(norm), want_norm, 1e-3 * want_norm);
     std::printf("full-size VGG16 %s: relative L2 %.3g on the subsample, %.1f ms\n", preset, err, ex.total_ms());
+  }
+}
+
+// Max-pool ties as in exact arithmetic (issue 16): a picture made of flat regions at the model's own size (no
+// resampling, so the regions stay exactly flat), where neighbouring convolution outputs are exactly equal and max-pool
+// windows tie. The reference is float64 (tools/reference_lrp.py ties --fixture); relevance within 3e-4 of it, and
+// the deconvnet / guided-backprop reconstructions no farther from it than PyTorch's own float32 result.
+TEST(LrpReference, FullSizeVgg16MaxPoolTiesAsExactArithmetic) {
+  auto ref = SafetensorsFile::open(source_path("tests/fixtures/ties_vgg16_full.safetensors"));
+  const auto& meta = ref.metadata();
+  ThreadPool pool(ThreadPool::hardware_threads());
+  auto net = full_vgg16(pool);
+  auto pre = preprocess(load_image(source_path("tests/fixtures/images/flat-regions.png")), net->config());
+  ForwardOptions fo;
+  fo.pool = &pool;
+  auto fwd = std::make_shared<ForwardPass>(net, pre.tensor, fo);
+  fwd->run();
+  auto cache = std::make_shared<WeightCache>(net);
+  for (const char* preset : {"epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1"}) {
+    SCOPED_TRACE(preset);
+    ExplainOptions o;
+    o.pool = &pool;
+    Explanation ex(fwd, cache, Composite::preset(preset, *net), o);
+    ex.run();
+    const std::string key = preset;
+    EXPECT_EQ(ex.target_class(), std::stoi(meta.at(key + "/target")));
+    const double err = subsampled_error(ex.input_relevance(), ref.read(key + "/input"), std::stod(meta.at(key + "/norm")), key);
+    std::printf("flat regions, %s: relative L2 %.3g from float64 (PyTorch float32 %.3g)\n", preset, err,
+                std::stod(meta.at(key + "/float32")));
+    EXPECT_LT(err, 3e-4);
+  }
+  for (const auto& [layer, channel] : {std::pair<const char*, int>{"features.28", 7}, {"features.21", 100}}) {
+    for (bool guided : {false, true}) {
+      const std::string key = std::string(layer) + "/" + std::to_string(channel) + (guided ? "/guided" : "/deconvnet");
+      SCOPED_TRACE(key);
+      DeconvOptions d;
+      d.max_only = false;
+      d.guided = guided;
+      const DeconvResult r = deconv(fwd, cache, net->require_layer(layer), channel, d);
+      const double err = subsampled_error(r.reconstruction, ref.read(key), std::stod(meta.at(key + "/norm")), key);
+      const double f32 = std::stod(meta.at(key + "/float32"));
+      std::printf("flat regions, %s: relative L2 %.3g from float64 (PyTorch float32 %.3g)\n", key.c_str(), err, f32);
+      EXPECT_LE(err, std::max(f32, 1e-5));
+    }
   }
 }
