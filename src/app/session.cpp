@@ -61,13 +61,35 @@ bool Session::load_model_bytes(std::vector<uint8_t> bytes, const std::string& na
   }
 }
 
+namespace {
+
+// The app's memory is bounded: a big checkpoint's forward pass packs Winograd F(2x2) at most (16/9 of the convolution
+// weights instead of F(4x4)'s 4x: VGG16 105 instead of 235 MB), as its weight cache packs no Winograd at all
+// (Workspace::set_model); F(4x4) is the faster forward pass in 128-bit builds.
+constexpr std::size_t kBigCheckpointBytes = 100'000'000;
+KernelPolicy app_policy(std::size_t checkpoint_bytes) {
+  return checkpoint_bytes >= kBigCheckpointBytes ? KernelPolicy{}.at_most(2) : KernelPolicy{};
+}
+
+std::size_t file_size(const std::string& path) {
+  std::size_t bytes = 0;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fseek(f, 0, SEEK_END);
+    bytes = static_cast<std::size_t>(std::ftell(f));
+    std::fclose(f);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 bool Session::load_model_store(const WeightStore& ws, const std::string& source, std::size_t bytes) {
   const std::string name = file_name(source);
   try {
     // the convolutions take the Winograd path whatever the checkpoint's storage: their weights are a tenth of
     // VGG16's (16/9 of 59 MB), and the forward pass is about twice as fast (an F16 or int8 checkpoint saves its
     // memory in the fully connected layers, which stay compressed)
-    return adopt_model(Network::from_weights(ws, name, 0), name, source, bytes);
+    return adopt_model(Network::from_weights(ws, name, 0, app_policy(bytes)), name, source, bytes);
   } catch (const std::bad_alloc&) {
     error_ = "not enough memory for the model '" + name + "' (" + std::to_string(bytes / 1000000) +
              " MB): try an F16 or int8 copy (lrpscope convert)";
@@ -82,13 +104,8 @@ bool Session::load_model_file(const std::string& path, const std::string& displa
   const std::string shown = display_name.empty() ? file_name(path) : display_name;
   try {
     WeightStore ws = WeightStore::open(path);
-    auto net = Network::from_weights(ws, file_name(path), 0);
-    std::size_t bytes = 0;
-    if (FILE* f = std::fopen(path.c_str(), "rb")) {
-      std::fseek(f, 0, SEEK_END);
-      bytes = static_cast<std::size_t>(std::ftell(f));
-      std::fclose(f);
-    }
+    const std::size_t bytes = file_size(path);
+    auto net = Network::from_weights(ws, file_name(path), 0, app_policy(bytes));
     // files the page wrote from a picker or a drop have no source worth sharing
     const std::string source = path.rfind("/upload/", 0) == 0 ? std::string() : display_name.empty() ? path : display_name;
     return adopt_model(std::move(net), shown, source, bytes);

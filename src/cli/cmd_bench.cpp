@@ -49,7 +49,8 @@ int cmd_bench(const Argv& argv) {
     model_name = "random vgg16 (224x224)";
   }
   const double load_ms = load.ms();
-  std::string lrp_kernels = "-";  // what the explanations' packings use (set when they are timed)
+  std::string lrp_kernels = "-";
+  std::vector<std::pair<std::string, std::vector<double>>> explain_layer_ms;  // per preset, per layer (medians)  // what the explanations' packings use (set when they are timed)
   Tensor input = random_input(net->input_shape(), 7);
   const int n = net->size();
   std::vector<std::vector<double>> per_layer(static_cast<std::size_t>(n));
@@ -103,13 +104,18 @@ int cmd_bench(const Argv& argv) {
         first_explain_ms.emplace_back(name, tm.ms());
       }
       std::vector<double> t;
+      std::vector<std::vector<double>> layers(static_cast<std::size_t>(n));
       for (int r = 0; r < runs; ++r) {
         Timer tm;
         Explanation ex(fwd, cache, c, ExplainOptions{});
         ex.run();
         t.push_back(tm.ms());
+        for (int i = 0; i < n; ++i) layers[static_cast<std::size_t>(i)].push_back(ex.layer_ms()[static_cast<std::size_t>(i)]);
       }
       explain_ms.emplace_back(name, median(t));
+      std::vector<double> per(static_cast<std::size_t>(n));
+      for (int i = 0; i < n; ++i) per[static_cast<std::size_t>(i)] = median(layers[static_cast<std::size_t>(i)]);
+      explain_layer_ms.emplace_back(name, per);
     }
     // the paper's analyses on the default composite: one conditional heatmap (the most relevant channel of the last
     // conv), the default graph (k = 5, all edges), one deconvnet and one guided-backpropagation reconstruction (the
@@ -157,7 +163,7 @@ int cmd_bench(const Argv& argv) {
     const KernelPolicy& kp = net->kernel_policy();
     j["winograd"] = kp.winograd;
     j["winograd_max_tile"] = kp.winograd ? kp.max_tile : 0;
-    j["forward_kernels"] = kp.for_switches().describe();
+    j["forward_kernels"] = kp.describe();
     j["lrp_kernels"] = lrp_kernels;
     j["threads"] = default_pool().size();
     j["model"] = model_name;
@@ -170,6 +176,14 @@ int cmd_bench(const Argv& argv) {
       nlohmann::ordered_json e;
       for (auto& [n, ms] : explain_ms) e[n] = ms;
       j["explain_ms"] = e;
+      nlohmann::ordered_json el;
+      for (auto& [name, per] : explain_layer_ms) {
+        nlohmann::ordered_json o;
+        for (int i = 0; i < n; ++i)
+          if (per[static_cast<std::size_t>(i)] >= 0.05) o[net->layer(i).name] = per[static_cast<std::size_t>(i)];
+        el[name] = o;
+      }
+      j["explain_layer_ms"] = el;
       nlohmann::ordered_json f;
       for (auto& [n, ms] : first_explain_ms) f[n] = ms;
       j["first_explain_ms"] = f;
@@ -191,7 +205,7 @@ int cmd_bench(const Argv& argv) {
   }
   std::printf("lrpscope bench: %s, %s, %s, %d thread(s), median of %d runs (model set-up %.0f ms)\n",
               model_name.c_str(), target, (std::string(simd::isa_name()) + ", GEMM " + kernels::micro_kernel_name() + " kernels" +
-              ", forward: " + net->kernel_policy().for_switches().describe() + ", LRP: " + lrp_kernels).c_str(),
+              ", forward: " + net->kernel_policy().describe() + ", LRP: " + lrp_kernels).c_str(),
               default_pool().size(), runs, load_ms);
   std::printf("%-14s %-9s %10s %10s\n", "layer", "", "ms", "GFLOP/s");
   for (int i = 0; i < n; ++i) {

@@ -16,9 +16,9 @@ int KernelPolicy::native_max_tile() {
 #endif
 }
 
-KernelPolicy KernelPolicy::for_switches() const {
+KernelPolicy KernelPolicy::at_most(int m) const {
   KernelPolicy p = *this;
-  p.max_tile = std::min(p.max_tile, 2);
+  p.max_tile = std::min(p.max_tile, m);
   return p;
 }
 

@@ -19,10 +19,8 @@ struct KernelPolicy {
   int max_tile = native_max_tile();
 
   static int native_max_tile();
-  // The policy for a forward pass whose max-pool switches are read (the network's own): F(2x2) at most. F(4x4)'s
-  // larger transform constants round each of a tile's 16 positions differently, so near-ties between neighbouring
-  // outputs break elsewhere than in exact arithmetic more often.
-  KernelPolicy for_switches() const;
+  // The same with Winograd tiles of at most m x m (2: F(2x2) keeps 16/9 the weights, F(4x4) 4x), or none.
+  KernelPolicy at_most(int m) const;
   KernelPolicy without_winograd() const;
   // "0" (no Winograd), "2" (F(2x2) at most), "4" (F(4x4) where it applies); null or "": the defaults. Throws Error
   // naming the accepted values on anything else. (Front ends read it from LRPSCOPE_WINOGRAD.)

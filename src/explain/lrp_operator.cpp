@@ -78,9 +78,39 @@ const Network& LrpOperator::network() const { return fwd_->network(); }
 void LrpOperator::compile_recipes(bool general) {
   const Network& net = network();
   recipes_.assign(static_cast<std::size_t>(net.size()), Recipe());
+  zero_below_.assign(static_cast<std::size_t>(net.size()), 0);
   for (int i = 0; i < net.size(); ++i)
     if (net.layer(i).has_weights())
       recipes_[static_cast<std::size_t>(i)] = rule_recipe(composite_.rule(i), nonneg_[static_cast<std::size_t>(i)] != 0, general);
+  if (general) return;
+  // (decided on the recipes above: a layer's simplification does not change what its terms multiply by)
+  std::vector<char> zb(static_cast<std::size_t>(net.size()), 0);
+  for (int i = 0; i < net.size(); ++i) zb[static_cast<std::size_t>(i)] = net.layer(i).has_weights() && relevance_zero_below(i);
+  for (int i = 0; i < net.size(); ++i)
+    if (zb[static_cast<std::size_t>(i)]) {
+      zero_below_[static_cast<std::size_t>(i)] = 1;
+      recipes_[static_cast<std::size_t>(i)] = rule_recipe(composite_.rule(i), nonneg_[static_cast<std::size_t>(i)] != 0, false, true);
+    }
+}
+
+bool LrpOperator::relevance_zero_below(int layer) const {
+  const Network& net = network();
+  if (layer + 1 >= net.size() || net.layer(layer + 1).kind != LayerKind::ReLU) return false;
+  const RuleKind relu = composite_.rule(layer + 1).kind;
+  if (relu == RuleKind::Gradient || relu == RuleKind::GuidedBackprop) return true;  // they mask by z > 0 themselves
+  if (relu != RuleKind::Pass) return false;
+  // the ReLU passes what comes from above: through pools that route relevance only to inputs that are not zero (the
+  // max-pool's winner or a share in proportion) up to a weighted layer whose terms multiply by its input
+  for (int k = layer + 2; k < net.size(); ++k) {
+    const Layer& l = net.layer(k);
+    if (l.has_weights()) return multiplies_by_input(recipes_[static_cast<std::size_t>(k)]);
+    const RuleKind r = composite_.rule(k).kind;
+    const bool passes = l.kind == LayerKind::Flatten ||
+                        (l.kind == LayerKind::MaxPool && (r == RuleKind::Gradient || r == RuleKind::Proportional)) ||
+                        (l.kind == LayerKind::AvgPool && (r == RuleKind::Proportional || l.in_shape == l.out_shape));
+    if (!passes) return false;
+  }
+  return false;
 }
 
 void LrpOperator::use_general_recipes(bool on) {

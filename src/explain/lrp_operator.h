@@ -37,8 +37,10 @@ class LrpOperator {
 
   // The recipe of a weighted layer (its rule's), compiled once.
   const Recipe& recipe(int layer) const;
-  // Tests: use every rule's general recipe, not the cheaper form for non-negative inputs (before any build).
+  // Tests: use every rule's general recipe, not the cheaper forms for non-negative inputs and for relevance that is
+  // zero where the layer's output is not positive (before any build).
   void use_general_recipes(bool on);
+  bool zero_below(int layer) const { return zero_below_.at(static_cast<std::size_t>(layer)) != 0; }
 
   bool built(int layer) const { return plans_.at(static_cast<std::size_t>(layer)).built; }
   void build(int layer);
@@ -101,6 +103,12 @@ class LrpOperator {
   std::vector<Plan> plans_;
   std::vector<char> nonneg_;  // per layer: every input is >= 0 (after a ReLU, or checked for the first layer)
   std::vector<Recipe> recipes_;  // per weighted layer
+  // per layer: the relevance it receives is zero wherever its output z <= 0, because its ReLU masks it or the rules
+  // above multiply by their input (relevance_zero_below); its recipe is then simplified (rule_recipe's zero_below).
+  // Every relevance the operator passes down, and any part of it (a neuron's share), keeps that property; apply()
+  // on such a layer ignores relevance given where z <= 0.
+  std::vector<char> zero_below_;
+  bool relevance_zero_below(int layer) const;
   void compile_recipes(bool general);
 };
 

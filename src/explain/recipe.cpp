@@ -55,12 +55,126 @@ void simplify_nonnegative(Recipe& c) {
   c.terms = std::move(terms);
 }
 
+// A weight modification as a combination x W + y W+ (W- = W - W+), where it is one.
+bool as_combination(WeightMod m, float gamma, float& x, float& y) {
+  switch (m) {
+    case WeightMod::Identity: x = 1, y = 0; return true;
+    case WeightMod::Positive: x = 0, y = 1; return true;
+    case WeightMod::Negative: x = 1, y = -1; return true;
+    case WeightMod::GammaPositive: x = 1, y = gamma; return true;
+    case WeightMod::GammaNegative: x = 1 + gamma, y = -gamma; return true;
+    default: return false;
+  }
+}
+
+// u.coeff rho_u(W) + t.coeff rho_t(W) as one term u, when both are combinations of W and W+.
+bool merge_weights(Term& u, const Term& t) {
+  float ux, uy, tx, ty;
+  if (!as_combination(u.weight, u.gamma, ux, uy) || !as_combination(t.weight, t.gamma, tx, ty)) return false;
+  const float x = u.coeff * ux + t.coeff * tx, y = u.coeff * uy + t.coeff * ty;
+  if (x != 0.0f) {
+    u.coeff = x;
+    u.weight = y == 0.0f ? WeightMod::Identity : WeightMod::GammaPositive;  // x (W + (y/x) W+)
+    u.gamma = y == 0.0f ? 0.0f : y / x;
+  } else {
+    u.coeff = y;
+    u.weight = WeightMod::Positive;
+    u.gamma = 0.0f;
+  }
+  return true;
+}
+
+// The relevance reaching the layer's output is zero wherever z <= 0: factors masked to z < 0 multiply nothing, so
+// the terms that read them vanish and mixes keep only their other parts; terms that then read the same factor with
+// the same multiplier merge their weight modifications (W^T s + g W+^T s is one product with W + g W+); factors no
+// term reads are not built.
+void simplify_zero_below(Recipe& c) {
+  const std::size_t nf = c.factors.size();
+  std::vector<std::pair<int, float>> as(nf, {-1, 0.0f});  // each factor as scale x a base factor, or zero (-1)
+  for (std::size_t f = 0; f < nf; ++f) {
+    Factor& x = c.factors[f];
+    if (!x.denominator.empty()) {
+      if (x.mask != Mask::ZNegative) as[f] = {static_cast<int>(f), 1.0f};
+      continue;
+    }
+    std::vector<std::pair<int, float>> kept;
+    for (const auto& [g, k] : x.combine)
+      if (as[static_cast<std::size_t>(g)].first >= 0) kept.emplace_back(g, k);
+    x.combine = kept;
+    if (kept.size() == 1) {
+      const auto& base = as[static_cast<std::size_t>(kept[0].first)];
+      as[f] = {base.first, base.second * kept[0].second};
+    } else if (!kept.empty()) {
+      as[f] = {static_cast<int>(f), 1.0f};
+    }
+  }
+  std::vector<Term> terms;
+  for (Term t : c.terms) {
+    if (t.factor >= 0) {
+      const auto [g, k] = as[static_cast<std::size_t>(t.factor)];
+      if (g < 0) continue;
+      t.factor = g;
+      t.coeff *= k;
+    }
+    bool merged = false;
+    for (Term& u : terms)
+      if (u.factor == t.factor && u.mult == t.mult && merge_weights(u, t)) {
+        merged = true;
+        break;
+      }
+    if (!merged) terms.push_back(t);
+  }
+  std::vector<char> used(nf, 0);
+  for (const Term& t : terms)
+    if (t.factor >= 0) used[static_cast<std::size_t>(t.factor)] = 1;
+  for (std::size_t f = nf; f-- > 0;)
+    if (used[f])
+      for (const auto& [g, k] : c.factors[f].combine) used[static_cast<std::size_t>(g)] = 1;
+  std::vector<int> map(nf, -1);
+  std::vector<Factor> factors;
+  for (std::size_t f = 0; f < nf; ++f) {
+    if (!used[f]) continue;
+    map[f] = static_cast<int>(factors.size());
+    Factor x = c.factors[f];
+    for (auto& gk : x.combine) gk.first = map[static_cast<std::size_t>(gk.first)];
+    factors.push_back(std::move(x));
+  }
+  for (Term& t : terms)
+    if (t.factor >= 0) t.factor = map[static_cast<std::size_t>(t.factor)];
+  // and products no factor reads are not computed
+  std::vector<int> pmap(c.products.size(), -1);
+  for (const Factor& x : factors)
+    for (const Summand& d : x.denominator)
+      if (d.source == Summand::Source::Product) pmap[static_cast<std::size_t>(d.product)] = 0;
+  std::vector<Product> products;
+  for (std::size_t q = 0; q < c.products.size(); ++q)
+    if (pmap[q] == 0) {
+      pmap[q] = static_cast<int>(products.size());
+      products.push_back(c.products[q]);
+    }
+  for (Factor& x : factors)
+    for (Summand& d : x.denominator)
+      if (d.source == Summand::Source::Product) d.product = pmap[static_cast<std::size_t>(d.product)];
+  c.products = std::move(products);
+  c.factors = std::move(factors);
+  c.terms = std::move(terms);
+  c.form += ", no relevance where z <= 0";
+}
+
 }  // namespace
 
-Recipe rule_recipe(const Rule& r, bool nonnegative_input, bool general) {
+Recipe rule_recipe(const Rule& r, bool nonnegative_input, bool general, bool zero_below) {
   Recipe c = rule_def(r.kind).recipe(r, nonnegative_input, general);
   if (nonnegative_input && !general) simplify_nonnegative(c);
+  if (zero_below && !general) simplify_zero_below(c);
   return c;
+}
+
+bool multiplies_by_input(const Recipe& c) {
+  if (c.terms.empty()) return false;
+  for (const Term& t : c.terms)
+    if (t.mult != Input::A && t.mult != Input::APos && t.mult != Input::ANeg) return false;
+  return true;
 }
 
 Recipe gradient_recipe() {

@@ -71,9 +71,13 @@ struct Recipe {
   std::string form = "general";  // or the name of the alternative ("non-negative inputs")
 };
 
-// The recipe of a rule for a layer; nonnegative_input: every input of the layer is >= 0 (after a ReLU).
-// general forces the general form (tests).
-Recipe rule_recipe(const Rule& r, bool nonnegative_input, bool general = false);
+// The recipe of a rule for a layer; nonnegative_input: every input of the layer is >= 0 (after a ReLU);
+// zero_below: the relevance the layer receives is zero wherever its output z <= 0 (its ReLU and the rules above
+// see to it: then zennit's gamma needs one backward product instead of two). general forces the general form (tests).
+Recipe rule_recipe(const Rule& r, bool nonnegative_input, bool general = false, bool zero_below = false);
+// Whether every term multiplies by the layer's input (a, a+ or a-): the relevance it passes down is then zero
+// where that input is.
+bool multiplies_by_input(const Recipe& c);
 // The plain gradient through a weighted layer (the gradient family).
 Recipe gradient_recipe();
 // Multiply-adds, in units of the layer's forward pass: one per product (build) and per term (apply).

@@ -234,7 +234,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       set_weights(conv, {out, c, 3, 3});
       // the transposed packing is made by the WeightCache when LRP needs it
       Tensor expanded;
-      if (weights) conv.packed = pack_conv(conv.conv, conv.float_weights(expanded).data(), ConvParts::Forward, policy_.for_switches());
+      if (weights) conv.packed = pack_conv(conv.conv, conv.float_weights(expanded).data(), ConvParts::Forward, policy_);
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;

@@ -64,8 +64,8 @@ class Network {
  public:
   // Builds from a checkpoint: infers the architecture, reads the config metadata, converts to float32, packs.
   // input_size > 0 overrides the square input size of the config (e.g. run a VGG at another resolution).
-  // policy: the kernels the network's products may use (kernel_plan.h). Its own forward pass packs with
-  // policy.for_switches(); the explanations' weight cache starts from `policy` itself.
+  // policy: the kernels the network's products may use (kernel_plan.h): its own forward pass packs with it, and the
+  // explanations' weight cache starts from it.
   static std::shared_ptr<Network> from_weights(const WeightStore& w, const std::string& source = "",
                                                int input_size = 0, const KernelPolicy& policy = {});
   static std::shared_ptr<Network> load(const std::string& path, int input_size = 0, const KernelPolicy& policy = {});

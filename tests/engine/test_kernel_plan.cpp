@@ -36,7 +36,7 @@ TEST(KernelPlan, Vgg16LayersGetOnePlanPerPolicy) {
     const bool first = l.cin == 3;
     EXPECT_EQ(plan_conv_forward(s, tile(4)), first ? ConvPath::Im2col : ConvPath::Winograd4);
     EXPECT_EQ(plan_conv_forward(s, tile(2)), first ? ConvPath::Im2col : ConvPath::Winograd2);
-    EXPECT_EQ(plan_conv_forward(s, tile(4).for_switches()), first ? ConvPath::Im2col : ConvPath::Winograd2);
+    EXPECT_EQ(plan_conv_forward(s, tile(4).at_most(2)), first ? ConvPath::Im2col : ConvPath::Winograd2);
     EXPECT_EQ(plan_conv_forward(s, KernelPolicy{}.without_winograd()), ConvPath::Im2col);
     // the first layer's transposed product (3 output rows as a convolution) is W^T s + col2im
     EXPECT_EQ(plan_conv_transposed(s, tile(4)), first ? ConvPath::Col2im : ConvPath::FlippedWinograd4);
@@ -64,7 +64,8 @@ TEST(KernelPlan, PolicyParsesItsTextAndRefusesAnythingElse) {
     }
   }
   EXPECT_EQ(KernelPolicy::parse("0").describe(), "no Winograd");
-  EXPECT_EQ(tile(4).for_switches().describe(), "Winograd F(2x2) at most");
+  EXPECT_EQ(tile(4).at_most(2).describe(), "Winograd F(2x2) at most");
+  EXPECT_EQ(tile(2).at_most(4).max_tile, 2);
 }
 
 TEST(KernelPlan, PackedWeightsCarryTheirPlanAndRefuseTheOtherDirection) {

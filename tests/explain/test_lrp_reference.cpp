@@ -145,7 +145,8 @@ TEST(LrpReference, FullSizeVgg16) {
 // Max-pool ties as in exact arithmetic (issue 16): a picture made of flat regions at the model's own size (no
 // resampling, so the regions stay exactly flat), where neighbouring convolution outputs are exactly equal and max-pool
 // windows tie. The reference is float64 (tools/reference_lrp.py ties --fixture); relevance within 3e-4 of it, and
-// the deconvnet / guided-backprop reconstructions no farther from it than PyTorch's own float32 result.
+// the deconvnet / guided-backprop reconstructions no farther from it than PyTorch's own float32 result (or than
+// rounding, where that is below 2e-5).
 TEST(LrpReference, FullSizeVgg16MaxPoolTiesAsExactArithmetic) {
   auto ref = SafetensorsFile::open(source_path("tests/fixtures/ties_vgg16_full.safetensors"));
   const auto& meta = ref.metadata();
@@ -181,7 +182,8 @@ TEST(LrpReference, FullSizeVgg16MaxPoolTiesAsExactArithmetic) {
       const double err = subsampled_error(r.reconstruction, ref.read(key), std::stod(meta.at(key + "/norm")), key);
       const double f32 = std::stod(meta.at(key + "/float32"));
       std::printf("flat regions, %s: relative L2 %.3g from float64 (PyTorch float32 %.3g)\n", key.c_str(), err, f32);
-      EXPECT_LE(err, std::max(f32, 1e-5));
+      // (a moved switch costs 1e-4 and more; below that both are rounding: F(4x4)'s reaches 1e-5 over 13 layers)
+      EXPECT_LE(err, std::max(f32, 2e-5));
     }
   }
 }

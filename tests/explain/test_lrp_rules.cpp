@@ -9,6 +9,7 @@
 
 #include "engine/error.h"
 #include "explain/composite.h"
+#include "explain/conditional.h"
 #include "explain/explanation.h"
 #include "explain/lrp_operator.h"
 #include "explain/recipe.h"
@@ -139,14 +140,21 @@ TEST(LrpRules, FastFormsEqualTheGeneralForms) {
         const Recipe rf = fast.recipe(i), rg = general.recipe(i);
         EXPECT_EQ(rg.form, "general");
         if (r.kind != RuleKind::ZPlus) {
-          EXPECT_EQ(rf.form, "non-negative inputs") << l.name;
+          EXPECT_EQ(rf.form.rfind("non-negative inputs", 0), 0u) << l.name << ": " << rf.form;
           EXPECT_LT(rf.products.size(), rg.products.size()) << l.name;
         }
+        // (every layer here but the last passes through a ReLU to a rule that multiplies by its input)
+        EXPECT_EQ(fast.zero_below(i), i + 1 < net->size() && net->layer(i + 1).kind == LayerKind::ReLU) << l.name;
+        if (fast.zero_below(i) && r.kind == RuleKind::Gamma) EXPECT_EQ(rf.terms.size(), 1u) << describe(rf);
         const int batch = 3;
         std::vector<int> shape = l.out_shape;
         shape.insert(shape.begin(), batch);
         Tensor rout(shape);
-        for (std::size_t j = 0; j < rout.size(); ++j) rout[j] = nd(rng);
+        // random relevance; where the fast form relies on it, zero where the layer's output is not positive (what
+        // every relevance from above is there)
+        const Tensor& z = fwd->output(i);
+        for (std::size_t j = 0; j < rout.size(); ++j)
+          rout[j] = fast.zero_below(i) && z[j % z.size()] <= 0.0f ? 0.0f : nd(rng);
         Tensor a, b;
         fast.apply(i, rout, batch, a);
         general.apply(i, rout, batch, b);
@@ -157,6 +165,47 @@ TEST(LrpRules, FastFormsEqualTheGeneralForms) {
       }
       EXPECT_GT(compared, 5);
     }
+  }
+}
+
+// What the simplified recipes rely on holds: in an explanation, the relevance each such layer receives is zero
+// wherever its output is not positive; and the explanation equals the one from the general recipes.
+TEST(LrpRules, RelevanceIsZeroWhereTheSimplifiedRecipesAssumeIt) {
+  auto net = tiny();
+  Tensor x({3, 32, 32});
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
+  auto fwd = std::make_shared<ForwardPass>(net, x);
+  fwd->run();
+  auto cache = std::make_shared<WeightCache>(net);
+  for (const char* preset : {"epsilon-gamma-box", "epsilon-plus", "epsilon-alpha2-beta1", "excitation-backprop", "mixed"}) {
+    SCOPED_TRACE(preset);
+    // mixed: epsilon-gamma-box with the flat rule on a middle convolution (the layer below it gets relevance
+    // where its output is not positive)
+    Composite c = Composite::preset(std::string(preset) == "mixed" ? "epsilon-gamma-box" : preset, *net);
+    if (std::string(preset) == "mixed") c.rules[static_cast<std::size_t>(net->find("features.5"))] = Rule::flat();
+    Explanation fast(fwd, cache, c, ExplainOptions{});
+    fast.run();
+    int checked = 0;
+    for (int i = 0; i < net->size(); ++i) {
+      if (!net->layer(i).has_weights() || !fast.op().zero_below(i)) continue;
+      const Tensor& r = fast.relevance(i);
+      const Tensor& z = fwd->output(i);
+      ASSERT_EQ(r.size(), z.size());
+      for (std::size_t j = 0; j < r.size(); ++j)
+        if (z[j] <= 0.0f) ASSERT_EQ(r[j], 0.0f) << net->layer(i).name << " at " << j;
+      ++checked;
+    }
+    if (std::string(preset) == "epsilon-gamma-box") EXPECT_GE(checked, 10);
+    LrpOperator general(fwd, cache, c, nullptr);
+    general.use_general_recipes(true);
+    const int top = net->size() - 1;
+    Tensor r = fast.relevance(top);
+    std::vector<int> shape = r.shape();
+    shape.insert(shape.begin(), 1);
+    r.reshape(shape);
+    const Tensor g = propagate(general, top, r, -1);
+    ASSERT_EQ(g.size(), fast.input_relevance().size());
+    EXPECT_LT(rel_l2(fast.input_relevance().data(), g.data(), g.size()), 3e-4);
   }
 }
 
@@ -181,9 +230,22 @@ TEST(LrpRules, CostsAreTheRecipesProductsAndTerms) {
   // alpha-beta on signed inputs: four products and four terms; after a ReLU: one product, two terms
   EXPECT_EQ(costs(Rule::alpha_beta(2, 1), first), std::make_pair(4 * m0, 4 * m0));
   EXPECT_EQ(costs(Rule::alpha_beta(2, 1), second), std::make_pair(1 * m1, 2 * m1));
-  // gamma on signed inputs: four and four; after a ReLU: one and two
-  EXPECT_EQ(costs(Rule::gamma_rule(0.25f), first), std::make_pair(4 * m0, 4 * m0));
-  EXPECT_EQ(costs(Rule::gamma_rule(0.25f), second), std::make_pair(1 * m1, 2 * m1));
+  // gamma on signed inputs: four and four (two and two without its z < 0 half); after a ReLU: one and two, and one
+  // and one when the relevance it gets is
+  // zero where its output is not positive (its ReLU passes relevance from a rule that multiplies by its input: lrp0
+  // here, not the flat rule)
+  EXPECT_EQ(costs(Rule::gamma_rule(0.25f), first), std::make_pair(2 * m0, 2 * m0));  // (its z < 0 half goes)
+  EXPECT_EQ(costs(Rule::gamma_rule(0.25f), second), std::make_pair(1 * m1, 1 * m1));
+  {
+    Composite c = Composite::preset("lrp0", *net);
+    c.rules[static_cast<std::size_t>(second)] = Rule::gamma_rule(0.25f);
+    int above = second + 1;
+    while (!net->layer(above).has_weights()) ++above;
+    c.rules[static_cast<std::size_t>(above)] = Rule::flat();
+    LrpOperator op(fwd, cache, c, nullptr);
+    EXPECT_FALSE(op.zero_below(second));
+    EXPECT_EQ(std::make_pair(op.build_macs(second), op.apply_macs(second)), std::make_pair(1 * m1, 2 * m1));
+  }
   EXPECT_EQ(costs(Rule::zplus(), second), std::make_pair(1 * m1, 1 * m1));
   EXPECT_EQ(costs(Rule::eps(1e-6f), second), std::make_pair(0LL, 1 * m1));
   EXPECT_EQ(costs(Rule::sign(), first), std::make_pair(0LL, 1 * m0));
