@@ -14,6 +14,7 @@
 #include "engine/error.h"
 #include "engine/timer.h"
 #include "explain/conditional.h"
+#include "explain/summary.h"
 #include "model/forward.h"
 #include "model/weight_store.h"
 
@@ -194,6 +195,7 @@ void Engine::publish() {
       e->input_sum = ex->input_sum();
       e->layer_sums = ex->layer_sums();
       e->input_relevance = ex->input_relevance();
+      if (net) e->summary = summarize(*ex, *net).text();
       n.explanation = std::move(e);
     } else {
       n.explanation.reset();

@@ -36,6 +36,7 @@ struct ExplanationView {
   double target_logit = 0, input_sum = 0;
   std::vector<double> layer_sums;  // sum of relevance at each layer's output
   Tensor input_relevance;          // C,H,W
+  std::string summary;             // in words (explain/summary.h)
 };
 
 struct GraphView {

@@ -113,6 +113,7 @@ class Ui {
   void share_popup();
   void url_popup();
   void tabs_panel(float w, float h);
+  void summary_text();
   void graph_tab();
   void neuron_tab();
   void layers_tab();
@@ -196,6 +197,11 @@ class Ui {
     const Texture* out = nullptr;
   };
   std::map<int, HeatSlot> heat_slots_;
+  // The colour bar of the heatmap last drawn from `slot`: the colour map from -scale to +scale with its numbers
+  // (relevance per pixel, logit units), which end speaks for `cls`, and the hovered pixel's value marked on it.
+  void colour_bar(int slot, float width, const std::string& cls, const std::string& name, bool mark_hover);
+  float colour_bar_height() const;
+  std::string explained_class() const;  // the class label the explanation is for ("A rather than B" for a contrast)
   long long base_gen_ = -1;
   // Rankings recomputed only when the result they rank changes (not every frame): the classes by logit with their
   // probabilities, and a layer's neurons by relevance with the layer's largest |relevance|.

@@ -233,6 +233,7 @@ void Ui::graph_tab() {
     const Texture& t = heat_view(3, *ph, version(Session::Result::Graph), static_cast<int>(w), 0);
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), w, w));
     mark("graph:path-heatmap");
+    colour_bar(3, ImGui::GetItemRectSize().x, explained_class(), "graph:path-colourbar", false);
     text_wrapped("Relevance that flows only through the yellow path (%.3g in total along its edges).", g->path_relevance);
   }
   ImGui::Separator();

@@ -432,6 +432,7 @@ std::string Ui::state_json() const {
     j["target_label"] = net->label(ex->target_class);
     j["target_logit"] = ex->target_logit;
     j["input_relevance_sum"] = ex->input_sum;
+    j["summary"] = ex->summary;
     if (settings_.target.kind == Target::Kind::Contrast) j["contrast"] = {settings_.target.a, settings_.target.b};
   }
   j["composite"] = settings_.composite.name;

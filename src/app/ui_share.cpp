@@ -222,8 +222,9 @@ void Ui::embed_frame(float W, float H) {
   ImGui::BeginChild("embed_image", ImVec2(side, avail_h), false);
   if (ex && image_tex_.valid()) {
     const Texture& t = heat_view(0, ex->input_relevance, version(Session::Result::Explanation), static_cast<int>(side));
-    ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), side, side));
+    ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), side, std::max(32.0f, avail_h - colour_bar_height())));
     mark("heatmap");
+    colour_bar(0, ImGui::GetItemRectSize().x, explained_class(), "colourbar", false);
   } else {
     ImGui::TextDisabled(s_->busy ? "computing..." : "no image");
   }

@@ -132,6 +132,7 @@ void line_chart(const char* id, const std::vector<Series>& series, const Chart& 
 
 void Ui::tabs_panel(float w, float h) {
   ImGui::BeginChild("tabs", ImVec2(w, h), true);
+  summary_text();
   if (ImGui::BeginTabBar("main_tabs")) {
     for (int i = 0; i < 6; ++i) {
       const Tab t = static_cast<Tab>(i);
@@ -155,6 +156,28 @@ void Ui::tabs_panel(float w, float h) {
     ImGui::EndTabBar();
   }
   ImGui::EndChild();
+}
+
+// The explanation in words, above the tabs: where the evidence lies, how concentrated, the strongest neurons, how
+// much of the logit the relevance adds up to (explain/summary.h). At most about four lines; it scrolls past that.
+void Ui::summary_text() {
+  const ExplanationView* ex = s_->explanation.get();
+  if (!ex || ex->summary.empty()) return;
+  const float wrap = ImGui::GetContentRegionAvail().x - ImGui::GetStyle().WindowPadding.x * 2;
+  const float text_h = ImGui::CalcTextSize(ex->summary.c_str(), nullptr, false, wrap).y;
+  const float line = ImGui::GetTextLineHeightWithSpacing();
+  const float hh = std::min(text_h + ImGui::GetStyle().WindowPadding.y * 2, line * 4.4f);
+  ImGui::BeginChild("summary", ImVec2(0, hh), true);
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextUnformatted(ex->summary.c_str());
+  ImGui::PopTextWrapPos();
+  ImGui::EndChild();
+  mark("summary");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("The explanation in words, computed from its numbers: the picture is cut into a 3 x 3 grid; "
+                      "the shares are of all the positive (or negative) relevance; 'neurons' are the channels of the "
+                      "last convolution; the last sentence compares the relevance that reached the picture with the "
+                      "class score it started from.");
 }
 
 void Ui::neuron_tab() {

@@ -1,6 +1,7 @@
 // The input view (image + heatmap through our shader), the predictions, and texture helpers.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <imgui.h>
 #include <numeric>
 
@@ -107,6 +108,63 @@ const Texture& Ui::heat_view(int slot, const Tensor& relevance, long long versio
   return *hs.out;
 }
 
+std::string Ui::explained_class() const {
+  const ExplanationView* ex = s_->explanation.get();
+  auto net = s_->network();
+  if (!ex || !net) return "";
+  const Target& tg = settings_.target;
+  if (tg.kind == Target::Kind::Contrast) return net->label(tg.a) + " rather than " + net->label(tg.b);
+  return net->label(ex->target_class);
+}
+
+float Ui::colour_bar_height() const {
+  return ImGui::GetTextLineHeight() * 0.6f + ImGui::GetTextLineHeightWithSpacing() + ImGui::GetStyle().ItemSpacing.y;
+}
+
+void Ui::colour_bar(int slot, float width, const std::string& cls, const std::string& name, bool mark_hover) {
+  const auto it = heat_slots_.find(slot);
+  if (it == heat_slots_.end() || width < 8) return;
+  const HeatSlot& hs = it->second;
+  const float bar_h = std::floor(ImGui::GetTextLineHeight() * 0.6f);
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::Image(lut(view_.cmap).imgui_id(), ImVec2(width, bar_h));
+  mark(name);
+  const bool bar_hovered = ImGui::IsItemHovered();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddLine(ImVec2(p.x + width / 2, p.y - 1), ImVec2(p.x + width / 2, p.y + bar_h + 1), IM_COL32(40, 40, 40, 255));
+  if (mark_hover && hover_x_ >= 0 && hs.vmax > 0) {  // the hovered pixel's value on the scale
+    const float t = 0.5f + 0.5f * std::clamp(hover_value_ / hs.vmax, -1.0f, 1.0f);
+    const float x = p.x + t * width;
+    dl->AddTriangleFilled(ImVec2(x - 5, p.y - 6), ImVec2(x + 5, p.y - 6), ImVec2(x, p.y + 1), IM_COL32(255, 255, 255, 255));
+    dl->AddTriangle(ImVec2(x - 5, p.y - 6), ImVec2(x + 5, p.y - 6), ImVec2(x, p.y + 1), IM_COL32(0, 0, 0, 255));
+  }
+  // the numbers and what the two ends mean
+  char lo[32], hi[32];
+  std::snprintf(lo, sizeof lo, "%.3g", -hs.vmax);
+  std::snprintf(hi, sizeof hi, "+%.3g", hs.vmax);
+  std::string left = std::string(lo) + "  against " + cls, right = "for " + cls + "  " + hi;
+  if (ImGui::CalcTextSize((left + right).c_str()).x + 8 > width) {  // narrow: the numbers only (the words in the tooltip)
+    left = lo;
+    right = hi;
+  }
+  const float x0 = ImGui::GetCursorPosX();
+  const float rw = ImGui::CalcTextSize(right.c_str()).x;
+  ImGui::TextDisabled("%s", left.c_str());
+  const float lw = ImGui::GetItemRectSize().x;
+  if (lw + rw + ImGui::CalcTextSize("   0   ").x <= width) {
+    ImGui::SameLine(x0 + width / 2 - ImGui::CalcTextSize("0").x / 2);
+    ImGui::TextDisabled("0");
+  }
+  ImGui::SameLine(std::max(x0 + lw + 8, x0 + width - rw));
+  ImGui::TextDisabled("%s", right.c_str());
+  if (bar_hovered || ImGui::IsItemHovered())
+    ImGui::SetTooltip("Relevance per pixel, in units of the class score (logit), summed over the colour channels: the "
+                      "right end speaks for %s, the left end against it, the middle colour is no relevance. Full colour "
+                      "at +-%.3g: the %.1f th percentile of |relevance| (the 'scale' slider); stronger pixels are "
+                      "clipped to it.",
+                      cls.c_str(), hs.vmax, hs.percentile);
+}
+
 bool Ui::sample_fits(const std::string& name) const {
   auto net = s_->network();
   if (!net) return true;
@@ -209,7 +267,7 @@ void Ui::input_panel(float w, float h) {
             "pushed the network towards the class it explains: red pixels spoke for it, blue ones against it, "
             "white or clear ones hardly mattered. The colours are scaled so the strongest pixel is full colour.");
   const ExplanationView* ex = s_->explanation.get();
-  const float ctrl_h = ImGui::GetFrameHeightWithSpacing() * 2.2f;
+  const float ctrl_h = ImGui::GetFrameHeightWithSpacing() * 2.2f + colour_bar_height();
   float side = std::min(ImGui::GetContentRegionAvail().x, h - ctrl_h - ImGui::GetFrameHeightWithSpacing() * 1.3f);
   side = std::max(side, 32.0f);
   if (ex && image_tex_.valid()) {
@@ -246,6 +304,7 @@ void Ui::input_panel(float w, float h) {
     }
     mark("heatmap");
     pixel_tooltip();
+    colour_bar(view_.mode == ViewMode::SideBySide ? 1 : 0, ImGui::GetItemRectSize().x, explained_class(), "colourbar", true);
   } else {
     ImGui::Dummy(ImVec2(side, side));
     const ImVec2 mn = ImGui::GetItemRectMin();

@@ -258,6 +258,7 @@ void io(A& a, ExplanationView& e) {
   a.num(e.input_sum);
   values(a, e.layer_sums);
   io(a, e.input_relevance);
+  io(a, e.summary);
 }
 template <class A>
 void io(A& a, GraphView& v) {

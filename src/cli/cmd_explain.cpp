@@ -8,6 +8,7 @@
 #include "engine/error.h"
 #include "engine/timer.h"
 #include "explain/heatmap.h"
+#include "explain/summary.h"
 #include "model/npy.h"
 
 namespace lrp::cli {
@@ -72,6 +73,20 @@ int cmd_explain(const Argv& argv) {
                         {"ms", ex.layer_ms()[static_cast<std::size_t>(i)]}});
     }
     j["layers"] = layers;
+    const ExplanationSummary sum = summarize(ex, net);
+    nlohmann::ordered_json regions = nlohmann::ordered_json::array();
+    for (const RegionShare& r : sum.regions) regions.push_back({{"name", r.name}, {"positive", r.positive}, {"negative", r.negative}});
+    nlohmann::ordered_json neurons = nlohmann::ordered_json::array();
+    for (const auto& [c, share] : sum.neurons) neurons.push_back({{"channel", c}, {"share", share}});
+    j["summary"] = {{"text", sum.text()},
+                    {"positive", sum.positive},
+                    {"negative", sum.negative},
+                    {"regions", regions},
+                    {"top10_share", sum.top10_share},
+                    {"half_area", sum.half_area},
+                    {"neuron_layer", sum.neuron_layer < 0 ? std::string() : net.layer(sum.neuron_layer).name},
+                    {"neurons", neurons},
+                    {"conservation", sum.conservation}};
     j["timings"] = {{"forward_ms", s.fwd->total_ms()}, {"explain_ms", ex.total_ms()}, {"total_ms", total.ms()}};
     std::printf("%s\n", j.dump().c_str());
     return 0;
@@ -92,6 +107,7 @@ int cmd_explain(const Argv& argv) {
   }
   std::printf("  %-14s %-8s sum %12.5f\n", "input", "", ex.input_sum());
   std::printf("forward %.1f ms, explanation %.1f ms\n", s.fwd->total_ms(), ex.total_ms());
+  std::printf("summary: %s\n", summarize(ex, net).text().c_str());
   if (a.has("out")) std::printf("wrote %s\n", a.get("out").c_str());
   return 0;
 }

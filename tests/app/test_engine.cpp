@@ -3,6 +3,8 @@
 // explanation runs.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <algorithm>
 #include <chrono>
 
@@ -39,6 +41,13 @@ TEST(Engine, InlineSnapshotCarriesWhatTheInterfaceDraws) {
   EXPECT_FALSE(s->working);
   EXPECT_EQ(s->applied, e.posted());
   EXPECT_EQ(s->explanation->input_relevance.shape(), s->network()->input_shape());
+  // the explanation in words names the class it explains and the relevance the picture got
+  const std::string& words = s->explanation->summary;
+  EXPECT_NE(words.find("for " + s->network()->label(s->explanation->target_class)), std::string::npos) << words;
+  char kept[64];
+  std::snprintf(kept, sizeof kept, "adds up to %.0f %% of the logit",
+                100.0 * s->explanation->input_sum / s->explanation->target_logit);
+  EXPECT_NE(words.find(kept), std::string::npos) << words;
   EXPECT_EQ(s->graph->node_maps.size(), s->graph->graph.nodes.size());
   // a conv node's feature map is its channel of the rectified output
   EXPECT_FALSE(s->graph->node_maps[0].empty());
@@ -143,6 +152,8 @@ TEST(Engine, SnapshotsAndCommandsTravelAsBytes) {
   EXPECT_TRUE(same(r.explanation->input_relevance, a->explanation->input_relevance));
   EXPECT_EQ(r.explanation->layer_sums, a->explanation->layer_sums);
   EXPECT_EQ(r.explanation->target_class, a->explanation->target_class);
+  EXPECT_EQ(r.explanation->summary, a->explanation->summary);
+  EXPECT_FALSE(r.explanation->summary.empty());
   EXPECT_EQ(r.image().rgb, a->image().rgb);
   EXPECT_EQ(r.pic().view.rgb, a->pic().view.rgb);
   EXPECT_EQ(r.graph->graph.path, a->graph->graph.path);
