@@ -199,10 +199,11 @@ void Ui::neuron_tab() {
               d->mean_activation, d->max_activation);
   const float avail = ImGui::GetContentRegionAvail().x;
   const float tile = std::floor(std::min((avail - 4 * ImGui::GetStyle().ItemSpacing.x) / 3.0f, ImGui::GetContentRegionAvail().y * 0.42f));
-  auto caption = [&](const Texture& t, const char* text, const char* key = nullptr) {
+  auto caption = [&](const Texture& t, const char* text, const char* key = nullptr, int bar_slot = -1) {
     ImGui::BeginGroup();
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), tile, tile));
     if (key) mark(key);
+    if (bar_slot >= 0) colour_bar(bar_slot, ImGui::GetItemRectSize().x, explained_class(), std::string(key) + ":colourbar", false);
     // the caption stays under its tile: wrapped at its width
     ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + tile);
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
@@ -218,7 +219,7 @@ void Ui::neuron_tab() {
     ImGui::SameLine();
   }
   caption(heat_view(2, d->conditional, version(Session::Result::Detail), static_cast<int>(tile), 0), "conditional heatmap",
-          "neuron:conditional");
+          "neuron:conditional", 2);
   if (d->has_deconv) {
     ImGui::SameLine();
     const Image& v = s_->pic().view;

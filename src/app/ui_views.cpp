@@ -147,21 +147,21 @@ void Ui::colour_bar(int slot, float width, const std::string& cls, const std::st
     left = lo;
     right = hi;
   }
-  const float x0 = ImGui::GetCursorPosX();
+  // (the left label is the line's item; the others are drawn at screen positions, which stay right inside groups)
   const float rw = ImGui::CalcTextSize(right.c_str()).x;
   ImGui::TextDisabled("%s", left.c_str());
+  const bool label_hovered = ImGui::IsItemHovered();
+  const ImVec2 line = ImGui::GetItemRectMin();
   const float lw = ImGui::GetItemRectSize().x;
-  if (lw + rw + ImGui::CalcTextSize("   0   ").x <= width) {
-    ImGui::SameLine(x0 + width / 2 - ImGui::CalcTextSize("0").x / 2);
-    ImGui::TextDisabled("0");
-  }
-  ImGui::SameLine(std::max(x0 + lw + 8, x0 + width - rw));
-  ImGui::TextDisabled("%s", right.c_str());
-  if (bar_hovered || ImGui::IsItemHovered())
+  const ImU32 col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  if (lw + rw + ImGui::CalcTextSize("   0   ").x <= width)
+    dl->AddText(ImVec2(p.x + width / 2 - ImGui::CalcTextSize("0").x / 2, line.y), col, "0");
+  dl->AddText(ImVec2(std::max(p.x + lw + 8, p.x + width - rw), line.y), col, right.c_str());
+  if (bar_hovered || label_hovered)
     ImGui::SetTooltip("Relevance per pixel, in units of the class score (logit), summed over the colour channels: the "
                       "right end speaks for %s, the left end against it, the middle colour is no relevance. Full colour "
-                      "at +-%.3g: the %.1f th percentile of |relevance| (the 'scale' slider); stronger pixels are "
-                      "clipped to it.",
+                      "at +-%.3g: the %.1f th percentile of |relevance| (the 'scale' slider), at least 1 %% of the "
+                      "strongest pixel's; stronger pixels are clipped to it.",
                       cls.c_str(), hs.vmax, hs.percentile);
 }
 

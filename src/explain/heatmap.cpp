@@ -78,10 +78,11 @@ float symmetric_scale(const std::vector<float>& h, float percentile) {
   if (h.empty()) return 0.0f;
   std::vector<float> a(h.size());
   for (std::size_t i = 0; i < h.size(); ++i) a[i] = std::fabs(h[i]);
-  if (percentile >= 100.0f) return *std::max_element(a.begin(), a.end());
+  const float top = *std::max_element(a.begin(), a.end());
+  if (percentile >= 100.0f) return top;
   const std::size_t k = static_cast<std::size_t>(std::clamp(percentile, 0.0f, 100.0f) / 100.0f * (a.size() - 1));
   std::nth_element(a.begin(), a.begin() + static_cast<long>(k), a.end());
-  return a[k];
+  return std::max(a[k], kScaleFloor * top);
 }
 
 Image render_heatmap(const std::vector<float>& h, int width, int height, const HeatmapOptions& opt,

@@ -26,7 +26,10 @@ struct HeatmapOptions {
 
 // Sum over channels of a C,H,W relevance: H*W values.
 std::vector<float> channel_sum(const Tensor& r);
-// The value mapped to +-1: the given percentile of |h| (0 if h is all zero).
+// The value mapped to +-1: the given percentile of |h|, but at least kScaleFloor of the largest |h| (0 if h is all
+// zero). The floor matters on maps whose relevance sits in a few pixels (a path heatmap, a single neuron's share):
+// there the percentile falls among values that are rounding noise, which would be drawn in full colour.
+constexpr float kScaleFloor = 0.01f;
 float symmetric_scale(const std::vector<float>& h, float percentile);
 // Renders h (height x width) to RGB; with overlay, blends onto `background` (same size) by alpha * |h|.
 Image render_heatmap(const std::vector<float>& h, int width, int height, const HeatmapOptions& opt,

@@ -76,6 +76,20 @@ std::shared_ptr<Network> carrier_network(std::vector<int>& carriers, const Tenso
 
 }  // namespace
 
+// The heatmap scale: a percentile of |h|, never below 1 % of the strongest value (a map whose relevance sits in a few
+// pixels would otherwise paint its rounding noise in full colour).
+TEST(Heatmap, ScaleIsAPercentileWithAFloor) {
+  std::vector<float> ramp(1000);
+  for (int i = 0; i < 1000; ++i) ramp[static_cast<std::size_t>(i)] = (i % 2 ? -1.0f : 1.0f) * static_cast<float>(i + 1);
+  EXPECT_FLOAT_EQ(symmetric_scale(ramp, 99.5f), 995.0f);
+  EXPECT_FLOAT_EQ(symmetric_scale(ramp, 100.0f), 1000.0f);
+  std::vector<float> sparse(1000, 1e-11f);
+  for (int i = 0; i < 5; ++i) sparse[static_cast<std::size_t>(100 * i)] = i % 2 ? -2.0f : 1.0f;
+  EXPECT_FLOAT_EQ(symmetric_scale(sparse, 99.5f), 0.02f);  // (the percentile alone: 1e-11)
+  EXPECT_EQ(symmetric_scale(std::vector<float>(10, 0.0f), 99.5f), 0.0f);
+  EXPECT_EQ(symmetric_scale({}, 99.5f), 0.0f);
+}
+
 TEST(Selection, TopKThresholdCumulative) {
   const std::vector<double> r = {0.1, -0.5, 0.4, 0.0, 0.3, 0.2};
   Selection s;
