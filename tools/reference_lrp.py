@@ -427,6 +427,14 @@ if __name__ == "__main__":
         rule_fixtures()
 
 
+def store_subsample(store, meta, key, ref, samples=16384):
+    """A full-size reference as the C++ tests read it: values at (j * 7919) % n, and the full norm."""
+    flat = ref.flatten()
+    idx = (np.arange(samples, dtype=np.int64) * 7919) % flat.size
+    store[key] = flat[idx].astype(np.float32)
+    meta[f"{key}/norm"] = repr(float(np.linalg.norm(flat)))
+
+
 def full(lrpscope):
     """Full-size VGG16 (make-random seed 1) on chelsea at 224x224: our CLI's input relevance against this reference
     for epsilon-gamma-box and montavon; writes a subsampled fixture for the C++ test."""
@@ -451,10 +459,7 @@ def full(lrpscope):
         ref = rin.numpy()
         err = np.linalg.norm(mine - ref) / np.linalg.norm(ref)
         print(f"{preset}/{mp}: target {t} logit {logit:.5f} relative L2 of lrpscope's input relevance {err:.3g}")
-        flat = ref.flatten()
-        idx = (np.arange(16384, dtype=np.int64) * 7919) % flat.size
-        store[f"{preset}/input"] = flat[idx].astype(np.float32)
-        meta[f"{preset}/norm"] = repr(float(np.linalg.norm(flat)))
+        store_subsample(store, meta, f"{preset}/input", ref)
         meta[f"{preset}/target"] = str(t)
         meta[f"{preset}/error_at_generation"] = repr(float(err))
     save_safetensors(os.path.join(ROOT, "tests", "fixtures", "lrp_reference_vgg16_full.safetensors"), store, meta)
@@ -585,10 +590,7 @@ def ties(lrpscope, fixture=False):
             worst.append((rel(m, r.numpy()), rel(rel32[lname].double().numpy(), r.numpy()), lname))
         for e, e32, lname in (worst if os.environ.get("TIES_ALL") else sorted(worst, reverse=True)[:4]):
             print(f"    {lname}: lrpscope {e:.3g}, PyTorch float32 {e32:.3g}")
-        flat = ref.flatten()
-        idx = (np.arange(16384, dtype=np.int64) * 7919) % flat.size
-        store[f"{preset}/input"] = flat[idx].astype(np.float32)
-        meta[f"{preset}/norm"] = repr(float(np.linalg.norm(flat)))
+        store_subsample(store, meta, f"{preset}/input", ref)
         meta[f"{preset}/target"] = str(t)
         meta[f"{preset}/float32"] = repr(rel(rin32.double().numpy(), ref))
     for lname, ch in (("features.28", 7), ("features.21", 100)) if os.environ.get("TIES_DECONV", "1") == "1" else ():
@@ -605,10 +607,7 @@ def ties(lrpscope, fixture=False):
             r32 = deconv_reference(net32, torch.from_numpy(x)[None], lname, ch, "all", guided).double().numpy()
             mine = np.load(npy).astype(np.float64).reshape(ref.shape)
             print(f"{key}: lrpscope {rel(mine, ref):.3g}, PyTorch float32 {rel(r32, ref):.3g}")
-            flat = ref.flatten()
-            idx = (np.arange(16384, dtype=np.int64) * 7919) % flat.size
-            store[key] = flat[idx].astype(np.float32)
-            meta[f"{key}/norm"] = repr(float(np.linalg.norm(flat)))
+            store_subsample(store, meta, key, ref)
             meta[f"{key}/float32"] = repr(rel(r32, ref))
     if fixture:
         save_safetensors(os.path.join(ROOT, "tests", "fixtures", "ties_vgg16_full.safetensors"), store, meta)

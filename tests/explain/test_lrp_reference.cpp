@@ -104,6 +104,16 @@ std::shared_ptr<Network> full_vgg16(ThreadPool& pool) {
   return net;
 }
 
+// The network's forward pass on a picture.
+std::shared_ptr<ForwardPass> forward_on(std::shared_ptr<Network> net, const std::string& image, ThreadPool& pool) {
+  auto pre = preprocess(load_image(source_path(image)), net->config());
+  ForwardOptions fo;
+  fo.pool = &pool;
+  auto fwd = std::make_shared<ForwardPass>(net, pre.tensor, fo);
+  fwd->run();
+  return fwd;
+}
+
 // The relative L2 distance of `got` from a reference subsampled at (j * 7919) % n, and the norms.
 double subsampled_error(const Tensor& got, const Tensor& want, double want_norm, const std::string& what) {
   std::vector<float> g(want.size());
@@ -122,11 +132,7 @@ TEST(LrpReference, FullSizeVgg16) {
   auto ref = SafetensorsFile::open(source_path("tests/fixtures/lrp_reference_vgg16_full.safetensors"));
   ThreadPool pool(ThreadPool::hardware_threads());
   auto net = full_vgg16(pool);
-  auto pre = preprocess(load_image(source_path("assets/samples/imagenet/chelsea.png")), net->config());
-  ForwardOptions fo;
-  fo.pool = &pool;
-  auto fwd = std::make_shared<ForwardPass>(net, pre.tensor, fo);
-  fwd->run();
+  auto fwd = forward_on(net, "assets/samples/imagenet/chelsea.png", pool);
   auto cache = std::make_shared<WeightCache>(net);
   for (const char* preset : {"epsilon-gamma-box", "montavon"}) {
     SCOPED_TRACE(preset);
@@ -152,11 +158,7 @@ TEST(LrpReference, FullSizeVgg16MaxPoolTiesAsExactArithmetic) {
   const auto& meta = ref.metadata();
   ThreadPool pool(ThreadPool::hardware_threads());
   auto net = full_vgg16(pool);
-  auto pre = preprocess(load_image(source_path("tests/fixtures/images/flat-regions.png")), net->config());
-  ForwardOptions fo;
-  fo.pool = &pool;
-  auto fwd = std::make_shared<ForwardPass>(net, pre.tensor, fo);
-  fwd->run();
+  auto fwd = forward_on(net, "tests/fixtures/images/flat-regions.png", pool);
   auto cache = std::make_shared<WeightCache>(net);
   for (const char* preset : {"epsilon-gamma-box", "epsilon-plus-flat", "epsilon-alpha2-beta1"}) {
     SCOPED_TRACE(preset);
