@@ -318,6 +318,17 @@
     window.Module.ccall('lrpscope_do_show_share', null, ['string'], [link]);
   };
 
+  // ---- what a screen reader reads: the app's description of the view, once it has stopped changing for 0.4 s
+  // (a live region that changes on every stage of a computation would chatter) ----
+  {
+    const live = document.getElementById('live');
+    let timer = 0;
+    window.lrpscopeDescribe = (text) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { if (live.textContent !== text) live.textContent = text; }, 400);
+    };
+  }
+
   // ---- the first-steps hint stays dismissed on later visits ----
   window.lrpscopeHintDismissed = () => {
     try { localStorage.setItem('lrpscope.hint-dismissed', '1'); } catch (e) { /* storage blocked */ }

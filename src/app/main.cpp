@@ -50,6 +50,7 @@ struct App {
   lrp::app::RemoteEngine* remote = nullptr;
   lrp::app::Ui ui;
   std::string state;  // keeps the string returned to JavaScript alive
+  std::string spoken;  // the description last given to the page's live region
   long long max_frames = -1;
   std::string screenshot;
   bool dump_state = false;
@@ -307,6 +308,17 @@ void frame(void* arg) {
     ImGui::ErrorCheckEndFrameRecover(nullptr);
     app.engine->report_error(std::string("the interface hit an error: ") + e.what());
   }
+#ifdef __EMSCRIPTEN__
+  // the page's live region (for screen readers) follows the description of the view (a few microseconds a frame;
+  // frames are drawn only when something happens, so every one of them checks)
+  {
+    std::string d = app.ui.description();
+    if (d != app.spoken) {
+      app.spoken = std::move(d);
+      EM_ASM({ if (window.lrpscopeDescribe) window.lrpscopeDescribe(UTF8ToString($0)); }, app.spoken.c_str());
+    }
+  }
+#endif
   ImGui::Render();
   glViewport(0, 0, fw, fh);
   glClearColor(0.09f, 0.10f, 0.12f, 1.0f);

@@ -61,6 +61,12 @@ class Ui {
   long long frames() const { return frames_; }
   void set_frame_times(const FrameTimes& t) { frame_times_ = t; }
   std::string state_json() const;
+  // What a screen reader says about the current view, in a few sentences: the prediction, what is explained with
+  // which rules, the explanation's summary, the open tab (the page keeps it in an ARIA live region).
+  std::string description() const;
+  // Keyboard navigation: Tab starts it (the arrow keys then move between the controls, Space presses, Enter types
+  // into a field), Esc with nothing open or a mouse click ends it; outside it the arrow keys are shortcuts.
+  bool keyboard_nav() const { return keyboard_nav_; }
   // The state a permalink reproduces, gathered from the session and the view.
   AppState current_state() const;
   // Applies a state: every field is checked against the loaded model; each one that cannot be applied adds a
@@ -121,8 +127,15 @@ class Ui {
   void optimizer_tab();
   void evaluation_tab();
   void help_text(const char* id, const char* text);
+  // The last item's tooltip when it is hovered (or focused by keyboard navigation): one or two sentences saying
+  // what the control does, wrapped; `name` reports it in the state JSON (the test hook hovers every control).
+  void tip(const char* name, const char* fmt, ...);
+  std::string tip_name_, tip_text_, tip_prev_name_, tip_prev_text_;  // this frame's tooltip, and the last frame's
   void hint_window(float w, float h);
   void shortcuts();
+  void set_keyboard_nav(bool on);
+  bool keyboard_nav_ = false;
+  bool popup_was_open_ = false;  // a popup was open at the end of the last frame (Esc closed it, not the work)
   // Remembers the last item's rectangle under a name (for the test hook: real clicks on real widgets).
   void mark(const std::string& name);
   void mark_rect(const std::string& name, float x0, float y0, float x1, float y1);
@@ -201,6 +214,12 @@ class Ui {
   // (relevance per pixel, logit units), which end speaks for `cls`, and the hovered pixel's value marked on it.
   void colour_bar(int slot, float width, const std::string& cls, const std::string& name, bool mark_hover);
   float colour_bar_height() const;
+  // A colour bar for a map that is not a heat slot (the layer explorer's shared scale): -vmax..+vmax; `what` says
+  // what the values are, for the tooltip.
+  void value_bar(const std::string& name, float width, float vmax, Colormap cmap, const std::string& what);
+  // The bar both draw: marker (or null) is a value marked on it, tooltip the text shown when it is hovered.
+  void scale_bar(const std::string& name, float width, float vmax, Colormap cmap, const std::string& cls,
+                 const float* marker, const std::string& tooltip);
   std::string explained_class() const;  // the class label the explanation is for ("A rather than B" for a contrast)
   long long base_gen_ = -1;
   // Rankings recomputed only when the result they rank changes (not every frame): the classes by logit with their
@@ -244,10 +263,12 @@ class Ui {
   int explorer_layer_ = -1;
   bool explorer_relevance_ = true;
   float explorer_zoom_ = 1.0f;
+  bool explorer_shared_scale_ = true;  // relevance maps on one scale (else each on its own)
   // optimiser view
   int optimizer_layer_ = -1;
   // evaluation
   int compare_preset_ = 1;
+  int flip_step_ = 0;  // the pixel-flipping step whose picture is shown (the last one hovered)
   // contrast picking
   bool contrast_mode_ = false;
   bool rules_all_layers_ = false;  // the Rules tab lists the ReLUs and pools too

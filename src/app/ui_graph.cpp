@@ -77,10 +77,27 @@ void Ui::graph_tab() {
   bool k_auto = st.graph_k_auto;
   ImGui::SetNextItemWidth(120 * scale_);
   bool changed = ImGui::SliderInt("neurons per layer", &k, 1, AppState::kMaxK);
+  mark("graph:k");
+  tip("graph:k", "k: how many neurons of each layer the graph shows, the k most relevant ones. More neurons show more "
+                 "of the evidence but make the graph harder to read. Ctrl+click to type a value.");
   ImGui::SameLine();
   changed |= ImGui::Checkbox("k from the optimiser", &k_auto);
+  mark("graph:k-auto");
+  {
+    std::string chose;
+    if (g && net && st.graph_k_auto)
+      for (std::size_t c = 0; c + 1 < g->layers.size() && c < g->column_nodes.size(); ++c)
+        chose += (chose.empty() ? "" : ", ") + net->layer(g->layers[c]).nick + " " + std::to_string(g->column_nodes[c].size());
+    tip("graph:k-auto",
+        "Instead of one k for all layers, keep in each layer the fewest neurons whose own heatmap and prediction stay "
+        "within the tolerance (SMAPE %.0f, set in the Optimiser tab) of the full ones.%s%s%s",
+        st.tolerance, chose.empty() ? "" : " Here it kept: ", chose.c_str(), chose.empty() ? "" : ".");
+  }
   if (ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x - ImGui::GetItemRectMax().x > 230 * scale_) ImGui::SameLine();
   if (ImGui::Button("layers...")) ImGui::OpenPopup("graph_layers");
+  mark("graph:layers");
+  tip("graph:layers", "Which layers are columns of the graph (by default the last convolutions and the fully "
+                      "connected layers).");
   if (ImGui::BeginPopup("graph_layers") && net) {
     std::vector<int> layers = st.graph_layers.empty() ? default_graph_layers(*net) : st.graph_layers;
     bool lchanged = false;
@@ -110,6 +127,8 @@ void Ui::graph_tab() {
   }
   ImGui::SameLine();
   if (ImGui::Button("reset view")) graph_zoom_ = 1, graph_pan_x_ = graph_pan_y_ = 0;
+  mark("graph:reset");
+  tip("graph:reset", "Show the whole graph again (zoom with the mouse wheel, drag to move it).");
   if (changed) {
     st.graph_k = k;
     st.graph_k_auto = k_auto;

@@ -105,7 +105,8 @@ void Ui::help_text(const char* id, const char* text) {
   else ImGui::SetCursorPosX(x);
   ImGui::PushID(id);
   if (ImGui::SmallButton(open ? "x" : "?")) open = !open;
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip(open ? "Hide the explanation" : "What am I looking at?");
+  mark(std::string("help:") + id);
+  tip((std::string("help:") + id).c_str(), open ? "Hide the explanation." : "What am I looking at? A few sentences on this view.");
   ImGui::PopID();
   if (open) {
     ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.16f, 0.2f, 0.28f, 1.0f));
@@ -114,6 +115,23 @@ void Ui::help_text(const char* id, const char* text) {
     ImGui::EndChild();
     ImGui::PopStyleColor();
   }
+}
+
+void Ui::tip(const char* name, const char* fmt, ...) {
+  const bool nav_here = ImGui::GetIO().NavVisible && ImGui::IsItemFocused();
+  if (!ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled) && !nav_here) return;
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  ImGui::BeginTooltip();
+  ImGui::PushTextWrapPos(std::min(ImGui::GetIO().DisplaySize.x * 0.85f, 380.0f * scale_));
+  ImGui::TextUnformatted(buf);
+  ImGui::PopTextWrapPos();
+  ImGui::EndTooltip();
+  tip_name_ = name;
+  tip_text_ = buf;
 }
 
 void Ui::mark(const std::string& name) {
@@ -134,6 +152,10 @@ void Ui::frame(int width, int height) {
   layer_req_ = -1;
   rects_prev_.swap(rects_);
   rects_.clear();
+  tip_prev_name_.swap(tip_name_);
+  tip_prev_text_.swap(tip_text_);
+  tip_name_.clear();
+  tip_text_.clear();
   hover_x_ = hover_y_ = -1;
   ensure_base_textures();
   shortcuts();
@@ -162,7 +184,7 @@ void Ui::frame(int width, int height) {
   const float avail_w = ImGui::GetContentRegionAvail().x;
   const bool narrow = avail_w < 900 * scale_;
   const float left_w = std::floor(narrow ? avail_w * 0.44f : std::min(avail_w * 0.40f, avail_h * 0.95f));
-  ImGui::BeginChild("left", ImVec2(left_w, avail_h), false);
+  ImGui::BeginChild("left", ImVec2(left_w, avail_h), false, ImGuiWindowFlags_NavFlattened);  // (the arrow keys cross into it)
   const float pred_h = std::floor(ImGui::GetTextLineHeightWithSpacing() * 9.2f);
   input_panel(left_w, avail_h - pred_h - st.ItemSpacing.y);
   predictions_panel(left_w, pred_h);
@@ -287,6 +309,11 @@ void Ui::status_bar(float w, float h) {
   ImGui::SameLine();
   const Timings& t = s_->timings;
   ImGui::TextDisabled("| forward %.1f ms  LRP %.1f ms  graph %.1f ms", t.forward_ms, t.lrp_ms, t.graph_ms);
+  mark("timings");
+  tip("timings", "How long the engine computed, for this picture: forward = the network's prediction, LRP = the "
+                 "relevance of every layer back to the pixels, graph = the neuron graph with its conditional "
+                 "relevances. Everything runs on this computer%s.",
+      e_->mode() == EngineApi::Mode::Remote ? ", in a worker beside the page" : "");
   const Session::Download& dl = s_->download;
   if (dl.active) {
     ImGui::SameLine();
@@ -364,9 +391,30 @@ void Ui::hint_window(float w, float h) {
   ImGui::End();
 }
 
+void Ui::set_keyboard_nav(bool on) {
+  ImGuiIO& io = ImGui::GetIO();
+  keyboard_nav_ = on;
+  if (on) {
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    ImGui::NavMoveRequestCancel();  // Tab's own request (it would put a slider into text input)
+    if (ImGuiWindow* w = ImGui::FindWindowByName("lrpscope")) {
+      ImGui::FocusWindow(w);
+      ImGui::NavInitWindow(w, true);  // the cursor on the window's first control
+    }
+    GImGui->NavDisableHighlight = false;
+  } else {
+    io.ConfigFlags &= ~ImGuiConfigFlags_NavEnableKeyboard;
+  }
+}
+
 void Ui::shortcuts() {
   ImGuiIO& io = ImGui::GetIO();
+  const bool popup_was_open = popup_was_open_;
+  popup_was_open_ = ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId);
+  if (keyboard_nav_ && (io.MouseClicked[0] || io.MouseClicked[1])) set_keyboard_nav(false);
   if (io.WantTextInput) return;
+  const int tab_key = ImGui::GetKeyIndex(ImGuiKey_Tab);
+  if (!keyboard_nav_ && !io.KeyCtrl && !io.KeyAlt && ImGui::IsKeyPressed(tab_key, false)) set_keyboard_nav(true);
   // digits: ImGui 1.86 maps keys by the backend's key codes; GLFW uses ASCII for digits and letters
   for (int i = 0; i < 6; ++i)
     if (ImGui::IsKeyPressed('1' + i, false)) set_tab(static_cast<Tab>(i));
@@ -378,18 +426,56 @@ void Ui::shortcuts() {
     const int n = static_cast<int>(samples_.size());
     post([this, nm = samples_[static_cast<std::size_t>((cur + d + n) % n)].name] { load_sample(nm); });
   };
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) cycle_sample(1);
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) cycle_sample(-1);
+  if (!keyboard_nav_) {  // with keyboard navigation the arrows move between the controls
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) cycle_sample(1);
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) cycle_sample(-1);
+  }
   if (ImGui::IsKeyPressed('M', false)) view_.mode = static_cast<ViewMode>((static_cast<int>(view_.mode) + 1) % 5);
   if (ImGui::IsKeyPressed('C', false)) view_.cmap = static_cast<Colormap>((static_cast<int>(view_.cmap) + 1) % 6);
   if (ImGui::IsKeyPressed('T', false)) post([this] { send_target(Target::top1()); });
   if (ImGui::IsKeyPressed('O', false)) request_open_image();
-  // Esc closes an open drop-down, menu or dialog (ImGui 1.86 does that only with keyboard navigation on); only
-  // with none open does it cancel the work
+  // Esc closes an open drop-down, menu or dialog (with keyboard navigation ImGui has already closed it when this
+  // runs: the popup open at the end of the last frame says so); with none open it ends keyboard navigation, else
+  // it cancels the work
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) {
     if (ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) ImGui::ClosePopupToLevel(0, true);
+    else if (popup_was_open) {
+    } else if (keyboard_nav_) set_keyboard_nav(false);
     else post([this] { e_->cancel(); });
   }
+}
+
+std::string Ui::description() const {
+  refresh();
+  auto net = s_->network();
+  std::string d;
+  char buf[256];
+  if (!net) return "lrpscope: no model is loaded.";
+  d = "Model " + s_->model_name() + ". ";
+  if (!s_->image_name().empty()) d += "Picture " + s_->image_name() + ". ";
+  if (s_->logits) {
+    const Tensor& l = *s_->logits;
+    const std::vector<float> p = softmax(l);
+    const std::vector<int> order = rank_classes(l);
+    d += "The network says ";
+    for (std::size_t i = 0; i < std::min<std::size_t>(3, order.size()); ++i) {
+      const int c = order[i];
+      std::snprintf(buf, sizeof buf, "%s%s (%.1f %%)", i == 0 ? "" : i + 1 == std::min<std::size_t>(3, order.size()) ? ", then " : ", ",
+                    net->label(c).c_str(), 100.0 * p[static_cast<std::size_t>(c)]);
+      d += buf;
+    }
+    d += ". ";
+  }
+  if (const ExplanationView* ex = s_->explanation.get()) {
+    d += "Explaining " + explained_class() + " with " + settings_.composite.name + ". ";
+    d += ex->summary;
+    if (!d.empty() && d.back() != ' ') d += " ";
+  } else if (s_->busy) {
+    d += "Computing the explanation. ";
+  }
+  d += std::string("Tab ") + tab_name(tab_) + " is open.";
+  if (!s_->error.empty()) d += " Error: " + s_->error;
+  return d;
 }
 
 std::string Ui::state_json() const {
@@ -476,7 +562,11 @@ std::string Ui::state_json() const {
   for (const auto& c : s_->layer_curves())
     if (net && c.layer >= 0 && c.layer < net->size()) curves.push_back({{"layer", net->layer(c.layer).name}, {"chosen_k", c.chosen_k}});
   j["optimiser"] = curves;
-  if (const FlipResult* f = s_->flip_result(0)) j["flip"] = {{"aopc", f->aopc_lrp}, {"aopc_random", f->aopc_random}};
+  if (const FlipResult* f = s_->flip_result(0)) {
+    const int step = f->flipped.empty() ? 0 : std::clamp(flip_step_, 0, static_cast<int>(f->flipped.size()) - 1);
+    j["flip"] = {{"aopc", f->aopc_lrp}, {"aopc_random", f->aopc_random}, {"patch", f->patch}, {"patches", f->patches},
+                 {"step", step}, {"replaced", f->flipped.empty() ? 0 : f->flipped[static_cast<std::size_t>(step)]}};
+  }
   else j["flip"] = nullptr;
   j["error"] = s_->error;
   j["samples"] = static_cast<int>(samples_.size());
@@ -484,6 +574,19 @@ std::string Ui::state_json() const {
   nlohmann::ordered_json rects = nlohmann::ordered_json::object();
   for (const auto& [k, r] : rects_prev_) rects[k] = {r[0], r[1], r[2], r[3]};
   j["rects"] = rects;
+  j["keyboard_nav"] = keyboard_nav_;
+  j["description"] = description();
+  {  // the control keyboard navigation is on (its rectangle on the screen), when it shows
+    const ImGuiContext* g = ImGui::GetCurrentContext();
+    if (keyboard_nav_ && g && g->NavWindow && g->NavId && !g->NavDisableHighlight) {
+      const ImRect r = ImGui::WindowRectRelToAbs(g->NavWindow, g->NavWindow->NavRectRel[g->NavLayer]);
+      j["nav_rect"] = {r.Min.x, r.Min.y, r.Max.x, r.Max.y};
+    } else {
+      j["nav_rect"] = nullptr;
+    }
+  }
+  if (tip_prev_name_.empty()) j["tooltip"] = nullptr;
+  else j["tooltip"] = {{"for", tip_prev_name_}, {"text", tip_prev_text_}};
   j["scale"] = scale_;
   const Timings& t = s_->timings;
   j["timings"] = {{"forward_ms", t.forward_ms}, {"lrp_ms", t.lrp_ms}, {"graph_ms", t.graph_ms}, {"detail_ms", t.detail_ms}};

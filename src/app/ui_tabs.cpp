@@ -30,13 +30,28 @@ struct Chart {
 };
 
 // A line chart with axes: ticks and numbers on both, the axis titles, a legend, and the values under the cursor.
-void line_chart(const char* id, const std::vector<Series>& series, const Chart& c, ImVec2 size, float scale) {
+// Returns the point under the cursor (-1: none).
+int line_chart(const char* id, const std::vector<Series>& series, const Chart& c, ImVec2 size, float scale) {
   ImGui::BeginChild(id, size, true, ImGuiWindowFlags_NoScrollbar);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   const ImVec2 sz = ImGui::GetContentRegionAvail();
   const float lh = ImGui::GetTextLineHeight();
-  const float left = 52 * scale, bottom = lh * 2 + 6, top = lh * 1.9f, right = 10 * scale;
+  const float left = 52 * scale;
+  // the legend after the y axis' title, on as many rows as it needs
+  const float legend_x0 = p0.x + left + ImGui::CalcTextSize(c.ylabel).x + 16;
+  std::vector<ImVec2> legend_at;
+  {
+    float lx = legend_x0, ly = p0.y;
+    for (const auto& sr : series) {
+      const float w = ImGui::CalcTextSize(sr.name).x + 14;
+      if (lx > legend_x0 && lx + w > p0.x + sz.x) lx = p0.x + left, ly += lh;
+      legend_at.push_back(ImVec2(lx, ly));
+      lx += w + 14;
+    }
+  }
+  const float legend_rows = legend_at.empty() ? 1.0f : (legend_at.back().y - p0.y) / lh + 1;
+  const float bottom = lh * 2 + 6, top = lh * (legend_rows + 0.9f), right = 10 * scale;
   double ymax = 1e-12, ymin = 0;
   std::size_t n = 0;
   for (const auto& sr : series)
@@ -104,16 +119,17 @@ void line_chart(const char* id, const std::vector<Series>& series, const Chart& 
     const float x = X(xv(static_cast<std::size_t>(c.mark)));
     dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(255, 210, 40, 200), 2);
   }
-  float lx = a.x + ImGui::CalcTextSize(c.ylabel).x + 16;
-  for (const auto& sr : series) {
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    const Series& sr = series[k];
     for (std::size_t i = 1; i < sr.y.size(); ++i)
       dl->AddLine(ImVec2(X(xv(i - 1)), Y(sr.y[i - 1])), ImVec2(X(xv(i)), Y(sr.y[i])), sr.color, 2);
-    dl->AddRectFilled(ImVec2(lx, p0.y + lh * 0.35f), ImVec2(lx + 10, p0.y + lh * 0.65f), sr.color);
-    dl->AddText(ImVec2(lx + 14, p0.y), sr.color, sr.name);
-    lx += ImGui::CalcTextSize(sr.name).x + 28;
+    const ImVec2 l = legend_at[k];
+    dl->AddRectFilled(ImVec2(l.x, l.y + lh * 0.35f), ImVec2(l.x + 10, l.y + lh * 0.65f), sr.color);
+    dl->AddText(ImVec2(l.x + 14, l.y), sr.color, sr.name);
   }
   // the values at the point nearest the cursor
   const ImVec2 mp = ImGui::GetMousePos();
+  int hovered = -1;
   if (n && ImGui::IsWindowHovered() && mp.x >= a.x - 4 && mp.x <= b.x + 4 && mp.y >= a.y && mp.y <= b.y) {
     std::size_t best = 0;
     for (std::size_t i = 1; i < n; ++i)
@@ -124,14 +140,96 @@ void line_chart(const char* id, const std::vector<Series>& series, const Chart& 
     for (const auto& sr : series)
       if (best < sr.y.size()) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(sr.color), "%s: %.4g", sr.name, sr.y[best]);
     ImGui::EndTooltip();
+    hovered = static_cast<int>(best);
   }
   ImGui::EndChild();
+  return hovered;
+}
+
+struct Bar {
+  std::string label;  // under the bar
+  double value;
+  std::string tip;    // shown when the bar is hovered (the value is added)
+};
+
+// A bar chart with axes: bars up (positive, red) or down (negative, blue) from zero, numbers on the y axis, every
+// bar's label under it (two rows, labels that would touch are left out; hover says which), a dashed reference line
+// with its name. Returns the bar under the cursor (-1: none).
+int bar_chart(const char* id, const std::vector<Bar>& bars, double ref, const char* ref_label, const char* ylabel,
+               ImVec2 size, float scale) {
+  ImGui::BeginChild(id, size, true, ImGuiWindowFlags_NoScrollbar);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos(), sz = ImGui::GetContentRegionAvail();
+  const float lh = ImGui::GetTextLineHeight();
+  const float left = 52 * scale, bottom = lh * 2 + 6, top = lh * 1.4f, right = 8 * scale;
+  const ImVec2 a(p0.x + left, p0.y + top), b(p0.x + sz.x - right, p0.y + sz.y - bottom);
+  double hi = std::isfinite(ref) ? std::max(0.0, ref) : 0.0, lo = std::isfinite(ref) ? std::min(0.0, ref) : 0.0;
+  for (const auto& br : bars) hi = std::max(hi, br.value), lo = std::min(lo, br.value);
+  if (hi - lo < 1e-12) hi = lo + 1;
+  const double pad = (hi - lo) * 0.06;
+  hi += hi > 0 ? pad : 0;
+  lo -= lo < 0 ? pad : 0;
+  auto Y = [&](double v) { return b.y - static_cast<float>((v - lo) / (hi - lo)) * (b.y - a.y); };
+  const ImU32 axis = IM_COL32(150, 155, 165, 255), text = IM_COL32(180, 185, 195, 255), grid = IM_COL32(60, 64, 72, 255);
+  char buf[64];
+  std::vector<double> yt = {0.0};  // zero, and the largest and smallest bar (or reference) values
+  double top_v = 0, bot_v = 0;
+  for (const auto& br : bars) top_v = std::max(top_v, br.value), bot_v = std::min(bot_v, br.value);
+  if (top_v > 0) yt.push_back(top_v);
+  if (bot_v < 0) yt.push_back(bot_v);
+  for (double v : yt) {
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    const float y = Y(v);
+    dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), v == 0 ? axis : grid);
+    dl->AddText(ImVec2(a.x - 6 - ImGui::CalcTextSize(buf).x, y - lh / 2), text, buf);
+  }
+  dl->AddLine(ImVec2(a.x, a.y), ImVec2(a.x, b.y), axis);
+  dl->AddText(ImVec2(p0.x + 2, p0.y), text, ylabel);
+  const float bw = (b.x - a.x) / std::max<std::size_t>(1, bars.size());
+  const float zero = Y(0);
+  float row_end[2] = {-1e9f, -1e9f};
+  int hovered = -1;
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    const float x0 = a.x + bw * i + std::max(1.0f, bw * 0.12f), x1 = a.x + bw * (i + 1) - std::max(1.0f, bw * 0.12f);
+    const float y = Y(bars[i].value);
+    dl->AddRectFilled(ImVec2(x0, std::min(y, zero)), ImVec2(x1, std::max(y, zero)),
+                      bars[i].value >= 0 ? IM_COL32(220, 80, 60, 255) : IM_COL32(70, 110, 230, 255));
+    const float cx = (x0 + x1) / 2, w = ImGui::CalcTextSize(bars[i].label.c_str()).x;
+    const float lx = std::clamp(cx - w / 2, p0.x, p0.x + sz.x - w);
+    for (int r = 0; r < 2; ++r)
+      if (lx > row_end[r] + 6) {
+        dl->AddLine(ImVec2(cx, b.y), ImVec2(cx, b.y + 3 + r * lh), axis);
+        dl->AddText(ImVec2(lx, b.y + 3 + r * lh), text, bars[i].label.c_str());
+        row_end[r] = lx + w;
+        break;
+      }
+    if (ImGui::IsWindowHovered() && ImGui::IsMouseHoveringRect(ImVec2(a.x + bw * i, a.y), ImVec2(a.x + bw * (i + 1), p0.y + sz.y)))
+      hovered = static_cast<int>(i);
+  }
+  if (std::isfinite(ref)) {
+    const float y = Y(ref);
+    for (float x = a.x; x < b.x; x += 10) dl->AddLine(ImVec2(x, y), ImVec2(std::min(b.x, x + 5), y), IM_COL32(255, 210, 40, 220), 1.5f);
+    std::snprintf(buf, sizeof buf, "%s %.4g", ref_label, ref);
+    const float tw = ImGui::CalcTextSize(buf).x;
+    dl->AddText(ImVec2(b.x - tw, y - lh - 1), IM_COL32(255, 210, 40, 255), buf);
+  }
+  if (hovered >= 0) {
+    const Bar& br = bars[static_cast<std::size_t>(hovered)];
+    dl->AddRect(ImVec2(a.x + bw * hovered, a.y), ImVec2(a.x + bw * (hovered + 1), b.y), IM_COL32(255, 255, 255, 90));
+    ImGui::BeginTooltip();
+    ImGui::Text("%s", br.tip.c_str());
+    ImGui::Text("sum of relevance %.5g", br.value);
+    if (std::isfinite(ref) && ref != 0) ImGui::Text("%s %.5g (%.1f %%)", ref_label, ref, 100.0 * br.value / ref);
+    ImGui::EndTooltip();
+  }
+  ImGui::EndChild();
+  return hovered;
 }
 
 }  // namespace
 
 void Ui::tabs_panel(float w, float h) {
-  ImGui::BeginChild("tabs", ImVec2(w, h), true);
+  ImGui::BeginChild("tabs", ImVec2(w, h), true, ImGuiWindowFlags_NavFlattened);
   summary_text();
   if (ImGui::BeginTabBar("main_tabs")) {
     for (int i = 0; i < 6; ++i) {
@@ -139,6 +237,14 @@ void Ui::tabs_panel(float w, float h) {
       ImGuiTabItemFlags f = (request_tab_ && tab_ == t) ? ImGuiTabItemFlags_SetSelected : 0;
       const bool open = ImGui::BeginTabItem(tab_name(t), nullptr, f);
       mark(std::string("tab:") + tab_name(t));
+      static const char* tab_tips[] = {
+          "The neurons that carry the decision, layer by layer, and how relevance flows between them. Key: 1.",
+          "One neuron up close: where it fired, its share of the evidence, what it sees. Key: 2.",
+          "Every feature map of one layer, the most relevant first. Key: 3.",
+          "The LRP rule of every layer, the presets, and how much relevance each layer keeps. Key: 4.",
+          "How few neurons of a layer are enough to keep the explanation and the prediction. Key: 5.",
+          "Pixel flipping: does removing the most relevant pixels first destroy the prediction fastest? Key: 6."};
+      tip((std::string("tab:") + tab_name(t)).c_str(), "%s", tab_tips[i]);
       if (open) {
         if (!request_tab_) tab_ = t;
         switch (t) {
@@ -173,11 +279,10 @@ void Ui::summary_text() {
   ImGui::PopTextWrapPos();
   ImGui::EndChild();
   mark("summary");
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("The explanation in words, computed from its numbers: the picture is cut into a 3 x 3 grid; "
-                      "the shares are of all the positive (or negative) relevance; 'neurons' are the channels of the "
-                      "last convolution; the last sentence compares the relevance that reached the picture with the "
-                      "class score it started from.");
+  tip("summary", "The explanation in words, computed from its numbers: the picture is cut into a 3 x 3 grid; "
+                 "the shares are of all the positive (or negative) relevance; 'neurons' are the channels of the "
+                 "last convolution; the last sentence compares the relevance that reached the picture with the "
+                 "class score it started from.");
 }
 
 void Ui::neuron_tab() {
@@ -256,7 +361,10 @@ void Ui::layers_tab() {
   }
   layer_req_ = explorer_layer_;  // the engine sends this layer's maps
   ImGui::SetNextItemWidth(200 * scale_);
-  if (ImGui::BeginCombo("layer", (net->layer(explorer_layer_).nick + "  " + net->layer(explorer_layer_).name).c_str())) {
+  const bool layer_open = ImGui::BeginCombo("layer", (net->layer(explorer_layer_).nick + "  " + net->layer(explorer_layer_).name).c_str());
+  mark("layers:layer");
+  if (!layer_open) tip("layers:layer", "The layer whose feature maps are shown (convolutions and max-pools).");
+  if (layer_open) {
     for (int i = 0; i < net->size(); ++i) {
       const Layer& l = net->layer(i);
       if (l.kind != LayerKind::Conv && l.kind != LayerKind::MaxPool) continue;
@@ -267,12 +375,27 @@ void Ui::layers_tab() {
   ImGui::SameLine();
   int which = explorer_relevance_ ? 1 : 0;
   ImGui::RadioButton("activation", &which, 0);
+  mark("layers:activation");
+  tip("layers:activation", "Show where each neuron fired on this picture (its output after the ReLU; black = 0, "
+                           "white = its strongest response).");
   ImGui::SameLine();
   ImGui::RadioButton("relevance", &which, 1);
+  mark("layers:relevance");
+  tip("layers:relevance", "Show how much each place of each map mattered for the class (red for, blue against).");
   explorer_relevance_ = which == 1;
   ImGui::SameLine();
   ImGui::SetNextItemWidth(100 * scale_);
   ImGui::SliderFloat("zoom", &explorer_zoom_, 0.5f, 4.0f, "%.1fx");
+  mark("layers:zoom");
+  tip("layers:zoom", "The size of the maps.");
+  if (explorer_relevance_) {
+    flow(check_width("one scale"));
+    ImGui::Checkbox("one scale", &explorer_shared_scale_);
+    mark("layers:shared-scale");
+    tip("layers:shared-scale", "On: all maps share one colour scale (the layer's strongest value), so a pale map "
+                               "really mattered less. Off: each map is scaled to its own strongest value, so weak "
+                               "maps show their pattern too.");
+  }
   help_text("layers",
             "Every feature map of one layer, the most relevant first. Activation shows where a neuron fired; relevance "
             "shows how much each of those places mattered for the class (red for, blue against). Click a map to "
@@ -289,9 +412,21 @@ void Ui::layers_tab() {
   const auto& order = rank.order;
   const int h = act.dim(1), w = act.dim(2);
   const float cell = std::max(24.0f, 56.0f * scale_ * explorer_zoom_);
-  const float layer_max = rank.max_abs;  // relevance maps share one scale, so their strengths compare
+  // relevance maps share one scale (so their strengths compare) unless the user asks for one scale per map
+  const float layer_max = explorer_shared_scale_ ? rank.max_abs : 0.0f;
+  if (explorer_relevance_) {
+    if (explorer_shared_scale_) {
+      const float bw = std::min(ImGui::GetContentRegionAvail().x, 360 * scale_);
+      value_bar("layers:colourbar", bw, rank.max_abs, view_.cmap,
+                "relevance at a position of a map, logit units; the same scale for every map of the layer");
+    } else {
+      ImGui::TextDisabled("each map scaled to its own strongest value (hover a map for its range)");
+    }
+  }
   ImGui::BeginChild("grid", ImVec2(0, 0), false);
-  const int cols = std::max(1, static_cast<int>(ImGui::GetContentRegionAvail().x / (cell + ImGui::GetStyle().ItemSpacing.x)));
+  // (an image button is its picture, 2 pixels of frame on each side, and the spacing)
+  const int cols = std::max(1, static_cast<int>((ImGui::GetContentRegionAvail().x + ImGui::GetStyle().ItemSpacing.x) /
+                                                (cell + 4 + ImGui::GetStyle().ItemSpacing.x)));
   const NeuronDetail* d = s_->neuron_detail();
   for (std::size_t i = 0; i < order.size(); ++i) {
     const int c = order[i];
@@ -306,7 +441,12 @@ void Ui::layers_tab() {
     if (ImGui::ImageButton(t.imgui_id(), fit(t.width(), t.height(), cell, cell), ImVec2(0, 0), ImVec2(1, 1), 2)) post([this, layer, c] { e_->select_neuron(layer, c); });
     mark("cell:" + net->layer(layer).name + ":" + std::to_string(c));
     if (sel) ImGui::PopStyleColor();
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s neuron %d\nrelevance %+.4g", net->layer(layer).nick.c_str(), c, rank.neuron[static_cast<std::size_t>(c)]);
+    if (ImGui::IsItemHovered()) {
+      float lo = 0, hi = 0;
+      for (int q = 0; q < h * w; ++q) lo = std::min(lo, src[q]), hi = std::max(hi, src[q]);
+      ImGui::SetTooltip("%s neuron %d\nrelevance %+.4g (summed over the map)\n%s from %.3g to %.3g", net->layer(layer).nick.c_str(), c,
+                        rank.neuron[static_cast<std::size_t>(c)], explorer_relevance_ ? "relevance" : "activation", lo, hi);
+    }
     ImGui::PopID();
     if ((i + 1) % static_cast<std::size_t>(cols) != 0 && i + 1 < order.size()) ImGui::SameLine();
   }
@@ -321,6 +461,9 @@ void Ui::rules_tab() {
   ImGui::SetNextItemWidth(220 * scale_);
   const bool combo = ImGui::BeginCombo("composite", c.name.c_str());
   mark("composite");
+  if (!combo)
+    tip("composite", "A preset: which LRP rule each layer uses. epsilon-gamma-box is the usual choice for VGG "
+                     "(Montavon et al. 2019); hover a preset's entry in the table below for its rules.");
   if (combo) {
     for (const auto& n : Composite::preset_names()) {
       if (ImGui::Selectable(n.c_str(), n == c.name)) post([this, n] {
@@ -336,9 +479,11 @@ void Ui::rules_tab() {
   bool edited = false;
   if (ImGui::RadioButton("max-pool: winner", &pm, 0)) edited = true;
   mark("rules:pool:wta");
+  tip("rules:pool:wta", "A max-pool gives all its relevance to the input that won the maximum (as the gradient does).");
   flow(check_width("proportional"));
   if (ImGui::RadioButton("proportional", &pm, 1)) edited = true;
   mark("rules:pool:avg");
+  tip("rules:pool:avg", "A max-pool shares its relevance among its inputs in proportion to their values.");
   if (edited) c.set_maxpool(pm == 0 ? PoolMode::WinnerTakeAll : PoolMode::Proportional, *net);
   flow(check_width("biases absorb relevance"));
   bool all_bias = true;
@@ -349,12 +494,13 @@ void Ui::rules_tab() {
     edited = true;
   }
   mark("rules:bias");
+  tip("rules:bias", "On: a layer's biases keep their share of the relevance, so less of it reaches the picture. Off: "
+                    "all the relevance is passed on to the inputs (conservation is closer to exact).");
   flow(check_width("ReLU and pooling layers"));
   ImGui::Checkbox("ReLU and pooling layers", &rules_all_layers_);
   mark("rules:all");
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("Show the rules of the layers without weights too: ReLUs (pass, gradient, guided backprop, "
-                      "deconvnet, beta-smooth) and pools (winner takes all, proportional)");
+  tip("rules:all", "Show the rules of the layers without weights too: ReLUs (pass, gradient, guided backprop, "
+                   "deconvnet, beta-smooth) and pools (winner takes all, proportional).");
   if (ImGui::SmallButton("Save rules")) {
     const std::string p = save_rules("lrpscope-rules.json");
     if (!p.empty()) {
@@ -363,14 +509,14 @@ void Ui::rules_tab() {
     }
   }
   mark("rules:save");
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("Saves this table as a rules file (JSON): load it here again, or use it with lrpscope explain --rules");
+  tip("rules:save", "Saves this table as a rules file (JSON): load it here again, or use it with lrpscope explain --rules.");
   ImGui::SameLine();
   if (ImGui::SmallButton("Load rules...")) {
     if (open_rules_cb_) open_rules_cb_();
     else open_file_dialog(FileKind::Rules);
   }
   mark("rules:load");
+  tip("rules:load", "Apply a rules file (JSON, as saved here or written by hand; see docs/rules.md).");
   if (!download_cb_ && !last_export_.empty() && last_export_.find("rules") != std::string::npos) {
     ImGui::SameLine();
     ImGui::TextDisabled("saved %s", last_export_.c_str());
@@ -383,35 +529,21 @@ void Ui::rules_tab() {
   // conservation chart
   const ExplanationView* ex = s_->explanation.get();
   if (ex) {
-    ImGui::TextDisabled("relevance per layer, from the input (left) to the output; dashed: the target logit");
-    const float ch = ImGui::GetTextLineHeightWithSpacing() * 5.5f;
-    ImGui::BeginChild("conservation", ImVec2(0, ch), true, ImGuiWindowFlags_NoScrollbar);
-    ImDrawList* dl = ImGui::GetWindowDrawList();
-    const ImVec2 p0 = ImGui::GetCursorScreenPos(), sz = ImGui::GetContentRegionAvail();
-    std::vector<int> shown;
-    for (int i = 0; i < net->size(); ++i)
-      if (net->layer(i).kind != LayerKind::ReLU && net->layer(i).kind != LayerKind::Flatten) shown.push_back(i);
-    double mx = std::fabs(ex->target_logit);
-    for (int i : shown) mx = std::max(mx, std::fabs(ex->layer_sums[static_cast<std::size_t>(i)]));
-    mx = std::max(mx, std::fabs(ex->input_sum));
-    mx = std::max(mx, 1e-12);
-    const float bw = sz.x / (shown.size() + 1);
-    const float base = p0.y + sz.y * 0.5f, half = sz.y * 0.45f;
-    const float ly = base - static_cast<float>(ex->target_logit / mx) * half;
-    for (float x = p0.x; x < p0.x + sz.x; x += 8) dl->AddLine(ImVec2(x, ly), ImVec2(x + 4, ly), IM_COL32(255, 210, 40, 220));
-    dl->AddLine(ImVec2(p0.x, base), ImVec2(p0.x + sz.x, base), IM_COL32(110, 110, 120, 255));
-    auto bar = [&](std::size_t slot, double v, const std::string& tip) {
-      const float x0 = p0.x + bw * slot + 1, x1 = x0 + bw - 2;
-      const float y = base - static_cast<float>(v / mx) * half;
-      dl->AddRectFilled(ImVec2(x0, std::min(y, base)), ImVec2(x1, std::max(y, base)), v >= 0 ? IM_COL32(220, 80, 60, 255) : IM_COL32(70, 110, 230, 255));
-      if (ImGui::IsMouseHoveringRect(ImVec2(x0, p0.y), ImVec2(x1, p0.y + sz.y))) ImGui::SetTooltip("%s\nsum of relevance %.5g\n(target logit %.5g)", tip.c_str(), v, ex->target_logit);
-    };
-    bar(0, ex->input_sum, "input");
-    for (std::size_t k = 0; k < shown.size(); ++k) {
-      const Layer& l = net->layer(shown[k]);
-      bar(k + 1, ex->layer_sums[static_cast<std::size_t>(shown[k])], l.nick + " (" + l.name + ")");
+    ImGui::TextDisabled("how much relevance each layer passes on, from the picture (left) to the output (right)");
+    std::vector<Bar> bars;
+    bars.push_back({"input", ex->input_sum, "the picture (the input's relevance)"});
+    for (int i = 0; i < net->size(); ++i) {
+      const Layer& l = net->layer(i);
+      if (l.kind == LayerKind::ReLU || l.kind == LayerKind::Flatten) continue;
+      bars.push_back({l.nick, ex->layer_sums[static_cast<std::size_t>(i)], l.nick + " (" + l.name + "): the relevance of its outputs"});
     }
-    ImGui::EndChild();
+    const int hb = bar_chart("conservation", bars, ex->target_logit, "target logit", "sum of relevance",
+                             ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 8.5f), scale_);
+    mark("conservation");
+    if (hb >= 0) {  // (for the test hook: which bar, its value)
+      tip_name_ = "conservation:" + bars[static_cast<std::size_t>(hb)].label;
+      tip_text_ = bars[static_cast<std::size_t>(hb)].tip + ": " + std::to_string(bars[static_cast<std::size_t>(hb)].value);
+    }
   }
   // per-layer table
   if (ImGui::BeginTable("rules_table", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH,
@@ -506,7 +638,10 @@ void Ui::optimizer_tab() {
       if (net->layer(i).kind == LayerKind::Conv) optimizer_layer_ = i;
   }
   ImGui::SetNextItemWidth(180 * scale_);
-  if (ImGui::BeginCombo("layer", net->layer(optimizer_layer_).nick.c_str())) {
+  const bool opt_open = ImGui::BeginCombo("layer", net->layer(optimizer_layer_).nick.c_str());
+  mark("optimiser:layer");
+  if (!opt_open) tip("optimiser:layer", "The layer whose neurons are counted.");
+  if (opt_open) {
     for (int i = 0; i + 1 < net->size(); ++i) {
       const Layer& l = net->layer(i);
       if (l.kind != LayerKind::Conv && l.kind != LayerKind::Linear) continue;
@@ -516,8 +651,14 @@ void Ui::optimizer_tab() {
   }
   ImGui::SameLine();
   if (ImGui::Button("Score this layer")) post([this, l = optimizer_layer_] { e_->run_optimizer(l); });
+  mark("optimiser:run");
+  tip("optimiser:run", "For k = 1, 2, 4, ... keep only the k most relevant neurons of this layer and measure how far "
+                       "the heatmap and the prediction move from the full ones.");
   ImGui::SameLine();
   if (ImGui::Button("All layers")) post([this] { e_->run_optimizer(-1); });
+  mark("optimiser:all");
+  tip("optimiser:all", "Score every layer of the graph: 'k from the optimiser' in the Graph tab then uses each "
+                       "layer's choice.");
   flow(140 * scale_ + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("tolerance (SMAPE)").x);
   float tol = static_cast<float>(settings_.tolerance);
   ImGui::SetNextItemWidth(140 * scale_);
@@ -528,6 +669,9 @@ void Ui::optimizer_tab() {
       settings_sent();
     });
   }
+  mark("optimiser:tolerance");
+  tip("optimiser:tolerance", "How close is close enough: the chosen k is the smallest whose two SMAPE scores are both "
+                             "at most this (0 = identical, 200 = nothing in common). The dashed line in the chart.");
   help_text("optimizer",
             "How many neurons of a layer do we need? For each k, keep only the k most relevant neurons and compare: "
             "backward, the heatmap through them against the full heatmap; forward, the prediction with only them "
@@ -596,8 +740,13 @@ void Ui::evaluation_tab() {
     *out = (*static_cast<const std::vector<std::string>*>(data))[static_cast<std::size_t>(i)].c_str();
     return true;
   }, const_cast<std::vector<std::string>*>(&presets), static_cast<int>(presets.size()));
+  mark("evaluation:compare");
+  tip("evaluation:compare", "A second preset whose heatmap is tested the same way, for comparison.");
   ImGui::SameLine();
   if (ImGui::Button("Run pixel flipping")) post([this, p = std::string(presets[static_cast<std::size_t>(compare_preset_)])] { e_->run_flipping(p); });
+  mark("evaluation:run");
+  tip("evaluation:run", "Replace the picture patch by patch, most relevant first (by this explanation, by the "
+                        "compared preset, and in a random order), and record the class score after each step.");
   help_text("evaluation",
             "Is the heatmap telling the truth? We blank out the picture patch by patch, most relevant first, and watch "
             "the class score. A good explanation makes it fall fast, faster than blanking in a random order. AOPC "
@@ -613,10 +762,39 @@ void Ui::evaluation_tab() {
   ch.xlabel = "patches replaced";
   ch.ylabel = "target logit";
   const std::string n0 = settings_.composite.name + " order", n1 = s_->flip_compare() + " order";
-  line_chart("flip", {{n0.c_str(), a->lrp, IM_COL32(230, 90, 70, 255)}, {n1.c_str(), b->lrp, IM_COL32(90, 200, 120, 255)},
-                      {"random order", a->random, IM_COL32(160, 160, 170, 255)}},
-             ch, ImVec2(0, ImGui::GetContentRegionAvail().y * 0.6f), scale_);
+  // the chart, and beside it the picture as the network saw it at the hovered step (the explanation's order)
+  const float avail_w = ImGui::GetContentRegionAvail().x, chart_h = ImGui::GetContentRegionAvail().y * 0.6f;
+  const float pic = std::min(chart_h, avail_w * 0.3f);
+  const int at = line_chart("flip", {{n0.c_str(), a->lrp, IM_COL32(230, 90, 70, 255)}, {n1.c_str(), b->lrp, IM_COL32(90, 200, 120, 255)},
+                                     {"random order", a->random, IM_COL32(160, 160, 170, 255)}},
+                            ch, ImVec2(avail_w - pic - ImGui::GetStyle().ItemSpacing.x, chart_h), scale_);
   mark("flip-chart");
+  if (at >= 0) flip_step_ = at;
+  ImGui::SameLine();
+  ImGui::BeginGroup();
+  const Image& v = s_->pic().view;
+  const int step = std::clamp(flip_step_, 0, static_cast<int>(a->flipped.size()) - 1);
+  if (!v.empty() && !a->order.empty() && a->columns > 0) {
+    const int n = a->flipped[static_cast<std::size_t>(step)];
+    Image shown = v;
+    const int channels = static_cast<int>(a->fill_byte.size());
+    for (int q = 0; q < n && q < static_cast<int>(a->order.size()); ++q) {
+      const int p = a->order[static_cast<std::size_t>(q)];
+      const int y0 = (p / a->columns) * a->patch, x0 = (p % a->columns) * a->patch;
+      for (int y = y0; y < std::min(v.height, y0 + a->patch); ++y)
+        for (int x = x0; x < std::min(v.width, x0 + a->patch); ++x)
+          for (int c = 0; c < 3; ++c)
+            shown.rgb[(static_cast<std::size_t>(y) * v.width + x) * 3 + c] =
+                static_cast<uint8_t>(a->fill_byte[static_cast<std::size_t>(std::min(c, channels - 1))] + 0.5f);
+    }
+    const Texture& t = cached_rgb("flip-step", shown, version(Session::Result::Flip) * 64 + step);
+    ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), pic, pic - ImGui::GetTextLineHeightWithSpacing() * 2));
+    mark("flip-picture");
+    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + pic);
+    ImGui::TextDisabled("step %d: %d of %d patches replaced, most relevant first (hover the chart)", step, n, a->patches);
+    ImGui::PopTextWrapPos();
+  }
+  ImGui::EndGroup();
   ImGui::Text("AOPC: %s %.4f   %s %.4f   random %.4f", settings_.composite.name.c_str(), a->aopc_lrp,
               s_->flip_compare().c_str(), b->aopc_lrp, a->aopc_random);
   ImGui::TextDisabled("patches of %dx%d pixels; x axis: patches replaced", a->patch, a->patch);

@@ -125,23 +125,43 @@ void Ui::colour_bar(int slot, float width, const std::string& cls, const std::st
   const auto it = heat_slots_.find(slot);
   if (it == heat_slots_.end() || width < 8) return;
   const HeatSlot& hs = it->second;
+  char tipbuf[640];
+  std::snprintf(tipbuf, sizeof tipbuf,
+                "Relevance per pixel, in units of the class score (logit), summed over the colour channels: the right "
+                "end speaks for %s, the left end against it, the middle colour is no relevance. Full colour at "
+                "+-%.3g: the %.1f th percentile of |relevance| (the 'scale' slider), at least 1 %% of the strongest "
+                "pixel's; stronger pixels are clipped to it.",
+                cls.c_str(), hs.vmax, hs.percentile);
+  const bool marked = mark_hover && hover_x_ >= 0;
+  scale_bar(name, width, hs.vmax, view_.cmap, cls, marked ? &hover_value_ : nullptr, tipbuf);
+}
+
+void Ui::value_bar(const std::string& name, float width, float vmax, Colormap cmap, const std::string& what) {
+  scale_bar(name, width, vmax, cmap, explained_class(), nullptr,
+            what + ": the right end speaks for " + explained_class() + ", the left end against it; full colour at +-" +
+                [&] { char b[32]; std::snprintf(b, sizeof b, "%.3g", vmax); return std::string(b); }() + ".");
+}
+
+void Ui::scale_bar(const std::string& name, float width, float vmax, Colormap cmap, const std::string& cls,
+                   const float* marker, const std::string& tooltip) {
+  if (width < 8) return;
   const float bar_h = std::floor(ImGui::GetTextLineHeight() * 0.6f);
   const ImVec2 p = ImGui::GetCursorScreenPos();
-  ImGui::Image(lut(view_.cmap).imgui_id(), ImVec2(width, bar_h));
+  ImGui::Image(lut(cmap).imgui_id(), ImVec2(width, bar_h));
   mark(name);
   const bool bar_hovered = ImGui::IsItemHovered();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddLine(ImVec2(p.x + width / 2, p.y - 1), ImVec2(p.x + width / 2, p.y + bar_h + 1), IM_COL32(40, 40, 40, 255));
-  if (mark_hover && hover_x_ >= 0 && hs.vmax > 0) {  // the hovered pixel's value on the scale
-    const float t = 0.5f + 0.5f * std::clamp(hover_value_ / hs.vmax, -1.0f, 1.0f);
+  if (marker && vmax > 0) {  // a value (the hovered pixel's) on the scale
+    const float t = 0.5f + 0.5f * std::clamp(*marker / vmax, -1.0f, 1.0f);
     const float x = p.x + t * width;
     dl->AddTriangleFilled(ImVec2(x - 5, p.y - 6), ImVec2(x + 5, p.y - 6), ImVec2(x, p.y + 1), IM_COL32(255, 255, 255, 255));
     dl->AddTriangle(ImVec2(x - 5, p.y - 6), ImVec2(x + 5, p.y - 6), ImVec2(x, p.y + 1), IM_COL32(0, 0, 0, 255));
   }
   // the numbers and what the two ends mean
   char lo[32], hi[32];
-  std::snprintf(lo, sizeof lo, "%.3g", -hs.vmax);
-  std::snprintf(hi, sizeof hi, "+%.3g", hs.vmax);
+  std::snprintf(lo, sizeof lo, "%.3g", -vmax);
+  std::snprintf(hi, sizeof hi, "+%.3g", vmax);
   std::string left = std::string(lo) + "  against " + cls, right = "for " + cls + "  " + hi;
   if (ImGui::CalcTextSize((left + right).c_str()).x + 8 > width) {  // narrow: the numbers only (the words in the tooltip)
     left = lo;
@@ -157,12 +177,15 @@ void Ui::colour_bar(int slot, float width, const std::string& cls, const std::st
   if (lw + rw + ImGui::CalcTextSize("   0   ").x <= width)
     dl->AddText(ImVec2(p.x + width / 2 - ImGui::CalcTextSize("0").x / 2, line.y), col, "0");
   dl->AddText(ImVec2(std::max(p.x + lw + 8, p.x + width - rw), line.y), col, right.c_str());
-  if (bar_hovered || label_hovered)
-    ImGui::SetTooltip("Relevance per pixel, in units of the class score (logit), summed over the colour channels: the "
-                      "right end speaks for %s, the left end against it, the middle colour is no relevance. Full colour "
-                      "at +-%.3g: the %.1f th percentile of |relevance| (the 'scale' slider), at least 1 %% of the "
-                      "strongest pixel's; stronger pixels are clipped to it.",
-                      cls.c_str(), hs.vmax, hs.percentile);
+  if (bar_hovered || label_hovered) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(std::min(ImGui::GetIO().DisplaySize.x * 0.85f, 380.0f * scale_));
+    ImGui::TextUnformatted(tooltip.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+    tip_name_ = name;
+    tip_text_ = tooltip;
+  }
 }
 
 bool Ui::sample_fits(const std::string& name) const {
@@ -246,13 +269,18 @@ void Ui::gallery_popup() {
 }
 
 void Ui::input_panel(float w, float h) {
-  ImGui::BeginChild("input", ImVec2(w, h), true);
+  ImGui::BeginChild("input", ImVec2(w, h), true, ImGuiWindowFlags_NavFlattened);
   if (ImGui::SmallButton("Samples")) ImGui::OpenPopup("gallery");
   mark("samples");
+  tip("samples", "Pick a test picture: Fashion-MNIST clothing for the default model, photographs for an ImageNet "
+                 "VGG16. Left/right arrow keys step through them.");
   gallery_popup();
   if (open_image_cb_) {
     ImGui::SameLine();
     if (ImGui::SmallButton("Open...")) open_image_cb_();
+    mark("open-image");
+    tip("open-image", "Open a picture of your own (PNG, JPEG, ...; or drop it on the page). It stays on your "
+                      "computer: nothing is uploaded.");
   }
   ImGui::SameLine();
   ImGui::Text("%s", s_->image_name().c_str());
@@ -260,12 +288,13 @@ void Ui::input_panel(float w, float h) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f), "(!)");
     mark("picture-note");
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", note.c_str());
+    tip("picture-note", "%s", note.c_str());
   }
   help_text("input",
             "The picture as the network sees it, with the explanation on top. Relevance says how much each pixel "
             "pushed the network towards the class it explains: red pixels spoke for it, blue ones against it, "
-            "white or clear ones hardly mattered. The colours are scaled so the strongest pixel is full colour.");
+            "white or clear ones hardly mattered. The bar under the picture gives the numbers (in units of the class score); "
+            "the 'scale' slider sets where the colours reach full strength.");
   const ExplanationView* ex = s_->explanation.get();
   const float ctrl_h = ImGui::GetFrameHeightWithSpacing() * 2.2f + colour_bar_height();
   float side = std::min(ImGui::GetContentRegionAvail().x, h - ctrl_h - ImGui::GetFrameHeightWithSpacing() * 1.3f);
@@ -281,7 +310,8 @@ void Ui::input_panel(float w, float h) {
       if (x >= 0 && y >= 0 && x < r.dim(2) && y < r.dim(1)) {
         float v = 0;
         for (int c = 0; c < r.dim(0); ++c) v += r[(static_cast<std::size_t>(c) * r.dim(1) + y) * r.dim(2) + x];
-        ImGui::SetTooltip("pixel (%d, %d): relevance %+.4g", x, y, v);
+        ImGui::SetTooltip("pixel (%d, %d): relevance %+.4g\n%s %s (in logit units)", x, y, v,
+                          v > 0 ? "for" : v < 0 ? "against" : "neither for nor against", explained_class().c_str());
         hover_x_ = x;
         hover_y_ = y;
         hover_value_ = v;
@@ -316,6 +346,9 @@ void Ui::input_panel(float w, float h) {
   ImGui::SetNextItemWidth(w * 0.28f);
   const bool mode_open = ImGui::BeginCombo("##mode", modes[std::clamp(static_cast<int>(view_.mode), 0, 4)]);
   mark("mode");
+  if (!mode_open)
+    tip("mode", "How the relevance is drawn: over the picture (overlay), beside it, alone (heatmap), or only the "
+                "evidence for the class (positive) or only the evidence against it (negative). Key: M.");
   if (mode_open) {
     for (int i = 0; i < 5; ++i) {
       if (ImGui::Selectable(modes[i], i == static_cast<int>(view_.mode))) view_.mode = static_cast<ViewMode>(i);
@@ -327,7 +360,13 @@ void Ui::input_panel(float w, float h) {
   ImGui::SetNextItemWidth(w * 0.25f);
   int cm = static_cast<int>(view_.cmap);
   const auto& names = colormap_names();
-  if (ImGui::BeginCombo("##cmap", names[static_cast<std::size_t>(cm)].c_str())) {
+  const bool cmap_open = ImGui::BeginCombo("##cmap", names[static_cast<std::size_t>(cm)].c_str());
+  mark("cmap");
+  if (!cmap_open)
+    tip("cmap", "The colours of the heatmap: the middle colour is no relevance, one end for the class and the other "
+                "against it (the bar under the picture says which). 'cividis' stays readable with colour blindness. "
+                "Key: C.");
+  if (cmap_open) {
     for (std::size_t i = 0; i < names.size(); ++i) {
       std::string label = names[i] + (names[i] == "cividis" ? " (colour-blind safe)" : "");
       if (ImGui::Selectable(label.c_str(), static_cast<int>(i) == cm)) view_.cmap = static_cast<Colormap>(i);
@@ -337,11 +376,21 @@ void Ui::input_panel(float w, float h) {
   }
   ImGui::SameLine();
   ImGui::Checkbox("grey", &view_.gray);
+  mark("grey");
+  tip("grey", "Draw the picture under the heatmap in grey, so that only the heatmap is in colour.");
   ImGui::SetNextItemWidth(w * 0.3f);
   ImGui::SliderFloat("##alpha", &view_.alpha, 0.0f, 1.0f, "opacity %.2f");
+  mark("opacity");
+  tip("opacity", "How much the heatmap covers the picture in the overlay: 0 shows only the picture, 1 only the "
+                 "heatmap. Ctrl+click to type a value.");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(w * 0.3f);
   ImGui::SliderFloat("##pct", &view_.percentile, 90.0f, 100.0f, "scale: %.1f pct");
+  mark("scale");
+  tip("scale", "Where the colours reach full strength: at %.1f, the %.1f %% strongest pixels are drawn at full colour "
+               "(clipped) so that one hot pixel does not leave the rest of the heatmap pale; 100 scales to the "
+               "strongest pixel. The colour bar shows the value.",
+      view_.percentile, 100.0f - view_.percentile);
   // the image as the user gave it
   const Image& orig = s_->image();
   if (!orig.empty() && orig.width <= 4096 && orig.height <= 4096) {
@@ -355,7 +404,10 @@ void Ui::input_panel(float w, float h) {
     const float th = ImGui::GetFrameHeight();
     ImGui::SameLine();
     ImGui::Image(original_tex_.imgui_id(), ImVec2(th * orig.width / std::max(1, orig.height), th));
+    mark("original");
     if (ImGui::IsItemHovered()) {
+      tip_name_ = "original";
+      tip_text_ = "as you gave it";
       ImGui::BeginTooltip();
       ImGui::Text("as you gave it: %d x %d pixels%s", orig.shown_width(), orig.shown_height(),
                   s_->pic().inverted ? "\n(inverted for this model, which expects light on dark)" : "");
@@ -371,12 +423,17 @@ void Ui::input_panel(float w, float h) {
     static const char* invs[] = {"invert: auto", "invert: on", "invert: off"};
     ImGui::SetNextItemWidth(w * 0.3f);
     if (ImGui::Combo("##invert", &inv, invs, 3)) post([this, inv] { e_->set_invert(static_cast<InvertMode>(inv)); });
+    mark("invert");
+    tip("invert", "This model was trained on light clothing on a black background. 'auto' inverts a picture with a "
+                  "light background so that it looks like the training pictures (%s); 'on' and 'off' decide it "
+                  "yourself.",
+        s_->pic().inverted ? "this one was inverted" : "this one was not");
   }
   ImGui::EndChild();
 }
 
 void Ui::predictions_panel(float w, float h) {
-  ImGui::BeginChild("predictions", ImVec2(w, h), true);
+  ImGui::BeginChild("predictions", ImVec2(w, h), true, ImGuiWindowFlags_NavFlattened);
   ImGui::Text("Predictions");
   ImGui::SameLine();
   if (settings_.target.kind == Target::Kind::Contrast) contrast_mode_ = true;  // e.g. set by a link
@@ -387,7 +444,8 @@ void Ui::predictions_panel(float w, float h) {
     if (!contrast_mode_ && t.kind == Target::Kind::Contrast) post([this, a = t.a] { send_target(Target::cls(a)); });
   }
   mark("contrast");
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Explain 'class A rather than class B': click A, then B");
+  tip("contrast", "Explain 'class A rather than class B': tick, then click A, then B. The heatmap then shows what "
+                  "makes the picture more A than B.");
   help_text("predictions",
             "The five classes the network finds most likely, with their probabilities. Click one to see what in the "
             "picture speaks for that class. With 'contrast', click two classes to see what makes the first more "
@@ -410,6 +468,10 @@ void Ui::predictions_panel(float w, float h) {
       const float bh = ImGui::GetTextLineHeight() + 4;
       const bool clicked = ImGui::InvisibleButton("cls", ImVec2(bw, bh));
       mark("pred:" + std::to_string(i));
+      tip(("pred:" + std::to_string(i)).c_str(),
+          contrast_mode_ ? (contrast_a_ < 0 ? "Click the first class of the contrast (A in 'A rather than B')."
+                                            : "Click the class to contrast with (B in 'A rather than B').")
+                         : "Click to explain this class: what in the picture speaks for it. Key T goes back to the top class.");
       if (clicked) {
         if (contrast_mode_) {
           if (contrast_a_ < 0) {

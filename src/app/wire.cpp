@@ -200,6 +200,9 @@ void io(A& a, FlipResult& f) {
   values(a, f.random);
   a.num(f.aopc_lrp);
   a.num(f.aopc_random);
+  a.num(f.columns);
+  values(a, f.order);
+  values(a, f.fill_byte);
 }
 template <class A>
 void io(A& a, LayerCurve& c) {

@@ -39,10 +39,17 @@ FlipJob::FlipJob(std::shared_ptr<const Network> net, const Tensor& input, const 
     for (int x = 0; x < W; ++x)
       score_[static_cast<std::size_t>((y / res_.patch) * pw_ + x / res_.patch)] += heatmap[static_cast<std::size_t>(y) * W + x];
   fill_.assign(static_cast<std::size_t>(C), 0.0f);
+  res_.fill_byte.assign(static_cast<std::size_t>(C), 0.0f);
+  res_.columns = pw_;
   const ModelConfig& cfg = net_->config();
   for (int c = 0; c < C; ++c) {
-    if (opt.replace == FlipReplace::Background) fill_[static_cast<std::size_t>(c)] = cfg.normalise(c, 0.0f);
-    else fill_[static_cast<std::size_t>(c)] = 0.0f;  // Mean and Zero coincide in the normalised space
+    if (opt.replace == FlipReplace::Background) {
+      fill_[static_cast<std::size_t>(c)] = cfg.normalise(c, 0.0f);
+    } else {
+      fill_[static_cast<std::size_t>(c)] = 0.0f;  // Mean and Zero coincide in the normalised space
+      const float mean = c < static_cast<int>(cfg.mean.size()) ? cfg.mean[static_cast<std::size_t>(c)] : 0.0f;
+      res_.fill_byte[static_cast<std::size_t>(c)] = cfg.scale > 0 ? std::clamp(mean / cfg.scale, 0.0f, 255.0f) : 0.0f;
+    }
   }
   const int total = std::max(1, static_cast<int>(opt.fraction * res_.patches + 0.5));
   for (int s = 0; s <= opt.steps; ++s) res_.flipped.push_back(static_cast<int>(static_cast<long long>(total) * s / opt.steps));
@@ -58,6 +65,7 @@ void FlipJob::start_run() {
   if (run_ == 0) {
     std::stable_sort(order_.begin(), order_.end(),
                      [&](int a, int b) { return score_[static_cast<std::size_t>(a)] > score_[static_cast<std::size_t>(b)]; });
+    res_.order = order_;
   } else {
     // Fisher-Yates with the project's counter-based generator (reproducible across platforms)
     const int r = run_ - 1;

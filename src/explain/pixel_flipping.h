@@ -33,6 +33,11 @@ struct FlipResult {
   std::vector<int> flipped;  // patches flipped at each point (0 first)
   std::vector<double> lrp, random;
   double aopc_lrp = 0, aopc_random = 0;
+  // what the perturbed picture of a step looks like: the patches (row-major, `columns` per row) in the order the
+  // explanation replaced them, and the replacement's value per channel as a pixel byte (0..255, before normalising)
+  int columns = 0;
+  std::vector<int> order;
+  std::vector<float> fill_byte;
 };
 
 // heatmap: H*W relevance (channel sum) in the model's input space; input: the preprocessed input.
