@@ -398,26 +398,124 @@
   };
 })();
 
-// Touch: one finger acts as the mouse (tap = click, drag = drag), so the basics work on tablets and phones.
+// Touch and wheel, as a person uses them:
+// - a tap is a click where the finger was: the app sees the cursor there first and the press a few frames later
+//   (ImGui matches a press with the control hovered in the frame before; a move and a press in one frame missed
+//   the control when the finger came from another one);
+// - a finger held still for half a second shows the tooltip of what it is on, without pressing it;
+// - a finger that moves drags from where it went down (sliders, the graph, the column on phones);
+// - two fingers pinch-zoom the graph (as wheel steps at their midpoint);
+// - the wheel reaches the app as steps (GLFW's port passes the browser's pixels through: one notch was 100 steps,
+//   and downwards zoomed in).
 (function () {
   const canvas = document.getElementById('canvas');
-  function forward(type, t) {
-    canvas.dispatchEvent(new MouseEvent(type, { clientX: t.clientX, clientY: t.clientY, screenX: t.screenX,
-      screenY: t.screenY, button: 0, buttons: type === 'mouseup' ? 0 : 1, bubbles: true, cancelable: true }));
+  let touchMode = false;
+  function useTouch() {
+    if (touchMode || !window.Module || !window.Module.calledRun) return;
+    touchMode = true;
+    window.Module.ccall('lrpscope_do_set_touch', 'number', ['number'], [1]);
   }
-  canvas.addEventListener('touchstart', (e) => {
-    if (e.touches.length !== 1) return;
+  if (window.matchMedia && window.matchMedia('(pointer: coarse)').matches) {
+    const wait = setInterval(() => { if (window.Module && window.Module.calledRun) { clearInterval(wait); useTouch(); } }, 100);
+  }
+  function forward(type, p) {
+    canvas.dispatchEvent(new MouseEvent(type, { clientX: p.clientX, clientY: p.clientY, screenX: p.screenX,
+      screenY: p.screenY, button: 0, buttons: type === 'mouseup' ? 0 : 1, bubbles: true, cancelable: true }));
+  }
+  function wheelSteps(steps, p) {  // steps > 0: up (zoom in)
+    const ev = new WheelEvent('wheel', { deltaY: steps, deltaMode: 0, clientX: p.clientX, clientY: p.clientY,
+      bubbles: true, cancelable: true });
+    ev.lrpscopeSteps = true;
+    canvas.dispatchEvent(ev);
+  }
+  window.addEventListener('wheel', (e) => {
+    if (e.target !== canvas || e.lrpscopeSteps) return;
+    e.stopPropagation();
     e.preventDefault();
-    forward('mousemove', e.touches[0]);
-    forward('mousedown', e.touches[0]);
-  }, { passive: false });
-  canvas.addEventListener('touchmove', (e) => {
-    if (e.touches.length !== 1) return;
+    const unit = e.deltaMode === 1 ? 1 / 3 : e.deltaMode === 2 ? 1 : 1 / 100;
+    const steps = Math.max(-3, Math.min(3, -e.deltaY * unit));
+    if (steps) wheelSteps(steps, e);
+  }, { capture: true, passive: false });
+  const point = (t) => ({ clientX: t.clientX, clientY: t.clientY, screenX: t.screenX, screenY: t.screenY });
+  const mid = (a, b) => ({ clientX: (a.clientX + b.clientX) / 2, clientY: (a.clientY + b.clientY) / 2,
+    screenX: (a.screenX + b.screenX) / 2, screenY: (a.screenY + b.screenY) / 2 });
+  const dist = (a, b) => Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY);
+  // (on the window, before the canvas: GLFW's port turns touches into presses of its own, at once and in the same
+  // frame as the move, so they must not reach it)
+  const on = (type, f) => window.addEventListener(type, (e) => {
+    if (e.target !== canvas) return;
+    e.stopPropagation();
     e.preventDefault();
-    forward('mousemove', e.touches[0]);
-  }, { passive: false });
-  canvas.addEventListener('touchend', (e) => {
-    e.preventDefault();
-    forward('mouseup', e.changedTouches[0]);
-  }, { passive: false });
+    f(e);
+  }, { capture: true, passive: false });
+  on('touchcancel', () => {
+    clearTimeout(timer);
+    if (pressed && start) forward('mouseup', start);
+    start = null;
+    pressed = false;
+    pinch = null;
+  });
+  let start = null, pressed = false, held = false, timer = 0, pinch = null;
+  on('touchstart', (e) => {
+    useTouch();
+    clearTimeout(timer);
+    if (e.touches.length === 2) {  // a second finger: a pinch, not a drag
+      if (pressed) forward('mouseup', start);
+      pressed = false;
+      start = null;
+      const a = point(e.touches[0]), b = point(e.touches[1]);
+      // (the cursor goes there first: the graph must be under it for a frame before the steps arrive, or they would
+      // scroll the panel around it)
+      pinch = { d0: dist(a, b), steps: 0, ready: false };
+      forward('mousemove', mid(a, b));
+      const p = pinch;
+      setTimeout(() => { p.ready = true; }, 80);
+      return;
+    }
+    if (e.touches.length !== 1 || pinch) return;
+    start = point(e.touches[0]);
+    pressed = false;
+    held = false;
+    forward('mousemove', start);
+    timer = setTimeout(() => { held = true; }, 500);
+  });
+  on('touchmove', (e) => {
+    if (pinch && e.touches.length === 2) {
+      const a = point(e.touches[0]), b = point(e.touches[1]);
+      if (!pinch.ready) return;
+      const want = Math.round(Math.log(Math.max(1e-3, dist(a, b) / pinch.d0)) / Math.log(1.15));
+      if (want !== pinch.steps) {
+        forward('mousemove', mid(a, b));
+        wheelSteps(want - pinch.steps, mid(a, b));
+        pinch.steps = want;
+      }
+      return;
+    }
+    if (!start || e.touches.length !== 1) return;
+    const p = point(e.touches[0]);
+    if (!pressed && !held && dist(p, start) > 10) {
+      clearTimeout(timer);
+      pressed = true;
+      forward('mousedown', start);
+    }
+    if (pressed) forward('mousemove', p);
+  });
+  on('touchend', (e) => {
+    clearTimeout(timer);
+    if (pinch) {
+      if (e.touches.length === 0) pinch = null;
+      return;
+    }
+    if (!start) return;
+    const s = start;
+    start = null;
+    if (pressed) {
+      forward('mouseup', point(e.changedTouches[0]));
+    } else if (!held) {  // a tap
+      setTimeout(() => {
+        forward('mousedown', s);
+        setTimeout(() => forward('mouseup', s), 60);
+      }, 60);
+    }  // (held: the tooltip stays until the next touch)
+  });
 })();

@@ -614,6 +614,11 @@ LRPSCOPE_EXPORT void lrpscope_do_show_share(const char* link) {
   WAKE();
   if (g_app) g_app->ui.show_share(link, lrp::app::Ui::share_snippet(link));
 }
+LRPSCOPE_EXPORT int lrpscope_do_set_touch(int on) {  // the page saw a touch screen (or a touch)
+  WAKE();
+  if (g_app) g_app->ui.set_touch(on != 0);
+  return 1;
+}
 LRPSCOPE_EXPORT int lrpscope_do_dismiss_hint() {
   WAKE();
   if (g_app) g_app->ui.dismiss_hint(false);
@@ -668,6 +673,7 @@ int main(int argc, char** argv) {
   int width = 1280, height = 800;
   std::string state_query;
   float ui_scale = 0;
+  bool touch = false;  // the sizes for a touch screen
   bool worker = LRPSCOPE_UI_ONLY;  // the page runs the engine in a Web Worker (app.js passes --worker)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -690,6 +696,7 @@ int main(int argc, char** argv) {
     else if (a == "--state-file") app.state_file = next();
     else if (a == "--worker") worker = true;
     else if (a == "--ui-scale") ui_scale = static_cast<float>(std::atof(next().c_str()));
+    else if (a == "--touch") touch = true;
     else if (a == "--tab") {
       const std::string t = next();
       for (int k = 0; k < 6; ++k)
@@ -699,12 +706,13 @@ int main(int argc, char** argv) {
       std::printf("lrpscope-app [--model FILE] [--image FILE | --sample NAME] [--state QUERY] [--size WxH] [--threads N]\n"
                   "             [--frames N | --seconds S] [--screenshot FILE.png] [--dump-state] [--no-hint]\n"
                   "             [--tab Graph|Neuron|Layers|Rules|...] [--share-base URL] [--state-file FILE]\n"
-                  "             [--ui-scale S]\n"
+                  "             [--ui-scale S] [--touch]\n"
                   "  --state QUERY   a permalink's query string (\"?image=fashion/coat-1&composite=montavon&panel=neuron\")\n"
                   "  --frames N      draw N frames (continuously), then screenshot / dump the state and exit\n"
                   "  --seconds S     run S seconds (drawing on demand, as in normal use), then the same\n"
                   "  --share-base U  the page address Share puts in front of the state (default lrpscope/index.html)\n"
-                  "  --ui-scale S    interface scale (default: the screen's content scale, 2 on most HiDPI screens)\n");
+                  "  --ui-scale S    interface scale (default: the screen's content scale, 2 on most HiDPI screens)\n"
+                  "  --touch         the sizes for a touch screen (controls 40 points high)\n");
       return 0;
     }
   }
@@ -807,6 +815,7 @@ int main(int argc, char** argv) {
 #if !defined(__EMSCRIPTEN__) && !LRPSCOPE_UI_ONLY
   app.local->on_publish([] { glfwPostEmptyEvent(); });  // new results wake the event loop
 #endif
+  if (touch) app.ui.set_touch(true);
   app.engine->load_model_file(model);
   if (!image.empty()) app.engine->load_image_file(image);
   else app.ui.load_sample(sample);

@@ -10,13 +10,14 @@
 #include <tuple>
 #include <vector>
 
+#include <imgui.h>
+
 #include "app/app_state.h"
 #include "app/gl_util.h"
 #include "app/engine.h"
 #include "app/snapshot.h"
 #include "explain/heatmap.h"
 
-struct ImVec2;
 
 namespace lrp::app {
 
@@ -67,6 +68,9 @@ class Ui {
   // Keyboard navigation: Tab starts it (the arrow keys then move between the controls, Space presses, Enter types
   // into a field), Esc with nothing open or a mouse click ends it; outside it the arrow keys are shortcuts.
   bool keyboard_nav() const { return keyboard_nav_; }
+  // Touch screens: controls at least 40 points high, small buttons as big as the others, drag to scroll.
+  void set_touch(bool on);
+  bool touch() const { return touch_; }
   // The state a permalink reproduces, gathered from the session and the view.
   AppState current_state() const;
   // Applies a state: every field is checked against the loaded model; each one that cannot be applied adds a
@@ -119,6 +123,17 @@ class Ui {
   void share_popup();
   void url_popup();
   void tabs_panel(float w, float h);
+  void tab_content(Tab t);
+  // Below 800 points wide (phones, tablets upright): one column that scrolls — the picture and the predictions
+  // (side by side when there is room), then the panel.
+  void column_layout(float w, float h);
+  bool small_button(const char* label);  // ImGui::SmallButton, or a full-size button on touch screens
+  bool touch_ = false;
+  ImGuiStyle base_style_;  // the style before touch sizes
+  std::string layout_ = "columns";  // "columns", "tablet" or "phone" (the state JSON reports it)
+  float column_scroll_ = 0;
+  // what the input panel needs besides the picture: the top line, the colour bar, the rows of controls
+  float input_extra_height(float w) const;
   void summary_text();
   void graph_tab();
   void neuron_tab();
@@ -259,6 +274,7 @@ class Ui {
   float graph_zoom_ = 1.0f;
   float graph_pan_x_ = 0, graph_pan_y_ = 0;
   int hover_node_ = -1;
+  bool graph_wheel_ = false;  // the graph was under the cursor in the last frame: the wheel zooms it
   // layer explorer
   int explorer_layer_ = -1;
   bool explorer_relevance_ = true;

@@ -80,7 +80,7 @@ void Ui::graph_tab() {
   mark("graph:k");
   tip("graph:k", "k: how many neurons of each layer the graph shows, the k most relevant ones. More neurons show more "
                  "of the evidence but make the graph harder to read. Ctrl+click to type a value.");
-  ImGui::SameLine();
+  flow(check_width("k from the optimiser"));
   changed |= ImGui::Checkbox("k from the optimiser", &k_auto);
   mark("graph:k-auto");
   {
@@ -147,15 +147,22 @@ void Ui::graph_tab() {
     return;
   }
   // path heatmap on the right
+  // the path heatmap on the right, or under the graph when the panel is narrow (phones)
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float side_w = std::min(avail.x * 0.28f, avail.y * 0.45f);
-  ImGui::BeginChild("graph_canvas", ImVec2(avail.x - side_w - ImGui::GetStyle().ItemSpacing.x, avail.y), true,
+  const bool below = avail.x < 560 * scale_;
+  const float side_w = below ? avail.x : std::min(avail.x * 0.28f, avail.y * 0.45f);
+  const float side_h = below ? std::min(avail.x * 0.5f, avail.y * 0.4f) : avail.y;
+  const float canvas_w = below ? avail.x : avail.x - side_w - ImGui::GetStyle().ItemSpacing.x;
+  const float canvas_h = below ? avail.y - side_h - ImGui::GetStyle().ItemSpacing.y : avail.y;
+  ImGui::BeginChild("graph_canvas", ImVec2(canvas_w, canvas_h), true,
                     ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   const ImVec2 sz = ImGui::GetContentRegionAvail();
   ImGui::InvisibleButton("canvas", sz, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  mark("graph:canvas");
   const bool hovered = ImGui::IsItemHovered();
+  graph_wheel_ = hovered;  // the next frame's panels leave the wheel (and a pinch) to the graph
   ImGuiIO& io = ImGui::GetIO();
   if (hovered && io.MouseWheel != 0) {
     const float f = std::pow(1.15f, io.MouseWheel);
@@ -244,16 +251,24 @@ void Ui::graph_tab() {
     }
   }
   ImGui::EndChild();
-  ImGui::SameLine();
-  ImGui::BeginChild("graph_side", ImVec2(side_w, avail.y), true);
+  if (!below) ImGui::SameLine();
+  ImGui::BeginChild("graph_side", ImVec2(side_w, side_h), true);
   text_wrapped("Path heatmap");
   if (const Tensor* ph = s_->path_heatmap()) {
-    const float w = ImGui::GetContentRegionAvail().x;
+    const float w = below ? std::min(ImGui::GetContentRegionAvail().x * 0.45f, ImGui::GetContentRegionAvail().y - colour_bar_height())
+                          : ImGui::GetContentRegionAvail().x;
+    if (below) ImGui::BeginGroup();
     const Texture& t = heat_view(3, *ph, version(Session::Result::Graph), static_cast<int>(w), 0);
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), w, w));
     mark("graph:path-heatmap");
     colour_bar(3, ImGui::GetItemRectSize().x, explained_class(), "graph:path-colourbar", false);
+    if (below) {
+      ImGui::EndGroup();
+      ImGui::SameLine();
+      ImGui::BeginGroup();
+    }
     text_wrapped("Relevance that flows only through the yellow path (%.3g in total along its edges).", g->path_relevance);
+    if (below) ImGui::EndGroup();
   }
   ImGui::Separator();
   ImGui::TextDisabled("%zu neurons, %zu edges", g->nodes.size(), g->edges.size());

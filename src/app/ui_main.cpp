@@ -104,7 +104,7 @@ void Ui::help_text(const char* id, const char* text) {
   if (prev_end + ImGui::GetStyle().ItemSpacing.x <= x) ImGui::SameLine(x);
   else ImGui::SetCursorPosX(x);
   ImGui::PushID(id);
-  if (ImGui::SmallButton(open ? "x" : "?")) open = !open;
+  if (small_button(open ? "x" : "?")) open = !open;
   mark(std::string("help:") + id);
   tip((std::string("help:") + id).c_str(), open ? "Hide the explanation." : "What am I looking at? A few sentences on this view.");
   ImGui::PopID();
@@ -134,7 +134,30 @@ void Ui::tip(const char* name, const char* fmt, ...) {
   tip_text_ = buf;
 }
 
+bool Ui::small_button(const char* label) { return touch_ ? ImGui::Button(label) : ImGui::SmallButton(label); }
+
+void Ui::set_touch(bool on) {
+  if (on == touch_) return;
+  touch_ = on;
+  // frames (buttons, fields, check boxes, tabs, menu items) 40 points high: the font plus the padding
+  ImGuiStyle& st = ImGui::GetStyle();
+  if (on) {
+    base_style_ = st;
+    const float font = ImGui::GetFontSize() > 0 ? ImGui::GetFontSize() : 15.0f * scale_;
+    st.FramePadding = ImVec2(10 * scale_, std::max(st.FramePadding.y, std::ceil((40 * scale_ - font) / 2)));
+    st.ItemSpacing = ImVec2(8 * scale_, 8 * scale_);
+    st.ItemInnerSpacing = ImVec2(8 * scale_, 6 * scale_);
+    st.ScrollbarSize = 18 * scale_;
+    st.GrabMinSize = 24 * scale_;
+    st.TouchExtraPadding = ImVec2(4 * scale_, 4 * scale_);
+  } else {
+    st = base_style_;
+  }
+}
+
 void Ui::mark(const std::string& name) {
+  // (a panel scrolled out of sight submits no items: the last item is then someone else's)
+  if (ImGui::GetCurrentWindow()->SkipItems) return;
   const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
   rects_[name] = {a.x, a.y, b.x, b.y};
 }
@@ -182,6 +205,10 @@ void Ui::frame(int width, int height) {
   const float status_h = ImGui::GetFrameHeightWithSpacing() + st.WindowPadding.y;
   const float avail_h = ImGui::GetContentRegionAvail().y - status_h;
   const float avail_w = ImGui::GetContentRegionAvail().x;
+  if (avail_w < 800 * scale_ || avail_h < 480 * scale_) {  // narrow or low (phones, tablets upright, phones on their side)
+    column_layout(avail_w, avail_h);
+  } else {
+  layout_ = "columns";
   const bool narrow = avail_w < 900 * scale_;
   const float left_w = std::floor(narrow ? avail_w * 0.44f : std::min(avail_w * 0.40f, avail_h * 0.95f));
   ImGui::BeginChild("left", ImVec2(left_w, avail_h), false, ImGuiWindowFlags_NavFlattened);  // (the arrow keys cross into it)
@@ -191,6 +218,7 @@ void Ui::frame(int width, int height) {
   ImGui::EndChild();
   ImGui::SameLine();
   tabs_panel(avail_w - left_w - st.ItemSpacing.x, avail_h);
+  }
   status_bar(W, status_h);
   share_popup();
   url_popup();
@@ -200,6 +228,43 @@ void Ui::frame(int width, int height) {
   in_frame_ = false;
   run_actions();
   send_requests();
+}
+
+void Ui::column_layout(float w, float h) {
+  ImGui::BeginChild("column", ImVec2(w, h), false, graph_wheel_ ? ImGuiWindowFlags_NoScrollWithMouse : 0);
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float cw = ImGui::GetContentRegionAvail().x;
+  // the title line, five classes, the line saying what is explained
+  const float row = touch_ ? ImGui::GetFrameHeight() + st.ItemSpacing.y : ImGui::GetTextLineHeight() + 4 + st.ItemSpacing.y;
+  const float pred_h = std::floor(ImGui::GetFrameHeightWithSpacing() + row * 5 + ImGui::GetTextLineHeightWithSpacing() +
+                                  st.WindowPadding.y * 2 + 2);
+  const float tabs_h = std::max(h * 0.92f, 480 * scale_);
+  layout_ = cw >= 560 * scale_ ? "tablet" : "phone";
+  if (cw >= 560 * scale_) {  // tablets upright: the picture and the predictions side by side, then the panel
+    const float in_w = std::floor(cw * 0.56f);
+    // upright tablets keep the panel in view below; low screens (phones on their side) give the picture most of it
+    const float side = h >= 700 * scale_ ? std::min(in_w, h * 0.5f - input_extra_height(in_w)) : std::min(in_w, h * 0.8f);
+    const float in_h = std::max(side, 120 * scale_) + input_extra_height(in_w);
+    input_panel(in_w, in_h);
+    ImGui::SameLine();
+    predictions_panel(cw - in_w - st.ItemSpacing.x, in_h);
+  } else {  // phones: the picture, the predictions, the panel
+    const float side = std::min(cw, h * 0.62f);
+    input_panel(cw, side + input_extra_height(cw));
+    predictions_panel(cw, pred_h);
+  }
+  tabs_panel(cw, tabs_h);
+  // a finger (or a mouse) dragged where no control takes it scrolls the column
+  // (a press on a window's empty part makes its move handle active, although nothing moves here)
+  ImGuiIO& io = ImGui::GetIO();
+  const ImGuiContext& g = *GImGui;
+  const bool no_control = g.ActiveId == 0 || (g.ActiveIdWindow && g.ActiveId == g.ActiveIdWindow->MoveId);
+  if (ImGui::IsWindowHovered(ImGuiHoveredFlags_ChildWindows | ImGuiHoveredFlags_AllowWhenBlockedByActiveItem) &&
+      ImGui::IsMouseDragging(0, 4.0f) && no_control)
+    ImGui::SetScrollY(ImGui::GetScrollY() - io.MouseDelta.y);
+  mark_rect("column", ImGui::GetWindowPos().x, ImGui::GetWindowPos().y, ImGui::GetWindowPos().x + w, ImGui::GetWindowPos().y + h);
+  column_scroll_ = ImGui::GetScrollY();
+  ImGui::EndChild();
 }
 
 // What the frame showed asks the engine for its display data: the tooltip's neuron and the explorer's layer.
@@ -325,20 +390,20 @@ void Ui::status_bar(float w, float h) {
     ImGui::ProgressBar(dl.total > 0 ? static_cast<float>(dl.loaded / dl.total) : 0.0f, ImVec2(300 * scale_, 0), buf);
     mark("download");
     ImGui::SameLine();
-    if (ImGui::SmallButton("Cancel download") && cancel_download_cb_) cancel_download_cb_();
+    if (small_button("Cancel download") && cancel_download_cb_) cancel_download_cb_();
     mark("download:cancel");
   }
   if (s_->busy) {
     ImGui::SameLine();
     ImGui::ProgressBar(static_cast<float>(s_->progress), ImVec2(160 * scale_, 0), s_->progress_label.c_str());
     ImGui::SameLine();
-    if (ImGui::SmallButton("Cancel")) post([this] { e_->cancel(); });
+    if (small_button("Cancel")) post([this] { e_->cancel(); });
   }
   if (!s_->error.empty()) {
     // the dismiss button first, so it stays on screen however long the message is; the text is cut to the
     // space left and shown whole when hovered
     ImGui::SameLine();
-    if (ImGui::SmallButton("dismiss")) post([this] { e_->clear_error(); });
+    if (small_button("dismiss")) post([this] { e_->clear_error(); });
     mark("error:dismiss");
     ImGui::SameLine();
     const std::string& e = s_->error;
@@ -575,6 +640,14 @@ std::string Ui::state_json() const {
   for (const auto& [k, r] : rects_prev_) rects[k] = {r[0], r[1], r[2], r[3]};
   j["rects"] = rects;
   j["keyboard_nav"] = keyboard_nav_;
+  j["touch"] = touch_;
+  j["layout"] = layout_;
+  j["column_scroll"] = column_scroll_;
+  j["graph_zoom"] = graph_zoom_;
+  {
+    const ImGuiContext* g = ImGui::GetCurrentContext();
+    j["hovered_window"] = g && g->HoveredWindow ? g->HoveredWindow->Name : "";
+  }
   j["description"] = description();
   {  // the control keyboard navigation is on (its rectangle on the screen), when it shows
     const ImGuiContext* g = ImGui::GetCurrentContext();

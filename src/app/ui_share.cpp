@@ -213,7 +213,7 @@ void Ui::embed_frame(float W, float H) {
     }
   }
   ImGui::SameLine();
-  if (share_cb_ && ImGui::SmallButton("Share")) share_cb_(share_query().c_str());
+  if (share_cb_ && small_button("Share")) share_cb_(share_query().c_str());
   mark("share");
   ImGui::SameLine();
   ImGui::TextDisabled("%s", settings_.composite.name.c_str());

@@ -228,33 +228,64 @@ int bar_chart(const char* id, const std::vector<Bar>& bars, double ref, const ch
 
 }  // namespace
 
+static const char* tab_tip(Tab t) {
+  switch (t) {
+    case Tab::Graph: return "The neurons that carry the decision, layer by layer, and how relevance flows between them. Key: 1.";
+    case Tab::Neuron: return "One neuron up close: where it fired, its share of the evidence, what it sees. Key: 2.";
+    case Tab::Layers: return "Every feature map of one layer, the most relevant first. Key: 3.";
+    case Tab::Rules: return "The LRP rule of every layer, the presets, and how much relevance each layer keeps. Key: 4.";
+    case Tab::Optimizer: return "How few neurons of a layer are enough to keep the explanation and the prediction. Key: 5.";
+    case Tab::Evaluation: return "Pixel flipping: does removing the most relevant pixels first destroy the prediction fastest? Key: 6.";
+  }
+  return "";
+}
+
+void Ui::tab_content(Tab t) {
+  switch (t) {
+    case Tab::Graph: graph_tab(); break;
+    case Tab::Neuron: neuron_tab(); break;
+    case Tab::Layers: layers_tab(); break;
+    case Tab::Rules: rules_tab(); break;
+    case Tab::Optimizer: optimizer_tab(); break;
+    case Tab::Evaluation: evaluation_tab(); break;
+  }
+}
+
 void Ui::tabs_panel(float w, float h) {
-  ImGui::BeginChild("tabs", ImVec2(w, h), true, ImGuiWindowFlags_NavFlattened);
+  ImGui::BeginChild("tabs", ImVec2(w, h), true,
+                    ImGuiWindowFlags_NavFlattened | (graph_wheel_ ? ImGuiWindowFlags_NoScrollWithMouse : 0));
+  if (tab_ != Tab::Graph) graph_wheel_ = false;
   summary_text();
-  if (ImGui::BeginTabBar("main_tabs")) {
+  if (ImGui::GetContentRegionAvail().x < 560 * scale_) {
+    // narrow (phones): the six panels as a 3 x 2 grid of buttons with their whole names, big enough for a finger
+    const float gap = ImGui::GetStyle().ItemSpacing.x;
+    const float bw = std::floor((ImGui::GetContentRegionAvail().x - 2 * gap) / 3);
+    for (int i = 0; i < 6; ++i) {
+      const Tab t = static_cast<Tab>(i);
+      if (i % 3) ImGui::SameLine();
+      const bool on = tab_ == t;
+      ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(on ? ImGuiCol_TabActive : ImGuiCol_Tab));
+      if (ImGui::Button(tab_name(t), ImVec2(bw, 0))) tab_ = t;
+      ImGui::PopStyleColor();
+      mark(std::string("tab:") + tab_name(t));
+      tip((std::string("tab:") + tab_name(t)).c_str(), "%s", tab_tip(t));
+    }
+    request_tab_ = false;
+    ImGui::Separator();
+    tab_content(tab_);
+    ImGui::EndChild();
+    return;
+  }
+  if (ImGui::BeginTabBar("main_tabs", ImGuiTabBarFlags_FittingPolicyScroll)) {
     for (int i = 0; i < 6; ++i) {
       const Tab t = static_cast<Tab>(i);
       ImGuiTabItemFlags f = (request_tab_ && tab_ == t) ? ImGuiTabItemFlags_SetSelected : 0;
       const bool open = ImGui::BeginTabItem(tab_name(t), nullptr, f);
       mark(std::string("tab:") + tab_name(t));
-      static const char* tab_tips[] = {
-          "The neurons that carry the decision, layer by layer, and how relevance flows between them. Key: 1.",
-          "One neuron up close: where it fired, its share of the evidence, what it sees. Key: 2.",
-          "Every feature map of one layer, the most relevant first. Key: 3.",
-          "The LRP rule of every layer, the presets, and how much relevance each layer keeps. Key: 4.",
-          "How few neurons of a layer are enough to keep the explanation and the prediction. Key: 5.",
-          "Pixel flipping: does removing the most relevant pixels first destroy the prediction fastest? Key: 6."};
-      tip((std::string("tab:") + tab_name(t)).c_str(), "%s", tab_tips[i]);
+      tip((std::string("tab:") + tab_name(t)).c_str(), "%s", tab_tip(t));
       if (open) {
         if (!request_tab_) tab_ = t;
-        switch (t) {
-          case Tab::Graph: graph_tab(); break;
-          case Tab::Neuron: neuron_tab(); break;
-          case Tab::Layers: layers_tab(); break;
-          case Tab::Rules: rules_tab(); break;
-          case Tab::Optimizer: optimizer_tab(); break;
-          case Tab::Evaluation: evaluation_tab(); break;
-        }
+        tab_content(t);
         ImGui::EndTabItem();
       }
     }
@@ -501,7 +532,7 @@ void Ui::rules_tab() {
   mark("rules:all");
   tip("rules:all", "Show the rules of the layers without weights too: ReLUs (pass, gradient, guided backprop, "
                    "deconvnet, beta-smooth) and pools (winner takes all, proportional).");
-  if (ImGui::SmallButton("Save rules")) {
+  if (small_button("Save rules")) {
     const std::string p = save_rules("lrpscope-rules.json");
     if (!p.empty()) {
       last_export_ = p;
@@ -511,7 +542,7 @@ void Ui::rules_tab() {
   mark("rules:save");
   tip("rules:save", "Saves this table as a rules file (JSON): load it here again, or use it with lrpscope explain --rules.");
   ImGui::SameLine();
-  if (ImGui::SmallButton("Load rules...")) {
+  if (small_button("Load rules...")) {
     if (open_rules_cb_) open_rules_cb_();
     else open_file_dialog(FileKind::Rules);
   }

@@ -174,8 +174,9 @@ void Ui::scale_bar(const std::string& name, float width, float vmax, Colormap cm
   const ImVec2 line = ImGui::GetItemRectMin();
   const float lw = ImGui::GetItemRectSize().x;
   const ImU32 col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
-  if (lw + rw + ImGui::CalcTextSize("   0   ").x <= width)
-    dl->AddText(ImVec2(p.x + width / 2 - ImGui::CalcTextSize("0").x / 2, line.y), col, "0");
+  const float zw = ImGui::CalcTextSize("0").x, gap = ImGui::CalcTextSize("  ").x;
+  if (lw + gap <= width / 2 - zw / 2 && width - rw - gap >= width / 2 + zw / 2)  // the 0 at the middle, if it is free
+    dl->AddText(ImVec2(p.x + width / 2 - zw / 2, line.y), col, "0");
   dl->AddText(ImVec2(std::max(p.x + lw + 8, p.x + width - rw), line.y), col, right.c_str());
   if (bar_hovered || label_hovered) {
     ImGui::BeginTooltip();
@@ -186,6 +187,11 @@ void Ui::scale_bar(const std::string& name, float width, float vmax, Colormap cm
     tip_name_ = name;
     tip_text_ = tooltip;
   }
+}
+
+float Ui::input_extra_height(float w) const {
+  const float f = ImGui::GetFrameHeightWithSpacing();
+  return f * (w < 470 * scale_ ? 3.0f : 2.0f) + colour_bar_height() + f * 1.1f + ImGui::GetStyle().WindowPadding.y * 2 + 4;
 }
 
 bool Ui::sample_fits(const std::string& name) const {
@@ -270,14 +276,14 @@ void Ui::gallery_popup() {
 
 void Ui::input_panel(float w, float h) {
   ImGui::BeginChild("input", ImVec2(w, h), true, ImGuiWindowFlags_NavFlattened);
-  if (ImGui::SmallButton("Samples")) ImGui::OpenPopup("gallery");
+  if (small_button("Samples")) ImGui::OpenPopup("gallery");
   mark("samples");
   tip("samples", "Pick a test picture: Fashion-MNIST clothing for the default model, photographs for an ImageNet "
                  "VGG16. Left/right arrow keys step through them.");
   gallery_popup();
   if (open_image_cb_) {
     ImGui::SameLine();
-    if (ImGui::SmallButton("Open...")) open_image_cb_();
+    if (small_button("Open...")) open_image_cb_();
     mark("open-image");
     tip("open-image", "Open a picture of your own (PNG, JPEG, ...; or drop it on the page). It stays on your "
                       "computer: nothing is uploaded.");
@@ -296,7 +302,8 @@ void Ui::input_panel(float w, float h) {
             "white or clear ones hardly mattered. The bar under the picture gives the numbers (in units of the class score); "
             "the 'scale' slider sets where the colours reach full strength.");
   const ExplanationView* ex = s_->explanation.get();
-  const float ctrl_h = ImGui::GetFrameHeightWithSpacing() * 2.2f + colour_bar_height();
+  const bool narrow = w < 470 * scale_;  // the controls take three rows
+  const float ctrl_h = ImGui::GetFrameHeightWithSpacing() * (narrow ? 3.2f : 2.2f) + colour_bar_height();
   float side = std::min(ImGui::GetContentRegionAvail().x, h - ctrl_h - ImGui::GetFrameHeightWithSpacing() * 1.3f);
   side = std::max(side, 32.0f);
   if (ex && image_tex_.valid()) {
@@ -343,7 +350,9 @@ void Ui::input_panel(float w, float h) {
   }
   // controls
   static const char* modes[] = {"overlay", "side by side", "heatmap", "positive", "negative"};
-  ImGui::SetNextItemWidth(w * 0.28f);
+  // narrow: three rows (view mode | colours; opacity | scale; grey, the original, invert), each control half the width
+  const float half = std::floor((ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2);
+  ImGui::SetNextItemWidth(narrow ? half : w * 0.28f);
   const bool mode_open = ImGui::BeginCombo("##mode", modes[std::clamp(static_cast<int>(view_.mode), 0, 4)]);
   mark("mode");
   if (!mode_open)
@@ -357,7 +366,7 @@ void Ui::input_panel(float w, float h) {
     ImGui::EndCombo();
   }
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(w * 0.25f);
+  ImGui::SetNextItemWidth(narrow ? half : w * 0.25f);
   int cm = static_cast<int>(view_.cmap);
   const auto& names = colormap_names();
   const bool cmap_open = ImGui::BeginCombo("##cmap", names[static_cast<std::size_t>(cm)].c_str());
@@ -374,23 +383,29 @@ void Ui::input_panel(float w, float h) {
     }
     ImGui::EndCombo();
   }
-  ImGui::SameLine();
-  ImGui::Checkbox("grey", &view_.gray);
-  mark("grey");
-  tip("grey", "Draw the picture under the heatmap in grey, so that only the heatmap is in colour.");
-  ImGui::SetNextItemWidth(w * 0.3f);
+  auto grey = [&] {
+    ImGui::Checkbox("grey", &view_.gray);
+    mark("grey");
+    tip("grey", "Draw the picture under the heatmap in grey, so that only the heatmap is in colour.");
+  };
+  if (!narrow) {
+    flow(check_width("grey"));
+    grey();
+  }
+  ImGui::SetNextItemWidth(narrow ? half : w * 0.3f);
   ImGui::SliderFloat("##alpha", &view_.alpha, 0.0f, 1.0f, "opacity %.2f");
   mark("opacity");
   tip("opacity", "How much the heatmap covers the picture in the overlay: 0 shows only the picture, 1 only the "
                  "heatmap. Ctrl+click to type a value.");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(w * 0.3f);
+  flow(narrow ? half : w * 0.3f);
+  ImGui::SetNextItemWidth(narrow ? half : w * 0.3f);
   ImGui::SliderFloat("##pct", &view_.percentile, 90.0f, 100.0f, "scale: %.1f pct");
   mark("scale");
   tip("scale", "Where the colours reach full strength: at %.1f, the %.1f %% strongest pixels are drawn at full colour "
                "(clipped) so that one hot pixel does not leave the rest of the heatmap pale; 100 scales to the "
                "strongest pixel. The colour bar shows the value.",
       view_.percentile, 100.0f - view_.percentile);
+  if (narrow) grey();
   // the image as the user gave it
   const Image& orig = s_->image();
   if (!orig.empty() && orig.width <= 4096 && orig.height <= 4096) {
@@ -402,7 +417,7 @@ void Ui::input_panel(float w, float h) {
       original_gen_ = base_gen_;
     }
     const float th = ImGui::GetFrameHeight();
-    ImGui::SameLine();
+    flow(th * orig.width / std::max(1, orig.height));
     ImGui::Image(original_tex_.imgui_id(), ImVec2(th * orig.width / std::max(1, orig.height), th));
     mark("original");
     if (ImGui::IsItemHovered()) {
@@ -418,10 +433,13 @@ void Ui::input_panel(float w, float h) {
     }
   }
   if (auto net = s_->network(); net && net->config().dark_background) {
-    ImGui::SameLine();
+    const float inv_w = narrow ? std::max(60 * scale_, ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x -
+                                                          ImGui::GetItemRectMax().x - ImGui::GetStyle().ItemSpacing.x)
+                               : w * 0.3f;
+    flow(inv_w);
     int inv = static_cast<int>(s_->invert);
     static const char* invs[] = {"invert: auto", "invert: on", "invert: off"};
-    ImGui::SetNextItemWidth(w * 0.3f);
+    ImGui::SetNextItemWidth(inv_w);
     if (ImGui::Combo("##invert", &inv, invs, 3)) post([this, inv] { e_->set_invert(static_cast<InvertMode>(inv)); });
     mark("invert");
     tip("invert", "This model was trained on light clothing on a black background. 'auto' inverts a picture with a "
@@ -465,7 +483,7 @@ void Ui::predictions_panel(float w, float h) {
       ImGui::PushID(c);
       const ImVec2 pos = ImGui::GetCursorScreenPos();
       const float bw = ImGui::GetContentRegionAvail().x;
-      const float bh = ImGui::GetTextLineHeight() + 4;
+      const float bh = touch_ ? ImGui::GetFrameHeight() : ImGui::GetTextLineHeight() + 4;  // a finger's size on touch screens
       const bool clicked = ImGui::InvisibleButton("cls", ImVec2(bw, bh));
       mark("pred:" + std::to_string(i));
       tip(("pred:" + std::to_string(i)).c_str(),
@@ -494,7 +512,7 @@ void Ui::predictions_panel(float w, float h) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "%s%s  %.1f %%  (logit %.2f)", is_target ? "> " : "", net->label(c).c_str(), 100.0 * prob,
                     l[static_cast<std::size_t>(c)]);
-      dl->AddText(ImVec2(pos.x + 6, pos.y + 2), IM_COL32(255, 255, 255, 255), buf);
+      dl->AddText(ImVec2(pos.x + 6, pos.y + (bh - ImGui::GetTextLineHeight()) / 2), IM_COL32(255, 255, 255, 255), buf);
       ImGui::PopID();
     }
     if (ex) {

@@ -26,11 +26,12 @@ export async function serve(root, base = '/', extra = []) {
   return { url, stop: () => server.kill() };
 }
 
-export async function launch(width = 1280, height = 800, scale = 1) {
+// touch: a phone or tablet (touch events, `pointer: coarse`, the mobile viewport)
+export async function launch(width = 1280, height = 800, scale = 1, { touch = false } = {}) {
   // a real profile (not an incognito context), so the Cache Storage has a normal quota
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrpscope-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: true,
-    args: CHROMIUM_ARGS, viewport: { width, height }, deviceScaleFactor: scale });
+    args: CHROMIUM_ARGS, viewport: { width, height }, deviceScaleFactor: scale, hasTouch: touch, isMobile: touch });
   const browser = context;
   const page = context.pages()[0] || await context.newPage();
   const logs = [];

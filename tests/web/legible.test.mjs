@@ -47,6 +47,7 @@ async function pressKey(k) { await page.keyboard.press(k); await page.waitForTim
 const same = (a, b) => a && b && a.every((v, i) => Math.abs(v - b[i]) <= 4);
 
 const server = await serve(dist);
+const from = Number(process.env.LEGIBLE_FROM || 1);  // for working on one part: skip the ones before it
 try {
   ({ page, close } = await launch(1280, 800));
   await page.goto(server.url + '?single&image=fashion/sneaker-1');
@@ -55,6 +56,7 @@ try {
   await page.evaluate(() => window.Module.ccall('lrpscope_do_dismiss_hint', 'number', [], []));
   s = await fresh();
 
+  if (from <= 6) {
   // ---------------------------------------------------------------- 1. every control says what it does
   const texts = new Map();
   async function tips(keys, where) {
@@ -175,8 +177,24 @@ try {
   assert.ok(Math.max(...lz) < 8, 'at the last step the whole picture should be replaced');
   console.log(`flipping: step 0 = the input (rank correlation ${sp.toFixed(3)}); step 1 replaced exactly the ${first.size} most relevant patches by the CLI's relevance`);
 
-  // ---------------------------------------------------------------- 5. the keyboard alone
+  // ---------------------------------------------------------------- 5. the wheel, and the keyboard alone
   await click('tab:Graph');
+  {  // one notch of the wheel over the graph is one zoom step (x1.15), upwards in
+    const n = Object.keys(s.rects).find((x) => x.startsWith('node:features.28'));
+    const [nx, ny] = centre(s, n);
+    await page.mouse.move(nx + 12, ny + 12);
+    s = await fresh();
+    const z0 = s.graph_zoom;
+    await page.mouse.wheel(0, -100);
+    await page.waitForTimeout(100);
+    s = await fresh();
+    assert.ok(Math.abs(s.graph_zoom / z0 - 1.15) < 0.01, `one wheel notch up zoomed the graph ${z0} -> ${s.graph_zoom}`);
+    await page.mouse.wheel(0, 100);
+    await page.waitForTimeout(100);
+    s = await fresh();
+    assert.ok(Math.abs(s.graph_zoom - z0) < 0.01, `one wheel notch down did not zoom back (${s.graph_zoom})`);
+    console.log(`wheel: one notch = x${1.15} in the graph, both ways`);
+  }
   await page.mouse.move(5, 790);
   s = await fresh();
   const target0 = s.target;
@@ -221,6 +239,124 @@ try {
   assert.ok(live.includes(`The network says ${s.predicted_label}`), `the live region does not say the prediction: ${live}`);
   assert.ok(live.includes(s.summary.split('. ')[0]), `the live region does not read the summary: ${live}`);
   console.log(`live region: "${live.slice(0, 160)}..."`);
+  }
+  await close();
+  close = null;
+
+  // ---------------------------------------------------------------- 7. phones and tablets, with real touch events
+  for (const [w, h, layout] of [[390, 844, 'phone'], [844, 390, 'tablet'], [768, 1024, 'tablet'], [1024, 600, 'columns']]) {
+    const tag = `${w}x${h}`;
+    ({ page, close } = await launch(w, h, 2, { touch: true }));
+    await page.goto(server.url + '?single&image=fashion/sneaker-1');
+    await page.waitForFunction(() => window.lrpscope && window.lrpscope.ready, null, { timeout: 90000 });
+    s = await settled((x) => x.selected_neuron, `the first explanation at ${tag}`);
+    await page.evaluate(() => window.Module.ccall('lrpscope_do_dismiss_hint', 'number', [], []));
+    const cdp = await page.context().newCDPSession(page);
+    const touch = (type, pts) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: pts.map(([x, y], id) => ({ x, y, id })) });
+    const k = () => 1 / s.scale;
+    const mid = (key) => centre(s, key);
+    async function tap(key) {
+      await page.touchscreen.tap(...mid(key));
+      await page.waitForTimeout(250);
+      s = await fresh();
+    }
+    // a finger dragged from (x, y) by dy scrolls the column (phones)
+    async function drag(x, y, dy) {
+      await touch('touchStart', [[x, y]]);
+      for (let i = 1; i <= 8; i++) { await touch('touchMove', [[x, y + dy * i / 8]]); await page.waitForTimeout(30); }
+      await touch('touchEnd', []);
+      await page.waitForTimeout(200);
+      s = await fresh();
+    }
+    // until the control is fully on the screen (above the status bar), scrolling the column with a finger
+    async function reach(key) {
+      for (let i = 0; i < 12; i++) {
+        const r = s.rects[key], col = s.rects.column;
+        if (r && (!col || (r[1] >= col[1] && r[3] <= col[3]))) return;
+        const free = [5, h * 0.5];  // the panels' margin: no control there
+        await drag(free[0], free[1], r && col && r[1] < col[1] ? h * 0.3 : -h * 0.3);
+      }
+      throw new Error(`${tag}: could not scroll '${key}' into view`);
+    }
+    s = await fresh();
+    assert.equal(s.touch, true, `${tag}: the page did not switch to touch sizes`);
+    assert.equal(s.layout, layout, `${tag}: layout ${s.layout}, expected ${layout}`);
+    await shot(`touch-${tag}`);
+    // touch targets of at least 40 points, and no two controls on top of each other (those on the screen now;
+    // the panel's after scrolling to it)
+    const checked = new Set();
+    function targets(keys) {
+      const on = keys.filter((x) => s.rects[x]);
+      for (const key of on) {
+        const r = s.rects[key];
+        assert.ok((r[3] - r[1]) * k() >= 39.5, `${tag}: '${key}' is ${((r[3] - r[1]) * k()).toFixed(1)} points high (a finger needs 40)`);
+        for (const other of on) {
+          const q = s.rects[other];
+          if (other <= key) continue;
+          const ix = Math.min(r[2], q[2]) - Math.max(r[0], q[0]), iy = Math.min(r[3], q[3]) - Math.max(r[1], q[1]);
+          assert.ok(ix <= 1 || iy <= 1, `${tag}: '${key}' and '${other}' overlap`);
+        }
+        checked.add(key);
+      }
+    }
+    const viewKeys = ['samples', 'mode', 'cmap', 'grey', 'opacity', 'scale', 'contrast', 'pred:0', 'pred:1', 'pred:4'];
+    const panelKeys = [...['Graph', 'Neuron', 'Layers', 'Rules', 'Optimiser', 'Evaluation'].map((t) => `tab:${t}`), 'graph:k', 'graph:reset'];
+    targets(viewKeys);
+    // a tap on a class explains it (first time, every time)
+    await reach('pred:2');
+    const third = [...s.logits.keys()].sort((a, b) => s.logits[b] - s.logits[a])[2];
+    await tap('pred:2');
+    s = await settled((x) => x.target === third, `${tag}: the class tapped`);
+    // a tap on every panel switches to it: six out of six
+    let switched = 0;
+    for (const t of ['Neuron', 'Layers', 'Rules', 'Optimiser', 'Evaluation', 'Graph']) {
+      await reach(`tab:${t}`);
+      await tap(`tab:${t}`);
+      if (s.tab === t) switched++;
+    }
+    assert.equal(switched, 6, `${tag}: only ${switched} of 6 taps on a panel switched to it`);
+    targets(panelKeys);
+    targets(['pred:4', ...panelKeys]);
+    for (const key of [...viewKeys, ...panelKeys]) if (!checked.has(key)) { await reach(key); targets([key]); }
+    await shot(`touch-${tag}-graph`);
+    // a long press shows what a control does, without pressing it
+    await reach('mode');
+    const mode0 = s.app.mode;
+    const [mx, my] = mid('mode');
+    await touch('touchStart', [[mx, my]]);
+    await page.waitForTimeout(800);
+    s = await fresh();
+    await touch('touchEnd', []);
+    await page.waitForTimeout(300);
+    s = await fresh();
+    assert.ok(s.tooltip && s.tooltip.for === 'mode', `${tag}: a long press on the view mode shows no tooltip (${JSON.stringify(s.tooltip)})`);
+    assert.equal(s.app.mode, mode0, `${tag}: the long press changed the view mode`);
+    assert.ok(!s.rects['mode:side'], `${tag}: the long press opened the drop-down`);
+    // two fingers pinch the graph: apart zooms in, together zooms out
+    await reach('graph:reset');
+    for (let i = 0; i < 10 && s.rects.column && s.rects['graph:canvas'][1] > s.rects.column[1] + (s.rects.column[3] - s.rects.column[1]) * 0.3; i++)
+      await drag(5, h * 0.6, -h * 0.2);  // the graph up to the top of the screen
+    // the middle of the part of the graph on the screen
+    const gc = s.rects['graph:canvas'], col = s.rects.column || [0, 0, w * s.scale, h * s.scale];
+    const gx = (gc[0] + gc[2]) / 2 * k(), gy = (Math.max(gc[1], col[1]) + Math.min(gc[3], col[3])) / 2 * k();
+    assert.ok(Math.min(gc[3], col[3]) - Math.max(gc[1], col[1]) > 100 * s.scale, `${tag}: too little of the graph on the screen`);
+    const z0 = s.graph_zoom;
+    await touch('touchStart', [[gx - 20, gy], [gx + 20, gy]]);
+    for (let i = 1; i <= 10; i++) { await touch('touchMove', [[gx - 20 - 6 * i, gy], [gx + 20 + 6 * i, gy]]); await page.waitForTimeout(30); }
+    await touch('touchEnd', []);
+    s = await fresh();
+    const zIn = s.graph_zoom;
+    assert.ok(zIn > z0 * 1.3 && zIn < z0 * 6, `${tag}: pinching apart zoomed ${z0} -> ${zIn}`);
+    await touch('touchStart', [[gx - 80, gy], [gx + 80, gy]]);
+    for (let i = 1; i <= 10; i++) { await touch('touchMove', [[gx - 80 + 6 * i, gy], [gx + 80 - 6 * i, gy]]); await page.waitForTimeout(30); }
+    await touch('touchEnd', []);
+    s = await fresh();
+    assert.ok(s.graph_zoom < zIn / 1.3, `${tag}: pinching together zoomed ${zIn} -> ${s.graph_zoom}`);
+    await shot(`touch-${tag}-pinched`);
+    console.log(`${tag}: ${s.layout} layout, targets >= 40 points, tap on a class, 6/6 panel taps, long press = tooltip, pinch ${z0.toFixed(2)} -> ${zIn.toFixed(2)} -> ${s.graph_zoom.toFixed(2)}`);
+    await close();
+    close = null;
+  }
   console.log('legible: all checks passed');
 } finally {
   if (close) await close();
