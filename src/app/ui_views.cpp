@@ -392,13 +392,13 @@ void Ui::input_panel(float w, float h) {
     flow(check_width("grey"));
     grey();
   }
-  ImGui::SetNextItemWidth(narrow ? half : w * 0.3f);
+  ImGui::SetNextItemWidth(narrow ? half : w * 0.28f);
   ImGui::SliderFloat("##alpha", &view_.alpha, 0.0f, 1.0f, "opacity %.2f");
   mark("opacity");
   tip("opacity", "How much the heatmap covers the picture in the overlay: 0 shows only the picture, 1 only the "
                  "heatmap. Ctrl+click to type a value.");
-  flow(narrow ? half : w * 0.3f);
-  ImGui::SetNextItemWidth(narrow ? half : w * 0.3f);
+  flow(narrow ? half : w * 0.28f);
+  ImGui::SetNextItemWidth(narrow ? half : w * 0.28f);
   ImGui::SliderFloat("##pct", &view_.percentile, 90.0f, 100.0f, "scale: %.1f pct");
   mark("scale");
   tip("scale", "Where the colours reach full strength: at %.1f, the %.1f %% strongest pixels are drawn at full colour "
