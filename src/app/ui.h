@@ -127,6 +127,7 @@ class Ui {
   // Below 800 points wide (phones, tablets upright): one column that scrolls — the picture and the predictions
   // (side by side when there is room), then the panel.
   void column_layout(float w, float h);
+  void columns_layout(float w, float h);  // wider: the picture and the predictions on the left, the panel right
   bool small_button(const char* label);  // ImGui::SmallButton, or a full-size button on touch screens
   bool touch_ = false;
   ImGuiStyle base_style_;  // the style before touch sizes
@@ -142,9 +143,11 @@ class Ui {
   void optimizer_tab();
   void evaluation_tab();
   void help_text(const char* id, const char* text);
-  // The last item's tooltip when it is hovered (or focused by keyboard navigation): one or two sentences saying
-  // what the control does, wrapped; `name` reports it in the state JSON (the test hook hovers every control).
+  // Marks the last item as `name` and shows its tooltip when it is hovered (or focused by keyboard navigation):
+  // one or two sentences saying what the control does; the state JSON reports it (the test hook hovers every
+  // control).
   void tip(const char* name, const char* fmt, ...);
+  void show_tip(const std::string& name, const std::string& text);  // the tooltip, wrapped, and reported
   std::string tip_name_, tip_text_, tip_prev_name_, tip_prev_text_;  // this frame's tooltip, and the last frame's
   void hint_window(float w, float h);
   void shortcuts();

@@ -77,7 +77,6 @@ void Ui::graph_tab() {
   bool k_auto = st.graph_k_auto;
   ImGui::SetNextItemWidth(120 * scale_);
   bool changed = ImGui::SliderInt("neurons per layer", &k, 1, AppState::kMaxK);
-  mark("graph:k");
   tip("graph:k", "k: how many neurons of each layer the graph shows, the k most relevant ones. More neurons show more "
                  "of the evidence but make the graph harder to read. Ctrl+click to type a value.");
   flow(check_width("k from the optimiser"));
@@ -95,7 +94,6 @@ void Ui::graph_tab() {
   }
   if (ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x - ImGui::GetItemRectMax().x > 230 * scale_) ImGui::SameLine();
   if (ImGui::Button("layers...")) ImGui::OpenPopup("graph_layers");
-  mark("graph:layers");
   tip("graph:layers", "Which layers are columns of the graph (by default the last convolutions and the fully "
                       "connected layers).");
   if (ImGui::BeginPopup("graph_layers") && net) {
@@ -127,7 +125,6 @@ void Ui::graph_tab() {
   }
   ImGui::SameLine();
   if (ImGui::Button("reset view")) graph_zoom_ = 1, graph_pan_x_ = graph_pan_y_ = 0;
-  mark("graph:reset");
   tip("graph:reset", "Show the whole graph again (zoom with the mouse wheel, drag to move it).");
   if (changed) {
     st.graph_k = k;
@@ -146,7 +143,6 @@ void Ui::graph_tab() {
     ImGui::TextDisabled(s_->busy ? "computing the graph..." : "no graph yet");
     return;
   }
-  // path heatmap on the right
   // the path heatmap on the right, or under the graph when the panel is narrow (phones)
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const bool below = avail.x < 560 * scale_;

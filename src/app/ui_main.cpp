@@ -105,7 +105,6 @@ void Ui::help_text(const char* id, const char* text) {
   else ImGui::SetCursorPosX(x);
   ImGui::PushID(id);
   if (small_button(open ? "x" : "?")) open = !open;
-  mark(std::string("help:") + id);
   tip((std::string("help:") + id).c_str(), open ? "Hide the explanation." : "What am I looking at? A few sentences on this view.");
   ImGui::PopID();
   if (open) {
@@ -118,6 +117,7 @@ void Ui::help_text(const char* id, const char* text) {
 }
 
 void Ui::tip(const char* name, const char* fmt, ...) {
+  mark(name);
   const bool nav_here = ImGui::GetIO().NavVisible && ImGui::IsItemFocused();
   if (!ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled) && !nav_here) return;
   char buf[1024];
@@ -125,13 +125,17 @@ void Ui::tip(const char* name, const char* fmt, ...) {
   va_start(ap, fmt);
   std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  show_tip(name, buf);
+}
+
+void Ui::show_tip(const std::string& name, const std::string& text) {
   ImGui::BeginTooltip();
   ImGui::PushTextWrapPos(std::min(ImGui::GetIO().DisplaySize.x * 0.85f, 380.0f * scale_));
-  ImGui::TextUnformatted(buf);
+  ImGui::TextUnformatted(text.c_str());
   ImGui::PopTextWrapPos();
   ImGui::EndTooltip();
   tip_name_ = name;
-  tip_text_ = buf;
+  tip_text_ = text;
 }
 
 bool Ui::small_button(const char* label) { return touch_ ? ImGui::Button(label) : ImGui::SmallButton(label); }
@@ -205,20 +209,8 @@ void Ui::frame(int width, int height) {
   const float status_h = ImGui::GetFrameHeightWithSpacing() + st.WindowPadding.y;
   const float avail_h = ImGui::GetContentRegionAvail().y - status_h;
   const float avail_w = ImGui::GetContentRegionAvail().x;
-  if (avail_w < 800 * scale_ || avail_h < 480 * scale_) {  // narrow or low (phones, tablets upright, phones on their side)
-    column_layout(avail_w, avail_h);
-  } else {
-  layout_ = "columns";
-  const bool narrow = avail_w < 900 * scale_;
-  const float left_w = std::floor(narrow ? avail_w * 0.44f : std::min(avail_w * 0.40f, avail_h * 0.95f));
-  ImGui::BeginChild("left", ImVec2(left_w, avail_h), false, ImGuiWindowFlags_NavFlattened);  // (the arrow keys cross into it)
-  const float pred_h = std::floor(ImGui::GetTextLineHeightWithSpacing() * 9.2f);
-  input_panel(left_w, avail_h - pred_h - st.ItemSpacing.y);
-  predictions_panel(left_w, pred_h);
-  ImGui::EndChild();
-  ImGui::SameLine();
-  tabs_panel(avail_w - left_w - st.ItemSpacing.x, avail_h);
-  }
+  if (avail_w < 800 * scale_ || avail_h < 480 * scale_) column_layout(avail_w, avail_h);  // phones, tablets upright
+  else columns_layout(avail_w, avail_h);
   status_bar(W, status_h);
   share_popup();
   url_popup();
@@ -230,6 +222,20 @@ void Ui::frame(int width, int height) {
   send_requests();
 }
 
+void Ui::columns_layout(float w, float h) {
+  layout_ = "columns";
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const bool narrow = w < 900 * scale_;
+  const float left_w = std::floor(narrow ? w * 0.44f : std::min(w * 0.40f, h * 0.95f));
+  ImGui::BeginChild("left", ImVec2(left_w, h), false, ImGuiWindowFlags_NavFlattened);  // (the arrow keys cross into it)
+  const float pred_h = std::floor(ImGui::GetTextLineHeightWithSpacing() * 9.2f);
+  input_panel(left_w, h - pred_h - st.ItemSpacing.y);
+  predictions_panel(left_w, pred_h);
+  ImGui::EndChild();
+  ImGui::SameLine();
+  tabs_panel(w - left_w - st.ItemSpacing.x, h);
+}
+
 void Ui::column_layout(float w, float h) {
   ImGui::BeginChild("column", ImVec2(w, h), false, graph_wheel_ ? ImGuiWindowFlags_NoScrollWithMouse : 0);
   const ImGuiStyle& st = ImGui::GetStyle();
@@ -239,8 +245,9 @@ void Ui::column_layout(float w, float h) {
   const float pred_h = std::floor(ImGui::GetFrameHeightWithSpacing() + row * 5 + ImGui::GetTextLineHeightWithSpacing() +
                                   st.WindowPadding.y * 2 + 2);
   const float tabs_h = std::max(h * 0.92f, 480 * scale_);
-  layout_ = cw >= 560 * scale_ ? "tablet" : "phone";
-  if (cw >= 560 * scale_) {  // tablets upright: the picture and the predictions side by side, then the panel
+  const bool tablet = cw >= 560 * scale_;
+  layout_ = tablet ? "tablet" : "phone";
+  if (tablet) {  // tablets upright: the picture and the predictions side by side, then the panel
     const float in_w = std::floor(cw * 0.56f);
     // upright tablets keep the panel in view below; low screens (phones on their side) give the picture most of it
     const float side = h >= 700 * scale_ ? std::min(in_w, h * 0.5f - input_extra_height(in_w)) : std::min(in_w, h * 0.8f);
@@ -374,7 +381,6 @@ void Ui::status_bar(float w, float h) {
   ImGui::SameLine();
   const Timings& t = s_->timings;
   ImGui::TextDisabled("| forward %.1f ms  LRP %.1f ms  graph %.1f ms", t.forward_ms, t.lrp_ms, t.graph_ms);
-  mark("timings");
   tip("timings", "How long the engine computed, for this picture: forward = the network's prediction, LRP = the "
                  "relevance of every layer back to the pixels, graph = the neuron graph with its conditional "
                  "relevances. Everything runs on this computer%s.",
@@ -504,9 +510,8 @@ void Ui::shortcuts() {
   // it cancels the work
   if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) {
     if (ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) ImGui::ClosePopupToLevel(0, true);
-    else if (popup_was_open) {
-    } else if (keyboard_nav_) set_keyboard_nav(false);
-    else post([this] { e_->cancel(); });
+    else if (!popup_was_open && keyboard_nav_) set_keyboard_nav(false);
+    else if (!popup_was_open) post([this] { e_->cancel(); });
   }
 }
 
@@ -644,10 +649,6 @@ std::string Ui::state_json() const {
   j["layout"] = layout_;
   j["column_scroll"] = column_scroll_;
   j["graph_zoom"] = graph_zoom_;
-  {
-    const ImGuiContext* g = ImGui::GetCurrentContext();
-    j["hovered_window"] = g && g->HoveredWindow ? g->HoveredWindow->Name : "";
-  }
   j["description"] = description();
   {  // the control keyboard navigation is on (its rectangle on the screen), when it shows
     const ImGuiContext* g = ImGui::GetCurrentContext();

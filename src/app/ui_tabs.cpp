@@ -172,7 +172,7 @@ int bar_chart(const char* id, const std::vector<Bar>& bars, double ref, const ch
   auto Y = [&](double v) { return b.y - static_cast<float>((v - lo) / (hi - lo)) * (b.y - a.y); };
   const ImU32 axis = IM_COL32(150, 155, 165, 255), text = IM_COL32(180, 185, 195, 255), grid = IM_COL32(60, 64, 72, 255);
   char buf[64];
-  std::vector<double> yt = {0.0};  // zero, and the largest and smallest bar (or reference) values
+  std::vector<double> yt = {0.0};  // zero, and the largest and smallest bar
   double top_v = 0, bot_v = 0;
   for (const auto& br : bars) top_v = std::max(top_v, br.value), bot_v = std::min(bot_v, br.value);
   if (top_v > 0) yt.push_back(top_v);
@@ -267,7 +267,6 @@ void Ui::tabs_panel(float w, float h) {
       ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(on ? ImGuiCol_TabActive : ImGuiCol_Tab));
       if (ImGui::Button(tab_name(t), ImVec2(bw, 0))) tab_ = t;
       ImGui::PopStyleColor();
-      mark(std::string("tab:") + tab_name(t));
       tip((std::string("tab:") + tab_name(t)).c_str(), "%s", tab_tip(t));
     }
     request_tab_ = false;
@@ -281,7 +280,6 @@ void Ui::tabs_panel(float w, float h) {
       const Tab t = static_cast<Tab>(i);
       ImGuiTabItemFlags f = (request_tab_ && tab_ == t) ? ImGuiTabItemFlags_SetSelected : 0;
       const bool open = ImGui::BeginTabItem(tab_name(t), nullptr, f);
-      mark(std::string("tab:") + tab_name(t));
       tip((std::string("tab:") + tab_name(t)).c_str(), "%s", tab_tip(t));
       if (open) {
         if (!request_tab_) tab_ = t;
@@ -309,7 +307,6 @@ void Ui::summary_text() {
   ImGui::TextUnformatted(ex->summary.c_str());
   ImGui::PopTextWrapPos();
   ImGui::EndChild();
-  mark("summary");
   tip("summary", "The explanation in words, computed from its numbers: the picture is cut into a 3 x 3 grid; "
                  "the shares are of all the positive (or negative) relevance; 'neurons' are the channels of the "
                  "last convolution; the last sentence compares the relevance that reached the picture with the "
@@ -406,23 +403,19 @@ void Ui::layers_tab() {
   ImGui::SameLine();
   int which = explorer_relevance_ ? 1 : 0;
   ImGui::RadioButton("activation", &which, 0);
-  mark("layers:activation");
   tip("layers:activation", "Show where each neuron fired on this picture (its output after the ReLU; black = 0, "
                            "white = its strongest response).");
   ImGui::SameLine();
   ImGui::RadioButton("relevance", &which, 1);
-  mark("layers:relevance");
   tip("layers:relevance", "Show how much each place of each map mattered for the class (red for, blue against).");
   explorer_relevance_ = which == 1;
   ImGui::SameLine();
   ImGui::SetNextItemWidth(100 * scale_);
   ImGui::SliderFloat("zoom", &explorer_zoom_, 0.5f, 4.0f, "%.1fx");
-  mark("layers:zoom");
   tip("layers:zoom", "The size of the maps.");
   if (explorer_relevance_) {
     flow(check_width("one scale"));
     ImGui::Checkbox("one scale", &explorer_shared_scale_);
-    mark("layers:shared-scale");
     tip("layers:shared-scale", "On: all maps share one colour scale (the layer's strongest value), so a pale map "
                                "really mattered less. Off: each map is scaled to its own strongest value, so weak "
                                "maps show their pattern too.");
@@ -509,11 +502,9 @@ void Ui::rules_tab() {
   int pm = c.maxpool(*net) == PoolMode::WinnerTakeAll ? 0 : 1;
   bool edited = false;
   if (ImGui::RadioButton("max-pool: winner", &pm, 0)) edited = true;
-  mark("rules:pool:wta");
   tip("rules:pool:wta", "A max-pool gives all its relevance to the input that won the maximum (as the gradient does).");
   flow(check_width("proportional"));
   if (ImGui::RadioButton("proportional", &pm, 1)) edited = true;
-  mark("rules:pool:avg");
   tip("rules:pool:avg", "A max-pool shares its relevance among its inputs in proportion to their values.");
   if (edited) c.set_maxpool(pm == 0 ? PoolMode::WinnerTakeAll : PoolMode::Proportional, *net);
   flow(check_width("biases absorb relevance"));
@@ -524,12 +515,10 @@ void Ui::rules_tab() {
     for (auto& r : c.rules) r.bias = all_bias;
     edited = true;
   }
-  mark("rules:bias");
   tip("rules:bias", "On: a layer's biases keep their share of the relevance, so less of it reaches the picture. Off: "
                     "all the relevance is passed on to the inputs (conservation is closer to exact).");
   flow(check_width("ReLU and pooling layers"));
   ImGui::Checkbox("ReLU and pooling layers", &rules_all_layers_);
-  mark("rules:all");
   tip("rules:all", "Show the rules of the layers without weights too: ReLUs (pass, gradient, guided backprop, "
                    "deconvnet, beta-smooth) and pools (winner takes all, proportional).");
   if (small_button("Save rules")) {
@@ -539,14 +528,12 @@ void Ui::rules_tab() {
       if (download_cb_) download_cb_(p.c_str());
     }
   }
-  mark("rules:save");
   tip("rules:save", "Saves this table as a rules file (JSON): load it here again, or use it with lrpscope explain --rules.");
   ImGui::SameLine();
   if (small_button("Load rules...")) {
     if (open_rules_cb_) open_rules_cb_();
     else open_file_dialog(FileKind::Rules);
   }
-  mark("rules:load");
   tip("rules:load", "Apply a rules file (JSON, as saved here or written by hand; see docs/rules.md).");
   if (!download_cb_ && !last_export_.empty() && last_export_.find("rules") != std::string::npos) {
     ImGui::SameLine();
@@ -682,12 +669,10 @@ void Ui::optimizer_tab() {
   }
   ImGui::SameLine();
   if (ImGui::Button("Score this layer")) post([this, l = optimizer_layer_] { e_->run_optimizer(l); });
-  mark("optimiser:run");
   tip("optimiser:run", "For k = 1, 2, 4, ... keep only the k most relevant neurons of this layer and measure how far "
                        "the heatmap and the prediction move from the full ones.");
   ImGui::SameLine();
   if (ImGui::Button("All layers")) post([this] { e_->run_optimizer(-1); });
-  mark("optimiser:all");
   tip("optimiser:all", "Score every layer of the graph: 'k from the optimiser' in the Graph tab then uses each "
                        "layer's choice.");
   flow(140 * scale_ + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("tolerance (SMAPE)").x);
@@ -700,7 +685,6 @@ void Ui::optimizer_tab() {
       settings_sent();
     });
   }
-  mark("optimiser:tolerance");
   tip("optimiser:tolerance", "How close is close enough: the chosen k is the smallest whose two SMAPE scores are both "
                              "at most this (0 = identical, 200 = nothing in common). The dashed line in the chart.");
   help_text("optimizer",
@@ -771,11 +755,9 @@ void Ui::evaluation_tab() {
     *out = (*static_cast<const std::vector<std::string>*>(data))[static_cast<std::size_t>(i)].c_str();
     return true;
   }, const_cast<std::vector<std::string>*>(&presets), static_cast<int>(presets.size()));
-  mark("evaluation:compare");
   tip("evaluation:compare", "A second preset whose heatmap is tested the same way, for comparison.");
   ImGui::SameLine();
   if (ImGui::Button("Run pixel flipping")) post([this, p = std::string(presets[static_cast<std::size_t>(compare_preset_)])] { e_->run_flipping(p); });
-  mark("evaluation:run");
   tip("evaluation:run", "Replace the picture patch by patch, most relevant first (by this explanation, by the "
                         "compared preset, and in a random order), and record the class score after each step.");
   help_text("evaluation",

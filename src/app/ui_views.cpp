@@ -178,15 +178,7 @@ void Ui::scale_bar(const std::string& name, float width, float vmax, Colormap cm
   if (lw + gap <= width / 2 - zw / 2 && width - rw - gap >= width / 2 + zw / 2)  // the 0 at the middle, if it is free
     dl->AddText(ImVec2(p.x + width / 2 - zw / 2, line.y), col, "0");
   dl->AddText(ImVec2(std::max(p.x + lw + 8, p.x + width - rw), line.y), col, right.c_str());
-  if (bar_hovered || label_hovered) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(std::min(ImGui::GetIO().DisplaySize.x * 0.85f, 380.0f * scale_));
-    ImGui::TextUnformatted(tooltip.c_str());
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-    tip_name_ = name;
-    tip_text_ = tooltip;
-  }
+  if (bar_hovered || label_hovered) show_tip(name, tooltip);
 }
 
 float Ui::input_extra_height(float w) const {
@@ -277,14 +269,12 @@ void Ui::gallery_popup() {
 void Ui::input_panel(float w, float h) {
   ImGui::BeginChild("input", ImVec2(w, h), true, ImGuiWindowFlags_NavFlattened);
   if (small_button("Samples")) ImGui::OpenPopup("gallery");
-  mark("samples");
   tip("samples", "Pick a test picture: Fashion-MNIST clothing for the default model, photographs for an ImageNet "
                  "VGG16. Left/right arrow keys step through them.");
   gallery_popup();
   if (open_image_cb_) {
     ImGui::SameLine();
     if (small_button("Open...")) open_image_cb_();
-    mark("open-image");
     tip("open-image", "Open a picture of your own (PNG, JPEG, ...; or drop it on the page). It stays on your "
                       "computer: nothing is uploaded.");
   }
@@ -293,7 +283,6 @@ void Ui::input_panel(float w, float h) {
   if (const std::string note = picture_note(); !note.empty()) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f), "(!)");
-    mark("picture-note");
     tip("picture-note", "%s", note.c_str());
   }
   help_text("input",
@@ -385,7 +374,6 @@ void Ui::input_panel(float w, float h) {
   }
   auto grey = [&] {
     ImGui::Checkbox("grey", &view_.gray);
-    mark("grey");
     tip("grey", "Draw the picture under the heatmap in grey, so that only the heatmap is in colour.");
   };
   if (!narrow) {
@@ -394,13 +382,11 @@ void Ui::input_panel(float w, float h) {
   }
   ImGui::SetNextItemWidth(narrow ? half : w * 0.28f);
   ImGui::SliderFloat("##alpha", &view_.alpha, 0.0f, 1.0f, "opacity %.2f");
-  mark("opacity");
   tip("opacity", "How much the heatmap covers the picture in the overlay: 0 shows only the picture, 1 only the "
                  "heatmap. Ctrl+click to type a value.");
   flow(narrow ? half : w * 0.28f);
   ImGui::SetNextItemWidth(narrow ? half : w * 0.28f);
   ImGui::SliderFloat("##pct", &view_.percentile, 90.0f, 100.0f, "scale: %.1f pct");
-  mark("scale");
   tip("scale", "Where the colours reach full strength: at %.1f, the %.1f %% strongest pixels are drawn at full colour "
                "(clipped) so that one hot pixel does not leave the rest of the heatmap pale; 100 scales to the "
                "strongest pixel. The colour bar shows the value.",
@@ -441,7 +427,6 @@ void Ui::input_panel(float w, float h) {
     static const char* invs[] = {"invert: auto", "invert: on", "invert: off"};
     ImGui::SetNextItemWidth(inv_w);
     if (ImGui::Combo("##invert", &inv, invs, 3)) post([this, inv] { e_->set_invert(static_cast<InvertMode>(inv)); });
-    mark("invert");
     tip("invert", "This model was trained on light clothing on a black background. 'auto' inverts a picture with a "
                   "light background so that it looks like the training pictures (%s); 'on' and 'off' decide it "
                   "yourself.",
@@ -461,7 +446,6 @@ void Ui::predictions_panel(float w, float h) {
     const Target& t = settings_.target;
     if (!contrast_mode_ && t.kind == Target::Kind::Contrast) post([this, a = t.a] { send_target(Target::cls(a)); });
   }
-  mark("contrast");
   tip("contrast", "Explain 'class A rather than class B': tick, then click A, then B. The heatmap then shows what "
                   "makes the picture more A than B.");
   help_text("predictions",
@@ -485,7 +469,6 @@ void Ui::predictions_panel(float w, float h) {
       const float bw = ImGui::GetContentRegionAvail().x;
       const float bh = touch_ ? ImGui::GetFrameHeight() : ImGui::GetTextLineHeight() + 4;  // a finger's size on touch screens
       const bool clicked = ImGui::InvisibleButton("cls", ImVec2(bw, bh));
-      mark("pred:" + std::to_string(i));
       tip(("pred:" + std::to_string(i)).c_str(),
           contrast_mode_ ? (contrast_a_ < 0 ? "Click the first class of the contrast (A in 'A rather than B')."
                                             : "Click the class to contrast with (B in 'A rather than B').")

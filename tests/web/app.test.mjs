@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { serve, launch, state, waitFor, centre, clickAt } from './browser.mjs';
+import { serve, launch, state, waitFor, centre, clickAt, fresh as freshState } from './browser.mjs';
 import { decodePng, regionStats } from './png.mjs';
 
 const [dist, cli, outDir, query = ''] = process.argv.slice(2);
@@ -32,16 +32,7 @@ async function shot(name) {
   return decodePng(png);
 }
 const click = (s, key) => clickAt(page, ...centre(s, key));
-async function fresh() {
-  // a state from a frame drawn after the last action
-  const f0 = (await state(page)).frames;
-  for (let i = 0; i < 100; i++) {
-    const s = await state(page);
-    if (s.frames > f0 + 2) return s;
-    await page.waitForTimeout(30);
-  }
-  return state(page);
-}
+const fresh = () => freshState(page);
 
 try {
   await page.goto(server.url + query);

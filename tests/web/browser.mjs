@@ -57,6 +57,17 @@ export async function waitFor(page, pred = () => true, timeout = 60000, what = '
   throw new Error(`timed out waiting for ${what}; last state ${JSON.stringify(s)}`);
 }
 
+// A state from a frame drawn after the last action (get: how to read it, e.g. from an iframe).
+export async function fresh(page, get = () => state(page)) {
+  const f0 = (await get()).frames;
+  for (let i = 0; i < 100; i++) {
+    const s = await get();
+    if (s.frames > f0 + 2) return s;
+    await page.waitForTimeout(30);
+  }
+  return get();
+}
+
 // Fraction of canvas pixels in a rectangle that are strongly coloured (red or blue heatmap pixels).
 export async function colouredFraction(page, rect) {
   const png = await page.screenshot({ clip: rect });

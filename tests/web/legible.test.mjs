@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { serve, launch, state, waitFor, centre, clickAt } from './browser.mjs';
+import { serve, launch, state, waitFor, centre, clickAt, fresh as freshState } from './browser.mjs';
 import { decodePng } from './png.mjs';
 import { readNpy, channelSum, sampleCells, spearman } from './orientation.mjs';
 
@@ -20,15 +20,7 @@ const run = (args) => execFileSync(cli, args, { encoding: 'utf8' });
 
 let page, close, s, shots = 0;
 const shot = async (name) => decodePng(await page.screenshot({ path: path.join(outDir, `${String(++shots).padStart(2, '0')}-${name}.png`) }));
-async function fresh() {
-  const f0 = (await state(page)).frames;
-  for (let i = 0; i < 100; i++) {
-    const x = await state(page);
-    if (x.frames > f0 + 2) return x;
-    await page.waitForTimeout(30);
-  }
-  return state(page);
-}
+const fresh = () => freshState(page);
 const settled = (pred = () => true, what = 'the app') => waitFor(page, pred, 90000, what);
 const click = async (key) => { await clickAt(page, ...centre(s, key)); s = await fresh(); };
 async function hover(key) {

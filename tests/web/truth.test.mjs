@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { serve, launch, state, waitFor, centre, clickAt as clickPage } from './browser.mjs';
+import { serve, launch, state, waitFor, centre, clickAt as clickPage, fresh as freshState } from './browser.mjs';
 import { decodePng } from './png.mjs';
 import { readNpy, channelSum, sampleCells, assertUpright, cellCentre, orientationFixtures } from './orientation.mjs';
 
@@ -26,15 +26,7 @@ async function shot(name) {
 }
 const clickAt = (x, y, p = page) => clickPage(p, x, y);
 const click = (s, key) => clickAt(...centre(s, key));
-async function fresh(get = () => state(page)) {
-  const f0 = (await get()).frames;
-  for (let i = 0; i < 100; i++) {
-    const s = await get();
-    if (s.frames > f0 + 2) return s;
-    await page.waitForTimeout(30);
-  }
-  return get();
-}
+const fresh = (get) => freshState(page, get);
 async function settled(pred = () => true, what = 'the app') { return waitFor(page, pred, 60000, what); }
 async function open(url, w = 1280, h = 800, dpr = 1) {
   ({ page, logs, close } = await launch(w, h, dpr));
