@@ -225,17 +225,45 @@
   });
 
   // downloads of exported files (written by the app into its file system)
-  window.lrpscopeDownload = (path) => {
-    const data = window.Module.FS.readFile(path);
-    const type = path.endsWith('.png') ? 'image/png' : 'application/json';
-    const url = URL.createObjectURL(new Blob([data], { type }));
+  function saveBlob(blob, name) {
+    const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
     a.href = url;
-    a.download = path.split('/').pop();
+    a.download = name;
     document.body.appendChild(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+  window.lrpscopeDownload = (path) => {
+    const data = window.Module.FS.readFile(path);
+    const type = path.endsWith('.png') ? 'image/png' : 'application/json';
+    saveBlob(new Blob([data], { type }), path.split('/').pop());
+  };
+  // Several files as one zip (the figure export): zipped here by fflate (loaded on first use), PNGs stored as
+  // they are, text compressed.
+  let fflateReady = null;
+  function loadFflate() {
+    if (!fflateReady) {
+      fflateReady = new Promise((resolve, reject) => {
+        const s = document.createElement('script');
+        s.src = new URL('fflate.js', location.href).href;
+        s.onload = () => (self.fflate ? resolve(self.fflate) : reject(new Error('fflate.js did not load')));
+        s.onerror = () => { fflateReady = null; reject(new Error('could not load fflate.js')); };
+        document.head.appendChild(s);
+      });
+    }
+    return fflateReady;
+  }
+  window.lrpscopeDownloadZip = (zipName, paths) => {
+    const files = {};
+    for (const p of paths.split('\n').filter(Boolean)) {
+      const data = window.Module.FS.readFile(p);
+      files[p.split('/').pop()] = [data, { level: p.endsWith('.png') ? 0 : 6 }];
+    }
+    loadFflate().then((ff) => {
+      saveBlob(new Blob([ff.zipSync(files)], { type: 'application/zip' }), zipName);
+    }).catch((e) => appError(`could not make the zip: ${e.message}`));
   };
 
   // ---- weights from a URL: streamed straight into the engine's memory (weights.js), with progress, cancel, cache;

@@ -26,6 +26,11 @@ const char* view_mode_name(ViewMode m) {
   return "overlay";
 }
 
+const char* graph_nodes_name(int nodes) {
+  static const char* names[] = {"circles", "maps", "heatmaps"};
+  return names[nodes >= 0 && nodes < 3 ? nodes : 1];
+}
+
 bool parse_view_mode(const std::string& s, ViewMode* out) {
   for (int i = 0; i < 5; ++i)
     if (s == view_mode_name(static_cast<ViewMode>(i))) {
@@ -130,6 +135,7 @@ std::string AppState::to_query() const {
   }
   if (k_auto) q.push_back({"k", "auto"});
   else if (k != d.k) q.push_back({"k", std::to_string(k)});
+  if (k_auto && cap > 0) q.push_back({"cap", std::to_string(cap)});
   if (tolerance != d.tolerance) q.push_back({"tolerance", shortest_text(tolerance)});
   if (!neuron.empty()) q.push_back({"neuron", neuron});
   if (view.mode != d.view.mode) q.push_back({"mode", view_mode_name(view.mode)});
@@ -137,6 +143,7 @@ std::string AppState::to_query() const {
   if (view.alpha != d.view.alpha) q.push_back({"alpha", shortest_text(view.alpha)});
   if (view.percentile != d.view.percentile) q.push_back({"scale", shortest_text(view.percentile)});
   if (view.gray != d.view.gray) q.push_back({"gray", view.gray ? "1" : "0"});
+  if (view.nodes != d.view.nodes) q.push_back({"nodes", graph_nodes_name(view.nodes)});
   if (panel != d.panel) q.push_back({"panel", tab_key(panel)});
   if (embed) q.push_back({"embed", "1"});
   std::string out;
@@ -202,6 +209,9 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       if (v == "auto") s.k_auto = true;
       else if (parse_int_strict(v, &n) && n >= 1 && n <= kMaxK) s.k = static_cast<int>(n);
       else bad("must be 'auto' or an integer from 1 to " + std::to_string(kMaxK));
+    } else if (key == "cap") {
+      if (parse_int_strict(v, &n) && n >= 0 && n <= kMaxK) s.cap = static_cast<int>(n);
+      else bad("must be an integer from 0 (no cap) to " + std::to_string(kMaxK));
     } else if (key == "tolerance") {
       if (parse_float_strict(v, &x) && x >= 0 && x <= 200) s.tolerance = x;
       else bad("must be a number from 0 to 200 (SMAPE)");
@@ -226,6 +236,12 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
     } else if (key == "scale") {
       if (parse_float_strict(v, &x) && x >= kMinPercentile && x <= 100) s.view.percentile = static_cast<float>(x);
       else bad("must be a percentile from 90 to 100");
+    } else if (key == "nodes") {
+      int k = -1;
+      for (int i = 0; i < 3; ++i)
+        if (v == graph_nodes_name(i)) k = i;
+      if (k >= 0) s.view.nodes = k;
+      else bad("must be circles, maps or heatmaps");
     } else if (key == "gray") {
       if (v == "1" || v == "0") s.view.gray = v == "1";
       else bad("must be 0 or 1");
@@ -259,6 +275,7 @@ std::string AppState::to_json() const {
   j["graph_layers"] = graph_layers;
   j["k"] = k;
   j["k_auto"] = k_auto;
+  j["cap"] = cap;
   j["tolerance"] = tolerance;
   j["neuron"] = neuron;
   j["mode"] = view_mode_name(view.mode);
@@ -266,6 +283,7 @@ std::string AppState::to_json() const {
   j["alpha"] = view.alpha;
   j["scale"] = view.percentile;
   j["gray"] = view.gray;
+  j["nodes"] = graph_nodes_name(view.nodes);
   j["panel"] = tab_key(panel);
   j["embed"] = embed;
   return j.dump();

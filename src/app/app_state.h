@@ -30,7 +30,9 @@ struct ViewState {
   float alpha = 0.8f;                 // overlay opacity 0..1
   float percentile = 99.5f;           // the value shown at full colour: this percentile of |relevance|
   bool gray = true;                   // the picture in grey under the overlay
+  int nodes = 1;                      // the graph's nodes: 0 circles, 1 feature maps, 2 conditional heatmaps
 };
+const char* graph_nodes_name(int nodes);  // "circles", "maps", "heatmaps"
 
 struct AppState {
   std::string model;                  // a weights URL; "" = the embedded default model
@@ -42,6 +44,7 @@ struct AppState {
   std::vector<std::string> graph_layers;  // empty = the default graph layers
   int k = 5;                          // neurons per graph layer (1..kMaxK)
   bool k_auto = false;                // k from the optimiser
+  int cap = 0;                        // with k_auto: at most this many neurons per layer (0 = no cap)
   double tolerance = 20.0;            // the optimiser's SMAPE tolerance
   std::string neuron;                 // "features.28:25"; "" = the path's neuron
   ViewState view;

@@ -26,7 +26,7 @@ struct Command {
     EditComposite,   // composite (the rules table was edited: waits for the user to stop dragging)
     SetTarget,       // target
     SelectNeuron,    // a: layer, b: index
-    SetGraph,        // a: k, flag: k from the optimiser, layers
+    SetGraph,        // a: k, flag: k from the optimiser, layers, b: the cap on the optimiser's k (0: none)
     SetTolerance,    // x
     RunOptimizer,    // a: layer (-1: all)
     RunFlipping,     // text: the preset to compare with
@@ -37,6 +37,7 @@ struct Command {
     ApplyState,      // text: a link's query; list: the view's errors
     Hover,           // a: layer (-1: none), b: index
     WantLayer,       // a: layer (-1: none)
+    WantNodeHeat,    // flag: the graph's nodes as conditional heatmaps
     kCount
   };
   Kind kind = Kind::Cancel;

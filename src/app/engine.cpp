@@ -256,6 +256,11 @@ void Engine::publish() {
       n.layer_maps = std::move(m);
     }
   }
+  // the graph's heatmap thumbnails
+  if (s.node_heat_version() != node_heat_seen_) {
+    node_heat_seen_ = s.node_heat_version();
+    n.node_heat = s.node_heat().graph_version >= 0 ? std::make_shared<const NodeHeat>(s.node_heat()) : nullptr;
+  }
   // the tooltip's conditional heatmap
   n.hover_progress = 0;
   if (hover_layer_ < 0) {
@@ -331,7 +336,7 @@ bool Engine::execute(const Command& c) {
       return true;
     case K::SetTarget: s.set_target(c.target); return true;
     case K::SelectNeuron: s.select_neuron(c.a, c.b); return true;
-    case K::SetGraph: s.set_graph(c.a, c.flag, c.layers); return true;
+    case K::SetGraph: s.set_graph(c.a, c.flag, c.layers, std::max(0, c.b)); return true;
     case K::SetTolerance: s.settings().tolerance = c.x; return true;
     case K::RunOptimizer: s.run_optimizer(c.a); return true;
     case K::RunFlipping: s.run_flipping(c.text); return true;
@@ -355,6 +360,7 @@ bool Engine::execute(const Command& c) {
       hover_index_ = c.b;
       return true;
     case K::WantLayer: want_layer_ = c.a; return true;
+    case K::WantNodeHeat: s.want_node_heat(c.flag); return true;
     case K::kCount: break;
   }
   return false;
@@ -427,9 +433,10 @@ bool EngineApi::select_neuron(int layer, int index) {
   c.b = index;
   return send(std::move(c));
 }
-bool EngineApi::set_graph(int k, bool k_auto, const std::vector<int>& layers) {
+bool EngineApi::set_graph(int k, bool k_auto, const std::vector<int>& layers, int cap) {
   Command c(Command::Kind::SetGraph);
   c.a = k;
+  c.b = cap;
   c.flag = k_auto;
   c.layers = layers;
   return send(std::move(c));
@@ -476,6 +483,11 @@ bool EngineApi::hover(int layer, int index) {
 bool EngineApi::want_layer(int layer) {
   Command c(Command::Kind::WantLayer);
   c.a = layer;
+  return send(std::move(c));
+}
+bool EngineApi::want_node_heat(bool on) {
+  Command c(Command::Kind::WantNodeHeat);
+  c.flag = on;
   return send(std::move(c));
 }
 

@@ -47,7 +47,7 @@ class EngineApi {
   bool edit_composite(const Composite& c);  // the rules table was edited (waits for the user to stop dragging)
   bool set_target(const Target& t);
   bool select_neuron(int layer, int index);
-  bool set_graph(int k, bool k_auto, const std::vector<int>& layers);
+  bool set_graph(int k, bool k_auto, const std::vector<int>& layers, int cap = 0);
   bool set_tolerance(double tolerance);
   bool run_optimizer(int layer);  // -1: every layer
   bool run_flipping(const std::string& compare_preset);
@@ -61,6 +61,7 @@ class EngineApi {
   // Requests for display data: the tooltip's conditional heatmap (layer -1: none) and the layer explorer's maps.
   bool hover(int layer, int index);
   bool want_layer(int layer);  // -1: none
+  bool want_node_heat(bool on);  // the graph's nodes as conditional heatmaps (Snapshot::node_heat)
 };
 
 // The engine in this module: inline (the page's only thread; commands applied at once, pump() computes inside
@@ -99,7 +100,7 @@ class Engine : public EngineApi {
   // published parts, rebuilt when their versions change (engine side)
   Snapshot next_;
   const Network* net_seen_ = nullptr;
-  long long hover_seen_ = -1, hover_views_ = 0;
+  long long hover_seen_ = -1, hover_views_ = 0, node_heat_seen_ = -1;
   long long applied_ = 0;
   // shared with the interface
   mutable std::mutex mu_;

@@ -4,6 +4,46 @@
 
 namespace lrp::app {
 
+Image read_pixels(int w, int h) {
+  std::vector<uint8_t> px(static_cast<std::size_t>(w) * h * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.rgb.resize(static_cast<std::size_t>(w) * h * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c)
+        img.rgb[(static_cast<std::size_t>(y) * w + x) * 3 + c] = px[(static_cast<std::size_t>(h - 1 - y) * w + x) * 4 + c];
+  return img;
+}
+
+Image draw_offscreen(int w, int h, const float rgba[4], const std::function<void()>& draw) {
+  GLint prev_fbo = 0, vp[4];
+  glGetIntegerv(GL_FRAMEBUFFER_BINDING, &prev_fbo);
+  glGetIntegerv(GL_VIEWPORT, vp);
+  Texture color;
+  color.upload_rgba8(w, h, nullptr, false);
+  GLuint fbo = 0;
+  glGenFramebuffers(1, &fbo);
+  glBindFramebuffer(GL_FRAMEBUFFER, fbo);
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, color.id(), 0);
+  Image out;
+  if (glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE) {
+    glViewport(0, 0, w, h);
+    glDisable(GL_SCISSOR_TEST);
+    glClearColor(rgba[0], rgba[1], rgba[2], rgba[3]);
+    glClear(GL_COLOR_BUFFER_BIT);
+    draw();
+    out = read_pixels(w, h);
+  }
+  glBindFramebuffer(GL_FRAMEBUFFER, static_cast<GLuint>(prev_fbo));
+  glDeleteFramebuffers(1, &fbo);
+  glViewport(vp[0], vp[1], vp[2], vp[3]);
+  return out;
+}
+
 Texture::~Texture() {
   if (id_) glDeleteTextures(1, &id_);
 }

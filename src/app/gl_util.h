@@ -2,13 +2,21 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "app/gl.h"
+#include "model/image.h"
 
 namespace lrp::app {
+
+// The bound framebuffer's w x h pixels, as a picture the right way up (GL's first row is the bottom one).
+Image read_pixels(int w, int h);
+// Runs `draw` with an off-screen w x h RGBA framebuffer bound (cleared to `rgba`, the viewport set) and returns
+// what it drew; the previous framebuffer and viewport are restored. An empty picture when GL cannot make one.
+Image draw_offscreen(int w, int h, const float rgba[4], const std::function<void()>& draw);
 
 class Texture {
  public:

@@ -53,6 +53,7 @@ struct App {
   std::string spoken;  // the description last given to the page's live region
   long long max_frames = -1;
   std::string screenshot;
+  std::string figure_dir;  // --figure DIR: export the figure there at the end
   bool dump_state = false;
   float scale = 1.0f;
   bool running = true;
@@ -137,28 +138,20 @@ void load_fonts(float scale) {
   for (const char* f : candidates) {
     if (FILE* fp = std::fopen(f, "rb")) {
       std::fclose(fp);
-      if (io.Fonts->AddFontFromFileTTF(f, 15.0f * scale)) return;
+      if (io.Fonts->AddFontFromFileTTF(f, 15.0f * scale)) {
+        io.Fonts->AddFontFromFileTTF(f, 24.0f);  // the exported figure's (two pixels per point; sharp at 12-15 pt)
+        return;
+      }
     }
   }
   ImFontConfig cfg;
   cfg.SizePixels = 13.0f * scale;
   io.Fonts->AddFontDefault(&cfg);
+  cfg.SizePixels = 26.0f;
+  io.Fonts->AddFontDefault(&cfg);
 }
 
-void save_screenshot(const std::string& path, int w, int h) {
-  std::vector<uint8_t> px(static_cast<std::size_t>(w) * h * 4);
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-  lrp::Image img;
-  img.width = w;
-  img.height = h;
-  img.rgb.resize(static_cast<std::size_t>(w) * h * 3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c)
-        img.rgb[(static_cast<std::size_t>(y) * w + x) * 3 + c] = px[(static_cast<std::size_t>(h - 1 - y) * w + x) * 4 + c];
-  lrp::save_png(path, img);
-}
+void save_screenshot(const std::string& path, int w, int h) { lrp::save_png(path, lrp::app::read_pixels(w, h)); }
 
 // Input: every event wakes the renderer and goes on to ImGui's GLFW backend. ImGui 1.86 reads a key's state once
 // a frame, so a key pressed and released between two frames (a quick tap while a busy page draws 20 frames a
@@ -214,6 +207,7 @@ void deliver_key_releases(GLFWwindow* w) {
 
 void finish(App& app, int fw, int fh) {
   if (!app.screenshot.empty()) save_screenshot(app.screenshot, fw, fh);
+  if (!app.figure_dir.empty()) std::printf("figure: %s\n", app.ui.export_now(app.figure_dir).c_str());
   if (app.dump_state) std::printf("%s\n", app.ui.state_json().c_str());
   app.running = false;
 }
@@ -225,7 +219,8 @@ void frame(void* arg) {
 #endif
   if (const auto snap = app.engine->snapshot();
       !app.last_shown || snap->generation != app.last_shown->generation || snap->working != app.last_shown->working ||
-      snap->hover != app.last_shown->hover || snap->error != app.last_shown->error ||
+      snap->hover != app.last_shown->hover || snap->node_heat != app.last_shown->node_heat ||
+      snap->error != app.last_shown->error ||
       snap->download.active != app.last_shown->download.active) {
     app.last_shown = snap;
     app.wake(150);  // (ImGui settles what changed over a few frames)
@@ -320,6 +315,7 @@ void frame(void* arg) {
   }
 #endif
   ImGui::Render();
+  const auto before_gl = std::chrono::steady_clock::now();
   glViewport(0, 0, fw, fh);
   glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
@@ -334,6 +330,7 @@ void frame(void* arg) {
     ++app.busy_times.frames;
     app.busy_times.longest_ms = std::max(app.busy_times.longest_ms, ms(std::chrono::steady_clock::now() - now).count());
     app.busy_times.longest_app_ms = std::max(app.busy_times.longest_app_ms, ms(before_swap - now).count());
+    app.busy_times.longest_gl_ms = std::max(app.busy_times.longest_gl_ms, ms(before_swap - before_gl).count());
     app.ui.set_frame_times(app.busy_times);
   }
   if (!app.state_file.empty()) {  // every drawn frame, so the last one before idling is there too
@@ -364,6 +361,9 @@ void share_js(const char* query) {
 }
 void load_url_js(const char* url) {
   EM_ASM({ if (window.lrpscopeLoadModelUrl) window.lrpscopeLoadModelUrl(UTF8ToString($0)); }, url);
+}
+void download_zip_js(const char* zip, const char* paths) {
+  EM_ASM({ if (window.lrpscopeDownloadZip) window.lrpscopeDownloadZip(UTF8ToString($0), UTF8ToString($1)); }, zip, paths);
 }
 void cancel_download_js() { EM_ASM({ if (window.lrpscopeCancelDownload) window.lrpscopeCancelDownload(); }); }
 void open_rules_js() { EM_ASM({ if (window.lrpscopeOpenRules) window.lrpscopeOpenRules(); }); }
@@ -684,6 +684,7 @@ int main(int argc, char** argv) {
     else if (a == "--assets") asset_dir = next();
     else if (a == "--frames") app.max_frames = std::atoll(next().c_str());
     else if (a == "--screenshot") app.screenshot = next();
+    else if (a == "--figure") app.figure_dir = next();
     else if (a == "--dump-state") app.dump_state = true;
     else if (a == "--size") {
       const std::string s = next();
@@ -704,11 +705,12 @@ int main(int argc, char** argv) {
     }
     else if (a == "--help") {
       std::printf("lrpscope-app [--model FILE] [--image FILE | --sample NAME] [--state QUERY] [--size WxH] [--threads N]\n"
-                  "             [--frames N | --seconds S] [--screenshot FILE.png] [--dump-state] [--no-hint]\n"
+                  "             [--frames N | --seconds S] [--screenshot FILE.png] [--figure DIR] [--dump-state] [--no-hint]\n"
                   "             [--tab Graph|Neuron|Layers|Rules|...] [--share-base URL] [--state-file FILE]\n"
                   "             [--ui-scale S] [--touch]\n"
                   "  --state QUERY   a permalink's query string (\"?image=fashion/coat-1&composite=montavon&panel=neuron\")\n"
                   "  --frames N      draw N frames (continuously), then screenshot / dump the state and exit\n"
+                  "  --figure DIR    at the end, export the figure (Export menu) as a new folder in DIR\n"
                   "  --seconds S     run S seconds (drawing on demand, as in normal use), then the same\n"
                   "  --share-base U  the page address Share puts in front of the state (default lrpscope/index.html)\n"
                   "  --ui-scale S    interface scale (default: the screen's content scale, 2 on most HiDPI screens)\n"
@@ -804,6 +806,7 @@ int main(int argc, char** argv) {
   app.ui.on_open_image_request(open_image_js);
   app.ui.on_open_model_request(open_model_js);
   app.ui.on_download(download_js);
+  app.ui.on_download_zip(download_zip_js);
   app.ui.on_share(share_js);
   app.ui.on_load_url(load_url_js);
   app.ui.on_cancel_download(cancel_download_js);

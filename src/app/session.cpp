@@ -280,9 +280,10 @@ void Session::select_neuron(int layer, int index) {
   }
 }
 
-void Session::set_graph(int k, bool k_auto, const std::vector<int>& layers) {
+void Session::set_graph(int k, bool k_auto, const std::vector<int>& layers, int cap) {
   settings_.graph_k = std::max(1, k);
   settings_.graph_k_auto = k_auto;
+  settings_.graph_cap = std::max(0, cap);
   settings_.graph_layers = layers;
   if (ex_ && ex_->done()) restart(Stage::Graph, true);
 }
@@ -324,8 +325,9 @@ void Session::apply_state(const AppState& st, std::vector<std::string>* errors) 
   std::sort(layers.begin(), layers.end());
   layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
   settings_.tolerance = st.tolerance;
-  if (st.k != settings_.graph_k || st.k_auto != settings_.graph_k_auto || layers != settings_.graph_layers)
-    set_graph(st.k, st.k_auto, layers);
+  if (st.k != settings_.graph_k || st.k_auto != settings_.graph_k_auto || layers != settings_.graph_layers ||
+      st.cap != settings_.graph_cap)
+    set_graph(st.k, st.k_auto, layers, st.cap);
   if (!st.neuron.empty()) {
     const auto colon = st.neuron.rfind(':');
     const std::string lname = st.neuron.substr(0, colon);
@@ -469,6 +471,7 @@ bool Session::step_once() {
         GraphOptions go;
         go.selection.k = settings_.graph_k;
         go.k_from_optimizer = settings_.graph_k_auto;
+        go.k_cap = settings_.graph_cap;
         go.optimizer.tolerance = settings_.tolerance;
         go.layers = settings_.graph_layers;
         graph_builder_ = std::make_unique<GraphBuilder>(*ex_, go);
@@ -666,10 +669,10 @@ bool Session::step_once() {
 const Tensor* Session::hover_conditional(int layer, int index, double* progress) {
   if (progress) *progress = 0;
   if (!ex_ || !ex_->done() || !ws_.net) return nullptr;
-  if (cond_gen_ != generation_) {
+  if (cond_gen_ != version(Result::Explanation)) {  // the cache holds the current explanation's heatmaps
     cond_cache_.clear();
     hover_job_.reset();
-    cond_gen_ = generation_;
+    cond_gen_ = version(Result::Explanation);
   }
   const auto key = std::make_pair(layer, index);
   if (auto it = cond_cache_.find(key); it != cond_cache_.end()) return &it->second;
@@ -706,10 +709,43 @@ void Session::step_hover(double budget_ms) {
   }
 }
 
+bool Session::node_heat_pending() const {
+  if (!node_heat_on_ || !graph_ready_) return false;
+  if (node_heat_.graph_version != version(Result::Graph)) return true;
+  return node_heat_.done < node_heat_.total;
+}
+
+void Session::fill_node_heat() {
+  if (!node_heat_on_ || !graph_ready_ || !ex_ || !ex_->done() || !ws_.net) return;
+  if (node_heat_.graph_version != version(Result::Graph)) {
+    node_heat_ = NodeHeat();
+    node_heat_.graph_version = version(Result::Graph);
+    node_heat_.maps.assign(graph_.nodes.size(), {});
+    node_heat_.scale.assign(graph_.nodes.size(), 0.0f);
+    for (const GraphNode& n : graph_.nodes) node_heat_.total += n.layer + 1 < ws_.net->size() ? 1 : 0;
+    ++node_heat_version_;
+  }
+  for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
+    const GraphNode& n = graph_.nodes[i];
+    if (n.layer + 1 >= ws_.net->size() || !node_heat_.maps[i].empty()) continue;
+    if (hover_job_ && hover_key_ != std::make_pair(n.layer, n.index)) return;  // a tooltip's request goes first
+    const Tensor* c = hover_conditional(n.layer, n.index);
+    if (!c) return;  // its job runs
+    const std::vector<float> sum = channel_sum(*c);
+    node_heat_.maps[i] = box_reduce(sum, c->dim(1), c->dim(2), 48, &node_heat_.h, &node_heat_.w);
+    node_heat_.scale[i] = symmetric_scale(node_heat_.maps[i], 99.5f);
+    ++node_heat_.done;
+    ++node_heat_version_;
+  }
+}
+
 bool Session::update(double budget_ms) {
   budget_ms_ = budget_ms;
-  // the tooltip's heatmap shares the budget with the pipeline (all of it when the pipeline is idle)
+  // the tooltip's heatmap (or the graph's thumbnails) share the budget with the pipeline (all of it when the
+  // pipeline is idle)
+  fill_node_heat();
   step_hover(stage_ == Stage::Idle ? budget_ms : budget_ms / 3);
+  fill_node_heat();
   if (stage_ == Stage::Idle) return false;
   if (std::chrono::steady_clock::now() < not_before_) return true;
   Timer t;

@@ -33,6 +33,7 @@ struct Settings {
   Target target;        // top-1, a class, or a contrast
   int graph_k = 5;
   bool graph_k_auto = false;
+  int graph_cap = 0;              // with graph_k_auto: at most this many per layer (0: no cap)
   std::vector<int> graph_layers;  // empty: default
   double tolerance = 20.0;        // optimiser (SMAPE)
 };
@@ -43,6 +44,16 @@ struct NeuronDetail {
   DeconvResult deconv, guided;
   bool has_deconv = false;
   double relevance = 0, share = 0, mean_activation = 0, max_activation = 0;
+};
+
+// The graph nodes' conditional heatmaps, small, for the graph's thumbnails: each node's input relevance when only
+// that neuron's relevance is propagated down, summed over colour channels and reduced to at most 48 x 48 (empty
+// until computed; the output node has none).
+struct NodeHeat {
+  long long graph_version = -1;  // the graph they belong to
+  std::vector<std::vector<float>> maps;
+  std::vector<float> scale;  // each map's value at full colour (symmetric_scale at the 99.5th percentile)
+  int h = 0, w = 0, done = 0, total = 0;
 };
 
 struct Timings {
@@ -93,7 +104,7 @@ class Session {
   void select_neuron(int layer, int index);
   // The neuron the detail is for (or is being computed for): layer -1 when none.
   std::pair<int, int> wanted_neuron() const { return {want_layer_, want_index_}; }
-  void set_graph(int k, bool k_auto, const std::vector<int>& layers);
+  void set_graph(int k, bool k_auto, const std::vector<int>& layers, int cap = 0);
   // A link's engine part (invert, rules, target, graph, neuron; its picture is opened before, by whoever has the
   // file): each field is checked against the loaded model; one that cannot be applied adds a sentence to `errors`
   // and leaves that part as it was.
@@ -124,8 +135,13 @@ class Session {
   // The conditional heatmap of one neuron for a tooltip: null until it is ready (computed as a job beside the
   // pipeline, cached per result generation; *progress tells how far it is).
   const Tensor* hover_conditional(int layer, int index, double* progress = nullptr);
-  // The pipeline or the tooltip's job has work left (frames must go on).
-  bool working() const { return busy() || hover_job_ != nullptr; }
+  // The graph's thumbnails of conditional heatmaps: computed one node at a time beside the pipeline (a tooltip's
+  // request goes first) while wanted.
+  void want_node_heat(bool on) { node_heat_on_ = on; }
+  const NodeHeat& node_heat() const { return node_heat_; }
+  long long node_heat_version() const { return node_heat_version_; }
+  // The pipeline or a job beside it has work left (frames must go on).
+  bool working() const { return busy() || hover_job_ != nullptr || node_heat_pending(); }
   long long hover_generation() const { return hover_generation_; }
   const std::vector<LayerCurve>& curves() const { return curves_; }
   const FlipResult* flip(int which) const { return flip_ready_ ? &flip_[which] : nullptr; }
@@ -169,6 +185,11 @@ class Session {
   std::pair<int, int> hover_key_{-1, -1};
   long long hover_generation_ = 0;
   void step_hover(double budget_ms);
+  bool node_heat_on_ = false;
+  NodeHeat node_heat_;
+  long long node_heat_version_ = 0;
+  bool node_heat_pending() const;
+  void fill_node_heat();  // thumbnails from the cache, and the next node's job
   NeuronDetail detail_;
   bool detail_ready_ = false;
   // resumable work of the current stage

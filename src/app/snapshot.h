@@ -82,6 +82,7 @@ struct Snapshot {
   std::shared_ptr<const FlipView> flip;
   std::shared_ptr<const LayerMaps> layer_maps;  // the layer asked for (Engine::want_layer)
   std::shared_ptr<const HoverView> hover;       // the neuron asked for (Engine::hover), when ready
+  std::shared_ptr<const NodeHeat> node_heat;    // the graph's heatmap thumbnails, while asked for (want_node_heat)
   double hover_progress = 0;
 
   Settings settings;

@@ -11,11 +11,13 @@
 #include <vector>
 
 #include <imgui.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include "app/app_state.h"
 #include "app/gl_util.h"
 #include "app/engine.h"
 #include "app/snapshot.h"
+#include "explain/graph_layout.h"
 #include "explain/heatmap.h"
 
 
@@ -26,6 +28,7 @@ namespace lrp::app {
 // swap, where a software rasteriser does its work) and the longest interval between two frames.
 struct FrameTimes {
   double longest_ms = 0, longest_app_ms = 0, longest_gap_ms = 0;
+  double longest_gl_ms = 0;  // of the app's part: ImGui's GL calls (texture uploads, draw calls)
   long long frames = 0;
 };
 
@@ -99,9 +102,16 @@ class Ui {
   void on_share(void (*cb)(const char* query)) { share_cb_ = cb; }
   void on_load_url(void (*cb)(const char* url)) { load_url_cb_ = cb; }
   void on_cancel_download(void (*cb)()) { cancel_download_cb_ = cb; }
-  // Writes heatmap, path heatmap, reconstructions and graph PNGs and the state JSON with the given prefix;
-  // returns the files written.
-  std::vector<std::string> export_files(const std::string& prefix);
+  // The figure for slides and papers, into the folder `dir`: figure.png (the picture, its heatmap with colour bar
+  // and class, the words, the graph with labels and legend; two pixels per point), graph.svg, graph.json,
+  // rules.json (a rules file) and state.json (the link, the view, where each part of the figure is). Returns the
+  // files written ("error: ..." last when one could not be).
+  std::vector<std::string> export_figure(const std::string& dir);
+  // The page: the files as one zip download named `zip` (the paths separated by newlines).
+  void on_download_zip(void (*cb)(const char* zip, const char* paths)) { download_zip_cb_ = cb; }
+  // The Export menu's figure: the page downloads it as one zip, the desktop writes a new folder (lrpscope-figure,
+  // -2, ... in `dir`: an earlier one is never overwritten). Returns the folder ("" on failure, reported).
+  std::string export_now(const std::string& dir = ".");
   void on_open_image_request(void (*cb)()) { open_image_cb_ = cb; }
   void on_open_model_request(void (*cb)()) { open_model_cb_ = cb; }
   void on_download(void (*cb)(const char* path)) { download_cb_ = cb; }
@@ -163,6 +173,7 @@ class Ui {
   void run_actions();
   void send_requests();
   std::pair<int, int> hover_req_{-1, -1}, hover_sent_{-1, -1};  // the tooltip's neuron (this frame, sent)
+  bool node_heat_sent_ = false;
   int layer_req_ = -1, layer_sent_ = -1;                        // the layer explorer's layer
   // drawing helpers
   // version: the version of the result `relevance` belongs to (Session::version); the upload is redone only when
@@ -274,6 +285,37 @@ class Ui {
   bool show_hint_ = true;
   std::map<std::string, bool> help_open_;
   // graph view
+  struct GraphPaint {  // where and how draw_graph draws: the canvas, its zoom and pan, pixels per point, the font
+    ImVec2 p0, size;
+    float zoom = 1, pan_x = 0, pan_y = 0, px = 1;
+    ImFont* font = nullptr;
+    float font_size = 13, min_edge = 0.02f;
+    bool interactive = false, hovered = false, legend = true;  // interactive: marks, and the node under `mouse`
+    ImVec2 mouse;
+  };
+  int draw_graph(ImDrawList* dl, const GraphPaint& p);  // the node under the mouse, or -1
+  GraphPaint screen_paint() const;  // the screen's zoom, pan, scale, font and weak-line share
+  struct GraphGeometry {  // where a graph picture's parts go (graph_geometry: one place for drawing and finding)
+    float head_h = 0, legend_h = 0, margin_l = 0, margin_r = 0, top = 0, bottom = 0;
+    float row_h = 0, col_w = 0, base = 0, shift = 0;  // a row and column after the zoom; the nodes' full size
+    int label_mode = 0;                               // 0: none, 1: beside the nodes, 2: under them
+    ImVec2 unzoomed(const GraphLayout& L, std::size_t node, ImVec2 size) const;
+  };
+  GraphGeometry graph_geometry(const GraphPaint& p);
+  const GraphLayout& graph_layout();                     // cached per graph version
+  const Texture* node_texture(std::size_t node);         // its thumbnail, or null (a circle)
+  void find_in_graph(const std::string& text);
+  void graph_side(float w, float h, bool below);
+  std::string path_description() const;  // path_words for the current graph
+  GraphLayout graph_layout_;
+  long long graph_layout_version_ = -1;
+  mutable long long path_words_version_ = -1;
+  mutable std::string path_words_;
+  float graph_min_edge_ = 0.02f;
+  char graph_find_[64] = "";
+  std::string graph_find_msg_;
+  int graph_found_ = -1;
+  ImVec2 graph_canvas_{0, 0};
   float graph_zoom_ = 1.0f;
   float graph_pan_x_ = 0, graph_pan_y_ = 0;
   int hover_node_ = -1;
@@ -300,6 +342,8 @@ class Ui {
   void (*open_image_cb_)() = nullptr;
   void (*open_model_cb_)() = nullptr;
   void (*download_cb_)(const char*) = nullptr;
+  void (*download_zip_cb_)(const char*, const char*) = nullptr;
+  Image figure_image(nlohmann::ordered_json* parts);  // drawn off-screen (export_figure)
   void (*share_cb_)(const char*) = nullptr;
   void (*load_url_cb_)(const char*) = nullptr;
   void (*cancel_download_cb_)() = nullptr;

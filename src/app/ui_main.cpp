@@ -244,7 +244,8 @@ void Ui::column_layout(float w, float h) {
   const float row = touch_ ? ImGui::GetFrameHeight() + st.ItemSpacing.y : ImGui::GetTextLineHeight() + 4 + st.ItemSpacing.y;
   const float pred_h = std::floor(ImGui::GetFrameHeightWithSpacing() + row * 5 + ImGui::GetTextLineHeightWithSpacing() +
                                   st.WindowPadding.y * 2 + 2);
-  const float tabs_h = std::max(h * 0.92f, 480 * scale_);
+  // (on phones the graph's controls take several rows: its panel is longer, so the graph keeps most of a screen)
+  const float tabs_h = std::max(h * 0.92f, 480 * scale_) + (cw < 560 * scale_ && tab_ == Tab::Graph ? h * 0.6f : 0.0f);
   const bool tablet = cw >= 560 * scale_;
   layout_ = tablet ? "tablet" : "phone";
   if (tablet) {  // tablets upright: the picture and the predictions side by side, then the panel
@@ -283,6 +284,10 @@ void Ui::send_requests() {
   if (layer_req_ != layer_sent_) {
     layer_sent_ = layer_req_;
     e_->want_layer(layer_req_);
+  }
+  if ((view_.nodes == 2) != node_heat_sent_) {  // the graph's nodes as heatmaps (the combo, or a link)
+    node_heat_sent_ = view_.nodes == 2;
+    e_->want_node_heat(node_heat_sent_);
   }
 }
 
@@ -347,14 +352,15 @@ void Ui::menu_bar() {
     }
     ImGui::EndMenu();
   }
-  if (ImGui::BeginMenu("Export")) {
-    if (ImGui::MenuItem("Heatmap, graph, reconstructions (PNG) and state (JSON)")) {
-      const auto files = export_files("lrpscope");
-      last_export_.clear();
-      for (const auto& f : files) last_export_ += f + " ";
-      if (download_cb_)
-        for (const auto& f : files) download_cb_(f.c_str());
-    }
+  const bool export_menu = ImGui::BeginMenu("Export");
+  mark("menu:export");
+  if (export_menu) {
+    if (ImGui::MenuItem(download_zip_cb_ ? "Figure for slides and papers (one zip)" : "Figure for slides and papers (one folder)"))
+      export_now();
+    mark("export:figure");
+    tip("export:figure", "One figure: the picture, its heatmap with the colour bar and the class, the explanation in "
+                         "words and the neuron graph with its labels and legend, at twice the screen's size (PNG); the "
+                         "graph as SVG; the rules as a rules file; the view as JSON with its link.");
     if (!last_export_.empty()) ImGui::TextDisabled("wrote %s", last_export_.c_str());
     ImGui::EndMenu();
   }
@@ -604,12 +610,29 @@ std::string Ui::state_json() const {
     nlohmann::ordered_json path = nlohmann::ordered_json::array();
     for (int n : g->path) path.push_back(g->nodes[static_cast<std::size_t>(n)].id);
     j["path"] = path;
+    nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+    for (const GraphNode& n : g->nodes) nodes.push_back(n.id);
+    j["graph_node_ids"] = nodes;
+  }
+  {  // the graph's view: what its nodes show, the lines hidden, what was found, the path in words
+    nlohmann::ordered_json gv;
+    gv["nodes"] = graph_nodes_name(view_.nodes);
+    gv["min_edge"] = graph_min_edge_;
+    gv["zoom"] = graph_zoom_;
+    gv["found"] = g && graph_found_ >= 0 && graph_found_ < static_cast<int>(g->nodes.size()) ? g->nodes[static_cast<std::size_t>(graph_found_)].id : "";
+    gv["find_message"] = graph_find_msg_;
+    gv["path_words"] = path_description();
+    const NodeHeat* nh = s_->node_heat.get();
+    gv["node_heat"] = {nh ? nh->done : 0, nh ? nh->total : 0};
+    gv["cap"] = settings_.graph_cap;
+    j["graph_view"] = gv;
   }
   const NeuronDetail* d = s_->neuron_detail();
   if (d && net) j["selected_neuron"] = {{"layer", net->layer(d->layer).name}, {"index", d->index}, {"relevance", d->relevance}};
   else j["selected_neuron"] = nullptr;
   j["tab"] = tab_name(tab_);
   j["app"] = nlohmann::ordered_json::parse(current_state().to_json());  // what a permalink carries
+  j["link"] = current_state().to_query();
   j["share"] = share_query();
   j["share_dialog"] = {{"link", share_link_}, {"snippet", share_snippet_}, {"limits", share_limits_}};
   j["picture_note"] = picture_note();
@@ -626,7 +649,7 @@ std::string Ui::state_json() const {
   j["progress_label"] = s_->progress_label;
   j["frame_budget_ms"] = s_->budget_ms;  // the work budget per frame right now
   j["busy_frames"] = {{"frames", frame_times_.frames}, {"longest_ms", frame_times_.longest_ms},
-                      {"longest_app_ms", frame_times_.longest_app_ms},
+                      {"longest_app_ms", frame_times_.longest_app_ms}, {"longest_gl_ms", frame_times_.longest_gl_ms},
                       {"longest_gap_ms", frame_times_.longest_gap_ms}};
   nlohmann::ordered_json curves = nlohmann::ordered_json::array();
   for (const auto& c : s_->layer_curves())
@@ -650,6 +673,7 @@ std::string Ui::state_json() const {
   j["column_scroll"] = column_scroll_;
   j["graph_zoom"] = graph_zoom_;
   j["description"] = description();
+  j["last_export"] = last_export_;
   {  // the control keyboard navigation is on (its rectangle on the screen), when it shows
     const ImGuiContext* g = ImGui::GetCurrentContext();
     if (keyboard_nav_ && g && g->NavWindow && g->NavId && !g->NavDisableHighlight) {

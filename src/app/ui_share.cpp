@@ -43,6 +43,7 @@ AppState Ui::current_state() const {
     for (int l : se.graph_layers) st.graph_layers.push_back(net->layer(l).name);
   st.k = se.graph_k;
   st.k_auto = se.graph_k_auto;
+  st.cap = se.graph_cap;
   st.tolerance = se.tolerance;
   const auto [wl, wi] = s_->wanted_neuron;
   if (net && wl >= 0 && wl < net->size() && wi >= 0) st.neuron = net->layer(wl).name + ":" + std::to_string(wi);

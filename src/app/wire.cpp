@@ -173,6 +173,7 @@ void io(A& a, Settings& s) {
   io(a, s.target);
   a.num(s.graph_k);
   a.flag(s.graph_k_auto);
+  a.num(s.graph_cap);
   values(a, s.graph_layers, 4096);
   a.num(s.tolerance);
 }
@@ -278,6 +279,7 @@ void io(A& a, GraphView& v) {
     for (int* x : {&n.layer, &n.index, &n.column}) a.num(*x);
     a.num(n.relevance);
     a.num(n.activation);
+    a.num(n.share);
     if (A::reading) {
       v.node_maps.emplace_back();
       v.node_map_size.emplace_back();
@@ -342,6 +344,18 @@ void io(A& a, LayerMaps& m) {
   a.num(m.explanation_version);
 }
 template <class A>
+void io(A& a, NodeHeat& n) {
+  a.num(n.graph_version);
+  for (int* x : {&n.h, &n.w, &n.done, &n.total}) a.num(*x);
+  list(a, n.maps, 1 << 20, [&](std::vector<float>& m) { values(a, m); });
+  values(a, n.scale, 1 << 20);
+  if (A::reading && n.scale.size() != n.maps.size()) throw Error("engine message: node heatmap scales do not match");
+  if (A::reading)
+    for (const auto& m : n.maps)
+      if (!m.empty() && m.size() != static_cast<std::size_t>(n.h) * static_cast<std::size_t>(n.w))
+        throw Error("engine message: a node heatmap of the wrong size");
+}
+template <class A>
 void io(A& a, HoverView& h) {
   a.num(h.layer);
   a.num(h.index);
@@ -401,7 +415,8 @@ void io(A& a, Command& c) {
 }
 
 // The parts, each tagged; a part that is gone (null) is sent as its tag with a false flag.
-enum class Part : uint8_t { Model, Picture, Logits, Explanation, Graph, Detail, Curves, Flip, LayerMaps, Hover, Status };
+enum class Part : uint8_t { Model, Picture, Logits, Explanation, Graph, Detail, Curves, Flip, LayerMaps, Hover, NodeHeat,
+                            Status };
 template <class F>
 void each_part(F f) {
   f(Part::Model, &Snapshot::model);
@@ -414,6 +429,7 @@ void each_part(F f) {
   f(Part::Flip, &Snapshot::flip);
   f(Part::LayerMaps, &Snapshot::layer_maps);
   f(Part::Hover, &Snapshot::hover);
+  f(Part::NodeHeat, &Snapshot::node_heat);
 }
 
 }  // namespace

@@ -12,9 +12,11 @@
 #include "explain/conditional.h"
 #include "explain/deconv.h"
 #include "explain/heatmap.h"
+#include "explain/graph_layout.h"
 #include "explain/neuron_graph.h"
 #include "explain/optimizer.h"
 #include "explain/pixel_flipping.h"
+#include "model/atomic_file.h"
 #include "model/npy.h"
 
 namespace lrp::cli {
@@ -173,7 +175,7 @@ int cmd_optimize(const Argv& argv) {
 
 int cmd_graph(const Argv& argv) {
   auto values = explain_value_options();
-  values.insert({"layers", "k", "out-path-heatmap", "cmap", "select", "threshold", "fraction", "tolerance"});
+  values.insert({"layers", "k", "cap", "out-path-heatmap", "out-svg", "cmap", "select", "threshold", "fraction", "tolerance"});
   Args a(argv, values, {"json", "overlay", "absolute"});
   Opened s = open_workspace(a);
   const Network& net = *s.net;
@@ -191,6 +193,10 @@ int cmd_graph(const Argv& argv) {
   } else {
     go.selection.k = parse_int("k", k, 1, 1 << 20);
   }
+  if (a.has("cap")) {
+    if (!go.k_from_optimizer) throw Error("--cap limits the optimiser's k per layer: use it with --k auto");
+    go.k_cap = parse_int("cap", a.get("cap"), 1, 1 << 20);
+  }
   const std::string sel = a.get("select", "topk");
   if (sel == "threshold") {
     go.selection.mode = SelectMode::Threshold;
@@ -205,12 +211,25 @@ int cmd_graph(const Argv& argv) {
   t.reset();
   NeuronGraph g = build_graph(*ex, go);
   const double graph_ms = t.ms();
+  const Tensor ph = path_heatmap(*ex, g);
+  double path_sum = 0;
+  for (std::size_t i = 0; i < ph.size(); ++i) path_sum += ph.data()[i];
+  const std::string words = path_words(g, net, ex->target_logit(), path_sum);
   if (a.has("out-path-heatmap")) {
     HeatmapOptions ho = heatmap_options(a);
-    save_heatmap(a.get("out-path-heatmap"), path_heatmap(*ex, g), s, ho);
+    save_heatmap(a.get("out-path-heatmap"), ph, s, ho);
+  }
+  if (a.has("out-svg")) {
+    SvgOptions so;
+    so.title = "Neuron graph for " + net.label(ex->target_class()) + " (" + s.composite.name + ")";
+    AtomicFile f(a.get("out-svg"), false);
+    f.out() << graph_svg(g, net, so);
+    f.commit();
   }
   if (a.flag("json")) {
     nlohmann::ordered_json j = nlohmann::ordered_json::parse(graph_json(g, net));
+    j["path_input_sum"] = path_sum;
+    j["path_words"] = words;
     j["target"] = ex->target_class();
     j["selection"] = go.k_from_optimizer ? std::string("k from the optimiser") : go.selection.describe();
     j["timings"] = {{"explain_ms", ex_ms}, {"graph_ms", graph_ms}};
@@ -221,7 +240,7 @@ int cmd_graph(const Argv& argv) {
               s.composite.name.c_str(), g.nodes.size(), g.edges.size(), graph_ms);
   std::printf("critical path (relevance %.5f):", g.path_relevance);
   for (int n : g.path) std::printf(" %s", g.nodes[static_cast<std::size_t>(n)].id.c_str());
-  std::printf("\n");
+  std::printf("\n%s\n", words.c_str());
   return 0;
 }
 

@@ -40,8 +40,9 @@ const Usage kCommands[] = {
      "  optimize --model M --image I [--layer L|L1,L2|all] [--tolerance T] [--score smape|mse] [--signed]\n"
      "          [--ks 1,2,4] [--json] (+ the explain options)   how many neurons explain the decision\n"},
     {"graph",
-     "  graph --model M --image I [--layers L1,L2] [--k K|auto] [--select topk|threshold|cumulative]\n"
-     "          [--threshold T] [--fraction P] [--absolute] [--out-path-heatmap PNG] [--json] (+ the explain options)\n"
+     "  graph --model M --image I [--layers L1,L2] [--k K|auto [--cap N]] [--select topk|threshold|cumulative]\n"
+     "          [--threshold T] [--fraction P] [--absolute] [--out-path-heatmap PNG] [--out-svg SVG] [--json]\n"
+     "          (+ the explain options)\n"
      "                                           the neuron graph and its critical path\n"},
     {"deconv",
      "  deconv --model M --image I --layer L --channel C [--mode max|all] [--guided] [--out PNG] [--npy FILE]\n"

@@ -45,12 +45,15 @@ ThreadPool::~ThreadPool() {
 namespace {
 std::atomic<bool> g_background{false};
 // Lowers this thread's priority once when the engine computes in the background (Linux: per-thread nice values).
+// The lowest (19): the interface's thread then gets a core whenever it draws (at nice 5 two engine threads on two
+// cores still took a third of it, and a frame could wait 100 ms on a loaded machine); when the interface is idle
+// the engine has the machine as before.
 void apply_background_priority() {
 #if defined(__linux__) && !defined(__EMSCRIPTEN__)
   thread_local bool applied = false;
   if (applied || !g_background.load(std::memory_order_relaxed)) return;
   applied = true;
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
 #endif
 }
 }  // namespace

@@ -65,6 +65,18 @@ const char* colormap_name(Colormap c) { return colormap_names()[static_cast<std:
 
 void colormap_rgb(Colormap c, float t, uint8_t rgb[3]) { interpolate(stops(c), t, rgb); }
 
+std::vector<float> box_reduce(const std::vector<float>& m, int h, int w, int max_side, int* oh, int* ow) {
+  require(h > 0 && w > 0 && m.size() == static_cast<std::size_t>(h) * w && max_side > 0, "box_reduce: bad map");
+  const int f = (std::max(h, w) + max_side - 1) / max_side;
+  *oh = (h + f - 1) / f;
+  *ow = (w + f - 1) / f;
+  if (f == 1) return m;
+  std::vector<float> out(static_cast<std::size_t>(*oh) * *ow, 0.0f);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) out[static_cast<std::size_t>(y / f) * *ow + x / f] += m[static_cast<std::size_t>(y) * w + x];
+  return out;
+}
+
 std::vector<float> channel_sum(const Tensor& r) {
   require(r.rank() == 3, "a heatmap needs a C,H,W relevance");
   const int c = r.dim(0), hw = r.dim(1) * r.dim(2);

@@ -26,6 +26,9 @@ struct HeatmapOptions {
 
 // Sum over channels of a C,H,W relevance: H*W values.
 std::vector<float> channel_sum(const Tensor& r);
+// A map (h x w) reduced to at most max_side on its longer side by summing boxes of whole pixels (so the total is
+// kept); *oh and *ow get the new size. A map that fits is returned as it is.
+std::vector<float> box_reduce(const std::vector<float>& m, int h, int w, int max_side, int* oh, int* ow);
 // The value mapped to +-1: the given percentile of |h|, but at least kScaleFloor of the largest |h| (0 if h is all
 // zero). The floor matters on maps whose relevance sits in a few pixels (a path heatmap, a single neuron's share):
 // there the percentile falls among values that are rounding noise, which would be drawn in full colour.

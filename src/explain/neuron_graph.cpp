@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -58,13 +59,15 @@ static void select_nodes(const Explanation& ex, const GraphOptions& opt, const s
     const auto rel = neuron_relevance(ex.relevance(l));
     const auto act = neuron_mean(fwd.output(activation_layer(net, l)));
     std::vector<int> chosen;
+    double total = 0;
+    for (double v : rel) total += v;
     if (l == top) {
       chosen = {ex.target_class()};
     } else {
       Selection sel = opt.selection;
       if (ks[c] >= 0) {
         sel.mode = SelectMode::TopK;
-        sel.k = ks[c];
+        sel.k = opt.k_cap > 0 ? std::min(ks[c], opt.k_cap) : ks[c];
       }
       chosen = select_neurons(rel, sel);
     }
@@ -76,6 +79,7 @@ static void select_nodes(const Explanation& ex, const GraphOptions& opt, const s
       n.id = net.layer(l).name + ":" + std::to_string(idx);
       n.relevance = rel[static_cast<std::size_t>(idx)];
       n.activation = act[static_cast<std::size_t>(idx)];
+      n.share = l == top ? 1.0 : total != 0 ? n.relevance / total : 0.0;
       g.column_nodes[c].push_back(static_cast<int>(g.nodes.size()));
       g.nodes.push_back(n);
     }
@@ -240,7 +244,7 @@ std::string graph_json(const NeuronGraph& g, const Network& net) {
   nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
   for (const auto& n : g.nodes)
     nodes.push_back({{"id", n.id}, {"layer", net.layer(n.layer).name}, {"index", n.index}, {"relevance", n.relevance},
-                     {"activation", n.activation}});
+                     {"activation", n.activation}, {"share", n.share}, {"label", node_label(n, net)}});
   j["nodes"] = nodes;
   nlohmann::ordered_json edges = nlohmann::ordered_json::array();
   for (const auto& e : g.edges)
@@ -252,6 +256,34 @@ std::string graph_json(const NeuronGraph& g, const Network& net) {
   j["path"] = path;
   j["path_relevance"] = g.path_relevance;
   return j.dump();
+}
+
+std::string node_label(const GraphNode& n, const Network& net) {
+  if (n.layer == net.size() - 1) return net.label(n.index);
+  return net.layer(n.layer).nick + ":" + std::to_string(n.index);
+}
+
+std::string path_words(const NeuronGraph& g, const Network& net, double logit, double path_input_sum) {
+  if (g.path.size() < 2) return "";
+  const GraphNode& top = g.nodes[static_cast<std::size_t>(g.path.front())];
+  double lo = 1e300, hi = -1e300;
+  std::string chain;
+  for (std::size_t i = 1; i < g.path.size(); ++i) {
+    const GraphNode& n = g.nodes[static_cast<std::size_t>(g.path[i])];
+    lo = std::min(lo, n.share);
+    hi = std::max(hi, n.share);
+    chain += (chain.empty() ? "" : ", ") + node_label(n, net);
+  }
+  char buf[768];
+  std::snprintf(buf, sizeof buf,
+                "The strongest chain of evidence for %s runs through %s. Each of these neurons holds %.1f %% to %.1f %% "
+                "of its layer's relevance; the chain's links add up to %.3g (%.1f %% of the logit %.3g). What flows "
+                "through all of them at once is a small part of the evidence: %.2g of the logit reaches the picture "
+                "along the chain (the path heatmap, drawn on its own scale).",
+                net.label(top.index).c_str(), chain.c_str(), 100.0 * lo, 100.0 * hi, g.path_relevance,
+                logit != 0 ? 100.0 * g.path_relevance / logit : 0.0, logit,
+                logit != 0 ? path_input_sum / logit : 0.0);
+  return buf;
 }
 
 }  // namespace lrp

@@ -28,6 +28,7 @@ AppState every_field_changed() {
   s.view.alpha = 0.37f;
   s.view.percentile = 96.5f;
   s.view.gray = false;
+  s.view.nodes = 2;
   s.panel = Tab::Optimizer;
   s.embed = true;
   return s;
@@ -49,6 +50,15 @@ TEST(AppState, EveryFieldRoundTrips) {
   EXPECT_EQ(AppState::from_query(one.to_query(), nullptr).to_json(), one.to_json());
   one = d;
   one.target = Target::cls(0);
+  EXPECT_EQ(AppState::from_query(one.to_query(), nullptr).to_json(), one.to_json());
+  one = d;  // the cap on the optimiser's k travels with k=auto
+  one.k_auto = true;
+  one.cap = 9;
+  EXPECT_EQ(one.to_query(), "?k=auto&cap=9");
+  EXPECT_EQ(AppState::from_query(one.to_query(), nullptr).to_json(), one.to_json());
+  one = d;
+  one.view.nodes = 0;
+  EXPECT_EQ(one.to_query(), "?nodes=circles");
   EXPECT_EQ(AppState::from_query(one.to_query(), nullptr).to_json(), one.to_json());
 }
 
@@ -74,7 +84,10 @@ TEST(AppState, BadValuesAreNamedAndTheRestIsKept) {
   AppState::from_query("target=5,5", &errors);
   AppState::from_query("target=3x", &errors);
   AppState::from_query("k=7 ", &errors);
-  EXPECT_EQ(errors.size(), 3u);
+  AppState::from_query("cap=65", &errors);
+  AppState::from_query("cap=-1", &errors);
+  AppState::from_query("nodes=pies", &errors);
+  EXPECT_EQ(errors.size(), 6u);
 }
 
 TEST(AppState, UrlEncodingRoundTrips) {

@@ -76,6 +76,21 @@ try {
     console.log(assertUpright(sampleCells(g.img, g.s.rects['graph:path-heatmap'], w, h).redness,
                               sampleCells(cliPath, [0, 0, cliPath.width, cliPath.height], w, h).redness, w, h,
                               `desktop ${tag} path heatmap`, 0.55));
+    // the figure export: a new folder each time (never over an earlier one), its picture and heatmap upright
+    const figDir = path.join(outDir, `figures-${tag}`);
+    fs.rmSync(figDir, { recursive: true, force: true });
+    for (const want of ['lrpscope-figure', 'lrpscope-figure-2']) {
+      const out = execFileSync(app, ['--no-hint', '--frames', '30', '--size', '1280x800', '--figure', figDir, '--model', modelFile,
+                                     '--image', picture], { env, encoding: 'utf8', timeout: 120000 });
+      assert.match(out, new RegExp(`figure: ${figDir}/${want}\\b`), `the figure went elsewhere: ${out}`);
+    }
+    const fst = JSON.parse(fs.readFileSync(path.join(figDir, 'lrpscope-figure', 'state.json'), 'utf8'));
+    const fig = decodePng(fs.readFileSync(path.join(figDir, 'lrpscope-figure', 'figure.png')));
+    assert.deepEqual([fig.width, fig.height], [fst.figure.width, fst.figure.height]);
+    console.log(assertUpright(sampleCells(fig, fst.figure.parts.heatmap, w, h).redness, rel.v, w, h, `desktop ${tag} figure's heatmap`));
+    console.log(assertUpright(sampleCells(fig, fst.figure.parts.picture, w, h).luma, inp.v, w, h, `desktop ${tag} figure's picture`));
+    const svg = fs.readFileSync(path.join(figDir, 'lrpscope-figure', 'graph.svg'), 'utf8');
+    assert.equal((svg.match(/<g class="node"/g) || []).length, g.s.graph_nodes, `desktop ${tag}: graph.svg does not name every node`);
     const n = shotRun(`${tag}-neuron`, ['--model', modelFile, '--image', picture, '--state', '?panel=neuron']);
     const cnpy = path.join(outDir, `cond-${tag}`);
     run(['conditional', '--model', modelFile, '--image', picture, '--layer', n.s.selected_neuron.layer,

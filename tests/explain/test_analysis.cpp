@@ -8,6 +8,7 @@
 #include "explain/conditional.h"
 #include "explain/deconv.h"
 #include "explain/explanation.h"
+#include "explain/graph_layout.h"
 #include "explain/heatmap.h"
 #include "explain/metrics.h"
 #include "explain/neuron_graph.h"
@@ -424,4 +425,100 @@ TEST(Jobs, EveryLongOperationFollowsOneContract) {
   // (the optimiser chose the k: the columns differ from the default top-5)
   const OptimizerOptions oo = auto_k.optimizer;
   EXPECT_EQ(static_cast<int>(whole.column_nodes[0].size()), optimize_layer(*s.ex, whole.layers[0], oo).chosen_k);
+}
+
+// Node shares, the layout every picture of the graph uses, the SVG that names every node, the path in words.
+TEST(Graph, SharesLayoutSvgAndWords) {
+  auto net = tiny_network(4, tiny_spec(32));
+  auto s = explain(net, random_input({3, 32, 32}, 6), "epsilon-gamma-box");
+  NeuronGraph g = build_graph(*s.ex, GraphOptions{});
+  for (const GraphNode& n : g.nodes) {
+    if (n.layer == net->size() - 1) {
+      EXPECT_EQ(n.share, 1.0);
+      continue;
+    }
+    const NeuronShare ns = neuron_share(s.ex->relevance(n.layer), {n.index});
+    EXPECT_NEAR(n.share, ns.share, 1e-9) << n.id;
+  }
+  const GraphLayout L = layout_graph(g);
+  ASSERT_EQ(L.x.size(), g.nodes.size());
+  ASSERT_EQ(L.edge.size(), g.edges.size());
+  float top_edge = 0;
+  for (float e : L.edge) top_edge = std::max(top_edge, e);
+  EXPECT_FLOAT_EQ(top_edge, 1.0f);
+  for (std::size_t c = 0; c < g.column_nodes.size(); ++c) {
+    const auto& col = g.column_nodes[c];
+    for (int a : col)
+      for (int b : col) {
+        const auto i = static_cast<std::size_t>(a), j = static_cast<std::size_t>(b);
+        EXPECT_EQ(L.x[i], L.column_x[c]);
+        // the more relevant neuron is higher up (smaller y); the one with more relevance either way is not smaller
+        if (g.nodes[i].relevance > g.nodes[j].relevance) EXPECT_LT(L.y[i], L.y[j]);
+        if (std::fabs(g.nodes[i].relevance) > std::fabs(g.nodes[j].relevance) && c + 1 < g.column_nodes.size())
+          EXPECT_GE(L.size[i], L.size[j]);
+      }
+    if (c > 0) EXPECT_GT(L.column_x[c], L.column_x[c - 1]);  // the input side on the left
+  }
+  SvgOptions so;
+  so.title = "a <title> & more";
+  const std::string svg = graph_svg(g, *net, so);
+  EXPECT_EQ(svg.find("<title> &"), std::string::npos);  // escaped
+  EXPECT_NE(svg.find("a &lt;title&gt; &amp; more"), std::string::npos);
+  for (const GraphNode& n : g.nodes) {
+    EXPECT_NE(svg.find("data-id=\"" + n.id + "\""), std::string::npos) << n.id;
+    EXPECT_NE(svg.find("data-label=\"" + node_label(n, *net) + "\""), std::string::npos) << n.id;
+  }
+  std::size_t count = 0;
+  for (std::size_t p = svg.find("class=\"node\""); p != std::string::npos; p = svg.find("class=\"node\"", p + 1)) ++count;
+  EXPECT_EQ(count, g.nodes.size());
+  // the words carry the path's numbers
+  const Tensor ph = path_heatmap(*s.ex, g);
+  double sum = 0;
+  for (std::size_t i = 0; i < ph.size(); ++i) sum += ph.data()[i];
+  const std::string w = path_words(g, *net, s.ex->target_logit(), sum);
+  double lo = 1e9, hi = -1e9;
+  for (std::size_t i = 1; i < g.path.size(); ++i) {
+    lo = std::min(lo, g.nodes[static_cast<std::size_t>(g.path[i])].share);
+    hi = std::max(hi, g.nodes[static_cast<std::size_t>(g.path[i])].share);
+    EXPECT_NE(w.find(node_label(g.nodes[static_cast<std::size_t>(g.path[i])], *net)), std::string::npos);
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f %% to %.1f %%", 100 * lo, 100 * hi);
+  EXPECT_NE(w.find(buf), std::string::npos) << w;
+  std::snprintf(buf, sizeof buf, "%.2g of the logit", sum / s.ex->target_logit());
+  EXPECT_NE(w.find(buf), std::string::npos) << w;
+}
+
+TEST(Graph, CapLimitsTheOptimisersK) {
+  auto net = tiny_network(4, tiny_spec(32));
+  auto s = explain(net, random_input({3, 32, 32}, 6), "epsilon-gamma-box");
+  GraphOptions go;
+  go.k_from_optimizer = true;
+  go.optimizer.tolerance = 1;  // strict: the optimiser keeps many
+  const NeuronGraph free = build_graph(*s.ex, go);
+  go.k_cap = 2;
+  const NeuronGraph capped = build_graph(*s.ex, go);
+  bool some_cut = false;
+  for (std::size_t c = 0; c + 1 < capped.column_nodes.size(); ++c) {
+    EXPECT_EQ(capped.column_nodes[c].size(), std::min<std::size_t>(2, free.column_nodes[c].size()));
+    some_cut |= free.column_nodes[c].size() > 2;
+  }
+  EXPECT_TRUE(some_cut);
+}
+
+TEST(Heatmap, BoxReduceKeepsTheSum) {
+  std::vector<float> m(7 * 5);
+  for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<float>(i % 3) - 0.5f;
+  int h = 0, w = 0;
+  const auto r = box_reduce(m, 7, 5, 3, &h, &w);
+  EXPECT_EQ(h, 3);  // a factor of 3: 7 -> 3 rows, 5 -> 2 columns
+  EXPECT_EQ(w, 2);
+  double a = 0, b = 0;
+  for (float v : m) a += v;
+  for (float v : r) b += v;
+  EXPECT_NEAR(a, b, 1e-5);
+  EXPECT_FLOAT_EQ(r[0], m[0] + m[1] + m[2] + m[5] + m[6] + m[7] + m[10] + m[11] + m[12]);  // the top-left box
+  const auto same = box_reduce(m, 7, 5, 7, &h, &w);
+  EXPECT_EQ(same, m);
+  EXPECT_THROW(box_reduce(m, 6, 5, 3, &h, &w), Error);
 }

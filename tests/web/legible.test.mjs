@@ -63,7 +63,7 @@ try {
   }
   await tips(['samples', 'mode', 'cmap', 'grey', 'opacity', 'scale', 'invert', 'contrast', 'pred:0', 'timings', 'summary',
               'colourbar', 'help:input', 'tab:Graph', 'tab:Rules', 'tab:Optimiser', 'graph:k', 'graph:k-auto',
-              'graph:layers', 'graph:reset'], 'main view');
+              'graph:layers', 'graph:reset', 'graph:thumbs', 'graph:min-edge', 'graph:find'], 'main view');
   // what the optimiser chose is said in words once it has chosen
   await click('graph:k-auto');
   s = await settled((x) => x.app.k_auto, 'the graph with k from the optimiser');
@@ -326,7 +326,8 @@ try {
     assert.ok(!s.rects['mode:side'], `${tag}: the long press opened the drop-down`);
     // two fingers pinch the graph: apart zooms in, together zooms out
     await reach('graph:reset');
-    for (let i = 0; i < 10 && s.rects.column && s.rects['graph:canvas'][1] > s.rects.column[1] + (s.rects.column[3] - s.rects.column[1]) * 0.3; i++)
+    for (let i = 0; i < 10 && s.rects.column && (!s.rects['graph:canvas'] ||
+                                                 s.rects['graph:canvas'][1] > s.rects.column[1] + (s.rects.column[3] - s.rects.column[1]) * 0.3); i++)
       await drag(5, h * 0.6, -h * 0.2);  // the graph up to the top of the screen
     // the middle of the part of the graph on the screen
     const gc = s.rects['graph:canvas'], col = s.rects.column || [0, 0, w * s.scale, h * s.scale];
