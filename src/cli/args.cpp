@@ -66,7 +66,7 @@ void make_folder(const std::string& option, const std::filesystem::path& dir) {
 void Args::prepare_outputs() const {
   // the files this command reads: an output must never be one of them (by identity, not by spelling)
   std::vector<std::string> inputs;
-  for (const char* in : {"model", "image", "rules"})
+  for (const char* in : {"model", "image", "rules", "atlas"})
     if (has(in))
       for (const auto& f : std::string(in) == "model" ? WeightStore::files_of(get(in)) : std::vector<std::string>{get(in)})
         inputs.push_back(f);

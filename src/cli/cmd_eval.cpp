@@ -33,13 +33,7 @@ int cmd_eval(const Argv& argv) {
   std::vector<int> correct(static_cast<std::size_t>(classes)), total(static_cast<std::size_t>(classes));
   Timer t;
   for (int i = 0; i < limit; ++i) {
-    Image img;
-    img.width = images.cols;
-    img.height = images.rows;
-    img.rgb.resize(static_cast<std::size_t>(images.rows) * images.cols * 3);
-    const uint8_t* px = images.pixels.data() + static_cast<std::size_t>(i) * images.rows * images.cols;
-    for (int p = 0; p < images.rows * images.cols; ++p)
-      for (int c = 0; c < 3; ++c) img.rgb[static_cast<std::size_t>(p) * 3 + c] = px[p];
+    const Image img = idx_image(images, i);
     PreprocessOptions po;
     po.invert = InvertMode::Off;
     Tensor logits = forward_logits(net, preprocess(img, net->config(), po).tensor);

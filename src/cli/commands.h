@@ -13,6 +13,8 @@ int cmd_info(const Argv& args);
 int cmd_make_random(const Argv& args);
 int cmd_bench(const Argv& args);
 int cmd_eval(const Argv& args);
+int cmd_atlas(const Argv& args);
+int cmd_references(const Argv& args);
 int cmd_explain(const Argv& args);
 int cmd_conditional(const Argv& args);
 int cmd_optimize(const Argv& args);

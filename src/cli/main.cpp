@@ -27,6 +27,13 @@ const Usage kCommands[] = {
      "  bench [--model FILE] [--runs N] [--threads T] [--explain [--presets a,b]] [--json]\n"
      "                                           forward (and LRP) timings per layer (default: full-size VGG16)\n"},
     {"eval", "  eval --model FILE --fashion-mnist DIR [--limit N] [--json]   accuracy on the Fashion-MNIST test set\n"},
+    {"atlas",
+     "  atlas --model M (--fashion-mnist DIR | --images DIR) --out ATLAS [--layers L1,L2|conv|all] [--top N]\n"
+     "        [--composite C] [--limit K] [--threads T] [--json] [--quiet]\n"
+     "                                           each channel's top images by activation and by relevance\n"},
+    {"references",
+     "  references --atlas ATLAS --layer L --channel C [--by activation|relevance] [--json] [--out grid.png --model M]\n"
+     "                                           one channel's references from an atlas (a grid of masked crops)\n"},
     {"explain",
      "  explain --model M --image I [--target N | --contrast A,B] [--composite NAME | --rules FILE.json]\n"
      "          [--maxpool wta|avg] [--method lrp|gradient|gradient-x-input|guided-backprop|deconvnet|beta-smooth|\n"
@@ -93,6 +100,8 @@ int main(int argc, char** argv) {
     if (cmd == "make-random") return lrp::cli::cmd_make_random(args);
     if (cmd == "bench") return lrp::cli::cmd_bench(args);
     if (cmd == "eval") return lrp::cli::cmd_eval(args);
+    if (cmd == "atlas") return lrp::cli::cmd_atlas(args);
+    if (cmd == "references") return lrp::cli::cmd_references(args);
     if (cmd == "explain") return lrp::cli::cmd_explain(args);
     if (cmd == "conditional") return lrp::cli::cmd_conditional(args);
     if (cmd == "optimize") return lrp::cli::cmd_optimize(args);

@@ -5,8 +5,21 @@
 #include <stb/stb_image.h>
 
 #include "engine/error.h"
+#include "model/image.h"
 
 namespace lrp {
+
+Image idx_image(const IdxImages& set, int i) {
+  require(i >= 0 && i < set.count, "idx_image: no image " + std::to_string(i));
+  Image img;
+  img.width = set.cols;
+  img.height = set.rows;
+  img.rgb.resize(static_cast<std::size_t>(set.rows) * set.cols * 3);
+  const uint8_t* px = set.pixels.data() + static_cast<std::size_t>(i) * set.rows * set.cols;
+  for (int p = 0; p < set.rows * set.cols; ++p)
+    for (int c = 0; c < 3; ++c) img.rgb[static_cast<std::size_t>(p) * 3 + c] = px[p];
+  return img;
+}
 
 std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz) {
   if (gz.size() < 18 || gz[0] != 0x1f || gz[1] != 0x8b || gz[2] != 8) throw Error("not a gzip file");

@@ -19,6 +19,9 @@ constexpr uint64_t kMaxGunzipBytes = 1ull << 30;
 std::vector<uint8_t> read_maybe_gzip(const std::string& path);
 std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz);
 IdxImages parse_idx_images(const std::vector<uint8_t>& bytes);
+// Image i of the set as a picture (grey: the same value in R, G and B).
+struct Image;
+Image idx_image(const IdxImages& set, int i);
 std::vector<uint8_t> parse_idx_labels(const std::vector<uint8_t>& bytes);
 
 }  // namespace lrp

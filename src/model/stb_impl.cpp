@@ -16,3 +16,34 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
 #include <stb/stb_image_write.h>
+
+// zlib streams for our own files (model/deflate.h), by the stb code compiled above.
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/error.h"
+#include "model/deflate.h"
+
+namespace lrp {
+
+std::vector<uint8_t> deflate_bytes(const std::vector<uint8_t>& raw) {
+  require(raw.size() < (1u << 31), "deflate: more than 2 GB");
+  int len = 0;
+  unsigned char* z = stbi_zlib_compress(const_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size()), &len, 8);
+  if (!z) throw Error("deflate: out of memory");
+  std::vector<uint8_t> out(z, z + len);
+  STBIW_FREE(z);
+  return out;
+}
+
+std::vector<uint8_t> inflate_bytes(const uint8_t* data, std::size_t n, std::size_t size) {
+  require(n < (1u << 31) && size < (1u << 31), "inflate: more than 2 GB");
+  std::vector<uint8_t> out(size + 1);  // one byte more: a stream that inflates to more than it says fails
+  const int got = stbi_zlib_decode_buffer(reinterpret_cast<char*>(out.data()), static_cast<int>(out.size()),
+                                          reinterpret_cast<const char*>(data), static_cast<int>(n));
+  if (got < 0 || static_cast<std::size_t>(got) != size) throw Error("damaged compressed data");
+  out.resize(size);
+  return out;
+}
+
+}  // namespace lrp

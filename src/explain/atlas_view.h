@@ -1,0 +1,29 @@
+// Pictures of an atlas' references: each reference cropped to its receptive field and masked by the channel's
+// conditional heatmap for that image (places that did not carry the channel's relevance are dimmed), and a labelled
+// grid of a channel's references (lrpscope references --out).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "explain/atlas.h"
+
+namespace lrp {
+
+class Network;
+
+// The channel's conditional heatmap for one picture (as the model sees it): the relevance that reaches the input
+// through that channel alone, in the explanation of the picture's own predicted class with `composite`, summed
+// over colour channels (H*W).
+std::vector<float> reference_heatmap(std::shared_ptr<Network> net, const Image& view, int layer, int channel,
+                                     const std::string& composite);
+// The view cropped to `box`, each pixel dimmed by how little of the heatmap's positive relevance it holds.
+Image masked_reference(const Image& view, const std::vector<float>& heat, const Box& box);
+// A channel's references as a grid: each masked crop enlarged to `cell` pixels, its image name and score under it.
+Image reference_grid(const Atlas& atlas, const AtlasLayer& layer, int channel, AtlasBy by, std::shared_ptr<Network> net,
+                     int cell = 96);
+
+// Text drawn into a picture with stb_easy_font (a small built-in font: no font file needed), `scale` pixels a dot.
+void draw_label(Image& img, int x, int y, const std::string& text, const uint8_t rgb[3], int scale = 1);
+
+}  // namespace lrp

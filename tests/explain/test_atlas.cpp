@@ -1,0 +1,221 @@
+// The reference atlas: a constructed channel that detects a plus-shaped pattern ranks the pictures with a plus
+// first; activation scores equal the forward pass run per picture, relevance scores the explanation's per-channel
+// sums; the file round-trips; a mismatched model and damaged files are refused with a sentence.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "engine/error.h"
+#include "explain/atlas.h"
+#include "explain/atlas_view.h"
+#include "explain/selection.h"
+#include "explain/workspace.h"
+#include "model/forward.h"
+#include "model/net_util.h"
+#include "test_util.h"
+
+using namespace lrp;
+using namespace lrp::test;
+
+namespace {
+
+// conv1_1's channel 0 sees a bright plus on a dark ground: +1 on the plus, -1 on the corners of its 3x3 kernel
+std::shared_ptr<Network> plus_network(uint64_t seed = 11) {
+  const VggSpec spec = tiny_spec(32);
+  auto t = random_vgg_tensors(spec, seed);
+  for (auto& [name, x] : t) {
+    if (name == "features.0.weight")
+      for (int in = 0; in < 3; ++in)
+        for (int k = 0; k < 9; ++k) x[static_cast<std::size_t>(in * 9 + k)] = (k % 2 == 1 || k == 4) ? 1.0f : -1.0f;
+    if (name == "features.0.bias") x[0] = 0;
+  }
+  ModelConfig cfg;
+  cfg.name = "plus";
+  cfg.height = cfg.width = 32;
+  cfg.resize = ResizeMode::Stretch;  // a 32 x 32 picture reaches the network as it is
+  return Network::from_tensors(spec, cfg, t);
+}
+
+// 32x32 pictures: 0 a plus, 1 a 3x3 block, 2 a vertical line, 3 a horizontal line, 4 a diagonal, at (y, x)
+Image picture(int kind, int y, int x) {
+  Image img;
+  img.width = img.height = 32;
+  img.rgb.assign(32 * 32 * 3, 0);
+  auto dot = [&](int yy, int xx) {
+    if (yy >= 0 && xx >= 0 && yy < 32 && xx < 32)
+      for (int c = 0; c < 3; ++c) img.rgb[static_cast<std::size_t>((yy * 32 + xx) * 3 + c)] = 255;
+  };
+  for (int d = -1; d <= 1; ++d) {
+    if (kind == 0) dot(y + d, x), dot(y, x + d);
+    if (kind == 1) for (int e = -1; e <= 1; ++e) dot(y + d, x + e);
+  }
+  for (int d = -6; d <= 6; ++d) {
+    if (kind == 2) dot(y + d, x);
+    if (kind == 3) dot(y, x + d);
+    if (kind == 4) dot(y + d, x + d);
+  }
+  return img;
+}
+
+struct Built {
+  std::shared_ptr<Network> net;
+  std::vector<Image> pictures;
+  Atlas atlas;
+};
+
+Built build(int top = 5) {
+  Built b;
+  b.net = plus_network();
+  const int kinds[] = {1, 0, 2, 3, 0, 4, 1, 0, 2, 3, 0, 4};
+  for (int i = 0; i < 12; ++i) b.pictures.push_back(picture(kinds[i], 6 + i * 2, 25 - i * 2));
+  AtlasOptions opt;
+  opt.top = top;
+  AtlasBuilder builder(*b.net, opt);
+  Workspace ws;
+  ws.set_model(b.net, true);
+  const Composite c = Composite::preset("epsilon-plus-flat", *b.net);
+  for (int i = 0; i < 12; ++i) {
+    ws.set_image(b.pictures[static_cast<std::size_t>(i)], InvertMode::Off);
+    ws.start_forward()->run();
+    auto ex = ws.explanation(c, ExplainOptions{});
+    ex->run();
+    builder.add(static_cast<uint32_t>(i), *ws.fwd, *ex);
+  }
+  b.atlas = builder.finish([&](uint32_t i) {
+    ws.set_image(b.pictures[i], InvertMode::Off);
+    return ws.pre.view;
+  });
+  b.atlas.model_name = "plus";
+  b.atlas.fingerprint = model_fingerprint(*b.net);
+  b.atlas.arch = b.net->spec().arch_name();
+  b.atlas.input_shape = b.net->input_shape();
+  b.atlas.classes = b.net->num_classes();
+  b.atlas.set_kind = "images";
+  b.atlas.set_source = "constructed";
+  b.atlas.set_count = 12;
+  for (int i = 0; i < 12; ++i) b.atlas.names.push_back("p" + std::to_string(i));
+  b.atlas.composite = "epsilon-plus-flat";
+  return b;
+}
+
+}  // namespace
+
+TEST(Atlas, TheChannelThatSeesAPlusRanksThePlusesFirst) {
+  const Built b = build();
+  const AtlasLayer* l = b.atlas.layer("conv1_1");
+  ASSERT_NE(l, nullptr);
+  const auto& refs = b.atlas.refs(*l, 0, AtlasBy::Activation);
+  ASSERT_EQ(refs.size(), 5u);
+  std::vector<uint32_t> first;
+  for (int k = 0; k < 4; ++k) first.push_back(refs[static_cast<std::size_t>(k)].image);
+  std::sort(first.begin(), first.end());
+  EXPECT_EQ(first, (std::vector<uint32_t>{1, 4, 7, 10}));
+  EXPECT_GT(refs[3].score, 1.5 * refs[4].score);  // clearly apart from the best of the rest (a line)
+  // the maximum sits on the plus' centre, its receptive field the 3x3 around it (model pixels = picture pixels)
+  for (int k = 0; k < 4; ++k) {
+    const AtlasRef& r = refs[static_cast<std::size_t>(k)];
+    EXPECT_EQ(r.y, 6 + static_cast<int>(r.image) * 2);
+    EXPECT_EQ(r.x, 25 - static_cast<int>(r.image) * 2);
+    EXPECT_EQ(r.box.y0, r.y - 1);
+    EXPECT_EQ(r.box.x1, r.x + 2);
+  }
+}
+
+TEST(Atlas, ScoresEqualTheForwardPassAndTheExplanation) {
+  const Built b = build(12);  // every picture: the whole ranking is checked
+  Workspace ws;
+  ws.set_model(b.net, true);
+  const Composite c = Composite::preset("epsilon-plus-flat", *b.net);
+  for (const AtlasLayer& l : b.atlas.layers) {
+    const int li = b.net->find(l.name);
+    for (int ch : {0, l.channels / 2, l.channels - 1}) {
+      std::vector<std::pair<float, uint32_t>> act, rel;
+      for (uint32_t i = 0; i < 12; ++i) {
+        ws.set_image(b.pictures[i], InvertMode::Off);
+        ws.start_forward()->run();
+        const Tensor& a = ws.fwd->output(activation_layer(*b.net, li));
+        const std::size_t per = a.size() / static_cast<std::size_t>(l.channels);
+        act.push_back({*std::max_element(a.data() + ch * per, a.data() + (ch + 1) * per), i});
+        auto ex = ws.explanation(c, ExplainOptions{});
+        ex->run();
+        rel.push_back({static_cast<float>(neuron_relevance(ex->relevance(li))[static_cast<std::size_t>(ch)]), i});
+      }
+      for (auto* v : {&act, &rel})
+        std::sort(v->begin(), v->end(), [](auto& x, auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; });
+      const auto& ra = b.atlas.refs(l, ch, AtlasBy::Activation);
+      const auto& rr = b.atlas.refs(l, ch, AtlasBy::Relevance);
+      ASSERT_EQ(ra.size(), 12u);
+      for (std::size_t k = 0; k < 12; ++k) {
+        EXPECT_EQ(ra[k].image, act[k].second) << l.name << ":" << ch << " #" << k;
+        EXPECT_FLOAT_EQ(ra[k].score, act[k].first);
+        EXPECT_EQ(rr[k].image, rel[k].second) << l.name << ":" << ch << " #" << k;
+        EXPECT_NEAR(rr[k].score, rel[k].first, 1e-6 * std::fabs(rel[k].first) + 1e-12);
+      }
+    }
+  }
+}
+
+TEST(Atlas, FileRoundTripsAndRefusesWhatDoesNotFit) {
+  const Built b = build();
+  const std::vector<uint8_t> bytes = write_atlas(b.atlas);
+  const Atlas back = read_atlas(bytes.data(), bytes.size());
+  EXPECT_EQ(write_atlas(back), bytes);
+  ASSERT_EQ(back.layers.size(), b.atlas.layers.size());
+  EXPECT_EQ(back.layers.size(), default_atlas_layers(*b.net).size());
+  for (std::size_t i = 0; i < back.layers.size(); ++i)
+    for (int c = 0; c < back.layers[i].channels; ++c)
+      for (AtlasBy by : {AtlasBy::Activation, AtlasBy::Relevance}) {
+        const auto& x = back.refs(back.layers[i], c, by);
+        const auto& y = b.atlas.refs(b.atlas.layers[i], c, by);
+        ASSERT_EQ(x.size(), y.size());
+        for (std::size_t k = 0; k < x.size(); ++k) {
+          EXPECT_EQ(x[k].image, y[k].image);
+          EXPECT_EQ(x[k].score, y[k].score);
+          EXPECT_EQ(x[k].box.y1, y[k].box.y1);
+        }
+      }
+  ASSERT_EQ(back.images.size(), b.atlas.images.size());
+  for (std::size_t i = 0; i < back.images.size(); ++i) EXPECT_EQ(back.images[i].rgb, b.atlas.images[i].rgb);
+  // it fits its model, and no other
+  EXPECT_EQ(atlas_mismatch(back, *b.net), "");
+  EXPECT_EQ(model_fingerprint(*plus_network()), model_fingerprint(*b.net));  // the same weights: the same print
+  EXPECT_NE(atlas_mismatch(back, *plus_network(12)).find("other weights"), std::string::npos);
+  EXPECT_NE(atlas_mismatch(back, *tiny_network(3, tiny_spec(48))).find("made for a"), std::string::npos);
+  // damaged files: a sentence, never a crash
+  for (std::size_t cut : {std::size_t{0}, std::size_t{5}, std::size_t{13}, bytes.size() / 2, bytes.size() - 1}) {
+    try {
+      read_atlas(bytes.data(), cut);
+      ADD_FAILURE() << "a file cut at " << cut << " bytes was read";
+    } catch (const Error& e) {
+      EXPECT_GT(std::string(e.what()).size(), 10u);
+    }
+  }
+  std::vector<uint8_t> bad = bytes;
+  bad[0] = 'X';
+  EXPECT_THROW(read_atlas(bad.data(), bad.size()), Error);
+  bad = bytes;
+  bad[8] = 2;  // version 2
+  try {
+    read_atlas(bad.data(), bad.size());
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("version 2"), std::string::npos) << e.what();
+  }
+  bad = bytes;
+  bad[bad.size() - 10] ^= 0x5a;  // inside the compressed body
+  EXPECT_THROW(read_atlas(bad.data(), bad.size()), Error);
+}
+
+TEST(Atlas, MaskedReferenceDimsWhatCarriedNoRelevance) {
+  Image v;
+  v.width = 4;
+  v.height = 2;
+  v.rgb.assign(4 * 2 * 3, 200);
+  std::vector<float> heat(8, 0.0f);
+  heat[1] = 1.0f;  // row 0, column 1
+  const Image m = masked_reference(v, heat, Box{0, 1, 2, 3});
+  ASSERT_EQ(m.width, 2);
+  ASSERT_EQ(m.height, 2);
+  EXPECT_EQ(m.rgb[0], 200);         // the relevant pixel keeps its value
+  EXPECT_LT(m.rgb[3], 200 * 0.3 + 30);  // the others are dimmed
+}
