@@ -160,6 +160,8 @@ Atlas read_atlas(const uint8_t* data, std::size_t size) {
   const uint64_t check = f.get<uint64_t>("its body's check");
   if (raw > kMaxBody) throw Error("atlas: a body of " + std::to_string(raw >> 20) + " MB is more than the 1024 MB limit");
   f.need(static_cast<std::size_t>(zlen), "its body");
+  if (raw > zlen * 1032 + 64)  // deflate cannot expand more than that: a small file never allocates much
+    throw Error("atlas: its body claims to inflate to more than deflate can (damaged)");
   std::vector<uint8_t> body;
   try {
     body = inflate_bytes(data + f.at, static_cast<std::size_t>(zlen), static_cast<std::size_t>(raw));
