@@ -263,6 +263,9 @@ int cmd_references(const Argv& argv) {
     list.push_back({{"image", r.image}, {"name", atlas.names[r.image]}, {"score", r.score},
                     {"box", {r.box.y0, r.box.x0, r.box.y1, r.box.x1}}});
   j["references"] = list;
+  if (!l->map_activation.empty())  // the channel's place on the concept maps
+    j["map"] = {{"activation", {l->map_activation[channel * 2], l->map_activation[channel * 2 + 1]}},
+                {"relevance", {l->map_relevance[channel * 2], l->map_relevance[channel * 2 + 1]}}};
   if (a.flag("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {

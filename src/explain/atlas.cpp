@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "explain/concept_map.h"
 #include "explain/explanation.h"
 #include "model/forward.h"
 #include "model/network.h"
@@ -136,6 +137,8 @@ AtlasBuilder::AtlasBuilder(const Network& net, const AtlasOptions& opt) : net_(&
     const int c = net.layer(l).out_features();
     act_.emplace_back(static_cast<std::size_t>(c));
     rel_.emplace_back(static_cast<std::size_t>(c));
+    act_prof_.emplace_back(static_cast<std::size_t>(c) * std::max(0, opt_.profile_images), 0.0f);
+    rel_prof_.emplace_back(static_cast<std::size_t>(c) * std::max(0, opt_.profile_images), 0.0f);
   }
 }
 
@@ -174,6 +177,11 @@ void AtlasBuilder::add(uint32_t image, const ForwardPass& fwd, const Explanation
       };
       offer(act_[k][static_cast<std::size_t>(c)], ref(ap[am], am), opt_.top);
       offer(rel_[k][static_cast<std::size_t>(c)], ref(static_cast<float>(rsum), rm), opt_.top);
+      if (added_ < opt_.profile_images) {
+        const std::size_t at = static_cast<std::size_t>(c) * opt_.profile_images + added_;
+        act_prof_[k][at] = ap[am];
+        rel_prof_[k][at] = static_cast<float>(rsum);
+      }
     }
   }
   ++added_;
@@ -190,6 +198,19 @@ Atlas AtlasBuilder::finish(const std::function<Image(uint32_t)>& view_of) const 
     al.nick = L.nick;
     al.conv = L.kind == LayerKind::Conv;
     al.channels = L.out_features();
+    const int n = std::min(added_, opt_.profile_images);
+    if (!view_of) {  // a checkpoint keeps the profiles so far
+      al.profiles = act_prof_[k];
+      al.profiles.insert(al.profiles.end(), rel_prof_[k].begin(), rel_prof_[k].end());
+    } else if (n >= 3) {  // the concept map over the images profiled
+      const int P = opt_.profile_images;
+      for (auto [prof, map] : {std::make_pair(&act_prof_[k], &al.map_activation), std::make_pair(&rel_prof_[k], &al.map_relevance)}) {
+        std::vector<float> x(static_cast<std::size_t>(al.channels) * n);
+        for (int c = 0; c < al.channels; ++c)
+          std::copy_n(prof->begin() + static_cast<long>(c) * P, n, x.begin() + static_cast<long>(c) * n);
+        *map = pca_2d(x, al.channels, n);
+      }
+    }
     for (auto [from, to] : {std::make_pair(&act_[k], &al.by_activation), std::make_pair(&rel_[k], &al.by_relevance)}) {
       for (const auto& heap : *from) {
         std::vector<AtlasRef> best = heap;
@@ -222,6 +243,9 @@ void AtlasBuilder::resume(const Atlas& cp) {
       std::make_heap(a.begin(), a.end(), better);
       std::make_heap(r.begin(), r.end(), better);
     }
+    require(l.profiles.size() == act_prof_[k].size() + rel_prof_[k].size(), "atlas: the checkpoint's profiles do not fit");
+    std::copy_n(l.profiles.begin(), act_prof_[k].size(), act_prof_[k].begin());
+    std::copy(l.profiles.begin() + static_cast<long>(act_prof_[k].size()), l.profiles.end(), rel_prof_[k].begin());
   }
   added_ = cp.resume_at;
 }

@@ -34,6 +34,11 @@ struct AtlasLayer {
   int channels = 0;
   // per channel, best first (at most the atlas' top)
   std::vector<std::vector<AtlasRef>> by_activation, by_relevance;
+  // the concept map: each channel's place (x, y) by the PCA of its scores over the first images (concept_map.h);
+  // empty when not made
+  std::vector<float> map_activation, map_relevance;
+  // a checkpoint's profiles so far (channels x profile images, by activation then by relevance); empty otherwise
+  std::vector<float> profiles;
 };
 
 enum class AtlasBy { Activation, Relevance };
@@ -74,6 +79,7 @@ Atlas read_atlas(const uint8_t* data, std::size_t size);
 struct AtlasOptions {
   std::vector<int> layers;  // network layer indices (convolutions, fully connected); empty: every conv and fc6/fc7
   int top = 16;
+  int profile_images = 2000;  // the concept map's images: the first ones of the set (0: no map)
 };
 
 // The default layers: every convolution and every fully connected layer but the output.
@@ -98,6 +104,8 @@ class AtlasBuilder {
   std::vector<int> layers_;
   // per layer, per channel: a min-heap of the best `top` (worst at the front), by activation and by relevance
   std::vector<std::vector<std::vector<AtlasRef>>> act_, rel_;
+  // per layer: the scores of the first profile_images images, channel-major (activation, relevance)
+  std::vector<std::vector<float>> act_prof_, rel_prof_;
   int added_ = 0;
 };
 

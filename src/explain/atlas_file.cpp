@@ -93,6 +93,12 @@ std::vector<uint8_t> write_atlas(const Atlas& a) {
     else
       body.b.insert(body.b.end(), img.rgb.begin(), img.rgb.end());
   }
+  // the concept maps (and a checkpoint's profiles): per layer, three float lists, each with its count
+  for (const AtlasLayer& l : a.layers)
+    for (const auto* v : {&l.map_activation, &l.map_relevance, &l.profiles}) {
+      body.put(static_cast<uint32_t>(v->size()));
+      for (float x : *v) body.put(x);
+    }
   const std::string header = h.dump();
   const std::vector<uint8_t> z = deflate_bytes(body.b);
   Out f;
@@ -209,7 +215,17 @@ Atlas read_atlas(const uint8_t* data, std::size_t size) {
     a.image_index.push_back(index);
     a.images.push_back(std::move(img));
   }
-  if (b.at != b.n) throw Error("atlas: bytes left after the pictures (damaged)");
+  for (AtlasLayer& l : a.layers)
+    for (auto* v : {&l.map_activation, &l.map_relevance, &l.profiles}) {
+      const uint32_t n = b.get<uint32_t>("a concept map");
+      if (v != &l.profiles && n != 0 && n != 2u * static_cast<uint32_t>(l.channels))
+        throw Error("atlas: the concept map of " + l.name + " has the wrong size");
+      b.need(static_cast<std::size_t>(n) * 4, "a concept map");
+      v->resize(n);
+      std::memcpy(v->data(), b.p + b.at, static_cast<std::size_t>(n) * 4);
+      b.at += static_cast<std::size_t>(n) * 4;
+    }
+  if (b.at != b.n) throw Error("atlas: bytes left after the concept maps (damaged)");
   if (a.resume_at >= 0) return a;  // a checkpoint has no pictures yet
   for (const AtlasLayer& l : a.layers)
     for (const auto* lists : {&l.by_activation, &l.by_relevance})

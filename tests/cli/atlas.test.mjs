@@ -39,6 +39,7 @@ const refs = JSON.parse(run(['references', '--atlas', atlas, '--layer', 'conv5_3
 assert.equal(refs.layer, 'features.28');
 assert.equal(refs.by, 'activation');
 assert.equal(refs.references.length, 5);
+assert.ok(refs.map && refs.map.activation.length === 2 && refs.map.relevance.every(Number.isFinite), 'no place on the concept map');
 if (!emu.length) {  // (the independent check runs the CLI once per image: natively only)
   const scores = [];
   const gz = execFileSync('gzip', ['-dc', `${data}/t10k-images-idx3-ubyte.gz`], { maxBuffer: 1 << 27 });

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/error.h"
 #include "explain/atlas.h"
 #include "explain/atlas_view.h"
+#include "explain/concept_map.h"
 #include "explain/selection.h"
 #include "explain/workspace.h"
 #include "model/forward.h"
@@ -174,6 +176,11 @@ TEST(Atlas, FileRoundTripsAndRefusesWhatDoesNotFit) {
           EXPECT_EQ(x[k].box.y1, y[k].box.y1);
         }
       }
+  for (const AtlasLayer& l : back.layers) {  // every layer has its concept maps (12 images profiled)
+    EXPECT_EQ(l.map_activation.size(), 2u * static_cast<std::size_t>(l.channels)) << l.name;
+    EXPECT_EQ(l.map_relevance.size(), 2u * static_cast<std::size_t>(l.channels)) << l.name;
+    EXPECT_TRUE(l.profiles.empty());
+  }
   ASSERT_EQ(back.images.size(), b.atlas.images.size());
   for (std::size_t i = 0; i < back.images.size(); ++i) EXPECT_EQ(back.images[i].rgb, b.atlas.images[i].rgb);
   // it fits its model, and no other
@@ -218,4 +225,38 @@ TEST(Atlas, MaskedReferenceDimsWhatCarriedNoRelevance) {
   ASSERT_EQ(m.height, 2);
   EXPECT_EQ(m.rgb[0], 200);         // the relevant pixel keeps its value
   EXPECT_LT(m.rgb[3], 200 * 0.3 + 30);  // the others are dimmed
+}
+
+// The concept map: channels that respond to the same images sit together, those of another group far away;
+// a copy of a channel sits on it; a constant channel at the centre.
+TEST(ConceptMap, ChannelsThatRespondToTheSameImagesSitTogether) {
+  for (int samples : {40, 6}) {  // more samples than channels, and fewer (the other Gram matrix)
+    const int channels = 11;
+    std::vector<float> p(static_cast<std::size_t>(channels) * samples);
+    uint64_t s = 7;
+    auto noise = [&] {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      return static_cast<float>((s >> 33) % 1000) / 1000.0f * 0.2f;
+    };
+    for (int c = 0; c < channels; ++c)
+      for (int i = 0; i < samples; ++i) {
+        const bool first_half = i < samples / 2;
+        float v = c < 5 ? (first_half ? 1.0f : 0.0f) : c < 10 ? (first_half ? 0.0f : 1.0f) : 0.5f;  // channel 10: constant
+        if (c < 10) v += noise();
+        p[static_cast<std::size_t>(c) * samples + i] = v;
+      }
+    const std::vector<float> xy = pca_2d(p, channels, samples);
+    auto d = [&](int a, int b) -> double { return std::hypot(xy[a * 2] - xy[b * 2], xy[a * 2 + 1] - xy[b * 2 + 1]); };
+    double within = 0, between = 1e9;
+    for (int a = 0; a < 10; ++a)
+      for (int b = 0; b < 10; ++b) {
+        if ((a < 5) == (b < 5)) within = std::max(within, d(a, b));
+        else between = std::min(between, d(a, b));
+      }
+    EXPECT_LT(within * 3, between) << samples << " samples";
+    EXPECT_NEAR(xy[20], 0.0f, 1e-6);  // the constant channel
+    EXPECT_NEAR(xy[21], 0.0f, 1e-6);
+    EXPECT_EQ(pca_2d(p, channels, samples), xy);  // deterministic
+  }
+  EXPECT_THROW(pca_2d(std::vector<float>(5), 2, 3), Error);
 }
