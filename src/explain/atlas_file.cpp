@@ -222,7 +222,7 @@ Atlas read_atlas(const uint8_t* data, std::size_t size) {
         throw Error("atlas: the concept map of " + l.name + " has the wrong size");
       b.need(static_cast<std::size_t>(n) * 4, "a concept map");
       v->resize(n);
-      std::memcpy(v->data(), b.p + b.at, static_cast<std::size_t>(n) * 4);
+      if (n > 0) std::memcpy(v->data(), b.p + b.at, static_cast<std::size_t>(n) * 4);  // (an empty list has no data())
       b.at += static_cast<std::size_t>(n) * 4;
     }
   if (b.at != b.n) throw Error("atlas: bytes left after the concept maps (damaged)");
