@@ -20,11 +20,16 @@ void settle(Session& s) {
   }
 }
 
-TEST(Session, TooltipHeatmapIsAJobBesideThePipeline) {
-  Session s;
+// The tiny VGG16 on a photograph, run to the end.
+void open_and_settle(Session& s) {
   ASSERT_TRUE(s.load_model_file(test::source_path("tests/fixtures/tiny_vgg16.safetensors"))) << s.error();
   ASSERT_TRUE(s.load_image_file(test::source_path("assets/samples/imagenet/chelsea.png"))) << s.error();
   settle(s);
+}
+
+TEST(Session, TooltipHeatmapIsAJobBesideThePipeline) {
+  Session s;
+  ASSERT_NO_FATAL_FAILURE(open_and_settle(s));
   ASSERT_NE(s.explanation(), nullptr) << s.error();
   EXPECT_FALSE(s.working());
   const int layer = s.network()->find("conv4_3");
@@ -56,12 +61,10 @@ TEST(Session, TooltipHeatmapIsAJobBesideThePipeline) {
 }
 
 // The graph's heatmap thumbnails: computed one node at a time beside the pipeline while wanted, each the node's
-// conditional heatmap summed over channels and reduced; a new graph starts them again; a tooltip's request is not lost.
+// conditional heatmap summed over channels and reduced; a new graph starts them again.
 TEST(Session, NodeHeatmapsAreComputedBesideThePipeline) {
   Session s;
-  ASSERT_TRUE(s.load_model_file(test::source_path("tests/fixtures/tiny_vgg16.safetensors"))) << s.error();
-  ASSERT_TRUE(s.load_image_file(test::source_path("assets/samples/imagenet/chelsea.png"))) << s.error();
-  settle(s);
+  ASSERT_NO_FATAL_FAILURE(open_and_settle(s));
   ASSERT_NE(s.graph(), nullptr) << s.error();
   EXPECT_EQ(s.node_heat().graph_version, -1);  // not wanted: nothing computed
   s.want_node_heat(true);
