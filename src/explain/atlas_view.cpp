@@ -20,7 +20,7 @@ std::vector<float> reference_heatmap(std::shared_ptr<Network> net, const Image& 
                                      const std::string& composite) {
   Workspace ws;
   ws.set_model(net, true);
-  ws.set_image(view, InvertMode::Off);  // the view is already as the model sees it
+  ws.set_view(view);  // the view is already as the model sees it: not resized again
   ws.start_forward()->run();
   auto ex = ws.explanation(Composite::preset(composite, *net), ExplainOptions{});
   ex->run();

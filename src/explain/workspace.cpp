@@ -28,6 +28,15 @@ void Workspace::set_image(const Image& img, InvertMode mode) {
   fwd.reset();
 }
 
+void Workspace::set_view(const Image& view) {
+  if (!net) throw Error("load a model first");
+  Preprocessed p = preprocess_view(view, net->config());
+  image = view;
+  pre = std::move(p);
+  invert = InvertMode::Off;
+  fwd.reset();
+}
+
 std::shared_ptr<ForwardPass> Workspace::start_forward() {
   if (!net || pre.tensor.empty()) throw Error("no picture prepared for the model");
   fwd = std::make_shared<ForwardPass>(net, pre.tensor);

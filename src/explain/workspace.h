@@ -31,6 +31,8 @@ struct Workspace {
   void set_model(std::shared_ptr<Network> n, bool keep_all);
   // The picture prepared for the model (throws Error, and then nothing changed); the forward pass is dropped.
   void set_image(const Image& img, InvertMode mode);
+  // A picture that already is what the model sees (an atlas' reference): kept as it is (preprocess_view).
+  void set_view(const Image& view);
   // A new forward pass on the prepared picture (not run: run() it, or step() it).
   std::shared_ptr<ForwardPass> start_forward();
   bool ready() const { return fwd && fwd->done(); }

@@ -77,6 +77,39 @@ double resize_scale(int w, int h, const ModelConfig& cfg) {
 
 }  // namespace
 
+namespace {
+// The last steps of preparing a picture: the planes (model size, values in [0,1]) clamped, shown as the view and
+// normalised into the tensor the model eats.
+void finish(Planes& fin, const ModelConfig& cfg, Preprocessed& out) {
+  const int W = cfg.width, H = cfg.height;
+  for (float& v : fin.v) v = std::clamp(v, 0.0f, 1.0f);
+
+  // The view image, before normalisation.
+  out.view.width = W;
+  out.view.height = H;
+  out.view.rgb.resize(static_cast<std::size_t>(W) * H * 3);
+  const std::size_t m = static_cast<std::size_t>(W) * H;
+  for (std::size_t i = 0; i < m; ++i)
+    for (int c = 0; c < 3; ++c) {
+      const float v = fin.v[(fin.c == 1 ? 0 : static_cast<std::size_t>(c)) * m + i];
+      out.view.rgb[i * 3 + c] = static_cast<uint8_t>(std::lround(v * 255.0f));
+    }
+
+  // Tensor: channel order, scale and mean/std.
+  out.tensor = Tensor({cfg.channels, H, W});
+  const float to_raw = 255.0f * cfg.scale;  // value in [0,1] -> the units mean/std are given in
+  for (int c = 0; c < cfg.channels; ++c) {
+    int src = c;
+    if (cfg.color == ColorOrder::BGR) src = 2 - c;
+    if (fin.c == 1) src = 0;
+    const float* sp = fin.plane(src);
+    float* dp = out.tensor.data() + static_cast<std::size_t>(c) * m;
+    for (std::size_t i = 0; i < m; ++i) dp[i] = cfg.normalise(c, sp[i] * to_raw);
+  }
+}
+
+}  // namespace
+
 Preprocessed preprocess(const Image& original, const ModelConfig& cfg, const PreprocessOptions& opt) {
   require(!original.empty() && original.width > 0 && original.height > 0, "image is empty");
   require(original.rgb.size() == static_cast<std::size_t>(original.width) * original.height * 3 &&
@@ -178,30 +211,25 @@ Preprocessed preprocess(const Image& original, const ModelConfig& cfg, const Pre
   } else {
     fin = resize(p, W, H);
   }
-  for (float& v : fin.v) v = std::clamp(v, 0.0f, 1.0f);
+  finish(fin, cfg, out);
+  return out;
+}
 
-  // The view image, before normalisation.
-  out.view.width = W;
-  out.view.height = H;
-  out.view.rgb.resize(static_cast<std::size_t>(W) * H * 3);
-  const std::size_t m = static_cast<std::size_t>(W) * H;
-  for (std::size_t i = 0; i < m; ++i)
-    for (int c = 0; c < 3; ++c) {
-      const float v = fin.v[(fin.c == 1 ? 0 : static_cast<std::size_t>(c)) * m + i];
-      out.view.rgb[i * 3 + c] = static_cast<uint8_t>(std::lround(v * 255.0f));
-    }
-
-  // Tensor: channel order, scale and mean/std.
-  out.tensor = Tensor({cfg.channels, H, W});
-  const float to_raw = 255.0f * cfg.scale;  // value in [0,1] -> the units mean/std are given in
-  for (int c = 0; c < cfg.channels; ++c) {
-    int src = c;
-    if (cfg.color == ColorOrder::BGR) src = 2 - c;
-    if (fin.c == 1) src = 0;
-    const float* sp = fin.plane(src);
-    float* dp = out.tensor.data() + static_cast<std::size_t>(c) * m;
-    for (std::size_t i = 0; i < m; ++i) dp[i] = cfg.normalise(c, sp[i] * to_raw);
-  }
+Preprocessed preprocess_view(const Image& view, const ModelConfig& cfg) {
+  if (view.width != cfg.width || view.height != cfg.height)
+    throw Error("a picture as the model sees it must be " + std::to_string(cfg.width) + "x" + std::to_string(cfg.height) +
+                " pixels, not " + std::to_string(view.width) + "x" + std::to_string(view.height));
+  Preprocessed out;
+  out.greyscale = cfg.color == ColorOrder::Gray;
+  Planes fin;
+  fin.w = view.width;
+  fin.h = view.height;
+  fin.c = out.greyscale ? 1 : 3;
+  fin.v.resize(static_cast<std::size_t>(fin.w) * fin.h * fin.c);
+  const std::size_t n = static_cast<std::size_t>(fin.w) * fin.h;
+  for (int c = 0; c < fin.c; ++c)
+    for (std::size_t i = 0; i < n; ++i) fin.v[static_cast<std::size_t>(c) * n + i] = view.rgb[i * 3 + c] / 255.0f;
+  finish(fin, cfg, out);
   return out;
 }
 

@@ -72,6 +72,9 @@ struct Preprocessed {
 };
 
 Preprocessed preprocess(const Image& img, const ModelConfig& config, const PreprocessOptions& opt = {});
+// A picture that already is what the model sees (a Preprocessed::view, e.g. an atlas' reference): normalised only,
+// not resized or inverted again. It must have the model's input size (throws otherwise).
+Preprocessed preprocess_view(const Image& view, const ModelConfig& config);
 
 // Mean brightness (0..1) of the outer 10 % border of an image: decides "light background".
 float border_brightness(const Image& img);

@@ -10,6 +10,8 @@
 #include "explain/atlas.h"
 #include "explain/atlas_view.h"
 #include "explain/concept_map.h"
+#include "explain/conditional.h"
+#include "explain/heatmap.h"
 #include "explain/selection.h"
 #include "explain/workspace.h"
 #include "model/forward.h"
@@ -259,4 +261,32 @@ TEST(ConceptMap, ChannelsThatRespondToTheSameImagesSitTogether) {
     EXPECT_EQ(pca_2d(p, channels, samples), xy);  // deterministic
   }
   EXPECT_THROW(pca_2d(std::vector<float>(5), 2, 3), Error);
+}
+
+// A reference's picture is what the model saw: its conditional heatmap is computed on exactly those pixels, also
+// for a model whose preprocessing fits pictures into a smaller box (Fashion-MNIST: 28 x 28 centred on 32 x 32),
+// which would shrink the view again if it were prepared like a photo.
+TEST(Atlas, AReferenceHeatmapIsComputedOnThePictureTheModelSaw) {
+  auto net = plus_network();
+  ModelConfig cfg = net->config();
+  cfg.resize = ResizeMode::Fit;
+  cfg.content_size = 28;
+  auto fitted = Network::from_tensors(net->spec(), cfg, random_vgg_tensors(net->spec(), 11));
+  Image photo = picture(0, 5, 22);  // a plus near the top right corner
+  photo = crop_image(photo, 2, 2, 30, 30);  // 28 x 28
+  Workspace ws;
+  ws.set_model(fitted, true);
+  ws.set_image(photo, InvertMode::Off);
+  const Image view = ws.pre.view;
+  ws.start_forward()->run();
+  auto ex = ws.explanation(Composite::preset("epsilon-plus-flat", *fitted), ExplainOptions{});
+  ex->run();
+  const std::vector<float> want = channel_sum(restricted_lrp(*ex, {NeuronMask{0, {0}}}, false));
+  const std::vector<float> got = reference_heatmap(fitted, view, 0, 0, "epsilon-plus-flat");
+  ASSERT_EQ(got.size(), want.size());
+  double err = 0, mag = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) err = std::max(err, std::fabs(double(got[i]) - want[i])), mag = std::max(mag, std::fabs(double(want[i])));
+  EXPECT_GT(mag, 0);
+  EXPECT_LT(err, 1e-4 * mag);
+  EXPECT_THROW(preprocess_view(photo, cfg), Error);  // not the model's size
 }
