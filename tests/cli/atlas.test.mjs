@@ -94,4 +94,29 @@ assert.match(fails(['references', '--atlas', atlas, '--layer', 'fc7', '--channel
                     path.join(src, 'tests/fixtures/tiny_vgg16.safetensors')]), /made for a vgg16/);
 assert.match(fails(['references', '--atlas', model, '--layer', 'fc7', '--channel', '0']), /not an lrpscope atlas/);
 assert.match(fails(['atlas', '--model', model, '--out', path.join(work, 'x.atlas')]), /--fashion-mnist DIR or --images DIR/);
+
+// the default model's atlas, made by the native build (CMake's default_atlas) over the whole test set
+if (!emu.length) {
+  const shipped = path.join(src, 'build/native/assets/fashion-vgg16.atlas');
+  assert.ok(fs.existsSync(shipped), `${shipped} was not built`);
+  const layers = ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1', 'conv3_2', 'conv3_3', 'conv4_1', 'conv4_2',
+                  'conv4_3', 'conv5_1', 'conv5_2', 'conv5_3', 'fc6', 'fc7'];
+  for (const [layer, channels] of [['conv1_1', 16], ['conv5_3', 128], ['fc7', 256]]) {
+    for (const by of ['activation', 'relevance']) {
+      const r = JSON.parse(run(['references', '--atlas', shipped, '--layer', layer, '--channel', String(channels - 1), '--by', by, '--json']));
+      assert.equal(r.references.length, 9, `${layer} by ${by}`);
+      r.references.forEach((x, k) => {
+        assert.match(x.name, /^t10k:\d+$/);
+        assert.ok(x.image >= 0 && x.image < 10000);
+        if (k) assert.ok(x.score <= r.references[k - 1].score, 'not best first');
+      });
+    }
+  }
+  assert.match(fails(['references', '--atlas', shipped, '--layer', 'fc8', '--channel', '0']),
+               new RegExp(`it has ${layers.join(', ')}\\)`));
+  const g = path.join(work, 'shipped.png');
+  run(['references', '--atlas', shipped, '--layer', 'conv5_3', '--channel', '0', '--out', g, '--model', model]);
+  assert.ok(fs.statSync(g).size > 1000);
+  console.log(`the default atlas: ${(fs.statSync(shipped).size / 1e6).toFixed(2)} MB, every conv channel and fc unit, top 9`);
+}
 console.log('atlas and references: the top images, resumable, refused when they do not fit');
