@@ -331,6 +331,7 @@ void frame(void* arg) {
     app.busy_times.longest_ms = std::max(app.busy_times.longest_ms, ms(std::chrono::steady_clock::now() - now).count());
     app.busy_times.longest_app_ms = std::max(app.busy_times.longest_app_ms, ms(before_swap - now).count());
     app.busy_times.longest_gl_ms = std::max(app.busy_times.longest_gl_ms, ms(before_swap - before_gl).count());
+    app.busy_times.longest_own_ms = std::max(app.busy_times.longest_own_ms, ms(before_gl - now).count());
     app.ui.set_frame_times(app.busy_times);
   }
   if (!app.state_file.empty()) {  // every drawn frame, so the last one before idling is there too

@@ -29,6 +29,7 @@ namespace lrp::app {
 struct FrameTimes {
   double longest_ms = 0, longest_app_ms = 0, longest_gap_ms = 0;
   double longest_gl_ms = 0;  // of the app's part: ImGui's GL calls (texture uploads, draw calls)
+  double longest_own_ms = 0;  // of the app's part without its GL calls: the app's own code (input, ImGui, results)
   long long frames = 0;
 };
 

@@ -650,6 +650,7 @@ std::string Ui::state_json() const {
   j["frame_budget_ms"] = s_->budget_ms;  // the work budget per frame right now
   j["busy_frames"] = {{"frames", frame_times_.frames}, {"longest_ms", frame_times_.longest_ms},
                       {"longest_app_ms", frame_times_.longest_app_ms}, {"longest_gl_ms", frame_times_.longest_gl_ms},
+                      {"longest_own_ms", frame_times_.longest_own_ms},
                       {"longest_gap_ms", frame_times_.longest_gap_ms}};
   nlohmann::ordered_json curves = nlohmann::ordered_json::array();
   for (const auto& c : s_->layer_curves())
