@@ -32,6 +32,12 @@ struct Planes {
   int w = 0, h = 0, c = 0;
   std::vector<float> v;  // c planes of h*w
   float* plane(int i) { return v.data() + static_cast<std::size_t>(i) * w * h; }
+  static Planes sized(int w, int h, int c) {
+    Planes p;
+    p.w = w, p.h = h, p.c = c;
+    p.v.resize(static_cast<std::size_t>(w) * h * c);
+    return p;
+  }
 };
 
 Planes resize(Planes& src, int nw, int nh) {
@@ -75,9 +81,6 @@ double resize_scale(int w, int h, const ModelConfig& cfg) {
   return std::max(static_cast<double>(cfg.width) / w, static_cast<double>(cfg.height) / h);
 }
 
-}  // namespace
-
-namespace {
 // The last steps of preparing a picture: the planes (model size, values in [0,1]) clamped, shown as the view and
 // normalised into the tensor the model eats.
 void finish(Planes& fin, const ModelConfig& cfg, Preprocessed& out) {
@@ -140,11 +143,7 @@ Preprocessed preprocess(const Image& original, const ModelConfig& cfg, const Pre
   }
   const Image& img = *src;
 
-  Planes p;
-  p.w = img.width;
-  p.h = img.height;
-  p.c = out.greyscale ? 1 : 3;
-  p.v.resize(static_cast<std::size_t>(p.w) * p.h * p.c);
+  Planes p = Planes::sized(img.width, img.height, out.greyscale ? 1 : 3);
   const std::size_t n = static_cast<std::size_t>(p.w) * p.h;
   for (std::size_t i = 0; i < n; ++i) {
     const uint8_t* px = &img.rgb[i * 3];
@@ -219,13 +218,10 @@ Preprocessed preprocess_view(const Image& view, const ModelConfig& cfg) {
   if (view.width != cfg.width || view.height != cfg.height)
     throw Error("a picture as the model sees it must be " + std::to_string(cfg.width) + "x" + std::to_string(cfg.height) +
                 " pixels, not " + std::to_string(view.width) + "x" + std::to_string(view.height));
+  require(view.rgb.size() == static_cast<std::size_t>(view.width) * view.height * 3, "image buffer size mismatch");
   Preprocessed out;
   out.greyscale = cfg.color == ColorOrder::Gray;
-  Planes fin;
-  fin.w = view.width;
-  fin.h = view.height;
-  fin.c = out.greyscale ? 1 : 3;
-  fin.v.resize(static_cast<std::size_t>(fin.w) * fin.h * fin.c);
+  Planes fin = Planes::sized(view.width, view.height, out.greyscale ? 1 : 3);
   const std::size_t n = static_cast<std::size_t>(fin.w) * fin.h;
   for (int c = 0; c < fin.c; ++c)
     for (std::size_t i = 0; i < n; ++i) fin.v[static_cast<std::size_t>(c) * n + i] = view.rgb[i * 3 + c] / 255.0f;
