@@ -2,6 +2,7 @@
 #include <GLFW/glfw3.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cstdio>
 #include <cstring>
 #include <imgui.h>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "app/frame_budget.h"
+#include "app/input_queue.h"
 #include "app/gl.h"
 #include "app/engine.h"
 #include "app/remote_engine.h"
@@ -163,9 +165,13 @@ std::vector<int> g_pressed_since_frame;
 std::vector<KeyRelease> g_release_now, g_release_next;
 
 void on_cursor(GLFWwindow*, double, double) { g_app->wake(); }
-void on_button(GLFWwindow* w, int b, int a, int m) {
+lrp::app::MouseQueue g_mouse;  // (the mouse buttons likewise, with their positions and times: input_queue.h)
+
+void on_button(GLFWwindow* w, int b, int a, int) {
   g_app->wake();
-  ImGui_ImplGlfw_MouseButtonCallback(w, b, a, m);
+  double x = 0, y = 0;
+  glfwGetCursorPos(w, &x, &y);
+  g_mouse.push({b, a == GLFW_PRESS, static_cast<float>(x), static_cast<float>(y), glfwGetTime()});
 }
 void on_scroll(GLFWwindow* w, double x, double y) {
   g_app->wake();
@@ -205,6 +211,16 @@ void deliver_key_releases(GLFWwindow* w) {
   if (!g_release_now.empty()) g_app->wake();
 }
 
+// After the backend's NewFrame (which polls the buttons): the queue's state for this frame instead.
+void deliver_mouse_buttons() {
+  ImGuiIO& io = ImGui::GetIO();
+  const auto f = g_mouse.next();
+  for (int b = 0; b < lrp::app::MouseQueue::kButtons; ++b) io.MouseDown[b] = f.down[b];
+  if (f.moved && io.MousePos.x > -FLT_MAX) io.MousePos = ImVec2(f.x, f.y);
+  if (f.pressed) io.MouseDoubleClickTime = f.double_click ? 1e6f : 0.0f;  // (ImGui compares its frame times to it)
+  if (g_mouse.pending()) g_app->wake();
+}
+
 void finish(App& app, int fw, int fh) {
   if (!app.screenshot.empty()) save_screenshot(app.screenshot, fw, fh);
   if (!app.figure_dir.empty()) std::printf("figure: %s\n", app.ui.export_now(app.figure_dir).c_str());
@@ -217,7 +233,8 @@ void frame(void* arg) {
 #ifndef __EMSCRIPTEN__
   glfwPollEvents();
 #endif
-  if (const auto snap = app.engine->snapshot();
+  const auto top = app.engine->snapshot();  // (what this frame starts from; --frames waits until it has settled)
+  if (const auto& snap = top;
       !app.last_shown || snap->generation != app.last_shown->generation || snap->working != app.last_shown->working ||
       snap->hover != app.last_shown->hover || snap->node_heat != app.last_shown->node_heat ||
       snap->error != app.last_shown->error ||
@@ -268,12 +285,12 @@ void frame(void* arg) {
   } catch (const std::exception& e) {
     app.engine->report_error(std::string("computation failed: ") + e.what());
   }
-  const bool settled = [&] {
-    const auto snap = app.engine->snapshot();
-    return !snap->working && snap->applied >= app.engine->posted();
-  }();
+  // settled: every command applied, nothing computing, and the results drawn for three frames (ImGui lays out a
+  // window that appears or changes size over the frames after)
+  const bool settled = !top->working && top->applied >= app.engine->posted() && app.owed_frames <= 1;
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
+  deliver_mouse_buttons();
   int fw = 0, fh = 0;
   glfwGetFramebufferSize(app.window, &fw, &fh);
 #ifdef __EMSCRIPTEN__
