@@ -134,7 +134,12 @@ try {
                 `allocated ${start[u].toFixed(1)} MB before, at most ${top(first, u).toFixed(1)}, then ${top(rest, u).toFixed(1)}`);
     // (the heap grows 16 MB at a time: two steps at most)
     assert.ok(top(first, k) - start[k] <= 32, `${what}: the first 7000 x 7000 pictures grew the heap by ${top(first, k) - start[k]} MB`);
-    assert.ok(top(rest, k) <= top(first, k) + 1, `${what}: the heap grew from ${top(first, k)} MB to ${top(rest, k)} MB over 45 uploads`);
+    // what is allocated must stay put (a leak of one picture's 3 MB each time would add 135 MB); the heap itself may
+    // take one more step of at most 16 MB, once, to fragmentation that depends on how the work of one upload
+    // interleaves with the messages of the next (seen in 1 run of 7: 40 -> 48 MB at the tenth, allocated flat)
+    assert.ok(top(rest, k) <= top(first, k) + 16, `${what}: the heap grew from ${top(first, k)} MB to ${top(rest, k)} MB over 45 uploads`);
+    const steps = rest.filter((x, i) => i > 0 && x[k] > rest[i - 1][k] + 0.5).length;
+    assert.ok(steps <= 1, `${what}: the heap grew ${steps} times over 45 uploads`);
     assert.ok(top(rest, u) <= top(first, u) + 1, `${what}: allocated memory grew from ${top(first, u)} MB to ${top(rest, u)} MB over 45 uploads`);
   }
   assert.ok(!logs.some((l) => /pageerror|Aborted|out of bounds/.test(l)), 'page errors:\n' + logs.join('\n'));
