@@ -44,6 +44,10 @@
     let started;
     engineStarted = new Promise((resolve) => { started = resolve; });
     window.Module.arguments = ['--worker'];
+    // the reference atlas: ?atlas=URL, or the default model's (quietly unused when another model is open)
+    const atlasUrl = params.get('atlas');
+    engineWorker.postMessage({ type: 'atlas-url', url: atlasUrl ? new URL(atlasUrl, location.href).href : 'fashion-vgg16.atlas',
+                               quiet: !atlasUrl });
     const pending = [];  // snapshots that arrive before this module runs
     const deliver = (bytes) => {
       const M = window.Module, n = bytes.byteLength;

@@ -38,6 +38,10 @@ struct Command {
     Hover,           // a: layer (-1: none), b: index
     WantLayer,       // a: layer (-1: none)
     WantNodeHeat,    // flag: the graph's nodes as conditional heatmaps
+    LoadAtlasFile,   // path, source, flag: quiet (the default atlas: unused, silently, when it does not fit)
+    LoadAtlasBytes,  // bytes, source, flag: quiet (in memory only: a worker's script hands it the file itself)
+    WantReferences,  // a: layer (-1: none), b: channel
+    OpenReference,   // a: the atlas picture's index
     kCount
   };
   Kind kind = Kind::Cancel;
@@ -53,6 +57,7 @@ struct Command {
   std::shared_ptr<const Image> picture;
   std::shared_ptr<const WeightStore> store;
   std::shared_ptr<Network> network;
+  std::shared_ptr<const std::vector<uint8_t>> bytes;
   double bytes_total = 0;
 
   explicit Command(Kind k = Kind::Cancel) : kind(k) {}

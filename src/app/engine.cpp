@@ -261,6 +261,15 @@ void Engine::publish() {
     node_heat_seen_ = s.node_heat_version();
     n.node_heat = s.node_heat().graph_version >= 0 ? std::make_shared<const NodeHeat>(s.node_heat()) : nullptr;
   }
+  // the atlas and the asked-for neuron's references
+  if (s.references().info_version() != atlas_seen_) {
+    atlas_seen_ = s.references().info_version();
+    n.atlas = s.references().info() ? std::make_shared<const AtlasInfo>(*s.references().info()) : nullptr;
+  }
+  if (s.references().version() != refs_seen_) {
+    refs_seen_ = s.references().version();
+    n.references = s.references().view() ? std::make_shared<const ReferencesView>(*s.references().view()) : nullptr;
+  }
   // the tooltip's conditional heatmap
   n.hover_progress = 0;
   if (hover_layer_ < 0) {
@@ -361,6 +370,12 @@ bool Engine::execute(const Command& c) {
       return true;
     case K::WantLayer: want_layer_ = c.a; return true;
     case K::WantNodeHeat: s.want_node_heat(c.flag); return true;
+    case K::LoadAtlasFile: return s.load_atlas_file(c.path, c.source, c.flag);
+    case K::LoadAtlasBytes: return c.bytes && s.load_atlas_bytes(c.bytes->data(), c.bytes->size(), c.source, c.flag);
+    case K::WantReferences: s.want_references(c.a, c.b); return true;
+    case K::OpenReference:
+      if (c.a < 0) throw Error("open a reference: no such picture");
+      return s.open_reference(static_cast<uint32_t>(c.a));
     case K::kCount: break;
   }
   return false;
@@ -488,6 +503,32 @@ bool EngineApi::want_layer(int layer) {
 bool EngineApi::want_node_heat(bool on) {
   Command c(Command::Kind::WantNodeHeat);
   c.flag = on;
+  return send(std::move(c));
+}
+
+bool EngineApi::load_atlas_file(const std::string& path, const std::string& source, bool quiet) {
+  Command c(Command::Kind::LoadAtlasFile);
+  c.path = path;
+  c.source = source;
+  c.flag = quiet;
+  return send(std::move(c));
+}
+bool EngineApi::load_atlas_bytes(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& source, bool quiet) {
+  Command c(Command::Kind::LoadAtlasBytes);
+  c.bytes = std::move(bytes);
+  c.source = source;
+  c.flag = quiet;
+  return send(std::move(c));
+}
+bool EngineApi::want_references(int layer, int channel) {
+  Command c(Command::Kind::WantReferences);
+  c.a = layer;
+  c.b = channel;
+  return send(std::move(c));
+}
+bool EngineApi::open_reference(int image) {
+  Command c(Command::Kind::OpenReference);
+  c.a = image;
   return send(std::move(c));
 }
 

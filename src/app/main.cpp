@@ -688,6 +688,7 @@ int main(int argc, char** argv) {
   g_app = &app;
   std::string model = LRPSCOPE_ASSET_DIR "/models/fashion-vgg16.safetensors", image, sample = "fashion/sneaker-1";
   std::string asset_dir = LRPSCOPE_ASSET_DIR;
+  std::string atlas;  // the reference atlas (lrpscope atlas); "": the default model's
   int width = 1280, height = 800;
   std::string state_query;
   float ui_scale = 0;
@@ -697,6 +698,7 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--model") model = next();
+    else if (a == "--atlas") atlas = next();
     else if (a == "--image") image = next();
     else if (a == "--sample") sample = next();
     else if (a == "--assets") asset_dir = next();
@@ -722,10 +724,11 @@ int main(int argc, char** argv) {
         if (t == lrp::app::tab_name(static_cast<lrp::app::Tab>(k))) app.ui.set_tab(static_cast<lrp::app::Tab>(k));
     }
     else if (a == "--help") {
-      std::printf("lrpscope-app [--model FILE] [--image FILE | --sample NAME] [--state QUERY] [--size WxH] [--threads N]\n"
+      std::printf("lrpscope-app [--model FILE] [--atlas FILE] [--image FILE | --sample NAME] [--state QUERY] [--size WxH] [--threads N]\n"
                   "             [--frames N | --seconds S] [--screenshot FILE.png] [--figure DIR] [--dump-state] [--no-hint]\n"
                   "             [--tab Graph|Neuron|Layers|Rules|...] [--share-base URL] [--state-file FILE]\n"
                   "             [--ui-scale S] [--touch]\n"
+                  "  --atlas FILE    a reference atlas for the model (lrpscope atlas; default: the default model's)\n"
                   "  --state QUERY   a permalink's query string (\"?image=fashion/coat-1&composite=montavon&panel=neuron\")\n"
                   "  --frames N      draw N frames (continuously), then screenshot / dump the state and exit\n"
                   "  --figure DIR    at the end, export the figure (Export menu) as a new folder in DIR\n"
@@ -838,6 +841,11 @@ int main(int argc, char** argv) {
 #endif
   if (touch) app.ui.set_touch(true);
   app.engine->load_model_file(model);
+#if !defined(__EMSCRIPTEN__)
+  // the reference atlas: the one asked for, or the default model's (made by the build), quietly unused for others
+  if (!atlas.empty()) app.engine->load_atlas_file(atlas);
+  else app.engine->load_atlas_file(LRPSCOPE_DEFAULT_ATLAS, "", true);
+#endif
   if (!image.empty()) app.engine->load_image_file(image);
   else app.ui.load_sample(sample);
   if (!state_query.empty()) app.ui.apply_query(state_query);  // (the engine puts its problems on the error line)

@@ -1,5 +1,7 @@
 #include "app/session.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "engine/error.h"
@@ -147,6 +149,7 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
   settings_.target = Target::top1();
   settings_.graph_layers.clear();
   want_layer_ = want_index_ = -1;
+  refs_.model_changed(ws_.net.get());
   if (!prepared) return false;
   if (!ws_.image.empty()) restart(Stage::Forward, false);
   changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
@@ -212,6 +215,52 @@ bool Session::load_picture(const Image& img, const std::string& name, const std:
     fail("could not open the image '" + name + "'", e);
     return false;
   }
+  settings_.target = Target::top1();
+  want_layer_ = want_index_ = -1;
+  error_.clear();
+  restart(Stage::Forward, false);
+  return true;
+}
+
+bool Session::load_atlas_bytes(const uint8_t* data, std::size_t n, const std::string& source, bool quiet) {
+  try {
+    refs_.load(data, n, source, ws_.net.get(), quiet);
+    return true;
+  } catch (const std::bad_alloc&) {
+    error_ = "not enough memory to open the atlas '" + shown_name(source, "") + "'";
+  } catch (const std::exception& e) {
+    error_ = "could not open the atlas '" + shown_name(source, "") + "': " + e.what();
+  }
+  return false;
+}
+
+bool Session::load_atlas_file(const std::string& path, const std::string& source, bool quiet) {
+  if (quiet && access(path.c_str(), R_OK) != 0) return false;  // (no default atlas here: nothing to say)
+  try {
+    refs_.adopt(read_atlas_file(path), source.empty() ? path : source, ws_.net.get(), quiet);
+    return true;
+  } catch (const std::bad_alloc&) {
+    error_ = "not enough memory to open the atlas '" + shown_name(path, "") + "'";
+  } catch (const std::exception& e) {
+    error_ = std::string("could not open the atlas: ") + e.what();
+  }
+  return false;
+}
+
+bool Session::open_reference(uint32_t image) {
+  const Image* view = refs_.picture(image);
+  if (!view || !ws_.net) {
+    error_ = "the atlas has no picture " + std::to_string(image) + " for this model";
+    return false;
+  }
+  try {
+    ws_.set_view(*view);
+  } catch (const std::exception& e) {
+    fail("could not open the atlas picture " + refs_.picture_name(image), e);
+    return false;
+  }
+  image_name_ = refs_.picture_name(image);
+  image_source_ = "atlas:" + std::to_string(image);
   settings_.target = Target::top1();
   want_layer_ = want_index_ = -1;
   error_.clear();
@@ -746,6 +795,7 @@ bool Session::update(double budget_ms) {
   fill_node_heat();
   step_hover(stage_ == Stage::Idle ? budget_ms : budget_ms / 3);
   fill_node_heat();
+  if (!hover_job_) refs_.step(stage_ == Stage::Idle ? budget_ms : budget_ms / 3, step_macs_, ws_);
   if (stage_ == Stage::Idle) return false;
   if (std::chrono::steady_clock::now() < not_before_) return true;
   Timer t;

@@ -23,6 +23,7 @@
 #include "model/image.h"
 #include "model/network.h"
 #include "app/app_state.h"
+#include "app/references.h"
 #include <functional>
 
 namespace lrp::app {
@@ -96,6 +97,15 @@ class Session {
   const std::string& image_source() const { return image_source_; }
   void set_invert(InvertMode m);
 
+  // The reference atlas (references.h): from a file or bytes; `quiet` for the default atlas, which is kept
+  // unused when it does not fit the model (an atlas that was asked for and does not fit is refused).
+  bool load_atlas_file(const std::string& path, const std::string& source, bool quiet);
+  bool load_atlas_bytes(const uint8_t* data, std::size_t n, const std::string& source, bool quiet);
+  void want_references(int layer, int channel) { refs_.want(layer, channel, ws_.net.get()); }
+  const ReferenceService& references() const { return refs_; }
+  // Opens a reference's picture as the model saw it in the atlas (not prepared again).
+  bool open_reference(uint32_t image);
+
   // Settings changes; `debounce` waits for the user to stop dragging before recomputing.
   void set_preset(const std::string& name);
   void composite_edited();  // the per-layer table changed
@@ -141,7 +151,7 @@ class Session {
   const NodeHeat& node_heat() const { return node_heat_; }
   long long node_heat_version() const { return node_heat_version_; }
   // The pipeline or a job beside it has work left (frames must go on).
-  bool working() const { return busy() || hover_job_ != nullptr || node_heat_pending(); }
+  bool working() const { return busy() || hover_job_ != nullptr || node_heat_pending() || refs_.pending(); }
   long long hover_generation() const { return hover_generation_; }
   const std::vector<LayerCurve>& curves() const { return curves_; }
   const FlipResult* flip(int which) const { return flip_ready_ ? &flip_[which] : nullptr; }
@@ -185,6 +195,7 @@ class Session {
   std::pair<int, int> hover_key_{-1, -1};
   long long hover_generation_ = 0;
   void step_hover(double budget_ms);
+  ReferenceService refs_;
   bool node_heat_on_ = false;
   NodeHeat node_heat_;
   long long node_heat_version_ = 0;

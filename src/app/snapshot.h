@@ -83,6 +83,8 @@ struct Snapshot {
   std::shared_ptr<const LayerMaps> layer_maps;  // the layer asked for (Engine::want_layer)
   std::shared_ptr<const HoverView> hover;       // the neuron asked for (Engine::hover), when ready
   std::shared_ptr<const NodeHeat> node_heat;    // the graph's heatmap thumbnails, while asked for (want_node_heat)
+  std::shared_ptr<const AtlasInfo> atlas;       // the reference atlas the engine holds, if any
+  std::shared_ptr<const ReferencesView> references;  // the asked-for neuron's references (want_references)
   double hover_progress = 0;
 
   Settings settings;

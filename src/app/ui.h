@@ -149,6 +149,7 @@ class Ui {
   void summary_text();
   void graph_tab();
   void neuron_tab();
+  void references_section(int layer, int index);  // ui_references.cpp
   void layers_tab();
   void rules_tab();
   void optimizer_tab();
@@ -176,6 +177,7 @@ class Ui {
   std::pair<int, int> hover_req_{-1, -1}, hover_sent_{-1, -1};  // the tooltip's neuron (this frame, sent)
   bool node_heat_sent_ = false;
   int layer_req_ = -1, layer_sent_ = -1;                        // the layer explorer's layer
+  std::pair<int, int> refs_req_{-1, -1}, refs_sent_{-1, -1};    // the neuron whose references are shown
   // drawing helpers
   // version: the version of the result `relevance` belongs to (Session::version); the upload is redone only when
   // it, the data or the picture change, the drawing only when the size or the view settings change too.

@@ -177,6 +177,7 @@ void Ui::frame(int width, int height) {
   ++frames_;
   hover_req_ = {-1, -1};
   layer_req_ = -1;
+  refs_req_ = {-1, -1};
   rects_prev_.swap(rects_);
   rects_.clear();
   tip_prev_name_.swap(tip_name_);
@@ -284,6 +285,10 @@ void Ui::send_requests() {
   if (layer_req_ != layer_sent_) {
     layer_sent_ = layer_req_;
     e_->want_layer(layer_req_);
+  }
+  if (refs_req_ != refs_sent_) {
+    refs_sent_ = refs_req_;
+    e_->want_references(refs_req_.first, refs_req_.second);
   }
   if ((view_.nodes == 2) != node_heat_sent_) {  // the graph's nodes as heatmaps (the combo, or a link)
     node_heat_sent_ = view_.nodes == 2;
@@ -639,6 +644,21 @@ std::string Ui::state_json() const {
   j["url_field"] = std::string(url_buf_);
   j["hover"] = hover_x_ >= 0 ? nlohmann::ordered_json{{"x", hover_x_}, {"y", hover_y_}, {"relevance", hover_value_}}
                              : nlohmann::ordered_json();
+  if (const AtlasInfo* a = s_->atlas.get())
+    j["atlas"] = {{"source", a->source}, {"model", a->model_name}, {"layers", a->layers}, {"top", a->top},
+                  {"set", a->set_kind}, {"set_count", a->set_count}, {"mismatch", a->mismatch}};
+  if (const ReferencesView* r = s_->references.get()) {
+    nlohmann::ordered_json rj{{"layer", r->layer >= 0 && net && r->layer < net->size() ? net->layer(r->layer).name : ""},
+                              {"channel", r->channel}, {"done", r->done}, {"total", r->total}};
+    const char* keys[2] = {"activation", "relevance"};
+    for (int by = 0; by < 2; ++by) {
+      rj[keys[by]] = nlohmann::ordered_json::array();
+      for (const ReferenceView& v : r->by[by])
+        rj[keys[by]].push_back({{"image", v.image}, {"name", v.name}, {"score", v.score}, {"masked", v.masked},
+                                {"box", {v.box.y0, v.box.x0, v.box.y1, v.box.x1}}, {"size", {v.crop.width, v.crop.height}}});
+    }
+    j["references"] = std::move(rj);
+  }
   j["frames"] = frames_;
   // whether the last drawn frames show these results (the rectangles are the last frame's; ImGui lays out a window
   // that appears in its second frame)

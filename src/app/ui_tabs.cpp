@@ -331,7 +331,10 @@ void Ui::neuron_tab() {
   ImGui::Text("relevance %+.4g (%.1f %% of the layer), mean activation %.4g, max %.4g", d->relevance, 100.0 * d->share,
               d->mean_activation, d->max_activation);
   const float avail = ImGui::GetContentRegionAvail().x;
-  const float tile = std::floor(std::min((avail - 4 * ImGui::GetStyle().ItemSpacing.x) / 3.0f, ImGui::GetContentRegionAvail().y * 0.42f));
+  // (smaller when the atlas' references are shown under them, so that they fit too)
+  const bool refs = s_->atlas && s_->atlas->mismatch.empty();
+  const float tile = std::floor(std::min((avail - 4 * ImGui::GetStyle().ItemSpacing.x) / 3.0f,
+                                         ImGui::GetContentRegionAvail().y * (refs ? 0.26f : 0.42f)));
   auto caption = [&](const Texture& t, const char* text, const char* key = nullptr, int bar_slot = -1) {
     ImGui::BeginGroup();
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), tile, tile));
@@ -359,6 +362,7 @@ void Ui::neuron_tab() {
     const Box& b = d->deconv.field;
     caption(cached_rgb("detail_crop", crop_image(v, b.y0, b.x0, b.y1, b.x1), version(Session::Result::Detail)),
             "receptive field of the strongest position");
+    references_section(d->layer, d->index);  // (what a learner asks next: before the reconstructions)
     auto rec = [&](const char* key, const DeconvResult& r) {
       const auto m = channel_sum(r.reconstruction);
       return &cached_map(key, m.data(), version(Session::Result::Detail), r.reconstruction.dim(2), r.reconstruction.dim(1),
@@ -373,6 +377,8 @@ void Ui::neuron_tab() {
     ImGui::TextDisabled("receptive field rows %d-%d,", b.y0, b.y1 - 1);
     ImGui::TextDisabled("columns %d-%d", b.x0, b.x1 - 1);
     ImGui::EndGroup();
+  } else {
+    references_section(d->layer, d->index);
   }
 }
 

@@ -356,6 +356,31 @@ void io(A& a, NodeHeat& n) {
         throw Error("engine message: a node heatmap of the wrong size");
 }
 template <class A>
+void io(A& a, Box& b) {
+  for (int* v : {&b.y0, &b.x0, &b.y1, &b.x1}) a.num(*v);
+}
+template <class A>
+void io(A& a, AtlasInfo& i) {
+  for (std::string* t : {&i.source, &i.model_name, &i.set_kind, &i.composite, &i.mismatch}) io(a, *t);
+  for (int* v : {&i.layers, &i.top, &i.set_count}) a.num(*v);
+}
+template <class A>
+void io(A& a, ReferencesView& r) {
+  a.num(r.layer);
+  a.num(r.channel);
+  for (auto& refs : r.by)
+    list(a, refs, 256, [&](ReferenceView& v) {
+      a.num(v.image);
+      io(a, v.name);
+      a.num(v.score);
+      io(a, v.box);
+      io(a, v.crop);
+      a.flag(v.masked);
+    });
+  for (int* v : {&r.done, &r.total}) a.num(*v);
+  a.num(r.version);
+}
+template <class A>
 void io(A& a, HoverView& h) {
   a.num(h.layer);
   a.num(h.index);
@@ -416,7 +441,7 @@ void io(A& a, Command& c) {
 
 // The parts, each tagged; a part that is gone (null) is sent as its tag with a false flag.
 enum class Part : uint8_t { Model, Picture, Logits, Explanation, Graph, Detail, Curves, Flip, LayerMaps, Hover, NodeHeat,
-                            Status };
+                            Atlas, References, Status };
 template <class F>
 void each_part(F f) {
   f(Part::Model, &Snapshot::model);
@@ -430,12 +455,15 @@ void each_part(F f) {
   f(Part::LayerMaps, &Snapshot::layer_maps);
   f(Part::Hover, &Snapshot::hover);
   f(Part::NodeHeat, &Snapshot::node_heat);
+  f(Part::Atlas, &Snapshot::atlas);
+  f(Part::References, &Snapshot::references);
 }
 
 }  // namespace
 
 std::vector<uint8_t> encode_command(const Command& c) {
-  if (c.kind == Command::Kind::LoadNetwork || c.kind == Command::Kind::LoadModelStore)
+  if (c.kind == Command::Kind::LoadNetwork || c.kind == Command::Kind::LoadModelStore ||
+      c.kind == Command::Kind::LoadAtlasBytes)
     throw Error("this command cannot be sent to another module");
   Writer w;
   io(w, const_cast<Command&>(c));

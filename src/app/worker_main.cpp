@@ -94,6 +94,11 @@ LRPSCOPE_EXPORT void lrpscope_engine_download_progress(int active, double loaded
                                                        const char* what) {
   g->engine.set_download(lrp::app::Session::Download::of(active, loaded, total, speed, what));
 }
+// A reference atlas (its bytes are copied); quiet: the default one, kept unused when it does not fit the model.
+LRPSCOPE_EXPORT int lrpscope_engine_load_atlas(const uint8_t* data, double size, const char* source, int quiet) {
+  auto bytes = std::make_shared<const std::vector<uint8_t>>(data, data + static_cast<std::size_t>(size));
+  return g->engine.load_atlas_bytes(std::move(bytes), source ? source : "", quiet != 0) ? 1 : 0;
+}
 LRPSCOPE_EXPORT void lrpscope_engine_report_error(const char* text) { g->engine.report_error(text ? text : ""); }
 
 int main() {

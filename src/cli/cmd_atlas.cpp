@@ -136,9 +136,7 @@ int cmd_atlas(const Argv& argv) {
   if (std::filesystem::exists(partial)) {
     std::string why;
     try {
-      std::ifstream in(partial, std::ios::binary);
-      const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      const Atlas cp = read_atlas(bytes.data(), bytes.size());
+      const Atlas cp = read_atlas_file(partial);
       Atlas now;
       describe(now);
       if (cp.resume_at < 0 || cp.fingerprint != now.fingerprint || cp.set_kind != now.set_kind ||
@@ -226,15 +224,7 @@ int cmd_atlas(const Argv& argv) {
 int cmd_references(const Argv& argv) {
   Args a(argv, {"atlas", "layer", "channel", "by", "out", "model"}, {"json"});
   const std::string path = a.require("atlas");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open the atlas '" + path + "'");
-  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Atlas atlas;
-  try {
-    atlas = read_atlas(bytes.data(), bytes.size());
-  } catch (const std::exception& e) {
-    throw Error(path + ": " + e.what());
-  }
+  const Atlas atlas = read_atlas_file(path);
   const std::string lname = a.require("layer");
   const AtlasLayer* l = atlas.layer(lname);
   if (!l) {

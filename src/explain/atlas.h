@@ -75,6 +75,8 @@ std::string atlas_mismatch(const Atlas& a, const Network& net);
 // The file: bytes, and back (throws Error naming what is wrong).
 std::vector<uint8_t> write_atlas(const Atlas& a);
 Atlas read_atlas(const uint8_t* data, std::size_t size);
+// An atlas file (throws Error starting with the path: cannot open it, or what read_atlas found).
+Atlas read_atlas_file(const std::string& path);
 
 struct AtlasOptions {
   std::vector<int> layers;  // network layer indices (convolutions, fully connected); empty: every conv and fc6/fc7

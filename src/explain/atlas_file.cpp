@@ -4,6 +4,8 @@
 // sentence, not a crash.
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
@@ -233,6 +235,17 @@ Atlas read_atlas(const uint8_t* data, std::size_t size) {
         for (const AtlasRef& r : refs)
           if (!a.image(r.image)) throw Error("atlas: a reference's picture is missing");
   return a;
+}
+
+Atlas read_atlas_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open the atlas '" + path + "'");
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    return read_atlas(bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    throw Error(path + ": " + e.what());
+  }
 }
 
 }  // namespace lrp

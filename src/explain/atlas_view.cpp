@@ -11,20 +11,62 @@
 #include "engine/error.h"
 #include "explain/conditional.h"
 #include "explain/heatmap.h"
+#include "explain/propagate_job.h"
 #include "explain/workspace.h"
 #include "model/network.h"
 
 namespace lrp {
 
+ReferenceMaskJob::ReferenceMaskJob(Workspace ws, const Image& view, int layer, int channel, const std::string& composite,
+                                   const Box& box)
+    : ws_(std::move(ws)), layer_(layer), channel_(channel), composite_(composite), box_(box) {
+  ws_.set_view(view);  // the view is already as the model sees it: not resized again
+  ws_.start_forward();
+}
+ReferenceMaskJob::~ReferenceMaskJob() = default;
+
+Step ReferenceMaskJob::step(double budget) {
+  switch (phase_) {
+    case 0:
+      if (ws_.fwd->step(budget) == Step::More) return Step::More;
+      ex_ = ws_.explanation(Composite::preset(composite_, *ws_.net), ExplainOptions{});
+      phase_ = 1;
+      return Step::More;
+    case 1:
+      if (ex_->step(budget) == Step::More) return Step::More;
+      prop_ = restricted_lrp_job(*ex_, {NeuronMask{layer_, {channel_}}}, false);
+      phase_ = 2;
+      return Step::More;
+    case 2:
+      if (prop_->step(budget) == Step::More) return Step::More;
+      prop_->result().reshape(ws_.net->input_shape());
+      heat_ = channel_sum(prop_->result());
+      masked_ = masked_reference(ws_.image, heat_, box_);
+      prop_.reset();
+      ex_.reset();
+      ws_.fwd.reset();
+      phase_ = 3;
+      return Step::Done;
+    default: return Step::Done;
+  }
+}
+
+double ReferenceMaskJob::progress() const {
+  switch (phase_) {
+    case 0: return 0.3 * ws_.fwd->progress();
+    case 1: return 0.3 + 0.4 * ex_->progress();
+    case 2: return 0.7 + 0.3 * prop_->progress();
+    default: return 1.0;
+  }
+}
+
 std::vector<float> reference_heatmap(std::shared_ptr<Network> net, const Image& view, int layer, int channel,
                                      const std::string& composite) {
   Workspace ws;
   ws.set_model(net, true);
-  ws.set_view(view);  // the view is already as the model sees it: not resized again
-  ws.start_forward()->run();
-  auto ex = ws.explanation(Composite::preset(composite, *net), ExplainOptions{});
-  ex->run();
-  return channel_sum(restricted_lrp(*ex, {NeuronMask{layer, {channel}}}, false));
+  ReferenceMaskJob job(std::move(ws), view, layer, channel, composite, Box{0, 0, view.height, view.width});
+  job.run();
+  return job.heatmap();
 }
 
 Image masked_reference(const Image& view, const std::vector<float>& heat, const Box& box) {
@@ -69,6 +111,8 @@ Image reference_grid(const Atlas& atlas, const AtlasLayer& layer, int channel, A
                      int cell) {
   const auto& refs = atlas.refs(layer, channel, by);
   const int li = net->require_layer(layer.name);
+  Workspace ws;  // (one weight cache for all the references)
+  ws.set_model(net, true);
   const int n = static_cast<int>(refs.size()), cols = std::max(1, std::min(n, 8)), rows = std::max(1, (n + cols - 1) / cols);
   const int pad = 6, label = 22, title = 22;
   Image g;
@@ -84,7 +128,9 @@ Image reference_grid(const Atlas& atlas, const AtlasLayer& layer, int channel, A
     const AtlasRef& r = refs[static_cast<std::size_t>(k)];
     const Image* view = atlas.image(r.image);
     if (!view) continue;
-    const Image m = masked_reference(*view, reference_heatmap(net, *view, li, channel, atlas.composite), r.box);
+    ReferenceMaskJob job(ws, *view, li, channel, atlas.composite, r.box);
+    job.run();
+    const Image& m = job.result();
     // enlarged to the cell (nearest neighbour, the aspect ratio kept)
     const float s = static_cast<float>(cell) / std::max(m.width, m.height);
     const int w = std::max(1, static_cast<int>(m.width * s)), h = std::max(1, static_cast<int>(m.height * s));

@@ -1,0 +1,90 @@
+// The reference atlas in the app (docs/atlas.md): the atlas the engine holds (the default model's ships with the
+// page; another is opened by file or link and must fit the model), and, for the neuron the interface asks about,
+// its top references by activation and by relevance — each the atlas picture cropped to the reference's receptive
+// field, then masked by the channel's conditional heatmap for that picture, computed one reference at a time as a
+// job beside the pipeline. Plain data out (no GL, no ImGui).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "explain/atlas.h"
+#include "explain/atlas_view.h"
+#include "explain/workspace.h"
+
+namespace lrp::app {
+
+// What the interface says about the atlas.
+struct AtlasInfo {
+  std::string source;  // where it came from (a path, a URL, a file's name)
+  std::string model_name, set_kind, composite;
+  int layers = 0, top = 0, set_count = 0;
+  std::string mismatch;  // why it does not fit the loaded model ("": it does)
+};
+
+struct ReferenceView {
+  uint32_t image = 0;  // its index in the atlas' set
+  std::string name;    // its name there ("t10k:123")
+  float score = 0;
+  Box box;             // the receptive field in the model's input
+  Image crop;          // the atlas' picture inside the box; masked once `masked`
+  bool masked = false;
+};
+
+struct ReferencesView {
+  int layer = -1, channel = -1;      // the network's layer index and the channel (a fully connected unit)
+  std::vector<ReferenceView> by[2];  // [AtlasBy::Activation], [AtlasBy::Relevance], best first
+  int done = 0, total = 0;           // masks computed of those shown
+  long long version = 0;
+};
+
+class ReferenceService {
+ public:
+  static constexpr int kShown = 8;  // references per ranking the interface shows
+
+  // Reads an atlas file (throws Error naming what is wrong, and then nothing changed). It must fit `net` unless
+  // `quiet` (the default atlas: kept, silently unused, for another model).
+  void load(const uint8_t* data, std::size_t n, const std::string& source, const Network* net, bool quiet);
+  void adopt(Atlas a, const std::string& source, const Network* net, bool quiet);
+  // A new model: the references start over; the atlas stays, fitting it or not.
+  void model_changed(const Network* net);
+  // The neuron asked about (layer -1: none).
+  void want(int layer, int channel, const Network* net);
+  // Whether a mask is still to compute (frames and slices must go on).
+  bool pending() const { return job_ != nullptr || next_ < queue_.size(); }
+  // Computes masks for about budget_ms, with the model and weight cache of `ws`.
+  void step(double budget_ms, double step_macs, const Workspace& ws);
+  // The atlas picture of a reference (as the model sees it), or null.
+  const Image* picture(uint32_t image) const;
+  std::string picture_name(uint32_t image) const;
+
+  const AtlasInfo* info() const { return atlas_ ? &info_ : nullptr; }
+  long long info_version() const { return info_version_; }
+  const ReferencesView* view() const { return view_.layer >= 0 ? &view_ : nullptr; }
+  long long version() const { return view_.version; }
+
+ private:
+  bool fits() const { return atlas_ && info_.mismatch.empty(); }
+  void rebuild(const Network* net);  // the view of the wanted neuron, crops from the cache or unmasked
+  std::shared_ptr<const Atlas> atlas_;
+  AtlasInfo info_;
+  long long info_version_ = 0;
+  int want_layer_ = -1, want_channel_ = -1;
+  ReferencesView view_;
+  // masks computed, by (layer, channel, image); cleared with a new model or atlas
+  std::map<std::tuple<int, int, uint32_t>, Image> masks_;
+  struct Todo {
+    uint32_t image;
+    Box box;
+  };
+  std::vector<Todo> queue_;  // the masks the view still needs, in the order to compute them
+  std::size_t next_ = 0;
+  std::unique_ptr<ReferenceMaskJob> job_;
+  uint32_t job_image_ = 0;
+};
+
+}  // namespace lrp::app

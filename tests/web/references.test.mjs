@@ -1,0 +1,118 @@
+// What a channel sees, in the page (issue 18): the engine's worker fetches the default model's atlas; a neuron
+// found with the graph's search and opened in the Neuron tab shows its top references by activation and by
+// relevance — the CLI's (lrpscope references) in the same order, each crop the right way up against the CLI's
+// grid and masked by its conditional heatmap — and a real click on one opens that picture. Screenshots of the
+// Neuron tab at 1280x800, 1024x600, 768x1024 and 390x844 are kept.
+//   node tests/web/references.test.mjs DIST_DIR LRPSCOPE_CLI OUT_DIR
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { serve, launch, waitFor, centre, clickAt, fresh as freshState } from './browser.mjs';
+import { decodePng } from './png.mjs';
+import { sampleCells, assertUpright } from './orientation.mjs';
+
+const [dist, cli, outDir] = process.argv.slice(2);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+fs.mkdirSync(outDir, { recursive: true });
+const model = path.join(root, 'assets/models/fashion-vgg16.safetensors');
+const atlas = path.join(dist, 'fashion-vgg16.atlas');
+const run = (args) => execFileSync(cli, args, { encoding: 'utf8' });
+assert.ok(fs.existsSync(atlas), `${atlas} is missing (scripts/build copies the native build's atlas)`);
+
+// conv2_2:5, a channel that sees a part of the picture (its crops are not the whole picture)
+const [layer, nick, ch] = ['features.7', 'conv2_2', 5];
+const cliRefs = {};
+for (const by of ['activation', 'relevance'])
+  cliRefs[by] = JSON.parse(run(['references', '--atlas', atlas, '--layer', nick, '--channel', String(ch), '--by', by, '--json'])).references;
+const grid = path.join(outDir, 'grid-activation.png');
+run(['references', '--atlas', atlas, '--layer', nick, '--channel', String(ch), '--by', 'activation', '--model', model, '--out', grid]);
+const gridPng = decodePng(fs.readFileSync(grid));
+
+const server = await serve(dist);
+let page, close, s, shots = 0;
+const shot = async (name) => decodePng(await page.screenshot({ path: path.join(outDir, `${String(++shots).padStart(2, '0')}-${name}.png`) }));
+const fresh = () => freshState(page);
+const settled = (pred = () => true, what = 'the app') => waitFor(page, pred, 90000, what);
+const click = async (key) => { await clickAt(page, ...centre(s, key)); s = await fresh(); };
+const masked = (x) => x.references && x.references.layer === layer && x.references.channel === ch &&
+                      x.references.total > 0 && x.references.done === x.references.total;
+try {
+  for (const [w, h] of [[1280, 800], [1024, 600], [768, 1024], [390, 844]]) {
+    const tag = `${w}x${h}`;
+    ({ page, close } = await launch(w, h));
+    await page.goto(server.url + '?image=fashion/sneaker-1');
+    await page.waitForFunction(() => window.lrpscope && window.lrpscope.ready, null, { timeout: 90000 });
+    s = await settled((x) => x.atlas && x.selected_neuron, `the atlas and the first explanation at ${tag}`);
+    await page.evaluate(() => window.Module.ccall('lrpscope_do_dismiss_hint', 'number', [], []));
+    assert.equal(s.atlas.mismatch, '', `${tag}: the default atlas does not fit the default model: ${s.atlas.mismatch}`);
+    assert.match(s.atlas.source, /fashion-vgg16\.atlas$/);
+    assert.equal(s.atlas.layers, 15);
+    s = await fresh();
+    if (tag === '1280x800') {
+      // the graph's search selects the neuron (it need not be in the graph), then the Neuron tab shows it
+      await click('graph:find');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(`${nick}:${ch}`, { delay: 30 });
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(100);
+      s = await fresh();
+      await click('tab:Neuron');
+    } else {  // (the other sizes are for looking at: the hooks choose the neuron and the tab)
+      await page.evaluate(([l, c]) => {
+        window.Module.ccall('lrpscope_do_select_neuron', 'number', ['string', 'number'], [l, c]);
+        window.Module.ccall('lrpscope_do_set_tab', 'number', ['string'], ['Neuron']);
+      }, [layer, ch]);
+    }
+    s = await settled((x) => x.tab === 'Neuron' && masked(x), `${tag}: the references of ${nick}:${ch}, masked`);
+    if (tag === '1280x800') {
+      // the CLI's references, in its order (the first 8 of each ranking)
+      for (const by of ['activation', 'relevance']) {
+        const got = s.references[by], want = cliRefs[by].slice(0, 8);
+        assert.deepEqual(got.map((r) => r.name), want.map((r) => r.name), `${by}: not the CLI's references`);
+        got.forEach((r, i) => {
+          assert.ok(Math.abs(r.score - want[i].score) <= 1e-5 * Math.abs(want[i].score), `${by} ${i}: score ${r.score} vs ${want[i].score}`);
+          assert.deepEqual(r.box, want[i].box, `${by} ${i}: box`);
+          assert.deepEqual(r.size, [want[i].box[3] - want[i].box[1], want[i].box[2] - want[i].box[0]], `${by} ${i}: crop size`);
+          assert.ok(r.masked, `${by} ${i}: not masked`);
+        });
+      }
+      const [bw, bh] = s.references.activation[0].size;
+      assert.ok(bw < 32 || bh < 32, `the crop of ${nick} is the whole picture (${bw} x ${bh})`);
+      await page.mouse.move(5, h - 5);  // (no tooltip over the thumbnails)
+      s = await fresh();
+      const img = await shot(`neuron-references-${tag}`);
+      // the first reference, drawn in the page, against the CLI grid's first cell (96 px, at (6, 28), aspect kept)
+      const k = 96 / Math.max(bw, bh), cw = Math.floor(bw * k), chh = Math.floor(bh * k);
+      const cell = [6 + Math.floor((96 - cw) / 2), 28 + Math.floor((96 - chh) / 2)];
+      const want = sampleCells(gridPng, [cell[0], cell[1], cell[0] + cw, cell[1] + chh], bw, bh).luma;
+      const got = sampleCells(img, s.rects['refs:activation:0'], bw, bh).luma;
+      console.log(assertUpright(got, want, bw, bh, `the first reference by activation of ${nick}:${ch}`, 0.9));
+      // a real click on a reference opens its picture, as the model saw it in the atlas
+      const pick = s.references.relevance[0];
+      await click('refs:relevance:0');
+      s = await settled((x) => x.image === pick.name, `${tag}: the picture ${pick.name} opened from its reference`);
+      assert.equal(s.error, '');
+      assert.deepEqual([s.picture.width, s.picture.height], [32, 32]);
+      console.log(`${tag}: ${nick}:${ch} shows the CLI's 8 + 8 references, masked; a click opened ${pick.name} (${s.predicted_label})`);
+      await shot(`reference-opened-${tag}`);
+    } else {
+      // (on a phone or a tablet the column scrolls: the wheel brings the references up)
+      for (let i = 0; i < 30 && s.rects.column && s.rects['refs:relevance:0'] &&
+                      s.rects['refs:relevance:0'][3] > s.rects.column[3]; i++) {
+        await page.mouse.move(w / 2, h / 2);
+        await page.mouse.wheel(0, 120);
+        s = await fresh();
+      }
+      assert.ok(s.rects['refs:activation:0'] && s.rects['refs:relevance:0'], `${tag}: the references are not drawn`);
+      await shot(`neuron-references-${tag}`);
+      console.log(`${tag}: the references of ${nick}:${ch} are drawn`);
+    }
+    await close();
+    close = null;
+  }
+  console.log('references: all checks passed');
+} finally {
+  if (close) await close();
+  server.stop();
+}
