@@ -30,7 +30,7 @@ run(['references', '--atlas', atlas, '--layer', nick, '--channel', String(ch), '
 const gridPng = decodePng(fs.readFileSync(grid));
 
 const server = await serve(dist);
-let page, close, s, shots = 0;
+let page, close, s, shots = 0, t0 = 0;
 const shot = async (name) => decodePng(await page.screenshot({ path: path.join(outDir, `${String(++shots).padStart(2, '0')}-${name}.png`) }));
 const fresh = () => freshState(page);
 const settled = (pred = () => true, what = 'the app') => waitFor(page, pred, 90000, what);
@@ -57,6 +57,7 @@ try {
       await page.keyboard.press('Enter');
       await page.waitForTimeout(100);
       s = await fresh();
+      t0 = Date.now();
       await click('tab:Neuron');
     } else {  // (the other sizes are for looking at: the hooks choose the neuron and the tab)
       await page.evaluate(([l, c]) => {
@@ -65,6 +66,7 @@ try {
       }, [layer, ch]);
     }
     s = await settled((x) => x.tab === 'Neuron' && masked(x), `${tag}: the references of ${nick}:${ch}, masked`);
+    if (tag === '1280x800') console.log(`${tag}: from the click on the Neuron tab to 16 masked references: ${Date.now() - t0} ms`);
     if (tag === '1280x800') {
       // the CLI's references, in its order (the first 8 of each ranking)
       for (const by of ['activation', 'relevance']) {
