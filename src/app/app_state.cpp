@@ -48,6 +48,7 @@ const char* tab_name(Tab t) {
     case Tab::Rules: return "Rules";
     case Tab::Optimizer: return "Optimiser";
     case Tab::Evaluation: return "Evaluation";
+    case Tab::Concepts: return "Concepts";
   }
   return "Graph";
 }
@@ -59,7 +60,7 @@ std::string tab_key(Tab t) {
 }
 
 bool parse_tab(const std::string& s, Tab* out) {
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < kTabCount; ++i) {
     const Tab t = static_cast<Tab>(i);
     if (s == tab_name(t) || s == tab_key(t) || (t == Tab::Optimizer && s == "optimizer")) {
       *out = t;
@@ -246,7 +247,7 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       if (v == "1" || v == "0") s.view.gray = v == "1";
       else bad("must be 0 or 1");
     } else if (key == "panel") {
-      if (!parse_tab(v, &s.panel)) bad("must be graph, neuron, layers, rules, optimiser or evaluation");
+      if (!parse_tab(v, &s.panel)) bad("must be graph, neuron, layers, rules, optimiser, evaluation or concepts");
     } else if (key == "embed") {
       s.embed = v != "0" && v != "false";
     } else if (key == "single" || key == "coi" || key == "engine" || key == "step" || key == "lesson" || key == "atlas") {

@@ -18,7 +18,8 @@ const char* view_mode_name(ViewMode m);            // "overlay", "side", "heatma
 bool parse_view_mode(const std::string& s, ViewMode* out);
 
 // The panels (tabs) of the app, in the order of the tab bar.
-enum class Tab { Graph, Neuron, Layers, Rules, Optimizer, Evaluation };
+enum class Tab { Graph, Neuron, Layers, Rules, Optimizer, Evaluation, Concepts };
+constexpr int kTabCount = 7;
 const char* tab_name(Tab t);                       // "Graph", ... (as shown)
 std::string tab_key(Tab t);                        // "graph", ... (as in links)
 bool parse_tab(const std::string& s, Tab* out);    // either spelling; "optimizer" too

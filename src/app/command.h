@@ -42,6 +42,7 @@ struct Command {
     LoadAtlasBytes,  // bytes, source, flag: quiet (in memory only: a worker's script hands it the file itself)
     WantReferences,  // a: layer (-1: none), b: channel
     OpenReference,   // a: the atlas picture's index
+    WantConcepts,    // a: layer (-1: none), b: the ranking (0 activation, 1 relevance)
     kCount
   };
   Kind kind = Kind::Cancel;

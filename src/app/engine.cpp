@@ -270,6 +270,32 @@ void Engine::publish() {
     refs_seen_ = s.references().version();
     n.references = s.references().view() ? std::make_shared<const ReferencesView>(*s.references().view()) : nullptr;
   }
+  // the Concepts tab's layer, with each channel's relevance in the current explanation
+  {
+    const ConceptsView* cv = s.references().concepts();
+    const long long ev = n.version(Session::Result::Explanation);
+    if (!cv) {
+      n.concepts.reset();
+    } else if (s.references().concepts_version() != concepts_seen_ || !n.concepts ||
+               (ex && n.concepts->explanation_version != ev)) {
+      concepts_seen_ = s.references().concepts_version();
+      auto c = std::make_shared<ConceptsView>(*cv);
+      if (ex && net && cv->layer < net->size()) {
+        const Tensor& r = ex->relevance(cv->layer);
+        const std::size_t ch = c->best.size(), per = ch ? r.size() / ch : 0;
+        if (per > 0 && per * ch == r.size()) {
+          c->relevance.assign(ch, 0.0f);
+          for (std::size_t k = 0; k < ch; ++k) {
+            double sum = 0;
+            for (std::size_t i = 0; i < per; ++i) sum += r[k * per + i];
+            c->relevance[k] = static_cast<float>(sum);
+          }
+          c->explanation_version = ev;
+        }
+      }
+      n.concepts = std::move(c);
+    }
+  }
   // the tooltip's conditional heatmap
   n.hover_progress = 0;
   if (hover_layer_ < 0) {
@@ -373,6 +399,7 @@ bool Engine::execute(const Command& c) {
     case K::LoadAtlasFile: return s.load_atlas_file(c.path, c.source, c.flag);
     case K::LoadAtlasBytes: return c.bytes && s.load_atlas_bytes(c.bytes->data(), c.bytes->size(), c.source, c.flag);
     case K::WantReferences: s.want_references(c.a, c.b); return true;
+    case K::WantConcepts: s.want_concepts(c.a, c.b); return true;
     case K::OpenReference:
       if (c.a < 0) throw Error("open a reference: no such picture");
       return s.open_reference(static_cast<uint32_t>(c.a));
@@ -524,6 +551,12 @@ bool EngineApi::want_references(int layer, int channel) {
   Command c(Command::Kind::WantReferences);
   c.a = layer;
   c.b = channel;
+  return send(std::move(c));
+}
+bool EngineApi::want_concepts(int layer, int by) {
+  Command c(Command::Kind::WantConcepts);
+  c.a = layer;
+  c.b = by;
   return send(std::move(c));
 }
 bool EngineApi::open_reference(int image) {

@@ -68,6 +68,7 @@ class EngineApi {
   bool load_atlas_bytes(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& source, bool quiet = false);
   bool want_references(int layer, int channel);
   bool open_reference(int image);
+  bool want_concepts(int layer, int by);  // the Concepts tab's layer (-1: none); by: 0 activation, 1 relevance
 };
 
 // The engine in this module: inline (the page's only thread; commands applied at once, pump() computes inside
@@ -106,7 +107,7 @@ class Engine : public EngineApi {
   // published parts, rebuilt when their versions change (engine side)
   Snapshot next_;
   const Network* net_seen_ = nullptr;
-  long long hover_seen_ = -1, hover_views_ = 0, node_heat_seen_ = -1, atlas_seen_ = -1, refs_seen_ = -1;
+  long long hover_seen_ = -1, hover_views_ = 0, node_heat_seen_ = -1, atlas_seen_ = -1, refs_seen_ = -1, concepts_seen_ = -1;
   long long applied_ = 0;
   // shared with the interface
   mutable std::mutex mu_;

@@ -1,5 +1,7 @@
 #include "app/gl_util.h"
 
+#include <chrono>
+
 #include <utility>
 
 namespace lrp::app {
@@ -70,7 +72,18 @@ static void filter(bool nearest) {
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, nearest ? GL_NEAREST : GL_LINEAR);
 }
 
+namespace {
+double g_gl_work_ms = 0;
+struct GlWork {  // adds the time of a scope to g_gl_work_ms
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  ~GlWork() { g_gl_work_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(); }
+};
+}  // namespace
+
+double gl_work_ms() { return g_gl_work_ms; }
+
 void Texture::upload_rgb8(int w, int h, const uint8_t* rgb, bool nearest) {
+  GlWork timed;
   ensure();
   filter(nearest);
   glTexImage2D(GL_TEXTURE_2D, 0, GL_RGB8, w, h, 0, GL_RGB, GL_UNSIGNED_BYTE, rgb);
@@ -79,6 +92,7 @@ void Texture::upload_rgb8(int w, int h, const uint8_t* rgb, bool nearest) {
 }
 
 void Texture::upload_rgba8(int w, int h, const uint8_t* rgba, bool nearest) {
+  GlWork timed;
   ensure();
   filter(nearest);
   glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
@@ -87,6 +101,7 @@ void Texture::upload_rgba8(int w, int h, const uint8_t* rgba, bool nearest) {
 }
 
 void Texture::upload_r32f(int w, int h, const float* v) {
+  GlWork timed;
   ensure();
   filter(true);  // float textures are not filterable in WebGL2 without an extension
   glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, w, h, 0, GL_RED, GL_FLOAT, v);
@@ -150,6 +165,7 @@ HeatmapRenderer::~HeatmapRenderer() {
 
 const Texture& HeatmapRenderer::render(int slot, int w, int h, const Texture& image, const Texture& heat,
                                        const Texture& lut, const HeatmapParams& p) {
+  GlWork timed;
   GLint prev_fbo = 0, vp[4];
   glGetIntegerv(GL_FRAMEBUFFER_BINDING, &prev_fbo);
   glGetIntegerv(GL_VIEWPORT, vp);

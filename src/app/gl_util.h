@@ -18,6 +18,10 @@ Image read_pixels(int w, int h);
 // what it drew; the previous framebuffer and viewport are restored. An empty picture when GL cannot make one.
 Image draw_offscreen(int w, int h, const float rgba[4], const std::function<void()>& draw);
 
+// The time spent so far in the GL work the interface asks for while it builds a frame (texture uploads, the
+// heatmap shader's off-screen draws), in ms: the software rasteriser's share of a frame, told apart from the app's.
+double gl_work_ms();
+
 class Texture {
  public:
   Texture() = default;

@@ -288,6 +288,7 @@ void frame(void* arg) {
   // settled: every command applied, nothing computing, and the results drawn for three frames (ImGui lays out a
   // window that appears or changes size over the frames after)
   const bool settled = !top->working && top->applied >= app.engine->posted() && app.owed_frames <= 1;
+  const double gl_before_frame = lrp::app::gl_work_ms();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   deliver_mouse_buttons();
@@ -333,6 +334,7 @@ void frame(void* arg) {
 #endif
   ImGui::Render();
   const auto before_gl = std::chrono::steady_clock::now();
+  const double frame_gl_ms = lrp::app::gl_work_ms() - gl_before_frame;
   glViewport(0, 0, fw, fh);
   glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
@@ -347,8 +349,9 @@ void frame(void* arg) {
     ++app.busy_times.frames;
     app.busy_times.longest_ms = std::max(app.busy_times.longest_ms, ms(std::chrono::steady_clock::now() - now).count());
     app.busy_times.longest_app_ms = std::max(app.busy_times.longest_app_ms, ms(before_swap - now).count());
-    app.busy_times.longest_gl_ms = std::max(app.busy_times.longest_gl_ms, ms(before_swap - before_gl).count());
-    app.busy_times.longest_own_ms = std::max(app.busy_times.longest_own_ms, ms(before_gl - now).count());
+    app.busy_times.longest_gl_ms = std::max(app.busy_times.longest_gl_ms, ms(before_swap - before_gl).count() + frame_gl_ms);
+    // (the app's own code: its part before ImGui's draw calls, less the GL work it asked for while building the frame)
+    app.busy_times.longest_own_ms = std::max(app.busy_times.longest_own_ms, ms(before_gl - now).count() - frame_gl_ms);
     app.ui.set_frame_times(app.busy_times);
   }
   if (!app.state_file.empty()) {  // every drawn frame, so the last one before idling is there too
@@ -554,7 +557,7 @@ LRPSCOPE_EXPORT int lrpscope_do_select_neuron(const char* layer, int index) {
 LRPSCOPE_EXPORT int lrpscope_do_set_tab(const char* name) {
   WAKE();
   if (!g_app) return 0;
-  for (int i = 0; i < 6; ++i)
+  for (int i = 0; i < lrp::app::kTabCount; ++i)
     if (std::strcmp(lrp::app::tab_name(static_cast<lrp::app::Tab>(i)), name) == 0) {
       g_app->ui.set_tab(static_cast<lrp::app::Tab>(i));
       return 1;
@@ -720,13 +723,13 @@ int main(int argc, char** argv) {
     else if (a == "--touch") touch = true;
     else if (a == "--tab") {
       const std::string t = next();
-      for (int k = 0; k < 6; ++k)
+      for (int k = 0; k < lrp::app::kTabCount; ++k)
         if (t == lrp::app::tab_name(static_cast<lrp::app::Tab>(k))) app.ui.set_tab(static_cast<lrp::app::Tab>(k));
     }
     else if (a == "--help") {
       std::printf("lrpscope-app [--model FILE] [--atlas FILE] [--image FILE | --sample NAME] [--state QUERY] [--size WxH] [--threads N]\n"
                   "             [--frames N | --seconds S] [--screenshot FILE.png] [--figure DIR] [--dump-state] [--no-hint]\n"
-                  "             [--tab Graph|Neuron|Layers|Rules|...] [--share-base URL] [--state-file FILE]\n"
+                  "             [--tab Graph|Neuron|Layers|Rules|...|Concepts] [--share-base URL] [--state-file FILE]\n"
                   "             [--ui-scale S] [--touch]\n"
                   "  --atlas FILE    a reference atlas for the model (lrpscope atlas; default: the default model's)\n"
                   "  --state QUERY   a permalink's query string (\"?image=fashion/coat-1&composite=montavon&panel=neuron\")\n"

@@ -27,9 +27,11 @@ void ReferenceService::adopt(Atlas atlas, const std::string& source, const Netwo
   info_.top = atlas_->top;
   info_.set_count = atlas_->set_count;
   info_.mismatch = why;
+  for (const AtlasLayer& l : atlas_->layers) info_.layer_names.push_back(l.name);
   ++info_version_;
   masks_.clear();
   rebuild(net);
+  rebuild_concepts(net);
 }
 
 void ReferenceService::model_changed(const Network* net) {
@@ -43,6 +45,54 @@ void ReferenceService::model_changed(const Network* net) {
   masks_.clear();
   want_layer_ = want_channel_ = -1;
   rebuild(net);
+  rebuild_concepts(net);
+}
+
+void ReferenceService::want_concepts(int layer, int by, const Network* net) {
+  if (layer == concepts_layer_ && by == concepts_by_) return;
+  concepts_layer_ = layer;
+  concepts_by_ = by == 1 ? 1 : 0;
+  rebuild_concepts(net);
+}
+
+namespace {
+
+// A picture reduced (nearest neighbour, aspect kept) to at most `side` pixels a side.
+Image thumbnail(const Image& img, int side) {
+  if (img.width <= side && img.height <= side) return img;
+  const float k = static_cast<float>(side) / std::max(img.width, img.height);
+  return reduce_image(img, std::max(1, static_cast<int>(img.width * k)), std::max(1, static_cast<int>(img.height * k)));
+}
+
+}  // namespace
+
+void ReferenceService::rebuild_concepts(const Network* net) {
+  const long long version = concepts_.version + 1;
+  concepts_ = ConceptsView{};
+  concepts_.version = version;
+  if (!fits() || !net || concepts_layer_ < 0 || concepts_layer_ >= net->size()) return;
+  const AtlasLayer* l = atlas_->layer(net->layer(concepts_layer_).name);
+  if (!l) return;
+  concepts_.layer = concepts_layer_;
+  concepts_.by = concepts_by_;
+  const AtlasBy by = static_cast<AtlasBy>(concepts_by_);
+  concepts_.best.resize(static_cast<std::size_t>(l->channels));
+  concepts_.best_name.resize(static_cast<std::size_t>(l->channels));
+  for (int c = 0; c < l->channels; ++c) {
+    const auto& refs = atlas_->refs(*l, c, by);
+    if (refs.empty()) continue;
+    const Image* pic = atlas_->image(refs[0].image);
+    if (!pic) continue;
+    const Box& b = refs[0].box;
+    concepts_.best[static_cast<std::size_t>(c)] = thumbnail(crop_image(*pic, b.y0, b.x0, b.y1, b.x1), ConceptsView::kThumb);
+    concepts_.best_name[static_cast<std::size_t>(c)] = picture_name(refs[0].image);
+  }
+  const auto& map = by == AtlasBy::Activation ? l->map_activation : l->map_relevance;
+  if (map.size() == static_cast<std::size_t>(l->channels) * 2)
+    for (int c = 0; c < l->channels; ++c) {
+      concepts_.map_x.push_back(map[static_cast<std::size_t>(c) * 2]);
+      concepts_.map_y.push_back(map[static_cast<std::size_t>(c) * 2 + 1]);
+    }
 }
 
 void ReferenceService::want(int layer, int channel, const Network* net) {

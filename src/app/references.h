@@ -24,6 +24,7 @@ struct AtlasInfo {
   std::string model_name, set_kind, composite;
   int layers = 0, top = 0, set_count = 0;
   std::string mismatch;  // why it does not fit the loaded model ("": it does)
+  std::vector<std::string> layer_names;  // the layers it has references for ("features.28", ...)
 };
 
 struct ReferenceView {
@@ -42,6 +43,20 @@ struct ReferencesView {
   long long version = 0;
 };
 
+// One layer's channels at a glance (the Concepts tab, DeepVis-style): each channel's best reference and its place
+// on the layer's concept map; the engine adds each channel's relevance in the current explanation.
+struct ConceptsView {
+  int layer = -1;   // the network's layer index
+  int by = 0;       // the ranking (AtlasBy) whose best reference each channel shows and whose map is given
+  std::vector<Image> best;              // per channel: its best reference's crop, at most kThumb pixels a side
+  std::vector<std::string> best_name;   // ... and that picture's name ("" when the channel has none)
+  std::vector<float> map_x, map_y;      // the concept map (empty when the atlas has none)
+  std::vector<float> relevance;         // per channel, in the current explanation (empty until there is one)
+  long long explanation_version = -1;   // the explanation `relevance` is from
+  long long version = 0;
+  static constexpr int kThumb = 48;
+};
+
 class ReferenceService {
  public:
   static constexpr int kShown = 8;  // references per ranking the interface shows
@@ -54,6 +69,10 @@ class ReferenceService {
   void model_changed(const Network* net);
   // The neuron asked about (layer -1: none).
   void want(int layer, int channel, const Network* net);
+  // The layer whose channels the Concepts tab shows (layer -1: none), with the best reference by `by`.
+  void want_concepts(int layer, int by, const Network* net);
+  const ConceptsView* concepts() const { return concepts_.layer >= 0 ? &concepts_ : nullptr; }
+  long long concepts_version() const { return concepts_.version; }
   // Whether a mask is still to compute (frames and slices must go on).
   bool pending() const { return job_ != nullptr || next_ < queue_.size(); }
   // Computes masks for about budget_ms, with the model and weight cache of `ws`.
@@ -70,6 +89,9 @@ class ReferenceService {
  private:
   bool fits() const { return atlas_ && info_.mismatch.empty(); }
   void rebuild(const Network* net);  // the view of the wanted neuron, crops from the cache or unmasked
+  void rebuild_concepts(const Network* net);
+  int concepts_layer_ = -1, concepts_by_ = 0;
+  ConceptsView concepts_;
   std::shared_ptr<const Atlas> atlas_;
   AtlasInfo info_;
   long long info_version_ = 0;

@@ -102,6 +102,7 @@ class Session {
   bool load_atlas_file(const std::string& path, const std::string& source, bool quiet);
   bool load_atlas_bytes(const uint8_t* data, std::size_t n, const std::string& source, bool quiet);
   void want_references(int layer, int channel) { refs_.want(layer, channel, ws_.net.get()); }
+  void want_concepts(int layer, int by) { refs_.want_concepts(layer, by, ws_.net.get()); }
   const ReferenceService& references() const { return refs_; }
   // Opens a reference's picture as the model saw it in the atlas (not prepared again).
   bool open_reference(uint32_t image);

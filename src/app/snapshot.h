@@ -85,6 +85,7 @@ struct Snapshot {
   std::shared_ptr<const NodeHeat> node_heat;    // the graph's heatmap thumbnails, while asked for (want_node_heat)
   std::shared_ptr<const AtlasInfo> atlas;       // the reference atlas the engine holds, if any
   std::shared_ptr<const ReferencesView> references;  // the asked-for neuron's references (want_references)
+  std::shared_ptr<const ConceptsView> concepts;      // the asked-for layer's channels (want_concepts)
   double hover_progress = 0;
 
   Settings settings;

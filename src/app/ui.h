@@ -149,7 +149,19 @@ class Ui {
   void summary_text();
   void graph_tab();
   void neuron_tab();
-  void references_section(int layer, int index);  // ui_references.cpp
+  void references_section(int layer, int index);  // ui_atlas.cpp
+  void concepts_tab();                            // ui_atlas.cpp
+  void concepts_map(const ConceptsView& c, const std::vector<int>& order, float side);
+  void concepts_grid(const ConceptsView& c, const std::vector<int>& order, float w, float h);
+  void concept_tip(const ConceptsView& c, int channel);
+  void select_concept(int channel, bool open);
+  int concepts_layer_ = -1, concepts_by_ = 0;  // the Concepts tab: its layer and the ranking of its pictures
+  std::pair<int, int> concepts_req_{-1, 0}, concepts_sent_{-1, 0};
+  std::vector<int> concepts_order_;  // its channels, the most relevant first
+  std::pair<long long, long long> concepts_order_key_{-1, -1};  // (the view and explanation it was sorted for)
+  Image concepts_packed_;  // every channel's thumbnail in one picture (one texture), a grid of kThumb cells
+  long long concepts_packed_v_ = -1;
+  int concepts_packed_cols_ = 1;
   void layers_tab();
   void rules_tab();
   void optimizer_tab();

@@ -178,6 +178,7 @@ void Ui::frame(int width, int height) {
   hover_req_ = {-1, -1};
   layer_req_ = -1;
   refs_req_ = {-1, -1};
+  concepts_req_ = {-1, 0};
   rects_prev_.swap(rects_);
   rects_.clear();
   tip_prev_name_.swap(tip_name_);
@@ -285,6 +286,10 @@ void Ui::send_requests() {
   if (layer_req_ != layer_sent_) {
     layer_sent_ = layer_req_;
     e_->want_layer(layer_req_);
+  }
+  if (concepts_req_ != concepts_sent_) {
+    concepts_sent_ = concepts_req_;
+    e_->want_concepts(concepts_req_.first, concepts_req_.second);
   }
   if (refs_req_ != refs_sent_) {
     refs_sent_ = refs_req_;
@@ -498,7 +503,7 @@ void Ui::shortcuts() {
   const int tab_key = ImGui::GetKeyIndex(ImGuiKey_Tab);
   if (!keyboard_nav_ && !io.KeyCtrl && !io.KeyAlt && ImGui::IsKeyPressed(tab_key, false)) set_keyboard_nav(true);
   // digits: ImGui 1.86 maps keys by the backend's key codes; GLFW uses ASCII for digits and letters
-  for (int i = 0; i < 6; ++i)
+  for (int i = 0; i < kTabCount; ++i)
     if (ImGui::IsKeyPressed('1' + i, false)) set_tab(static_cast<Tab>(i));
   auto cycle_sample = [&](int d) {
     if (samples_.empty()) return;
@@ -658,6 +663,20 @@ std::string Ui::state_json() const {
                                 {"box", {v.box.y0, v.box.x0, v.box.y1, v.box.x1}}, {"size", {v.crop.width, v.crop.height}}});
     }
     j["references"] = std::move(rj);
+  }
+  if (const ConceptsView* c = s_->concepts.get(); c && c->layer >= 0 && net && c->layer < net->size()) {
+    // the Concepts tab as drawn: its first channels in their order, with their relevance and best picture
+    nlohmann::ordered_json order = nlohmann::ordered_json::array(), rel = order, best = order;
+    for (std::size_t k = 0; k < concepts_order_.size() && k < 24; ++k) {
+      const int ch = concepts_order_[k];
+      if (ch >= static_cast<int>(c->best.size())) break;
+      order.push_back(ch);
+      rel.push_back(c->relevance.empty() ? 0.0f : c->relevance[static_cast<std::size_t>(ch)]);
+      best.push_back(c->best_name[static_cast<std::size_t>(ch)]);
+    }
+    j["concepts"] = {{"layer", net->layer(c->layer).name}, {"by", c->by ? "relevance" : "activation"},
+                     {"channels", c->best.size()}, {"map", !c->map_x.empty()}, {"order", order},
+                     {"relevance", rel}, {"best", best}};
   }
   j["frames"] = frames_;
   // whether the last drawn frames show these results (the rectangles are the last frame's; ImGui lays out a window

@@ -236,6 +236,7 @@ static const char* tab_tip(Tab t) {
     case Tab::Rules: return "The LRP rule of every layer, the presets, and how much relevance each layer keeps. Key: 4.";
     case Tab::Optimizer: return "How few neurons of a layer are enough to keep the explanation and the prediction. Key: 5.";
     case Tab::Evaluation: return "Pixel flipping: does removing the most relevant pixels first destroy the prediction fastest? Key: 6.";
+    case Tab::Concepts: return "The channels of one layer as the atlas pictures they are about, those this decision used most first, and their concept map. Key: 7.";
   }
   return "";
 }
@@ -248,6 +249,7 @@ void Ui::tab_content(Tab t) {
     case Tab::Rules: rules_tab(); break;
     case Tab::Optimizer: optimizer_tab(); break;
     case Tab::Evaluation: evaluation_tab(); break;
+    case Tab::Concepts: concepts_tab(); break;
   }
 }
 
@@ -257,10 +259,10 @@ void Ui::tabs_panel(float w, float h) {
   if (tab_ != Tab::Graph) graph_wheel_ = false;
   summary_text();
   if (ImGui::GetContentRegionAvail().x < 560 * scale_) {
-    // narrow (phones): the six panels as a 3 x 2 grid of buttons with their whole names, big enough for a finger
+    // narrow (phones): the panels as a grid, three a row, of buttons with their whole names, big enough for a finger
     const float gap = ImGui::GetStyle().ItemSpacing.x;
     const float bw = std::floor((ImGui::GetContentRegionAvail().x - 2 * gap) / 3);
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < kTabCount; ++i) {
       const Tab t = static_cast<Tab>(i);
       if (i % 3) ImGui::SameLine();
       const bool on = tab_ == t;
@@ -276,18 +278,20 @@ void Ui::tabs_panel(float w, float h) {
     return;
   }
   if (ImGui::BeginTabBar("main_tabs", ImGuiTabBarFlags_FittingPolicyScroll)) {
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < kTabCount; ++i) {
       const Tab t = static_cast<Tab>(i);
       ImGuiTabItemFlags f = (request_tab_ && tab_ == t) ? ImGuiTabItemFlags_SetSelected : 0;
       const bool open = ImGui::BeginTabItem(tab_name(t), nullptr, f);
       tip((std::string("tab:") + tab_name(t)).c_str(), "%s", tab_tip(t));
       if (open) {
         if (!request_tab_) tab_ = t;
+        else if (tab_ == t) request_tab_ = false;  // the tab asked for is open
         tab_content(t);
         ImGui::EndTabItem();
       }
     }
-    request_tab_ = false;
+    // (a request made inside a tab after the one it asks for, as the Concepts tab's double-click asks for the
+    // Neuron tab, reaches the tab bar in the next frame: it stays until that tab is open)
     ImGui::EndTabBar();
   }
   ImGui::EndChild();

@@ -363,6 +363,23 @@ template <class A>
 void io(A& a, AtlasInfo& i) {
   for (std::string* t : {&i.source, &i.model_name, &i.set_kind, &i.composite, &i.mismatch}) io(a, *t);
   for (int* v : {&i.layers, &i.top, &i.set_count}) a.num(*v);
+  list(a, i.layer_names, 4096, [&](std::string& t) { io(a, t); });
+}
+template <class A>
+void io(A& a, ConceptsView& c) {
+  a.num(c.layer);
+  a.num(c.by);
+  list(a, c.best, 1 << 16, [&](Image& img) { io(a, img); });
+  list(a, c.best_name, 1 << 16, [&](std::string& t) { io(a, t); });
+  values(a, c.map_x, 1 << 16);
+  values(a, c.map_y, 1 << 16);
+  values(a, c.relevance, 1 << 16);
+  a.num(c.explanation_version);
+  a.num(c.version);
+  if (A::reading && (c.best_name.size() != c.best.size() || c.map_x.size() != c.map_y.size() ||
+                     (!c.map_x.empty() && c.map_x.size() != c.best.size()) ||
+                     (!c.relevance.empty() && c.relevance.size() != c.best.size())))
+    throw Error("engine message: a layer's concepts do not match its channels");
 }
 template <class A>
 void io(A& a, ReferencesView& r) {
@@ -441,7 +458,7 @@ void io(A& a, Command& c) {
 
 // The parts, each tagged; a part that is gone (null) is sent as its tag with a false flag.
 enum class Part : uint8_t { Model, Picture, Logits, Explanation, Graph, Detail, Curves, Flip, LayerMaps, Hover, NodeHeat,
-                            Atlas, References, Status };
+                            Atlas, References, Concepts, Status };
 template <class F>
 void each_part(F f) {
   f(Part::Model, &Snapshot::model);
@@ -457,6 +474,7 @@ void each_part(F f) {
   f(Part::NodeHeat, &Snapshot::node_heat);
   f(Part::Atlas, &Snapshot::atlas);
   f(Part::References, &Snapshot::references);
+  f(Part::Concepts, &Snapshot::concepts);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // What a channel sees, in the page (issue 18): the engine's worker fetches the default model's atlas; a neuron
 // found with the graph's search and opened in the Neuron tab shows its top references by activation and by
 // relevance — the CLI's (lrpscope references) in the same order, each crop the right way up against the CLI's
-// grid and masked by its conditional heatmap — and a real click on one opens that picture. Screenshots of the
+// grid and masked by its conditional heatmap — and a real click on one opens that picture. The Concepts tab lists
+// conv5_3's channels as their best atlas pictures, the CLI's most relevant channels first, beside the concept map;
+// a click on a channel selects it, a double-click opens its references. Screenshots of the
 // Neuron tab at 1280x800, 1024x600, 768x1024 and 390x844 are kept.
 //   node tests/web/references.test.mjs DIST_DIR LRPSCOPE_CLI OUT_DIR
 import { execFileSync } from 'node:child_process';
@@ -10,7 +12,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { serve, launch, waitFor, centre, clickAt, fresh as freshState } from './browser.mjs';
 import { decodePng } from './png.mjs';
-import { sampleCells, assertUpright } from './orientation.mjs';
+import { readNpy, sampleCells, assertUpright } from './orientation.mjs';
 
 const [dist, cli, outDir] = process.argv.slice(2);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -90,6 +92,43 @@ try {
       const want = sampleCells(gridPng, [cell[0], cell[1], cell[0] + cw, cell[1] + chh], bw, bh).luma;
       const got = sampleCells(img, s.rects['refs:activation:0'], bw, bh).luma;
       console.log(assertUpright(got, want, bw, bh, `the first reference by activation of ${nick}:${ch}`, 0.9));
+      // ---- the Concepts tab: conv5_3's channels, the most relevant to this decision first (the CLI's relevance)
+      await page.keyboard.press('7');
+      s = await settled((x) => x.tab === 'Concepts' && x.concepts && x.concepts.order.length > 0, `${tag}: the Concepts tab`);
+      assert.equal(s.concepts.layer, 'features.28');
+      assert.equal(s.concepts.by, 'activation');
+      assert.ok(s.concepts.map, 'the atlas has no concept map for conv5_3');
+      const npy = path.join(outDir, 'npy-sneaker');
+      run(['explain', '--model', model, '--image', path.join(root, 'assets/samples/fashion/sneaker-1.png'), '--npy-dir', npy]);
+      const { shape, data } = readNpy(path.join(npy, 'relevance_features.28.npy'));
+      const per = data.length / shape[0], sums = [];
+      for (let c = 0; c < shape[0]; c++) { let t = 0; for (let i = 0; i < per; i++) t += data[c * per + i]; sums.push(t); }
+      const mostRelevant = [...sums.keys()].sort((a, b) => sums[b] - sums[a] || a - b).slice(0, 10);
+      assert.deepEqual(s.concepts.order.slice(0, 10), mostRelevant, 'not the CLI\'s most relevant channels first');
+      s.concepts.order.slice(0, 10).forEach((c, i) => assert.ok(Math.abs(s.concepts.relevance[i] - sums[c]) <= 1e-4 * Math.abs(sums[c]) + 1e-6,
+                                                               `channel ${c}: relevance ${s.concepts.relevance[i]} vs the CLI's ${sums[c]}`));
+      const top = s.concepts.order[0];
+      const topRefs = JSON.parse(run(['references', '--atlas', atlas, '--layer', 'conv5_3', '--channel', String(top), '--json'])).references;
+      assert.equal(s.concepts.best[0], topRefs[0].name, `channel ${top}'s picture is not its best by activation`);
+      await page.mouse.move(5, h - 5);
+      s = await fresh();
+      await shot(`concepts-${tag}`);
+      // a real click on the second cell selects that channel; a double-click on it opens its references
+      const second = s.concepts.order[1];
+      await click('concepts:cell:1');
+      s = await settled((x) => x.selected_neuron && x.selected_neuron.layer === 'features.28' && x.selected_neuron.index === second,
+                        `${tag}: conv5_3:${second} selected from its cell`);
+      const [cx, cy] = centre(s, 'concepts:cell:1');
+      await page.mouse.move(cx, cy);
+      await page.waitForTimeout(60);
+      await page.mouse.dblclick(cx, cy);  // (the browser's own double click: both clicks at once, between two frames)
+      s = await settled((x) => x.tab === 'Neuron' && x.references && x.references.layer === 'features.28' &&
+                               x.references.channel === second && x.references.done === x.references.total,
+                        `${tag}: the Neuron tab with conv5_3:${second}'s references`);
+      console.log(`${tag}: the Concepts tab puts the CLI's most relevant conv5_3 channels first (${mostRelevant.slice(0, 5).join(', ')}, ...), ` +
+                  `each shown as its best picture; a click selected #${second}, a double-click opened its references`);
+      await page.keyboard.press('2');
+      s = await fresh();
       // a real click on a reference opens its picture, as the model saw it in the atlas
       const pick = s.references.relevance[0];
       await click('refs:relevance:0');
