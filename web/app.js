@@ -44,10 +44,16 @@
     let started;
     engineStarted = new Promise((resolve) => { started = resolve; });
     window.Module.arguments = ['--worker'];
-    // the reference atlas: ?atlas=URL, or the default model's (quietly unused when another model is open)
+    // the reference atlas: ?atlas=URL at once; else the default model's when a view first needs it (so the first
+    // load stays small), quietly unused when another model is open
     const atlasUrl = params.get('atlas');
-    engineWorker.postMessage({ type: 'atlas-url', url: atlasUrl ? new URL(atlasUrl, location.href).href : 'fashion-vgg16.atlas',
-                               quiet: !atlasUrl });
+    if (atlasUrl) engineWorker.postMessage({ type: 'atlas-url', url: new URL(atlasUrl, location.href).href, quiet: false });
+    let atlasAsked = !!atlasUrl;
+    window.lrpscopeNeedAtlas = () => {
+      if (atlasAsked) return;
+      atlasAsked = true;
+      engineWorker.postMessage({ type: 'atlas-url', url: 'fashion-vgg16.atlas', quiet: true });
+    };
     const pending = [];  // snapshots that arrive before this module runs
     const deliver = (bytes) => {
       const M = window.Module, n = bytes.byteLength;
@@ -63,6 +69,8 @@
       } else if (m.type === 'ready') {
         window.lrpscope.module = m.threaded ? 'threaded' : 'single-threaded';
         started();
+      } else if (m.type === 'atlas-missing') {
+        if (window.Module.calledRun) window.Module.ccall('lrpscope_do_atlas_missing', 'number', [], []);
       } else if (m.type === 'load-done') {
         if (loadDone) loadDone(m.last);
         loadDone = null;

@@ -2,7 +2,7 @@
 // messages, so a command from the interface takes effect within one slice. Where the page is cross-origin isolated
 // (SharedArrayBuffer), the pthreads engine (lrpscope-engine-mt.js: one thread per core), else lrpscope-engine.js.
 // Messages in: command (the protocol's bytes), load-url / cancel-download (weights.js downloads straight into this
-// module's memory), model-file (a checkpoint the user opened), atlas-url / atlas-file (a reference atlas). Messages out: ready (which engine), snapshot (what
+// module's memory), model-file (a checkpoint the user opened), atlas-url / atlas-file (a reference atlas). Messages out: ready (which engine), atlas-missing (no default atlas to fetch), snapshot (what
 // changed, as bytes), load-done, failed.
 'use strict';
 
@@ -83,12 +83,15 @@ function handle(m) {
     case 'atlas-url':  // a reference atlas (quiet: the default model's, unused for another model)
       fetch(m.url).then((r) => {
         if (!r.ok) throw new Error(`${r.status} ${r.statusText}`);
+        const n = Number(r.headers.get('content-length') || 0);
+        if (n > 1024 * 1024 * 1024) throw new Error(`${Math.round(n / 1e6)} MB is more than an atlas can be (1 GB)`);
         return r.arrayBuffer();
       }).then((bytes) => {
         withBytes(bytes, (ptr, n) => call('lrpscope_engine_load_atlas', ['number', 'number', 'string', 'number'],
                                           [ptr, n, m.url, m.quiet ? 1 : 0]));
       }).catch((e) => {
         if (!m.quiet) M().ccall('lrpscope_engine_report_error', null, ['string'], [`could not download the atlas ${m.url}: ${e.message || e}`]);
+        else postMessage({ type: 'atlas-missing' });
       }).finally(() => { flush(); schedule(); });
       break;
     case 'atlas-file':  // an atlas the user opened or dropped

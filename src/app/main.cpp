@@ -237,7 +237,8 @@ void frame(void* arg) {
   if (const auto& snap = top;
       !app.last_shown || snap->generation != app.last_shown->generation || snap->working != app.last_shown->working ||
       snap->hover != app.last_shown->hover || snap->node_heat != app.last_shown->node_heat ||
-      snap->error != app.last_shown->error ||
+      snap->error != app.last_shown->error || snap->atlas != app.last_shown->atlas ||
+      snap->references != app.last_shown->references || snap->concepts != app.last_shown->concepts ||
       snap->download.active != app.last_shown->download.active) {
     app.last_shown = snap;
     app.wake(150);  // (ImGui settles what changed over a few frames)
@@ -388,6 +389,7 @@ void download_zip_js(const char* zip, const char* paths) {
 }
 void cancel_download_js() { EM_ASM({ if (window.lrpscopeCancelDownload) window.lrpscopeCancelDownload(); }); }
 void open_rules_js() { EM_ASM({ if (window.lrpscopeOpenRules) window.lrpscopeOpenRules(); }); }
+void need_atlas_js() { EM_ASM({ if (window.lrpscopeNeedAtlas) window.lrpscopeNeedAtlas(); }); }
 void hint_dismissed_js() { EM_ASM({ if (window.lrpscopeHintDismissed) window.lrpscopeHintDismissed(); }); }
 #endif
 
@@ -678,6 +680,12 @@ LRPSCOPE_EXPORT void lrpscope_do_copy_result(int ok) {
   WAKE();
   if (g_app) g_app->ui.copy_result(ok != 0);
 }
+// The page found no reference atlas to fetch for the default model.
+LRPSCOPE_EXPORT int lrpscope_do_atlas_missing() {
+  WAKE();
+  if (g_app) g_app->ui.set_atlas_missing();
+  return 1;
+}
 // The first-steps hint was dismissed on an earlier visit (the page remembers it).
 LRPSCOPE_EXPORT int lrpscope_do_hint_seen() {
   WAKE();
@@ -835,6 +843,7 @@ int main(int argc, char** argv) {
   app.ui.on_load_url(load_url_js);
   app.ui.on_cancel_download(cancel_download_js);
   app.ui.on_hint_dismissed(hint_dismissed_js);
+  app.ui.on_need_atlas(need_atlas_js);
   app.ui.on_open_rules_request(open_rules_js);
 #else
   app.ui.set_share_base(app.share_base);

@@ -53,6 +53,10 @@ class Ui {
     if (remember && hint_dismissed_cb_) hint_dismissed_cb_();
   }
   void on_hint_dismissed(void (*cb)()) { hint_dismissed_cb_ = cb; }
+  // The page fetches the default model's atlas when a view first needs it (not with the page: its first load stays
+  // small); it says so when there is none to fetch.
+  void on_need_atlas(void (*cb)()) { need_atlas_cb_ = cb; }
+  void set_atlas_missing() { atlas_missing_ = true; }
   enum class FileKind { Image, Model, Rules };
   // Opens a dropped or chosen file: weights (.safetensors or a shard index), a rules file (.json) or a picture.
   void open_path(const std::string& path);
@@ -363,6 +367,9 @@ class Ui {
   void (*load_url_cb_)(const char*) = nullptr;
   void (*cancel_download_cb_)() = nullptr;
   void (*hint_dismissed_cb_)() = nullptr;
+  void (*need_atlas_cb_)() = nullptr;
+  bool atlas_asked_ = false, atlas_missing_ = false;
+  bool atlas_usable(const AtlasInfo* atlas);  // says why not, and asks the page for the atlas the first time
   void (*open_rules_cb_)() = nullptr;
   std::string share_base_ = "lrpscope/index.html";
   struct FileDialog {

@@ -15,6 +15,25 @@
 
 namespace lrp::app {
 
+bool Ui::atlas_usable(const AtlasInfo* atlas) {
+  if (!atlas) {
+    if (need_atlas_cb_ && !atlas_asked_) {
+      atlas_asked_ = true;
+      need_atlas_cb_();
+    }
+    if (atlas_asked_ && !atlas_missing_)
+      ImGui::TextDisabled("fetching the reference atlas...");
+    else
+      ImGui::TextDisabled("no reference atlas for this model (make one with lrpscope atlas; open it with --atlas or ?atlas=URL)");
+    return false;
+  }
+  if (!atlas->mismatch.empty()) {
+    text_wrapped("The atlas %s does not fit this model: %s", atlas->source.c_str(), atlas->mismatch.c_str());
+    return false;
+  }
+  return true;
+}
+
 void Ui::references_section(int layer, int index) {
   const AtlasInfo* atlas = s_->atlas.get();
   ImGui::Spacing();
@@ -25,14 +44,7 @@ void Ui::references_section(int layer, int index) {
             "network's decision (its relevance for each picture's own predicted class). Each is cut to the part of "
             "the picture the channel can see and dimmed where the channel's relevance did not flow. Click one to "
             "open that picture.");
-  if (!atlas) {
-    ImGui::TextDisabled("no reference atlas for this model (make one with lrpscope atlas; open it with --atlas)");
-    return;
-  }
-  if (!atlas->mismatch.empty()) {
-    text_wrapped("The atlas %s does not fit this model: %s", atlas->source.c_str(), atlas->mismatch.c_str());
-    return;
-  }
+  if (!atlas_usable(atlas)) return;
   refs_req_ = {layer, index};
   const ReferencesView* r = s_->references.get();
   if (!r || r->layer != layer || r->channel != index) {
@@ -108,15 +120,7 @@ void Ui::concepts_tab() {
             "relevance here. The map places the channels by what pictures they respond to (a principal-component "
             "analysis of their scores over the atlas' images): neighbours respond to the same pictures. This "
             "picture's most relevant channels are the big red dots.");
-  if (!net) return;
-  if (!atlas) {
-    ImGui::TextDisabled("no reference atlas for this model (make one with lrpscope atlas; open it with --atlas)");
-    return;
-  }
-  if (!atlas->mismatch.empty()) {
-    text_wrapped("The atlas %s does not fit this model: %s", atlas->source.c_str(), atlas->mismatch.c_str());
-    return;
-  }
+  if (!net || !atlas_usable(atlas)) return;
   // the layer: one the atlas has (at first its last convolution)
   std::vector<int> layers;
   for (const std::string& n : atlas->layer_names)
