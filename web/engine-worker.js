@@ -90,7 +90,7 @@ function handle(m) {
         withBytes(bytes, (ptr, n) => call('lrpscope_engine_load_atlas', ['number', 'number', 'string', 'number'],
                                           [ptr, n, m.url, m.quiet ? 1 : 0]));
       }).catch((e) => {
-        if (!m.quiet) M().ccall('lrpscope_engine_report_error', null, ['string'], [`could not download the atlas ${m.url}: ${e.message || e}`]);
+        if (!m.quiet) M().ccall('lrpscope_engine_report_atlas_error', null, ['string'], [`could not download the atlas ${m.url}: ${e.message || e}`]);
         else postMessage({ type: 'atlas-missing' });
       }).finally(() => { flush(); schedule(); });
       break;

@@ -32,7 +32,7 @@ struct Command {
     RunFlipping,     // text: the preset to compare with
     Cancel,
     SetDownload,     // download
-    ReportError,     // text
+    ReportError,     // text, flag: about the atlas
     ClearError,
     ApplyState,      // text: a link's query; list: the view's errors
     Hover,           // a: layer (-1: none), b: index

@@ -377,7 +377,10 @@ bool Engine::execute(const Command& c) {
     case K::RunFlipping: s.run_flipping(c.text); return true;
     case K::Cancel: s.cancel(); return true;
     case K::SetDownload: s.set_download(c.download); return true;
-    case K::ReportError: s.report_error(c.text); return true;
+    case K::ReportError:
+      if (c.flag) s.report_atlas_error(c.text);  // (the atlas' download: it stays on the line, see Session::error)
+      else s.report_error(c.text);
+      return true;
     case K::ClearError: s.clear_error(); return true;
     case K::ApplyState: {
       std::vector<std::string> errors = c.list;

@@ -150,6 +150,10 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
   settings_.graph_layers.clear();
   want_layer_ = want_index_ = -1;
   refs_.model_changed(ws_.net.get());
+  if (pending_atlas_) {
+    const auto p = std::move(pending_atlas_);
+    load_atlas_bytes(p->bytes.data(), p->bytes.size(), p->source, p->quiet);
+  }
   if (!prepared) return false;
   if (!ws_.image.empty()) restart(Stage::Forward, false);
   changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
@@ -223,13 +227,18 @@ bool Session::load_picture(const Image& img, const std::string& name, const std:
 }
 
 bool Session::load_atlas_bytes(const uint8_t* data, std::size_t n, const std::string& source, bool quiet) {
+  if (!ws_.net) {  // (checked against the model when it comes)
+    pending_atlas_ = std::make_unique<PendingAtlas>(PendingAtlas{std::vector<uint8_t>(data, data + n), source, quiet});
+    return true;
+  }
   try {
     refs_.load(data, n, source, ws_.net.get(), quiet);
+    atlas_error_.clear();
     return true;
   } catch (const std::bad_alloc&) {
-    error_ = "not enough memory to open the atlas '" + shown_name(source, "") + "'";
+    atlas_error_ = "not enough memory to open the atlas '" + shown_name(source, "") + "'";
   } catch (const std::exception& e) {
-    error_ = "could not open the atlas '" + shown_name(source, "") + "': " + e.what();
+    atlas_error_ = "could not open the atlas '" + shown_name(source, "") + "': " + e.what();
   }
   return false;
 }
@@ -238,11 +247,12 @@ bool Session::load_atlas_file(const std::string& path, const std::string& source
   if (quiet && access(path.c_str(), R_OK) != 0) return false;  // (no default atlas here: nothing to say)
   try {
     refs_.adopt(read_atlas_file(path), source.empty() ? path : source, ws_.net.get(), quiet);
+    atlas_error_.clear();
     return true;
   } catch (const std::bad_alloc&) {
-    error_ = "not enough memory to open the atlas '" + shown_name(path, "") + "'";
+    atlas_error_ = "not enough memory to open the atlas '" + shown_name(path, "") + "'";
   } catch (const std::exception& e) {
-    error_ = std::string("could not open the atlas: ") + e.what();
+    atlas_error_ = std::string("could not open the atlas: ") + e.what();
   }
   return false;
 }

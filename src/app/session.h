@@ -159,9 +159,15 @@ class Session {
   const std::string& flip_compare() const { return flip_compare_; }
   Settings& settings() { return settings_; }
   const Timings& timings() const { return timings_; }
-  const std::string& error() const { return error_; }
-  void clear_error() { error_.clear(); }
+  // The error line: the last operation's problem, else why the atlas asked for could not be opened (which stays
+  // until an atlas opens or the line is dismissed: the atlas arrives on its own time, around other operations).
+  const std::string& error() const { return error_.empty() ? atlas_error_ : error_; }
+  void clear_error() {
+    error_.clear();
+    atlas_error_.clear();
+  }
   void report_error(const std::string& e) { error_ = e; }
+  void report_atlas_error(const std::string& e) { atlas_error_ = e; }
   long long generation() const { return generation_; }  // bumps whenever results change
   // Each result's own version: it changes exactly when that result does, so the UI re-uploads a texture only then.
   enum class Result { Picture, Forward, Explanation, Graph, Detail, Curves, Flip };
@@ -230,7 +236,14 @@ class Session {
   std::string progress_label_;
   Timings timings_;
   double stage_ms_ = 0;
-  std::string error_;
+  std::string error_, atlas_error_;
+  // an atlas that arrived before any model: opened with the first one
+  struct PendingAtlas {
+    std::vector<uint8_t> bytes;
+    std::string source;
+    bool quiet = false;
+  };
+  std::unique_ptr<PendingAtlas> pending_atlas_;
   long long generation_ = 0;
 };
 

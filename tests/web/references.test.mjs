@@ -4,7 +4,8 @@
 // relevance — the CLI's (lrpscope references) in the same order, each crop the right way up against the CLI's
 // grid and masked by its conditional heatmap — and a real click on one opens that picture. The Concepts tab lists
 // conv5_3's channels as their best atlas pictures, the CLI's most relevant channels first, beside the concept map;
-// a click on a channel selects it, a double-click opens its references. Screenshots of the
+// a click on a channel selects it, a double-click opens its references. A link whose ?atlas= is no atlas, is not
+// there, or was made for other weights gets one sentence on the error line, and the app goes on. Screenshots of the
 // Neuron tab at 1280x800, 1024x600, 768x1024 and 390x844 are kept.
 //   node tests/web/references.test.mjs DIST_DIR LRPSCOPE_CLI OUT_DIR
 import { execFileSync } from 'node:child_process';
@@ -165,6 +166,28 @@ try {
     }
     await close();
     close = null;
+  }
+  // ---- hostile links: ?atlas= naming a file that is no atlas, one that is not there, and an atlas for other weights
+  const other = path.join(outDir, 'other-weights.safetensors');
+  run(['make-random', '--arch', 'vgg16', '--width-div', '8', '--input', '32', '--classes', '10', '--seed', '5', '--out', other]);
+  const otherAtlas = path.join(dist, 'test-other.atlas');
+  run(['atlas', '--model', other, '--fashion-mnist', '/usr/share/datasets/fashion-mnist', '--limit', '40', '--top', '2',
+       '--layers', 'conv5_3', '--quiet', '--out', otherAtlas]);
+  try {
+    for (const [link, want] of [['app.js', /could not open the atlas.*app\.js.*/], ['nothing-here.atlas', /could not download the atlas .*nothing-here\.atlas: 404/],
+                                ['test-other.atlas', /could not open the atlas.*test-other\.atlas.*(was made for|other weights)/]]) {
+      ({ page, close } = await launch(1280, 800));
+      await page.goto(server.url + `?image=fashion/sneaker-1&atlas=${link}`);
+      await page.waitForFunction(() => window.lrpscope && window.lrpscope.ready, null, { timeout: 90000 });
+      s = await settled((x) => x.selected_neuron && want.test(x.error), `the error line for ?atlas=${link}`);
+      assert.ok(!s.atlas, `?atlas=${link}: an atlas was kept`);
+      assert.equal(s.predicted_label, 'Sneaker', `?atlas=${link}: the app did not go on`);
+      console.log(`?atlas=${link}: "${s.error}"; the app goes on`);
+      await close();
+      close = null;
+    }
+  } finally {
+    fs.rmSync(otherAtlas, { force: true });
   }
   console.log('references: all checks passed');
 } finally {
