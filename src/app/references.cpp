@@ -151,7 +151,7 @@ void ReferenceService::rebuild(const Network* net) {
         ++view_.done;
         continue;
       }
-      if (std::none_of(queue_.begin(), queue_.end(), [&](const Todo& t) { return t.image == v.image; }))
+      if (std::none_of(queue_.begin(), queue_.end(), [&](const MaskTask& t) { return t.image == v.image; }))
         queue_.push_back({v.image, v.box});
     }
 }
@@ -163,13 +163,13 @@ void ReferenceService::step(double budget_ms, double step_macs, const Workspace&
     while (t.ms() < budget_ms) {
       if (!job_) {
         if (next_ >= queue_.size()) return;
-        const Todo& todo = queue_[next_++];
+        const MaskTask& task = queue_[next_++];
         Workspace w;
         w.net = ws.net;
         w.cache = ws.cache;
-        job_image_ = todo.image;
-        job_ = std::make_unique<ReferenceMaskJob>(std::move(w), *atlas_->image(todo.image), want_layer_, want_channel_,
-                                                  atlas_->composite, todo.box);
+        job_image_ = task.image;
+        job_ = std::make_unique<ReferenceMaskJob>(std::move(w), *atlas_->image(task.image), want_layer_, want_channel_,
+                                                  atlas_->composite, task.box);
       }
       if (job_->step(step_macs) == Step::Done) {
         if (masks_.size() > 512) masks_.clear();

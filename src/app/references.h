@@ -99,11 +99,11 @@ class ReferenceService {
   ReferencesView view_;
   // masks computed, by (layer, channel, image); cleared with a new model or atlas
   std::map<std::tuple<int, int, uint32_t>, Image> masks_;
-  struct Todo {
+  struct MaskTask {
     uint32_t image;
     Box box;
   };
-  std::vector<Todo> queue_;  // the masks the view still needs, in the order to compute them
+  std::vector<MaskTask> queue_;  // the masks the view still needs, in the order to compute them
   std::size_t next_ = 0;
   std::unique_ptr<ReferenceMaskJob> job_;
   uint32_t job_image_ = 0;
