@@ -161,7 +161,9 @@ void Ui::concepts_tab() {
     for (int i = 0; i < n; ++i) concepts_order_[static_cast<std::size_t>(i)] = i;
     if (!c->relevance.empty())
       std::stable_sort(concepts_order_.begin(), concepts_order_.end(), [&](int a, int b) {
-        return c->relevance[static_cast<std::size_t>(a)] > c->relevance[static_cast<std::size_t>(b)];
+        // (a NaN from a damaged model sorts last: the comparison must stay an ordering)
+        auto key = [&](int i) { const float r = c->relevance[static_cast<std::size_t>(i)]; return std::isnan(r) ? -INFINITY : r; };
+        return key(a) > key(b);
       });
   }
   // every thumbnail in one picture, uploaded once per view
