@@ -38,13 +38,22 @@ const server = http.createServer((req, res) => {
   if (!file.startsWith(dir + path.sep)) { res.writeHead(403); res.end(); return; }
   fs.stat(file, (err, st) => {
     if (err || !st.isFile()) { res.writeHead(404); res.end('not found'); return; }
-    const headers = { 'Content-Type': types[path.extname(file)] || 'application/octet-stream',
-      'Content-Length': st.size, 'Cache-Control': 'no-cache' };
+    // no-cache + an ETag, as static hosts do: the browser asks again every time and gets 304 when nothing changed
+    // (the threaded engine's helper threads each load its script; they get it from the cache, not the network)
+    const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+    const headers = { 'Cache-Control': 'no-cache', 'ETag': etag };
     if (isolate) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
       headers['Cross-Origin-Resource-Policy'] = corp;
     }
+    if ((req.headers['if-none-match'] || '').split(/\s*,\s*/).includes(etag)) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    headers['Content-Type'] = types[path.extname(file)] || 'application/octet-stream';
+    headers['Content-Length'] = st.size;
     res.writeHead(200, headers);
     fs.createReadStream(file).pipe(res);
   });

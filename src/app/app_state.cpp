@@ -27,8 +27,8 @@ const char* view_mode_name(ViewMode m) {
 }
 
 const char* graph_nodes_name(int nodes) {
-  static const char* names[] = {"circles", "maps", "heatmaps"};
-  return names[nodes >= 0 && nodes < 3 ? nodes : 1];
+  static const char* names[] = {"circles", "maps", "heatmaps", "references"};
+  return names[nodes >= 0 && nodes < kGraphNodeKinds ? nodes : 1];
 }
 
 bool parse_view_mode(const std::string& s, ViewMode* out) {
@@ -239,10 +239,10 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       else bad("must be a percentile from 90 to 100");
     } else if (key == "nodes") {
       int k = -1;
-      for (int i = 0; i < 3; ++i)
+      for (int i = 0; i < kGraphNodeKinds; ++i)
         if (v == graph_nodes_name(i)) k = i;
       if (k >= 0) s.view.nodes = k;
-      else bad("must be circles, maps or heatmaps");
+      else bad("must be circles, maps, heatmaps or references");
     } else if (key == "gray") {
       if (v == "1" || v == "0") s.view.gray = v == "1";
       else bad("must be 0 or 1");

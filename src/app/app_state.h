@@ -31,9 +31,10 @@ struct ViewState {
   float alpha = 0.8f;                 // overlay opacity 0..1
   float percentile = 99.5f;           // the value shown at full colour: this percentile of |relevance|
   bool gray = true;                   // the picture in grey under the overlay
-  int nodes = 1;                      // the graph's nodes: 0 circles, 1 feature maps, 2 conditional heatmaps
+  int nodes = 1;  // the graph's nodes: 0 circles, 1 feature maps, 2 conditional heatmaps, 3 best atlas references
 };
-const char* graph_nodes_name(int nodes);  // "circles", "maps", "heatmaps"
+constexpr int kGraphNodeKinds = 4;
+const char* graph_nodes_name(int nodes);  // "circles", "maps", "heatmaps", "references"
 
 struct AppState {
   std::string model;                  // a weights URL; "" = the embedded default model

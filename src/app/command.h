@@ -43,6 +43,7 @@ struct Command {
     WantReferences,  // a: layer (-1: none), b: channel
     OpenReference,   // a: the atlas picture's index
     WantConcepts,    // a: layer (-1: none), b: the ranking (0 activation, 1 relevance)
+    WantNodeRefs,    // flag: the graph's nodes as their best references; b: the ranking
     kCount
   };
   Kind kind = Kind::Cancel;

@@ -270,6 +270,11 @@ void Engine::publish() {
     refs_seen_ = s.references().version();
     n.references = s.references().view() ? std::make_shared<const ReferencesView>(*s.references().view()) : nullptr;
   }
+  // the graph's nodes as their best references
+  if (const NodeRefsView& r = s.node_refs(); r.version != node_refs_seen_) {
+    node_refs_seen_ = r.version;
+    n.node_refs = r.graph_version >= 0 ? std::make_shared<const NodeRefsView>(r) : nullptr;
+  }
   // the Concepts tab's layer, with each channel's relevance in the current explanation
   {
     const ConceptsView* cv = s.references().concepts();
@@ -403,6 +408,7 @@ bool Engine::execute(const Command& c) {
     case K::LoadAtlasBytes: return c.bytes && s.load_atlas_bytes(c.bytes->data(), c.bytes->size(), c.source, c.flag);
     case K::WantReferences: s.want_references(c.a, c.b); return true;
     case K::WantConcepts: s.want_concepts(c.a, c.b); return true;
+    case K::WantNodeRefs: s.want_node_refs(c.flag, c.b); return true;
     case K::OpenReference:
       if (c.a < 0) throw Error("open a reference: no such picture");
       return s.open_reference(static_cast<uint32_t>(c.a));
@@ -533,6 +539,13 @@ bool EngineApi::want_layer(int layer) {
 bool EngineApi::want_node_heat(bool on) {
   Command c(Command::Kind::WantNodeHeat);
   c.flag = on;
+  return send(std::move(c));
+}
+
+bool EngineApi::want_node_refs(bool on, int by) {
+  Command c(Command::Kind::WantNodeRefs);
+  c.flag = on;
+  c.b = by;
   return send(std::move(c));
 }
 

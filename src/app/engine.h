@@ -62,6 +62,7 @@ class EngineApi {
   bool hover(int layer, int index);
   bool want_layer(int layer);  // -1: none
   bool want_node_heat(bool on);  // the graph's nodes as conditional heatmaps (Snapshot::node_heat)
+  bool want_node_refs(bool on, int by);  // ... as their best references by `by` (Snapshot::node_refs)
   // The reference atlas: a file where the engine runs, or its bytes; quiet: the default atlas (no error when it
   // is missing or made for another model). References of one neuron (layer -1: none); a reference's picture opened.
   bool load_atlas_file(const std::string& path, const std::string& source = "", bool quiet = false);
@@ -107,7 +108,7 @@ class Engine : public EngineApi {
   // published parts, rebuilt when their versions change (engine side)
   Snapshot next_;
   const Network* net_seen_ = nullptr;
-  long long hover_seen_ = -1, hover_views_ = 0, node_heat_seen_ = -1, atlas_seen_ = -1, refs_seen_ = -1, concepts_seen_ = -1;
+  long long hover_seen_ = -1, hover_views_ = 0, node_heat_seen_ = -1, atlas_seen_ = -1, refs_seen_ = -1, concepts_seen_ = -1, node_refs_seen_ = -1;
   long long applied_ = 0;
   // shared with the interface
   mutable std::mutex mu_;

@@ -239,6 +239,7 @@ void frame(void* arg) {
       snap->hover != app.last_shown->hover || snap->node_heat != app.last_shown->node_heat ||
       snap->error != app.last_shown->error || snap->atlas != app.last_shown->atlas ||
       snap->references != app.last_shown->references || snap->concepts != app.last_shown->concepts ||
+      snap->node_refs != app.last_shown->node_refs ||
       snap->download.active != app.last_shown->download.active) {
     app.last_shown = snap;
     app.wake(150);  // (ImGui settles what changed over a few frames)

@@ -78,21 +78,30 @@ void ReferenceService::rebuild_concepts(const Network* net) {
   const AtlasBy by = static_cast<AtlasBy>(concepts_by_);
   concepts_.best.resize(static_cast<std::size_t>(l->channels));
   concepts_.best_name.resize(static_cast<std::size_t>(l->channels));
-  for (int c = 0; c < l->channels; ++c) {
-    const auto& refs = atlas_->refs(*l, c, by);
-    if (refs.empty()) continue;
-    const Image* pic = atlas_->image(refs[0].image);
-    if (!pic) continue;
-    const Box& b = refs[0].box;
-    concepts_.best[static_cast<std::size_t>(c)] = thumbnail(crop_image(*pic, b.y0, b.x0, b.y1, b.x1), ConceptsView::kThumb);
-    concepts_.best_name[static_cast<std::size_t>(c)] = picture_name(refs[0].image);
-  }
+  for (int c = 0; c < l->channels; ++c)
+    best(concepts_layer_, c, by, net, ConceptsView::kThumb, &concepts_.best[static_cast<std::size_t>(c)],
+         &concepts_.best_name[static_cast<std::size_t>(c)]);
   const auto& map = by == AtlasBy::Activation ? l->map_activation : l->map_relevance;
   if (map.size() == static_cast<std::size_t>(l->channels) * 2)
     for (int c = 0; c < l->channels; ++c) {
       concepts_.map_x.push_back(map[static_cast<std::size_t>(c) * 2]);
       concepts_.map_y.push_back(map[static_cast<std::size_t>(c) * 2 + 1]);
     }
+}
+
+bool ReferenceService::best(int layer, int channel, AtlasBy by, const Network* net, int side, Image* crop,
+                            std::string* name) const {
+  if (!fits() || !net || layer < 0 || layer >= net->size()) return false;
+  const AtlasLayer* l = atlas_->layer(net->layer(layer).name);
+  if (!l || channel < 0 || channel >= l->channels) return false;
+  const auto& refs = atlas_->refs(*l, channel, by);
+  if (refs.empty()) return false;
+  const Image* pic = atlas_->image(refs[0].image);
+  if (!pic) return false;
+  const Box& b = refs[0].box;
+  *crop = thumbnail(crop_image(*pic, b.y0, b.x0, b.y1, b.x1), side);
+  *name = picture_name(refs[0].image);
+  return true;
 }
 
 void ReferenceService::want(int layer, int channel, const Network* net) {

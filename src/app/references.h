@@ -57,6 +57,17 @@ struct ConceptsView {
   static constexpr int kThumb = 48;
 };
 
+// The graph's nodes drawn as their channels' best references (the graph's "references" view): per node, the crop of
+// its channel's best atlas picture (empty for a node the atlas has nothing for, as the output).
+struct NodeRefsView {
+  long long graph_version = -1;  // the graph they belong to
+  int by = 0;                    // the ranking (AtlasBy) whose best reference each node shows
+  std::vector<Image> best;       // per graph node, at most kThumb pixels a side
+  std::vector<std::string> name; // ... and that picture's name
+  long long version = 0;
+  static constexpr int kThumb = 48;
+};
+
 class ReferenceService {
  public:
   static constexpr int kShown = 8;  // references per ranking the interface shows
@@ -73,6 +84,9 @@ class ReferenceService {
   void want_concepts(int layer, int by, const Network* net);
   const ConceptsView* concepts() const { return concepts_.layer >= 0 ? &concepts_ : nullptr; }
   long long concepts_version() const { return concepts_.version; }
+  // A channel's best reference by `by`: its atlas picture cropped to the receptive field, at most `side` pixels a
+  // side, and the picture's name; false (nothing written) when the atlas does not fit or has none for it.
+  bool best(int layer, int channel, AtlasBy by, const Network* net, int side, Image* crop, std::string* name) const;
   // Whether a mask is still to compute (frames and slices must go on).
   bool pending() const { return job_ != nullptr || next_ < queue_.size(); }
   // Computes masks for about budget_ms, with the model and weight cache of `ws`.

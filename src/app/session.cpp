@@ -798,6 +798,25 @@ void Session::fill_node_heat() {
   }
 }
 
+// The graph's nodes as their best references: crops of atlas pictures, made at once (no job) when the graph, the
+// atlas or the ranking changed.
+void Session::fill_node_refs() {
+  const long long gv = node_refs_on_ && graph_ready_ && ws_.net ? version(Result::Graph) : -1;
+  if (gv == node_refs_.graph_version && node_refs_by_ == node_refs_.by && node_refs_atlas_ == refs_.info_version()) return;
+  const long long v = node_refs_.version + 1;
+  node_refs_ = NodeRefsView{};
+  node_refs_.version = v;
+  node_refs_.graph_version = gv;
+  node_refs_.by = node_refs_by_;
+  node_refs_atlas_ = refs_.info_version();
+  if (gv < 0) return;
+  node_refs_.best.resize(graph_.nodes.size());
+  node_refs_.name.resize(graph_.nodes.size());
+  for (std::size_t i = 0; i < graph_.nodes.size(); ++i)
+    refs_.best(graph_.nodes[i].layer, graph_.nodes[i].index, static_cast<AtlasBy>(node_refs_by_), ws_.net.get(),
+               NodeRefsView::kThumb, &node_refs_.best[i], &node_refs_.name[i]);
+}
+
 bool Session::update(double budget_ms) {
   budget_ms_ = budget_ms;
   // the tooltip's heatmap (or the graph's thumbnails) share the budget with the pipeline (all of it when the

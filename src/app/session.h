@@ -149,6 +149,10 @@ class Session {
   // The graph's thumbnails of conditional heatmaps: computed one node at a time beside the pipeline (a tooltip's
   // request goes first) while wanted.
   void want_node_heat(bool on) { node_heat_on_ = on; }
+  // The graph's nodes as their channels' best references by `by` (0 activation, 1 relevance).
+  void want_node_refs(bool on, int by) { node_refs_on_ = on; node_refs_by_ = by == 1 ? 1 : 0; }
+  // (made when asked: from the graph and the atlas as they are now)
+  const NodeRefsView& node_refs() { fill_node_refs(); return node_refs_; }
   const NodeHeat& node_heat() const { return node_heat_; }
   long long node_heat_version() const { return node_heat_version_; }
   // The pipeline or a job beside it has work left (frames must go on).
@@ -207,6 +211,11 @@ class Session {
   NodeHeat node_heat_;
   long long node_heat_version_ = 0;
   bool node_heat_pending() const;
+  bool node_refs_on_ = false;
+  int node_refs_by_ = 0;
+  NodeRefsView node_refs_;
+  long long node_refs_atlas_ = -1;  // the atlas (ReferenceService::info_version) node_refs_ was made with
+  void fill_node_refs();
   void fill_node_heat();  // thumbnails from the cache, and the next node's job
   NeuronDetail detail_;
   bool detail_ready_ = false;

@@ -86,6 +86,7 @@ struct Snapshot {
   std::shared_ptr<const AtlasInfo> atlas;       // the reference atlas the engine holds, if any
   std::shared_ptr<const ReferencesView> references;  // the asked-for neuron's references (want_references)
   std::shared_ptr<const ConceptsView> concepts;      // the asked-for layer's channels (want_concepts)
+  std::shared_ptr<const NodeRefsView> node_refs;     // the graph's nodes as references, while asked for (want_node_refs)
   double hover_progress = 0;
 
   Settings settings;

@@ -192,6 +192,7 @@ class Ui {
   void send_requests();
   std::pair<int, int> hover_req_{-1, -1}, hover_sent_{-1, -1};  // the tooltip's neuron (this frame, sent)
   bool node_heat_sent_ = false;
+  std::pair<bool, int> node_refs_sent_{false, 0};  // the graph's nodes as references, by which ranking
   int layer_req_ = -1, layer_sent_ = -1;                        // the layer explorer's layer
   std::pair<int, int> refs_req_{-1, -1}, refs_sent_{-1, -1};    // the neuron whose references are shown
   // drawing helpers

@@ -104,6 +104,10 @@ const Texture* Ui::node_texture(std::size_t i) {
       !nh->maps[i].empty())
     return &cached_map("nh/" + std::to_string(i), nh->maps[i].data(), nh->graph_version, nh->w, nh->h, true, view_.cmap,
                        i < nh->scale.size() ? nh->scale[i] : 0.0f);
+  const NodeRefsView* nr = s_->node_refs.get();
+  if (view_.nodes == 3 && nr && nr->graph_version == version(Session::Result::Graph) && i < nr->best.size() &&
+      !nr->best[i].rgb.empty())
+    return &cached_rgb("nr/" + std::to_string(i), nr->best[i], nr->version);
   return nullptr;
 }
 
@@ -176,7 +180,7 @@ int Ui::draw_graph(ImDrawList* dl, const GraphPaint& p) {
   const int ncol = static_cast<int>(g->layers.size());
   const GraphGeometry G = graph_geometry(p);
   const float head_h = G.head_h, legend_h = G.legend_h, margin_l = G.margin_l, margin_r = G.margin_r;
-  const float row_h = G.row_h, col_w = G.col_w, base = G.base;
+  const float col_w = G.col_w, base = G.base;
   const int label_mode = G.label_mode;
   auto place = [&](float fx, float fy) {
     const float cx = p0.x + sz.x / 2, cy = p0.y + sz.y / 2;
@@ -426,13 +430,13 @@ void Ui::graph_tab() {
   }
   // the second row: what the nodes show, which edges, find a neuron
   {
-    static const char* shows[] = {"nodes: circles", "nodes: feature maps", "nodes: heatmaps"};
+    static const char* shows[] = {"nodes: circles", "nodes: feature maps", "nodes: heatmaps", "nodes: references"};
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("nodes: feature maps").x + ImGui::GetFrameHeight() * 1.6f);
     // (send_requests asks the engine for the heatmaps)
-    const bool open = ImGui::BeginCombo("##thumbs", shows[std::clamp(view_.nodes, 0, 2)]);
+    const bool open = ImGui::BeginCombo("##thumbs", shows[std::clamp(view_.nodes, 0, kGraphNodeKinds - 1)]);
     mark("graph:thumbs");
     if (open) {
-      for (int i = 0; i < 3; ++i) {
+      for (int i = 0; i < kGraphNodeKinds; ++i) {
         if (ImGui::Selectable(shows[i], view_.nodes == i)) view_.nodes = i;
         mark(std::string("graph:thumbs:") + graph_nodes_name(i));
       }
@@ -442,8 +446,13 @@ void Ui::graph_tab() {
     if (!open) tip("graph:thumbs", "What each neuron is drawn as: its feature map (where it fired on this picture: black = 0, white "
                         "= its strongest), its conditional heatmap (where in the picture its own evidence comes "
                         "from: red for the class, blue against; each on its own scale, computed one neuron after the "
-                        "other%s), or a plain circle.",
+                        "other%s), its channel's best picture in the reference atlas (cut to what the neuron sees; "
+                        "by activation or by relevance, as chosen in the Concepts tab), or a plain circle.",
         nh && view_.nodes == 2 && nh->done < nh->total ? (", " + std::to_string(nh->done) + " of " + std::to_string(nh->total) + " so far").c_str() : "");
+    if (view_.nodes == 3 && atlas_usable(s_->atlas.get())) {  // (else it says why the nodes are circles)
+      flow(ImGui::CalcTextSize("best by relevance").x);
+      ImGui::TextDisabled("best by %s", concepts_by_ ? "relevance" : "activation");
+    }
     flow(110 * scale_ + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("weak lines").x);
     ImGui::SetNextItemWidth(110 * scale_);
     float pct = graph_min_edge_ * 100;

@@ -299,6 +299,10 @@ void Ui::send_requests() {
     node_heat_sent_ = view_.nodes == 2;
     e_->want_node_heat(node_heat_sent_);
   }
+  if (const std::pair<bool, int> nr{view_.nodes == 3, concepts_by_}; nr != node_refs_sent_) {  // ... as references
+    node_refs_sent_ = nr;
+    e_->want_node_refs(nr.first, nr.second);
+  }
 }
 
 bool Ui::wants_frames() const {
@@ -634,6 +638,15 @@ std::string Ui::state_json() const {
     gv["path_words"] = path_description();
     const NodeHeat* nh = s_->node_heat.get();
     gv["node_heat"] = {nh ? nh->done : 0, nh ? nh->total : 0};
+    if (const NodeRefsView* nr = s_->node_refs.get()) {  // per node: its picture's name and crop size ("" / 0: none)
+      nlohmann::ordered_json names = nlohmann::ordered_json::array(), sizes = nlohmann::ordered_json::array();
+      for (std::size_t i = 0; i < nr->best.size(); ++i) {
+        names.push_back(nr->name[i]);
+        sizes.push_back({nr->best[i].width, nr->best[i].height});
+      }
+      gv["node_refs"] = {{"by", nr->by ? "relevance" : "activation"}, {"current", nr->graph_version == version(Session::Result::Graph)},
+                         {"names", names}, {"sizes", sizes}};
+    }
     gv["cap"] = settings_.graph_cap;
     j["graph_view"] = gv;
   }

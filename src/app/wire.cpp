@@ -382,6 +382,16 @@ void io(A& a, ConceptsView& c) {
     throw Error("engine message: a layer's concepts do not match its channels");
 }
 template <class A>
+void io(A& a, NodeRefsView& r) {
+  a.num(r.graph_version);
+  a.num(r.by);
+  list(a, r.best, 1 << 16, [&](Image& img) { io(a, img); });
+  list(a, r.name, 1 << 16, [&](std::string& t) { io(a, t); });
+  a.num(r.version);
+  if (A::reading && r.name.size() != r.best.size())
+    throw Error("engine message: the graph's references do not match its nodes");
+}
+template <class A>
 void io(A& a, ReferencesView& r) {
   a.num(r.layer);
   a.num(r.channel);
@@ -458,7 +468,7 @@ void io(A& a, Command& c) {
 
 // The parts, each tagged; a part that is gone (null) is sent as its tag with a false flag.
 enum class Part : uint8_t { Model, Picture, Logits, Explanation, Graph, Detail, Curves, Flip, LayerMaps, Hover, NodeHeat,
-                            Atlas, References, Concepts, Status };
+                            Atlas, References, Concepts, NodeRefs, Status };
 template <class F>
 void each_part(F f) {
   f(Part::Model, &Snapshot::model);
@@ -475,6 +485,7 @@ void each_part(F f) {
   f(Part::Atlas, &Snapshot::atlas);
   f(Part::References, &Snapshot::references);
   f(Part::Concepts, &Snapshot::concepts);
+  f(Part::NodeRefs, &Snapshot::node_refs);
 }
 
 }  // namespace

@@ -238,10 +238,12 @@ int cmd_references(const Argv& argv) {
   const AtlasBy by = by_name == "activation" ? AtlasBy::Activation : AtlasBy::Relevance;
   const auto& refs = atlas.refs(*l, channel, by);
   if (a.has("out")) {
-    // the grid: each reference's receptive field, masked by its conditional heatmap (computed with the model)
-    if (!a.has("model")) throw Error("--out needs --model (the conditional heatmaps are computed with it)");
-    auto net = load_model(a);
-    if (const std::string why = atlas_mismatch(atlas, *net); !why.empty()) throw Error(why);
+    // the grid: each reference's receptive field, masked by its conditional heatmap when the model is given
+    std::shared_ptr<Network> net;
+    if (a.has("model")) {
+      net = load_model(a);
+      if (const std::string why = atlas_mismatch(atlas, *net); !why.empty()) throw Error(why);
+    }
     save_png(a.get("out"), reference_grid(atlas, *l, channel, by, net));
   }
   nlohmann::ordered_json j;

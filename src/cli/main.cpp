@@ -32,8 +32,8 @@ const Usage kCommands[] = {
      "        [--composite C] [--limit K] [--threads T] [--json] [--quiet]\n"
      "                                           each channel's top images by activation and by relevance\n"},
     {"references",
-     "  references --atlas ATLAS --layer L --channel C [--by activation|relevance] [--json] [--out grid.png --model M]\n"
-     "                                           one channel's references from an atlas (a grid of masked crops)\n"},
+     "  references --atlas ATLAS --layer L --channel C [--by activation|relevance] [--json] [--out grid.png [--model M]]\n"
+     "                                           one channel's references from an atlas (a grid of crops; masked with --model)\n"},
     {"explain",
      "  explain --model M --image I [--target N | --contrast A,B] [--composite NAME | --rules FILE.json]\n"
      "          [--maxpool wta|avg] [--method lrp|gradient|gradient-x-input|guided-backprop|deconvnet|beta-smooth|\n"

@@ -110,9 +110,9 @@ void draw_label(Image& img, int x, int y, const std::string& text, const uint8_t
 Image reference_grid(const Atlas& atlas, const AtlasLayer& layer, int channel, AtlasBy by, std::shared_ptr<Network> net,
                      int cell) {
   const auto& refs = atlas.refs(layer, channel, by);
-  const int li = net->require_layer(layer.name);
+  const int li = net ? net->require_layer(layer.name) : -1;
   Workspace ws;  // (one weight cache for all the references)
-  ws.set_model(net, true);
+  if (net) ws.set_model(net, true);
   const int n = static_cast<int>(refs.size()), cols = std::max(1, std::min(n, 8)), rows = std::max(1, (n + cols - 1) / cols);
   const int pad = 6, label = 22, title = 22;
   Image g;
@@ -128,9 +128,14 @@ Image reference_grid(const Atlas& atlas, const AtlasLayer& layer, int channel, A
     const AtlasRef& r = refs[static_cast<std::size_t>(k)];
     const Image* view = atlas.image(r.image);
     if (!view) continue;
-    ReferenceMaskJob job(ws, *view, li, channel, atlas.composite, r.box);
-    job.run();
-    const Image& m = job.result();
+    Image m;
+    if (net) {
+      ReferenceMaskJob job(ws, *view, li, channel, atlas.composite, r.box);
+      job.run();
+      m = job.result();
+    } else {
+      m = crop_image(*view, r.box.y0, r.box.x0, r.box.y1, r.box.x1);
+    }
     // enlarged to the cell (nearest neighbour, the aspect ratio kept)
     const float s = static_cast<float>(cell) / std::max(m.width, m.height);
     const int w = std::max(1, static_cast<int>(m.width * s)), h = std::max(1, static_cast<int>(m.height * s));

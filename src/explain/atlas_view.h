@@ -48,7 +48,8 @@ std::vector<float> reference_heatmap(std::shared_ptr<Network> net, const Image& 
                                      const std::string& composite);
 // The view cropped to `box`, each pixel dimmed by how little of the heatmap's positive relevance it holds.
 Image masked_reference(const Image& view, const std::vector<float>& heat, const Box& box);
-// A channel's references as a grid: each masked crop enlarged to `cell` pixels, its image name and score under it.
+// A channel's references as a grid: each crop (masked by its conditional heatmap with `net`; as the atlas holds it
+// without) enlarged to `cell` pixels, its image name and score under it.
 Image reference_grid(const Atlas& atlas, const AtlasLayer& layer, int channel, AtlasBy by, std::shared_ptr<Network> net,
                      int cell = 96);
 

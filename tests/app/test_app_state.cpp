@@ -57,6 +57,15 @@ TEST(AppState, EveryFieldRoundTrips) {
   EXPECT_EQ(one.to_query(), "?k=auto&cap=9");
   EXPECT_EQ(AppState::from_query(one.to_query(), nullptr).to_json(), one.to_json());
   one = d;
+  for (int k = 0; k < kGraphNodeKinds; ++k) {  // every kind of graph node, by its name
+    one = d;
+    one.view.nodes = k;
+    EXPECT_EQ(AppState::from_query(one.to_query(), nullptr).view.nodes, k) << one.to_query();
+  }
+  one = d;
+  one.view.nodes = 3;
+  EXPECT_EQ(one.to_query(), "?nodes=references");
+  one = d;
   one.view.nodes = 0;
   EXPECT_EQ(one.to_query(), "?nodes=circles");
   EXPECT_EQ(AppState::from_query(one.to_query(), nullptr).to_json(), one.to_json());

@@ -67,6 +67,67 @@ TEST(References, ANeuronsReferencesAreTheAtlasOnesMaskedByTheirConditionalHeatma
   EXPECT_FALSE(e.snapshot()->references);
 }
 
+TEST(References, TheGraphsNodesShowTheirChannelsBestReferences) {
+  const Built b = test::build();
+  Engine e(Engine::Mode::Inline);
+  ASSERT_TRUE(e.load_network(b.net, "plus"));
+  ASSERT_TRUE(e.load_picture(b.pictures[1], "block"));
+  ASSERT_TRUE(e.want_node_refs(true, 1));
+  ASSERT_TRUE(e.wait_idle(120));
+  auto s = e.snapshot();
+  ASSERT_TRUE(s->graph);
+  const NeuronGraph& g = s->graph->graph;
+  ASSERT_GT(g.nodes.size(), 2u);
+  // no atlas yet: every node without a picture
+  ASSERT_TRUE(s->node_refs);
+  ASSERT_EQ(s->node_refs->best.size(), g.nodes.size());
+  for (const Image& img : s->node_refs->best) EXPECT_TRUE(img.rgb.empty());
+  ASSERT_TRUE(e.load_atlas_bytes(bytes_of(b.atlas), "plus.atlas"));
+  ASSERT_TRUE(e.wait_idle(60));
+  s = e.snapshot();
+  ASSERT_TRUE(s->node_refs);
+  const NodeRefsView& r = *s->node_refs;
+  EXPECT_EQ(r.by, 1);
+  ASSERT_EQ(r.best.size(), g.nodes.size());
+  int shown = 0;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const AtlasLayer* l = b.atlas.layer(b.net->layer(g.nodes[i].layer).name);
+    if (!l) {
+      EXPECT_TRUE(r.best[i].rgb.empty()) << "node " << i;
+      continue;
+    }
+    const AtlasRef& want = b.atlas.refs(*l, g.nodes[i].index, AtlasBy::Relevance)[0];
+    const Image crop = crop_image(*b.atlas.image(want.image), want.box.y0, want.box.x0, want.box.y1, want.box.x1);
+    EXPECT_EQ(r.name[i], b.atlas.names[want.image]);
+    EXPECT_EQ(r.best[i].width, crop.width) << "node " << i;
+    EXPECT_EQ(r.best[i].rgb, crop.rgb) << "node " << i;  // (32 x 32 pictures: no reduction)
+    ++shown;
+  }
+  EXPECT_GT(shown, 0);
+  // by activation: the first ranking's pictures
+  ASSERT_TRUE(e.want_node_refs(true, 0));
+  ASSERT_TRUE(e.wait_idle(60));
+  s = e.snapshot();
+  ASSERT_TRUE(s->node_refs);
+  EXPECT_EQ(s->node_refs->by, 0);
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    if (const AtlasLayer* l = b.atlas.layer(b.net->layer(g.nodes[i].layer).name)) {
+      EXPECT_EQ(s->node_refs->name[i], b.atlas.names[b.atlas.refs(*l, g.nodes[i].index, AtlasBy::Activation)[0].image]);
+    }
+  }
+  // to the page's interface intact
+  Snapshot back;
+  const auto wire = encode_snapshot(*s, nullptr);
+  decode_snapshot(wire.data(), wire.size(), back);
+  ASSERT_TRUE(back.node_refs);
+  EXPECT_EQ(back.node_refs->name, s->node_refs->name);
+  EXPECT_EQ(back.node_refs->best.back().rgb, s->node_refs->best.back().rgb);
+  // no longer asked for: gone
+  ASSERT_TRUE(e.want_node_refs(false, 0));
+  ASSERT_TRUE(e.wait_idle(60));
+  EXPECT_FALSE(e.snapshot()->node_refs);
+}
+
 TEST(References, AnAtlasForOtherWeightsIsRefusedUnlessItIsTheQuietDefault) {
   const Built b = test::build();
   Engine e(Engine::Mode::Inline);

@@ -123,6 +123,49 @@ try {
                             `the conditional heatmap of ${id} in its node`));
   assert.match(s.link || '', /nodes=heatmaps/, `the link does not keep the nodes' view: ${s.link}`);
 
+  // ---------------------------------------------------------------- the nodes as their channels' best atlas pictures
+  // (the first view that needs the atlas: the worker fetches it)
+  await click('graph:thumbs');
+  await click('graph:thumbs:references');
+  s = await settled((x) => x.graph_view.node_refs && x.graph_view.node_refs.current && x.graph_view.node_refs.names.some((n) => n),
+                    'the nodes as their best references');
+  assert.equal(s.graph_view.node_refs.by, 'activation');
+  assert.match(s.link || '', /nodes=references/, `the link does not keep the nodes' view: ${s.link}`);
+  const atlas = path.join(dist, 'fashion-vgg16.atlas');
+  const best = (nodeId) => {
+    const [l, c] = nodeId.split(':');
+    return JSON.parse(run(['references', '--atlas', atlas, '--layer', l, '--channel', c, '--json'])).references[0];
+  };
+  s.graph_node_ids.forEach((nodeId, i) => {
+    const want = nodeId.startsWith('classifier.6:') ? '' : best(nodeId).name;  // (the class has no references)
+    assert.equal(s.graph_view.node_refs.names[i], want, `${nodeId} shows another picture than its best by activation`);
+  });
+  // conv2_2's neuron on the path, zoomed, against the CLI's grid of its crops (unmasked: no --model)
+  const refNode = s.path.find((n) => n.startsWith('features.7:'));
+  await find(refNode);
+  for (let i = 0; i < 16 && s.rects[`node:${refNode}`][2] - s.rects[`node:${refNode}`][0] < 130; i++) {
+    await page.mouse.move(...centre(s, `node:${refNode}`));
+    await page.mouse.wheel(0, -100);
+    s = await fresh();
+  }
+  await page.mouse.move(5, 790);
+  s = await fresh();
+  img = await shot('graph-found-reference');
+  const ref = best(refNode), [rw, rh] = [ref.box[3] - ref.box[1], ref.box[2] - ref.box[0]];
+  assert.deepEqual(s.graph_view.node_refs.sizes[s.graph_node_ids.indexOf(refNode)], [rw, rh], 'the crop is not the receptive field');
+  assert.ok(rw < 32 && rh < 32, `${refNode}'s crop is the whole picture`);
+  const refGrid = path.join(outDir, 'grid-unmasked.png');
+  const [rl, rc] = refNode.split(':');
+  run(['references', '--atlas', atlas, '--layer', rl, '--channel', rc, '--out', refGrid]);
+  const gridPng = decodePng(fs.readFileSync(refGrid));
+  const gk = 96 / Math.max(rw, rh), gw = Math.floor(rw * gk), gh = Math.floor(rh * gk);
+  const cell = [6 + Math.floor((96 - gw) / 2), 28 + Math.floor((96 - gh) / 2)];
+  const nr = s.rects[`node:${refNode}`], side = nr[2] - nr[0], nk = Math.min(side / rw, side / rh);
+  const [nw, nh] = [Math.floor(rw * nk), Math.floor(rh * nk)], [ncx, ncy] = [(nr[0] + nr[2]) / 2, (nr[1] + nr[3]) / 2];
+  console.log(assertUpright(sampleCells(img, [ncx - nw / 2, ncy - nh / 2, ncx + nw / 2, ncy + nh / 2], rw, rh).luma,
+                            sampleCells(gridPng, [cell[0], cell[1], cell[0] + gw, cell[1] + gh], rw, rh).luma, rw, rh,
+                            `the best reference of ${refNode} in its node`, 0.9));
+
   // ---------------------------------------------------------------- what the search says when it cannot
   await find('conv5_3:9999');
   assert.match(s.graph_view.find_message, /conv5_3 has \d+ channels, 0 to \d+/);
