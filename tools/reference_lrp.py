@@ -6,7 +6,7 @@ construction of the LRP tutorial (Montavon et al.): build the modified forward z
 upper relevance by the stabilised z (detached), back-propagate z * s and multiply the gradient by the input.
 Definitions: docs/background.md §2 and zennit's rules (stabiliser eps * sign(z), sign(0) = +1).
 
-  /usr/bin/python3 tools/reference_lrp.py fixtures      # tests/fixtures/lrp_reference_{tiny,fashion}.safetensors
+  /usr/bin/python3 tools/reference_lrp.py fixtures [tiny fashion vgg16_bn]   # tests/fixtures/lrp_reference_NAME.safetensors
   /usr/bin/python3 tools/reference_lrp.py rules         # tests/fixtures/lrp_reference_rules.safetensors
   /usr/bin/python3 tools/reference_lrp.py ties [LRPSCOPE] [--fixture]   # max-pool ties on a full-size VGG16
   /usr/bin/python3 tools/reference_lrp.py check M.safetensors IMAGE_TENSOR.npy NPY_DIR PRESET MAXPOOL
@@ -53,18 +53,29 @@ class Net:
         inp = self.config.get("input", {})
         self.c = inp.get("channels", 3)
         self.h = input_size or inp.get("height", 224)
-        conv_idx = sorted(int(k.split(".")[1]) for k in t if k.startswith("features.") and k.endswith(".weight"))
+        # a batch-norm VGG (vgg16_bn): conv, bn, relu; each BatchNorm2d merged into its convolution in float64
+        # (zennit's SequentialMergeBatchNorm), the torchvision module names kept
+        bn = any(k.endswith(".running_mean") for k in t)
+        step = 3 if bn else 2
+        conv_idx = sorted(int(k.split(".")[1]) for k in t
+                          if k.startswith("features.") and k.endswith(".weight") and t[k].ndim == 4)
         fc_idx = sorted(int(k.split(".")[1]) for k in t if k.startswith("classifier.") and k.endswith(".weight"))
         self.layers = []
         prev = None
         for i in conv_idx:
-            if prev is not None and i - prev == 3:
-                self.layers.append(("maxpool", f"features.{prev + 2}"))
-            self.layers.append(("conv", f"features.{i}", torch.from_numpy(t[f"features.{i}.weight"]),
-                                torch.from_numpy(t[f"features.{i}.bias"])))
-            self.layers.append(("relu", f"features.{i + 1}"))
+            if prev is not None and i - prev == step + 1:
+                self.layers.append(("maxpool", f"features.{prev + step}"))
+            w = t[f"features.{i}.weight"].astype(np.float64)
+            b = t.get(f"features.{i}.bias", np.zeros(w.shape[0])).astype(np.float64)
+            if bn:
+                n = f"features.{i + 1}."
+                k = t[n + "weight"].astype(np.float64) / np.sqrt(t[n + "running_var"].astype(np.float64) + 1e-5)
+                w = w * k[:, None, None, None]
+                b = (b - t[n + "running_mean"].astype(np.float64)) * k + t[n + "bias"].astype(np.float64)
+            self.layers.append(("conv", f"features.{i}", torch.from_numpy(w), torch.from_numpy(b)))
+            self.layers.append(("relu", f"features.{i + step - 1}"))
             prev = i
-        self.layers.append(("maxpool", f"features.{prev + 2}"))
+        self.layers.append(("maxpool", f"features.{prev + step}"))
         c_last = t[f"features.{prev}.weight"].shape[0]
         fin = t[f"classifier.{fc_idx[0]}.weight"].shape[1]
         side = int(round((fin // c_last) ** 0.5))
@@ -380,7 +391,9 @@ def fixtures(which=("tiny", "fashion")):
     out_dir = os.path.join(ROOT, "tests", "fixtures")
     cases = [("tiny", os.path.join(out_dir, "tiny_vgg16.safetensors"), 32, None),
              ("fashion", os.path.join(ROOT, "assets", "models", "fashion-vgg16.safetensors"), None,
-              os.path.join(ROOT, "assets", "samples", "fashion", "sneaker-1.png"))]
+              os.path.join(ROOT, "assets", "samples", "fashion", "sneaker-1.png")),
+             # (tools/make_checkpoints.py's torchvision vgg16_bn)
+             ("vgg16_bn", os.path.join(out_dir, "checkpoints", "vgg16_bn_tv.safetensors"), 32, None)]
     for name, path, size, image in cases:
         if name not in which:
             continue

@@ -46,6 +46,7 @@
     window.Module.arguments = ['--worker'];
     // the reference atlas: ?atlas=URL at once; else the default model's when a view first needs it (so the first
     // load stays small), quietly unused when another model is open
+    // (the inline engine: fetchAtlas below)
     const atlasUrl = params.get('atlas');
     if (atlasUrl) engineWorker.postMessage({ type: 'atlas-url', url: new URL(atlasUrl, location.href).href, quiet: false });
     let atlasAsked = !!atlasUrl;
@@ -178,9 +179,43 @@
     }
   }
 
+  // A reference atlas (docs/atlas.md) for the engine: handed to its worker, or into this module's file system for
+  // the inline engine. quiet: the default model's (kept unused, without an error, for another model).
+  function loadAtlas(name, data, quiet) {
+    if (engineWorker) {
+      engineWorker.postMessage({ type: 'atlas-file', name, bytes: data.buffer, quiet }, [data.buffer]);
+      return 1;
+    }
+    return withUpload({ name }, data, (path) => call('lrpscope_do_load_atlas_file', ['string', 'string', 'number'], [path, name, quiet ? 1 : 0]));
+  }
+  // The inline engine fetches its atlas here (the worker fetches its own): ?atlas=URL, or the default one the first
+  // time a view needs it.
+  async function fetchAtlas(url, quiet) {
+    try {
+      const r = await fetch(url);
+      if (!r.ok) throw new Error(`${r.status} ${r.statusText}`);
+      const n = Number(r.headers.get('Content-Length') || 0);
+      if (n > 1024 * 1024 * 1024) throw new Error(`${Math.round(n / 1e6)} MB is more than an atlas can be (1 GB)`);
+      loadAtlas(url, new Uint8Array(await r.arrayBuffer()), quiet);
+    } catch (e) {
+      if (quiet) call('lrpscope_do_atlas_missing', [], []);
+      else call('lrpscope_do_report_atlas_error', ['string'], [`could not download the atlas ${url}: ${e.message || e}`]);
+    }
+  }
+  if (!engineWorker) {
+    let asked = false;
+    window.lrpscopeNeedAtlas = () => {
+      if (asked) return;
+      asked = true;
+      fetchAtlas('fashion-vgg16.atlas', true);
+    };
+  }
+  const isAtlasBytes = (data) => data.length >= 8 && String.fromCharCode(...data.subarray(0, 8)) === 'LRPATLAS';
+
   // source: the URL a link can name for this file ('' for files from this computer)
   async function loadFile(file, source = '') {
     const data = new Uint8Array(await file.arrayBuffer());
+    if (/\.atlas$/i.test(file.name) || isAtlasBytes(data)) return loadAtlas(file.name, data, false);
     const isModel = /\.safetensors$/i.test(file.name);
     const isJson = /\.json$/i.test(file.name);
     if (!isModel && !isJson) return loadPicture(file, data, source);
@@ -205,6 +240,9 @@
   const pickRules = document.getElementById('file-rules');
   pickRules.addEventListener('change', () => { if (pickRules.files[0]) loadFile(pickRules.files[0]); pickRules.value = ''; });
   window.lrpscopeOpenRules = () => pickRules.click();
+  const pickAtlas = document.getElementById('file-atlas');
+  pickAtlas.addEventListener('change', () => { if (pickAtlas.files[0]) loadFile(pickAtlas.files[0]); pickAtlas.value = ''; });
+  window.lrpscopeOpenAtlas = () => pickAtlas.click();
 
   // drag and drop
   let depth = 0;
@@ -388,6 +426,7 @@
     const p = new URLSearchParams(location.search);
     const errors = [];
     if (p.get('model') && !await loadModelUrl(p.get('model'))) errors.push(await engineError());
+    if (!engineWorker && p.get('atlas')) await fetchAtlas(new URL(p.get('atlas'), location.href).href, false);
     const image = p.get('image');
     // image URLs are fetched here; sample names are the app's (which tells them apart)
     if (image && call('lrpscope_image_is_address', ['string'], [image])) {

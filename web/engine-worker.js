@@ -95,7 +95,7 @@ function handle(m) {
       }).finally(() => { flush(); schedule(); });
       break;
     case 'atlas-file':  // an atlas the user opened or dropped
-      withBytes(m.bytes, (ptr, n) => call('lrpscope_engine_load_atlas', ['number', 'number', 'string', 'number'], [ptr, n, m.name, 0]));
+      withBytes(m.bytes, (ptr, n) => call('lrpscope_engine_load_atlas', ['number', 'number', 'string', 'number'], [ptr, n, m.name, m.quiet ? 1 : 0]));
       break;
     case 'model-file': {
       const n = m.bytes.byteLength, ptr = M()._malloc(Math.max(1, n));

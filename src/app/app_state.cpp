@@ -125,6 +125,7 @@ std::string AppState::to_query() const {
   std::vector<std::pair<std::string, std::string>> q;
   if (!model.empty()) q.push_back({"model", model});
   if (!image.empty()) q.push_back({"image", image});
+  if (!atlas.empty()) q.push_back({"atlas", atlas});
   if (invert != d.invert) q.push_back({"invert", invert});
   if (!rules.empty()) q.push_back({"rules", rules});
   else if (composite != d.composite) q.push_back({"composite", composite});
@@ -174,6 +175,8 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       s.model = v;
     } else if (key == "image") {
       s.image = v;
+    } else if (key == "atlas") {
+      s.atlas = v;
     } else if (key == "invert") {
       if (v == "auto" || v == "on" || v == "off") s.invert = v;
       else bad("must be auto, on or off");
@@ -269,6 +272,7 @@ std::string AppState::to_json() const {
   nlohmann::ordered_json j;
   j["model"] = model;
   j["image"] = image;
+  j["atlas"] = atlas;
   j["invert"] = invert;
   j["composite"] = composite;
   j["rules"] = rules;

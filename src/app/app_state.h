@@ -39,6 +39,7 @@ const char* graph_nodes_name(int nodes);  // "circles", "maps", "heatmaps", "ref
 struct AppState {
   std::string model;                  // a weights URL; "" = the embedded default model
   std::string image;                  // a sample name ("fashion/coat-1") or an image URL; "" = the default sample
+  std::string atlas;                  // a reference atlas' URL; "" = the default model's (the page fetches both)
   std::string invert = "auto";        // auto | on | off
   std::string composite = "epsilon-gamma-box";  // a preset name
   std::string rules;                  // edited per-layer rules (Composite::to_compact); wins over `composite`

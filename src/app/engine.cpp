@@ -513,9 +513,10 @@ bool EngineApi::set_download(const Session::Download& d) {
   c.download = d;
   return send(std::move(c));
 }
-bool EngineApi::report_error(const std::string& text) {
+bool EngineApi::report_error(const std::string& text, bool about_atlas) {
   Command c(Command::Kind::ReportError);
   c.text = text;
+  c.flag = about_atlas;
   return send(std::move(c));
 }
 bool EngineApi::clear_error() { return send(Command(Command::Kind::ClearError)); }

@@ -53,7 +53,7 @@ class EngineApi {
   bool run_flipping(const std::string& compare_preset);
   bool cancel();
   bool set_download(const Session::Download& d);
-  bool report_error(const std::string& text);
+  bool report_error(const std::string& text, bool about_atlas = false);  // (about_atlas: it stays, as the atlas' own)
   bool clear_error();
   // The engine's part of a link (everything but the view and the picture, which is opened before): checked against
   // the model it has when it applies it; each problem becomes one sentence of the error line (after the view's).

@@ -376,6 +376,7 @@ void drop_callback(GLFWwindow*, int count, const char** paths) {
 #ifdef __EMSCRIPTEN__
 void open_image_js() { EM_ASM({ if (window.lrpscopeOpenImage) window.lrpscopeOpenImage(); }); }
 void open_model_js() { EM_ASM({ if (window.lrpscopeOpenModel) window.lrpscopeOpenModel(); }); }
+void open_atlas_js() { EM_ASM({ if (window.lrpscopeOpenAtlas) window.lrpscopeOpenAtlas(); }); }
 void download_js(const char* path) {
   EM_ASM({ if (window.lrpscopeDownload) window.lrpscopeDownload(UTF8ToString($0)); }, path);
 }
@@ -682,6 +683,16 @@ LRPSCOPE_EXPORT void lrpscope_do_copy_result(int ok) {
   if (g_app) g_app->ui.copy_result(ok != 0);
 }
 // The page found no reference atlas to fetch for the default model.
+// The inline engine's atlas (the page fetched it or the user opened it; quiet: the default atlas) and why an atlas
+// could not be fetched (the worker's engine does both itself).
+LRPSCOPE_EXPORT int lrpscope_do_load_atlas_file(const char* path, const char* name, int quiet) {
+  WAKE();
+  return g_app && g_app->engine->load_atlas_file(path, name ? name : "", quiet != 0) ? 1 : 0;
+}
+LRPSCOPE_EXPORT int lrpscope_do_report_atlas_error(const char* text) {
+  WAKE();
+  return g_app && g_app->engine->report_error(text ? text : "", true) ? 1 : 0;
+}
 LRPSCOPE_EXPORT int lrpscope_do_atlas_missing() {
   WAKE();
   if (g_app) g_app->ui.set_atlas_missing();
@@ -838,6 +849,7 @@ int main(int argc, char** argv) {
 #ifdef __EMSCRIPTEN__
   app.ui.on_open_image_request(open_image_js);
   app.ui.on_open_model_request(open_model_js);
+  app.ui.on_open_atlas_request(open_atlas_js);
   app.ui.on_download(download_js);
   app.ui.on_download_zip(download_zip_js);
   app.ui.on_share(share_js);

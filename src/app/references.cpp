@@ -20,6 +20,7 @@ void ReferenceService::adopt(Atlas atlas, const std::string& source, const Netwo
   atlas_ = std::move(a);
   info_ = AtlasInfo{};
   info_.source = source;
+  info_.is_default = quiet;
   info_.model_name = atlas_->model_name;
   info_.set_kind = atlas_->set_kind;
   info_.composite = atlas_->composite;

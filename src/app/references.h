@@ -21,6 +21,7 @@ namespace lrp::app {
 // What the interface says about the atlas.
 struct AtlasInfo {
   std::string source;  // where it came from (a path, a URL, a file's name)
+  bool is_default = false;  // the default model's (opened quietly; fetched again as needed, so no link names it)
   std::string model_name, set_kind, composite;
   int layers = 0, top = 0, set_count = 0;
   std::string mismatch;  // why it does not fit the loaded model ("": it does)

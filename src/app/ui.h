@@ -57,7 +57,7 @@ class Ui {
   // small); it says so when there is none to fetch.
   void on_need_atlas(void (*cb)()) { need_atlas_cb_ = cb; }
   void set_atlas_missing() { atlas_missing_ = true; }
-  enum class FileKind { Image, Model, Rules };
+  enum class FileKind { Image, Model, Rules, Atlas };
   // Opens a dropped or chosen file: weights (.safetensors or a shard index), a rules file (.json) or a picture.
   void open_path(const std::string& path);
   // Whether the UI needs frames although nothing happens (a text field has the keyboard: its cursor blinks).
@@ -119,6 +119,7 @@ class Ui {
   std::string export_now(const std::string& dir = ".");
   void on_open_image_request(void (*cb)()) { open_image_cb_ = cb; }
   void on_open_model_request(void (*cb)()) { open_model_cb_ = cb; }
+  void on_open_atlas_request(void (*cb)()) { open_atlas_cb_ = cb; }
   void on_download(void (*cb)(const char* path)) { download_cb_ = cb; }
   void on_open_rules_request(void (*cb)()) { open_rules_cb_ = cb; }
   // Rules files (the format of `lrpscope explain --rules`): the current table saved, or one read and applied.
@@ -225,6 +226,7 @@ class Ui {
   void file_dialog();
   void request_open_image();
   void request_open_model();
+  void request_open_atlas();
   void request_share();
   // the next item on this line if w more pixels fit, else on the next line (rows of controls on small screens)
   void flow(float w);
@@ -361,6 +363,7 @@ class Ui {
   std::vector<std::function<void()>> actions_;
   void (*open_image_cb_)() = nullptr;
   void (*open_model_cb_)() = nullptr;
+  void (*open_atlas_cb_)() = nullptr;
   void (*download_cb_)(const char*) = nullptr;
   void (*download_zip_cb_)(const char*, const char*) = nullptr;
   Image figure_image(nlohmann::ordered_json* parts);  // drawn off-screen (export_figure)

@@ -33,6 +33,7 @@ bool wanted(const std::string& name, Ui::FileKind kind) {
   const std::string e = lower_ext(name);
   if (kind == Ui::FileKind::Model) return e == "safetensors" || (e == "json" && name.find("index") != std::string::npos);
   if (kind == Ui::FileKind::Rules) return e == "json" && name.find("index") == std::string::npos;
+  if (kind == Ui::FileKind::Atlas) return e == "atlas";
   static const char* img[] = {"png", "jpg", "jpeg", "bmp", "gif", "ppm", "pgm", "pnm", "tga", "psd", "hdr", "pic"};
   return std::any_of(std::begin(img), std::end(img), [&](const char* x) { return e == x; });
 }
@@ -65,7 +66,16 @@ void Ui::open_path(const std::string& path) {
       std::fclose(f);
       index = std::string(buf, n).find("\"weight_map\"") != std::string::npos;
     }
-  if (e == "json" && !index) post([this, path, name] { load_rules_file(path, name); });
+  // an atlas: by its name, or by its first bytes (a file that was renamed)
+  bool atlas = e == "atlas";
+  if (!atlas && e != "json" && e != "safetensors")
+    if (FILE* f = std::fopen(path.c_str(), "rb")) {
+      char magic[8] = {};
+      atlas = std::fread(magic, 1, sizeof magic, f) == sizeof magic && std::memcmp(magic, "LRPATLAS", 8) == 0;
+      std::fclose(f);
+    }
+  if (atlas) post([this, path, name] { e_->load_atlas_file(path, name); });
+  else if (e == "json" && !index) post([this, path, name] { load_rules_file(path, name); });
   else if (e == "safetensors" || e == "json") post([this, path] { e_->load_model_file(path); });
   else post([this, path, name] { e_->load_image_file(path, name); });
 }
@@ -120,6 +130,11 @@ void Ui::request_open_model() {
   else open_file_dialog(FileKind::Model);
 }
 
+void Ui::request_open_atlas() {
+  if (open_atlas_cb_) open_atlas_cb_();
+  else open_file_dialog(FileKind::Atlas);
+}
+
 void Ui::request_share() {
   if (share_cb_) {
     share_cb_(share_query().c_str());
@@ -142,7 +157,10 @@ void Ui::open_file_dialog(FileKind kind) {
 }
 
 void Ui::file_dialog() {
-  const char* title = files_.kind == FileKind::Model ? "Open weights" : files_.kind == FileKind::Rules ? "Open a rules file" : "Open a picture";
+  const char* title = files_.kind == FileKind::Model   ? "Open weights"
+                      : files_.kind == FileKind::Rules ? "Open a rules file"
+                      : files_.kind == FileKind::Atlas ? "Open a reference atlas"
+                                                       : "Open a picture";
   if (files_.want_open) {
     ImGui::OpenPopup(title);
     files_.want_open = false;
@@ -176,6 +194,7 @@ void Ui::file_dialog() {
   ImGui::TextDisabled("%s", files_.dir.c_str());
   ImGui::TextDisabled(files_.kind == FileKind::Model ? ".safetensors weights, or a sharded checkpoint's *.index.json"
                       : files_.kind == FileKind::Rules ? "rules files (.json), as saved by the Rules tab or for lrpscope explain --rules"
+                      : files_.kind == FileKind::Atlas ? "reference atlases (.atlas), made by lrpscope atlas for the open model"
                                                        : "PNG, JPEG, BMP, GIF, PNM, TGA pictures");
   const float foot = ImGui::GetFrameHeightWithSpacing() * 2.2f;
   ImGui::BeginChild("files", ImVec2(0, ImGui::GetContentRegionAvail().y - foot), true);

@@ -343,6 +343,10 @@ void Ui::menu_bar() {
     mark("menu:model:open");
     if (load_url_cb_ && ImGui::MenuItem("Load weights from a URL (e.g. the ImageNet VGG16)...")) open_url_ = true;
     mark("menu:model:url");
+    ImGui::Separator();
+    if (ImGui::MenuItem("Open a reference atlas (.atlas)...")) request_open_atlas();
+    tip("menu:model:atlas", "The pictures that show what each channel is about, made for this model by lrpscope "
+                            "atlas (the default model's comes with the app). Dropping the file on the app opens it too.");
     ImGui::EndMenu();
   }
   const bool image_menu = ImGui::BeginMenu("Image");
@@ -395,8 +399,12 @@ void Ui::status_bar(float w, float h) {
   ImGui::Separator();
   auto net = s_->network();
   if (net) {
-    ImGui::TextDisabled("%s  %.1f MB  %s", s_->model_name().c_str(), s_->model_bytes() / 1e6,
-                        net->spec().arch_name().c_str());
+    ImGui::TextDisabled("%s  %.1f MB  %s%s", s_->model_name().c_str(), s_->model_bytes() / 1e6,
+                        net->spec().arch_name().c_str(), net->info().canonized.empty() ? "" : " (canonised)");
+    if (!net->info().canonized.empty())
+      tip("model:canonised", "To explain it, the model was canonised at load: %s. Its outputs are unchanged; LRP "
+                             "sees a convolution and its ReLU where the checkpoint has three layers (as zennit's "
+                             "canonizers do).", net->info().canonized.c_str());
   }
   ImGui::SameLine();
   const Timings& t = s_->timings;
@@ -575,6 +583,10 @@ std::string Ui::state_json() const {
   j["model"] = s_->model_name();
   j["model_source"] = s_->model_source();
   j["model_bytes"] = static_cast<double>(s_->model_bytes());
+  if (auto n = s_->network()) {
+    j["model_arch"] = n->spec().arch_name();
+    j["model_canonised"] = n->info().canonized;
+  }
 #ifdef __EMSCRIPTEN__
   j["heap_mb"] = static_cast<double>(emscripten_get_heap_size()) / (1024.0 * 1024.0);  // only grows: the peak
   j["heap_used_mb"] = static_cast<double>(mallinfo().uordblks) / (1024.0 * 1024.0);  // what is allocated now
@@ -658,6 +670,7 @@ std::string Ui::state_json() const {
   j["link"] = current_state().to_query();
   j["share"] = share_query();
   j["share_dialog"] = {{"link", share_link_}, {"snippet", share_snippet_}, {"limits", share_limits_}};
+  j["share_limits"] = share_limits();  // what a link made now could not carry
   j["picture_note"] = picture_note();
   j["url_field"] = std::string(url_buf_);
   j["hover"] = hover_x_ >= 0 ? nlohmann::ordered_json{{"x", hover_x_}, {"y", hover_y_}, {"relevance", hover_value_}}

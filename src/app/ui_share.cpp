@@ -25,6 +25,7 @@ AppState Ui::current_state() const {
   auto net = s_->network();
   if (is_url(s_->model_source())) st.model = s_->model_source();
   if (!s_->image_source().empty()) st.image = s_->image_source();
+  if (s_->atlas && !s_->atlas->is_default && is_url(s_->atlas->source)) st.atlas = s_->atlas->source;
   else
     for (const auto& sm : samples_)
       if (sm.name == s_->image_name()) st.image = sm.name;
@@ -62,6 +63,9 @@ std::vector<std::string> Ui::share_limits() const {
                   "it, so the receiver sees the default model. Put the weights on a web server and load them by URL "
                   "to share them.");
   const AppState st = current_state();
+  if (s_->atlas && !s_->atlas->is_default && st.atlas.empty())
+    out.push_back("The reference atlas (" + s_->atlas->source + ") was opened from this computer: a link cannot carry "
+                  "it, so the receiver sees the default model's. Put it on a web server and open it with ?atlas=URL.");
   if (st.image.empty() && !s_->image_name().empty())
     out.push_back("The picture (" + s_->image_name() + ") was opened from this computer: a link cannot carry it, so "
                   "the receiver sees the default sample instead (and the class, neuron and rules below are applied "

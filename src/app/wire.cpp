@@ -229,10 +229,13 @@ void io(A& a, ModelView& m) {
   for (int* v : {&sp.in_channels, &sp.in_height, &sp.in_width, &sp.avgpool}) a.num(*v);
   list(a, sp.blocks, 64, [&](std::vector<int>& b) { values(a, b, 64); });
   values(a, sp.fc, 64);
+  a.flag(sp.batch_norm);  // (the layers' torchvision names follow it)
+  a.num(sp.bn_eps);
   io(a, config);
   a.flag(from_metadata);
   io(a, info.source);
   io(a, info.dtype);
+  io(a, info.canonized);
   a.num(info.params);
   size(a, info.file_bytes);
   io(a, m.name);
@@ -363,6 +366,7 @@ template <class A>
 void io(A& a, AtlasInfo& i) {
   for (std::string* t : {&i.source, &i.model_name, &i.set_kind, &i.composite, &i.mismatch}) io(a, *t);
   for (int* v : {&i.layers, &i.top, &i.set_count}) a.num(*v);
+  a.flag(i.is_default);
   list(a, i.layer_names, 4096, [&](std::string& t) { io(a, t); });
 }
 template <class A>

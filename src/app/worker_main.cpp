@@ -99,12 +99,7 @@ LRPSCOPE_EXPORT int lrpscope_engine_load_atlas(const uint8_t* data, double size,
   auto bytes = std::make_shared<const std::vector<uint8_t>>(data, data + static_cast<std::size_t>(size));
   return g->engine.load_atlas_bytes(std::move(bytes), source ? source : "", quiet != 0) ? 1 : 0;
 }
-LRPSCOPE_EXPORT void lrpscope_engine_report_atlas_error(const char* text) {
-  lrp::app::Command c(lrp::app::Command::Kind::ReportError);
-  c.text = text ? text : "";
-  c.flag = true;
-  g->engine.send(std::move(c));
-}
+LRPSCOPE_EXPORT void lrpscope_engine_report_atlas_error(const char* text) { g->engine.report_error(text ? text : "", true); }
 LRPSCOPE_EXPORT void lrpscope_engine_report_error(const char* text) { g->engine.report_error(text ? text : ""); }
 
 int main() {

@@ -1,6 +1,7 @@
 #include "model/network.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include <sstream>
@@ -100,6 +101,39 @@ void require_finite(const std::string& key, const CompressedFc& c) {
       throw Error("tensor '" + key + "': its int8 scale " + std::to_string(i) + " is not a finite positive number");
 }
 
+std::string eps_text(float eps) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", static_cast<double>(eps));
+  return b;
+}
+
+// A BatchNorm2d in eval mode folded into the convolution before it (zennit's SequentialMergeBatchNorm):
+// w' = w·γ/σ, b' = (b − μ)·γ/σ + β, σ = √(var + eps), in double.
+void fold_batch_norm(const WeightStore& w, int bn_index, float eps, Tensor& weight, Tensor& bias) {
+  const std::string n = "features." + std::to_string(bn_index) + ".";
+  const int out = weight.dim(0);
+  const std::size_t per = weight.size() / static_cast<std::size_t>(out);
+  Tensor p[4];
+  const char* parts[4] = {"weight", "bias", "running_mean", "running_var"};
+  for (int k = 0; k < 4; ++k) {
+    p[k] = w.read(n + parts[k]);
+    require_finite(n + parts[k], p[k].data(), p[k].size());
+    if (p[k].size() != static_cast<std::size_t>(out))
+      throw Error("tensor '" + n + parts[k] + "' has shape " + p[k].shape_string() + ", expected [" + std::to_string(out) + "]");
+  }
+  for (int c = 0; c < out; ++c) {
+    const double var = p[3][static_cast<std::size_t>(c)];
+    if (var < 0)
+      throw Error("tensor '" + n + "running_var' holds a negative variance (" + std::to_string(var) + " at element " +
+                  std::to_string(c) + "): the weights are broken");
+    const double k = p[0][static_cast<std::size_t>(c)] / std::sqrt(var + eps);
+    float* wc = weight.data() + static_cast<std::size_t>(c) * per;
+    for (std::size_t i = 0; i < per; ++i) wc[i] = static_cast<float>(wc[i] * k);
+    bias[static_cast<std::size_t>(c)] =
+        static_cast<float>((bias[static_cast<std::size_t>(c)] - p[2][static_cast<std::size_t>(c)]) * k + p[1][static_cast<std::size_t>(c)]);
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::string& source, int input_size,
@@ -137,10 +171,16 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
   std::map<std::string, CompressedFc> compressed;
   for (auto& [name, shape] : vgg_tensor_shapes(spec)) {
     std::string key = w.has(name) ? name : timm_name(name);
+    const bool folded = spec.batch_norm && name.rfind("features.", 0) == 0;  // (made float32 to fold)
+    if (folded && shape.size() == 1 && !w.has(key)) {  // a convolution without bias before its batch norm
+      tensors.emplace_back(name, Tensor(shape));
+      continue;
+    }
     // Weights stored as F16, BF16 or int8 stay so in memory (fc6 of VGG16 alone is 411 MB in float32); the
     // kernels expand the classifier's as they stream, and convolutions are packed from a float32 expansion.
     CompressedFc c;
-    if (((name.rfind("classifier.", 0) == 0 && shape.size() == 2) || (name.rfind("features.", 0) == 0 && shape.size() == 4)) &&
+    if (!folded &&
+        ((name.rfind("classifier.", 0) == 0 && shape.size() == 2) || (name.rfind("features.", 0) == 0 && shape.size() == 4)) &&
         w.read_compressed(key, c)) {
       if (Tensor::count(c.shape) != Tensor::count(shape))
         throw Error("tensor '" + key + "' has shape " + shape_string(c.shape) + ", expected " + shape_string(shape));
@@ -160,7 +200,22 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
     params += static_cast<long long>(t.size());
     tensors.emplace_back(name, std::move(t));
   }
+  if (spec.batch_norm) {
+    const auto ci = spec.conv_indices();
+    auto find = [&](const std::string& n) -> Tensor& {
+      for (auto& [k, t] : tensors)
+        if (k == n) return t;
+      throw Error("internal: no tensor '" + n + "' to fold");
+    };
+    for (int c : ci) {
+      const std::string n = "features." + std::to_string(c);
+      fold_batch_norm(w, c + 1, spec.bn_eps, find(n + ".weight"), find(n + ".bias"));
+    }
+  }
   auto net = from_tensors(spec, config, tensors, std::move(compressed), policy);
+  if (spec.batch_norm)
+    net->info_.canonized = "each BatchNorm2d folded into the convolution before it (" + std::to_string(spec.conv_count()) +
+                           " layers, eps " + eps_text(spec.bn_eps) + ")";
   net->info_.source = source;
   net->info_.dtype = w.dtype_summary();
   net->info_.params = params;
@@ -239,7 +294,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       layers_.push_back(std::move(conv));
       Layer relu;
       relu.kind = LayerKind::ReLU;
-      relu.name = "features." + std::to_string(idx + 1);
+      relu.name = "features." + std::to_string(idx + (spec_.batch_norm ? 2 : 1));  // (after the batch norm's)
       relu.nick = "relu" + suffix;
       relu.in_shape = relu.out_shape = {out, h, w};
       layers_.push_back(std::move(relu));
@@ -247,7 +302,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
     }
     Layer pool;
     pool.kind = LayerKind::MaxPool;
-    pool.name = "features." + std::to_string(ci[static_cast<std::size_t>(k - 1)] + 2);
+    pool.name = "features." + std::to_string(ci[static_cast<std::size_t>(k - 1)] + (spec_.batch_norm ? 3 : 2));
     pool.nick = "pool" + std::to_string(b + 1);
     pool.pool = PoolShape{c, h, w, 2, 2};
     pool.pool.validate();
@@ -372,6 +427,7 @@ std::string Network::describe() const {
   std::string kept;
   for (auto& l : layers_)
     if (l.kind == LayerKind::Linear && l.fc_format != FcFormat::F32) kept = fc_format_name(l.fc_format);
+  if (!info_.canonized.empty()) s << "canonised: " << info_.canonized << "\n";
   s << "parameters: " << info_.params << " (" << info_.dtype << " on disk, "
     << (kept.empty() ? std::string("float32 in memory") : "classifier kept as " + kept + " in memory, the rest float32")
     << ")\n";

@@ -58,6 +58,7 @@ struct NetworkInfo {
   std::string dtype;   // dtype(s) of the stored weights
   long long params = 0;
   std::size_t file_bytes = 0;
+  std::string canonized;  // what was changed at load to explain it ("": nothing), e.g. the batch norms folded
 };
 
 class Network {

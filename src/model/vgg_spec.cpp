@@ -47,11 +47,12 @@ int VggSpec::conv_count() const {
 std::string VggSpec::arch_name() const {
   std::vector<int> sizes;
   for (auto& b : blocks) sizes.push_back(static_cast<int>(b.size()));
-  if (sizes == std::vector<int>{1, 1, 2, 2, 2}) return "vgg11";
-  if (sizes == std::vector<int>{2, 2, 2, 2, 2}) return "vgg13";
-  if (sizes == std::vector<int>{2, 2, 3, 3, 3}) return "vgg16";
-  if (sizes == std::vector<int>{2, 2, 4, 4, 4}) return "vgg19";
-  return "vgg-custom";
+  const char* bn = batch_norm ? "_bn" : "";
+  if (sizes == std::vector<int>{1, 1, 2, 2, 2}) return std::string("vgg11") + bn;
+  if (sizes == std::vector<int>{2, 2, 2, 2, 2}) return std::string("vgg13") + bn;
+  if (sizes == std::vector<int>{2, 2, 3, 3, 3}) return std::string("vgg16") + bn;
+  if (sizes == std::vector<int>{2, 2, 4, 4, 4}) return std::string("vgg19") + bn;
+  return std::string("vgg-custom") + bn;
 }
 
 int VggSpec::feature_height() const { return in_height >> blocks.size(); }
@@ -68,10 +69,17 @@ std::vector<int> VggSpec::conv_indices() const {
   for (auto& b : blocks) {
     for (std::size_t j = 0; j < b.size(); ++j) {
       idx.push_back(i);
-      i += 2;
+      i += batch_norm ? 3 : 2;  // conv, (bn,) relu
     }
-    i += 1;
+    i += 1;  // pool
   }
+  return idx;
+}
+
+std::vector<int> VggSpec::bn_indices() const {
+  std::vector<int> idx;
+  if (batch_norm)
+    for (int c : conv_indices()) idx.push_back(c + 1);
   return idx;
 }
 
@@ -184,11 +192,14 @@ VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width) {
   VggSpec s;
   s.in_height = in_height;
   s.in_width = in_width;
-  const auto convs = collect(w, "features.", ".weight");
+  // (a batch-norm VGG's features.N.weight are the convolutions' and, 1-D, the BatchNorm2d's scales)
+  auto convs = collect(w, "features.", ".weight");
+  const bool bn = !convs.empty() && w.has("features." + std::to_string(convs[0].index + 1) + ".running_mean");
+  if (bn) convs.erase(std::remove_if(convs.begin(), convs.end(), [&](const Found& f) {
+                        return w.has("features." + std::to_string(f.index) + ".running_mean"); }), convs.end());
   if (convs.empty()) throw Error("weights do not form a VGG: no 'features.N.weight' tensors");
-  const bool bn = w.has("features." + std::to_string(convs[0].index + 1) + ".running_mean");
-  if (bn) throw Error("batch-norm VGG checkpoints (vgg16_bn) are not supported yet: fold the batch-norm first");
-  const int step = 2;  // conv, relu
+  s.batch_norm = bn;
+  const int step = bn ? 3 : 2;  // conv, (bn,) relu
   std::vector<int> block;
   int prev_out = -1;
   for (std::size_t i = 0; i < convs.size(); ++i) {
@@ -226,6 +237,16 @@ VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width) {
     }
     const std::string bias = "features." + std::to_string(c.index) + ".bias";
     if (!bn && !w.has(bias)) throw Error("weights do not form a VGG: missing '" + bias + "'");
+    if (bn) {
+      const std::string n = "features." + std::to_string(c.index + 1) + ".";
+      for (const char* part : {"weight", "bias", "running_mean", "running_var"}) {
+        const TensorEntry* e = w.find(n + part);
+        if (!e) throw Error("weights do not form a batch-norm VGG: missing '" + n + part + "' (the BatchNorm2d after '" + name + "')");
+        if (e->shape != std::vector<int>{c.shape[0]})
+          throw Error("weights do not form a batch-norm VGG: '" + n + part + "' has shape " + shape_string(e->shape) +
+                      ", expected [" + std::to_string(c.shape[0]) + "] (the channels of '" + name + "')");
+      }
+    }
     block.push_back(c.shape[0]);
     prev_out = c.shape[0];
   }

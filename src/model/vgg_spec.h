@@ -16,6 +16,10 @@ struct VggSpec {
   std::vector<std::vector<int>> blocks;  // conv output widths, per block
   std::vector<int> fc;                   // fc output widths; the last is the number of classes
   int avgpool = 7;                       // adaptive average pool output size before fc6 (0: none)
+  // torchvision's vgg*_bn: a BatchNorm2d after every convolution (conv, bn, relu: the module indices move), folded
+  // into the convolution at load (Network::from_weights), so the network computes conv + ReLU as without it
+  bool batch_norm = false;
+  float bn_eps = 1e-5f;  // BatchNorm2d's eps (PyTorch's default; a state dict does not store it)
 
   static VggSpec vgg16();  // ImageNet VGG16
   // "vgg11", "vgg13", "vgg16", "vgg19" at ImageNet widths.
@@ -23,7 +27,7 @@ struct VggSpec {
   // Reduced widths: every conv and hidden fc width divided by `div` (classes kept).
   VggSpec scaled(int div, int classes) const;
 
-  std::string arch_name() const;  // "vgg16" when the block layout matches, else "vgg-custom"
+  std::string arch_name() const;  // "vgg16" (or "vgg16_bn") when the block layout matches, else "vgg-custom"
   int conv_count() const;
   int num_classes() const { return fc.empty() ? 0 : fc.back(); }
   // Spatial size of the last feature map (input / 2^blocks).
@@ -32,6 +36,8 @@ struct VggSpec {
   int fc_in_features() const;
   // torchvision module indices of the convolutions in `features` and of the linear layers in `classifier`.
   std::vector<int> conv_indices() const;
+  // ... and of each convolution's BatchNorm2d (batch_norm only: the index after its convolution's)
+  std::vector<int> bn_indices() const;
   std::vector<int> fc_indices() const;
   void validate() const;
   // Counted in double (no overflow whatever the shapes): the weights' values, and the values of every layer's

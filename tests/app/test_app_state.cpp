@@ -22,6 +22,7 @@ AppState every_field_changed() {
   s.k = 13;
   s.k_auto = false;
   s.tolerance = 7.25;
+  s.atlas = "https://example.org/imagenet-vgg16.atlas";
   s.neuron = "features.28:25";
   s.view.mode = ViewMode::Negative;
   s.view.cmap = Colormap::Cividis;

@@ -89,6 +89,12 @@ TEST(LrpReference, ReducedWidthRandomVgg16) {
   check_model("tests/fixtures/tiny_vgg16.safetensors", 32, "tests/fixtures/lrp_reference_tiny.safetensors");
 }
 
+// a batch-norm VGG16 (tools/make_checkpoints.py), each BatchNorm2d merged into its convolution as zennit's
+// SequentialMergeBatchNorm does (the reference merges it in float64)
+TEST(LrpReference, BatchNormVgg16) {
+  check_model("tests/fixtures/checkpoints/vgg16_bn_tv.safetensors", 32, "tests/fixtures/lrp_reference_vgg16_bn.safetensors");
+}
+
 TEST(LrpReference, DefaultModel) {
   check_model("assets/models/fashion-vgg16.safetensors", 0, "tests/fixtures/lrp_reference_fashion.safetensors");
 }

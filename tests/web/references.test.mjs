@@ -187,6 +187,75 @@ try {
       await close();
       close = null;
     }
+    // ---- opened by the Model menu (the browser's file chooser) and dropped on the page; a renamed atlas is known
+    // by its first bytes
+    ({ page, close } = await launch(1280, 800));
+    await page.goto(server.url + '?image=fashion/sneaker-1&neuron=features.7:5&panel=neuron');
+    await page.waitForFunction(() => window.lrpscope && window.lrpscope.ready, null, { timeout: 90000 });
+    s = await settled(masked, 'the default references');
+    await page.evaluate(() => window.Module.ccall('lrpscope_do_dismiss_hint', 'number', [], []));
+    s = await fresh();
+    await click('menu:model');
+    const chooser = page.waitForEvent('filechooser', { timeout: 10000 });
+    await click('menu:model:atlas');
+    await (await chooser).setFiles(otherAtlas);
+    s = await settled((x) => /could not open the atlas 'test-other\.atlas'.*was made for/.test(x.error), 'the chosen atlas refused');
+    assert.match(s.atlas.source, /fashion-vgg16\.atlas$/, 'the refused atlas replaced the one in use');
+    assert.ok(masked(s), 'the references went away with the refused atlas');
+    console.log(`Model → Open a reference atlas, for other weights: "${s.error}"; the default atlas stays`);
+    const drop = async (url, name) => {
+      const dt = await page.evaluateHandle(async ([u, n]) => {
+        const d = new DataTransfer();
+        d.items.add(new File([await (await fetch(u)).arrayBuffer()], n));
+        return d;
+      }, [url, name]);
+      await page.dispatchEvent('canvas', 'drop', { dataTransfer: dt });
+    };
+    await drop('fashion-vgg16.atlas', 'renamed.bin');
+    s = await settled((x) => x.atlas && x.atlas.source === 'renamed.bin' && masked(x) && x.error === '', 'the dropped atlas');
+    assert.deepEqual(s.references.activation.map((r) => r.name), cliRefs.activation.slice(0, 8).map((r) => r.name));
+    assert.ok((s.share_limits || []).some((t) => /atlas \(renamed\.bin\) was opened from this computer/.test(t)),
+              `the share dialog does not say the link cannot carry the dropped atlas: ${JSON.stringify(s.share_limits)}`);
+    console.log(`a dropped atlas named renamed.bin is opened (its first bytes say LRPATLAS); the link says it cannot carry it`);
+    await close();
+    close = null;
+    // ---- a link carries ?atlas=URL: the receiver opens the same atlas
+    ({ page, close } = await launch(1280, 800));
+    await page.goto(server.url + '?image=fashion/sneaker-1&atlas=fashion-vgg16.atlas&neuron=features.7:5&panel=neuron');
+    await page.waitForFunction(() => window.lrpscope && window.lrpscope.ready, null, { timeout: 90000 });
+    s = await settled((x) => masked(x) && x.atlas, 'the references of ?atlas=');
+    const atlasUrl = new URL('fashion-vgg16.atlas', server.url).href;
+    assert.equal(s.atlas.source, atlasUrl);
+    assert.ok(new URLSearchParams(s.link).get('atlas') === atlasUrl, `the link does not carry the atlas: ${s.link}`);
+    const link = s.link;
+    await close();
+    ({ page, close } = await launch(1280, 800));
+    await page.goto(server.url + link);
+    await page.waitForFunction(() => window.lrpscope && window.lrpscope.ready, null, { timeout: 90000 });
+    s = await settled((x) => masked(x) && x.atlas, 'the references of the shared link');
+    assert.equal(s.atlas.source, atlasUrl);
+    console.log(`the link ${link} opens the same atlas`);
+    await close();
+    close = null;
+    // ---- the inline engine (?engine=inline) fetches its atlas itself: the default one when a view needs it, or ?atlas=
+    for (const [query, source] of [['', /^fashion-vgg16\.atlas$/], ['&atlas=fashion-vgg16.atlas', /^http.*fashion-vgg16\.atlas$/]]) {
+      ({ page, close } = await launch(1280, 800));
+      await page.goto(server.url + `?engine=inline&image=fashion/sneaker-1&neuron=features.7:5&panel=neuron${query}`);
+      await page.waitForFunction(() => window.lrpscope && window.lrpscope.ready, null, { timeout: 90000 });
+      s = await settled((x) => masked(x) && x.atlas, `the inline engine's references${query}`);
+      assert.match(s.atlas.source, source);
+      assert.deepEqual(s.references.relevance.map((r) => r.name), cliRefs.relevance.slice(0, 8).map((r) => r.name));
+      if (!query) await shot('inline-engine-references');
+      await close();
+      close = null;
+    }
+    ({ page, close } = await launch(1280, 800));
+    await page.goto(server.url + '?engine=inline&image=fashion/sneaker-1&atlas=nothing-here.atlas');
+    await page.waitForFunction(() => window.lrpscope && window.lrpscope.ready, null, { timeout: 90000 });
+    s = await settled((x) => x.selected_neuron && /could not download the atlas .*nothing-here\.atlas: 404/.test(x.error), 'the inline ?atlas= error');
+    console.log(`the inline engine opens the default atlas and ?atlas=; a missing one: "${s.error}"`);
+    await close();
+    close = null;
   } finally {
     fs.rmSync(otherAtlas, { force: true });
   }

@@ -111,12 +111,16 @@ try {
                               `${tag} path heatmap`, 0.55));
     // the neuron tab's conditional heatmap against `lrpscope conditional`
     await click(s, 'tab:Neuron');
-    s = await settled((x) => x.tab === 'Neuron' && x.rects['neuron:conditional'], 'the neuron tab');
+    // (once its references are in: they change the tab's layout, and the heatmap's place with it)
+    s = await settled((x) => x.tab === 'Neuron' && x.rects['neuron:conditional'] &&
+                             (!x.atlas || x.atlas.mismatch || (x.references && x.references.done === x.references.total)), 'the neuron tab');
+    s = await fresh();
     const cnpy = path.join(outDir, `cond-${tag}`);
     run(['conditional', '--model', modelFile, '--image', picture, '--layer', s.selected_neuron.layer,
          '--channels', String(s.selected_neuron.index), '--npy-dir', cnpy]);
     const cond = channelSum(readNpy(path.join(cnpy, 'relevance_input.npy')));
     const nimg = await shot(`${tag}-neuron`);
+    assert.deepEqual((await fresh()).rects['neuron:conditional'], s.rects['neuron:conditional'], 'the Neuron tab moved while it was looked at');
     console.log(assertUpright(sampleCells(nimg, s.rects['neuron:conditional'], w, h).redness, cond.v, w, h,
                               `${tag} conditional heatmap of ${s.selected_neuron.layer}:${s.selected_neuron.index}`));
     await click(s, 'tab:Graph');
