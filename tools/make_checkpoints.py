@@ -12,7 +12,14 @@ Written (all small):
   vgg16_bn_tv.safetensors    torchvision key names (features.0, features.1.running_mean, ..., classifier.6)
   vgg11_bn_timm.safetensors  timm key names (pre_logits.fc1 / fc2 as convolutions, head.fc), the same weights as
                              a vgg11_bn whose logits are kept too
-  reference.safetensors      input (3x32x32) and logits/<file> (10) for every file above
+  vgg16_bn_tv.pth            the vgg16_bn's state dict, saved by torch.save (as torchvision's own .pth files)
+  vgg11_whole.pt             a whole model, torch.save(model)
+  vgg11_f16_dataparallel.pth {"epoch": 3, "state_dict": {"module.features.0.weight": F16, ...}}
+  vgg11_strided.pth          a transposed view and a view into a larger storage
+  vgg11_legacy.pth           the pre-1.6 format (refused with a sentence)
+  vgg11_wrong_shape.pth      conv2's weight takes 3 channels where conv1 gives 4 (refused, naming it)
+  evil.pth                   a pickle that calls os.system when pickle.load reads it (refused, nothing run)
+  reference.safetensors      input (3x32x32) and logits/<file> (10) for every file above that is read
 """
 import json
 import os
@@ -80,19 +87,57 @@ def timm_state(m):
     return out
 
 
+class Evil:
+    """Pickles as a call of os.system: a checkpoint that would run a command when unpickled by pickle.load."""
+
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/lrpscope-pickle-ran",))
+
+
+def pth(name, obj, **kw):
+    torch.save(obj, os.path.join(OUT, name), **kw)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     g = torch.Generator().manual_seed(5)
     x = torch.randn(1, 3, SIZE, SIZE, generator=g)
     ref = {"input": x[0].numpy()}
+
+    def keep(fname, m):
+        with torch.no_grad():
+            logits = m(x)[0]
+        ref["logits/" + fname] = logits.numpy().astype(np.float32)
+        print(fname, "logits", " ".join(f"{v:.4f}" for v in logits.tolist()))
+
     for fname, arch, bn, names, seed in [("vgg16_bn_tv", "vgg16", True, tv_state, 1),
                                          ("vgg11_bn_timm", "vgg11", True, timm_state, 2)]:
         m = model(arch, bn, seed)
-        with torch.no_grad():
-            logits = m(x)[0]
+        keep(fname, m)
         save_safetensors(os.path.join(OUT, fname + ".safetensors"), names(m), {"lrpscope.config": config(fname)})
-        ref["logits/" + fname] = logits.numpy().astype(np.float32)
-        print(fname, "logits", " ".join(f"{v:.4f}" for v in logits.tolist()))
+    # PyTorch files, as torch.save writes them (the zip format)
+    bn16 = model("vgg16", True, 1)
+    pth("vgg16_bn_tv.pth", bn16.state_dict())                       # a state dict, as torchvision's own files
+    plain = model("vgg11", False, 3)
+    keep("vgg11_whole.pt", plain)
+    pth("vgg11_whole.pt", plain)                                     # a whole model: torch.save(model)
+    half = model("vgg11", False, 4).half().float()                   # (the F16 weights' own logits)
+    keep("vgg11_f16_dataparallel.pth", half)
+    pth("vgg11_f16_dataparallel.pth",                                # F16, nn.DataParallel's prefix, in a container
+        {"epoch": 3, "state_dict": {"module." + k: v.half() for k, v in half.state_dict().items()}})
+    strided = model("vgg11", False, 5)
+    keep("vgg11_strided.pth", strided)
+    sd = strided.state_dict()
+    w = sd["classifier.6.weight"]
+    sd["classifier.6.weight"] = w.t().contiguous().t()              # a transposed view: strides (1, rows)
+    assert not sd["classifier.6.weight"].is_contiguous()
+    sd["classifier.3.weight"] = torch.cat([sd["classifier.3.weight"], sd["classifier.3.weight"]])[:HIDDEN]
+    pth("vgg11_strided.pth", sd)                                     # (and one whose storage is larger than it)
+    pth("vgg11_legacy.pth", plain.state_dict(), _use_new_zipfile_serialization=False)
+    pth("evil.pth", {"features.0.weight": torch.zeros(4, 3, 3, 3), "payload": Evil()})
+    wrong = plain.state_dict()
+    wrong["features.3.weight"] = wrong["features.3.weight"][:, :3]   # takes 3 channels where conv1 gives 4
+    pth("vgg11_wrong_shape.pth", wrong)
     save_safetensors(os.path.join(OUT, "reference.safetensors"), ref, {"about": "tools/make_checkpoints.py"})
 
 

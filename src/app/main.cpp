@@ -367,11 +367,13 @@ void frame(void* arg) {
 }
 
 
+#ifndef __EMSCRIPTEN__
 void drop_callback(GLFWwindow*, int count, const char** paths) {
   if (!g_app || count < 1) return;
   g_app->wake();
   g_app->ui.open_path(paths[0]);
 }
+#endif
 
 #ifdef __EMSCRIPTEN__
 void open_image_js() { EM_ASM({ if (window.lrpscopeOpenImage) window.lrpscopeOpenImage(); }); }
@@ -789,8 +791,10 @@ int main(int argc, char** argv) {
   float xs = 1, ys = 1;
   glfwGetWindowContentScale(app.window, &xs, &ys);
   app.scale = ui_scale > 0 ? ui_scale : xs;
-#endif
+  // (in the page, the page script takes a drop: the browser decodes pictures, and weights and atlases go straight
+  // to the engine's worker; the GLFW callback would open the same file a second time, in this module's files)
   glfwSetDropCallback(app.window, drop_callback);
+#endif
   glfwSetCursorPosCallback(app.window, on_cursor);
   glfwSetMouseButtonCallback(app.window, on_button);
   glfwSetScrollCallback(app.window, on_scroll);

@@ -31,7 +31,8 @@ std::string lower_ext(const std::string& name) {
 
 bool wanted(const std::string& name, Ui::FileKind kind) {
   const std::string e = lower_ext(name);
-  if (kind == Ui::FileKind::Model) return e == "safetensors" || (e == "json" && name.find("index") != std::string::npos);
+  if (kind == Ui::FileKind::Model)
+    return e == "safetensors" || e == "pth" || e == "pt" || (e == "json" && name.find("index") != std::string::npos);
   if (kind == Ui::FileKind::Rules) return e == "json" && name.find("index") == std::string::npos;
   if (kind == Ui::FileKind::Atlas) return e == "atlas";
   static const char* img[] = {"png", "jpg", "jpeg", "bmp", "gif", "ppm", "pgm", "pnm", "tga", "psd", "hdr", "pic"};
@@ -68,7 +69,8 @@ void Ui::open_path(const std::string& path) {
     }
   // an atlas: by its name, or by its first bytes (a file that was renamed)
   bool atlas = e == "atlas";
-  if (!atlas && e != "json" && e != "safetensors")
+  const bool weights = e == "safetensors" || e == "pth" || e == "pt";
+  if (!atlas && e != "json" && !weights)
     if (FILE* f = std::fopen(path.c_str(), "rb")) {
       char magic[8] = {};
       atlas = std::fread(magic, 1, sizeof magic, f) == sizeof magic && std::memcmp(magic, "LRPATLAS", 8) == 0;
@@ -76,7 +78,7 @@ void Ui::open_path(const std::string& path) {
     }
   if (atlas) post([this, path, name] { e_->load_atlas_file(path, name); });
   else if (e == "json" && !index) post([this, path, name] { load_rules_file(path, name); });
-  else if (e == "safetensors" || e == "json") post([this, path] { e_->load_model_file(path); });
+  else if (weights || e == "json") post([this, path] { e_->load_model_file(path); });
   else post([this, path, name] { e_->load_image_file(path, name); });
 }
 
@@ -192,7 +194,7 @@ void Ui::file_dialog() {
     return;
   }
   ImGui::TextDisabled("%s", files_.dir.c_str());
-  ImGui::TextDisabled(files_.kind == FileKind::Model ? ".safetensors weights, or a sharded checkpoint's *.index.json"
+  ImGui::TextDisabled(files_.kind == FileKind::Model ? ".safetensors or PyTorch .pth/.pt weights, or a sharded checkpoint's *.index.json"
                       : files_.kind == FileKind::Rules ? "rules files (.json), as saved by the Rules tab or for lrpscope explain --rules"
                       : files_.kind == FileKind::Atlas ? "reference atlases (.atlas), made by lrpscope atlas for the open model"
                                                        : "PNG, JPEG, BMP, GIF, PNM, TGA pictures");

@@ -236,6 +236,7 @@ void io(A& a, ModelView& m) {
   io(a, info.source);
   io(a, info.dtype);
   io(a, info.canonized);
+  io(a, info.format);
   a.num(info.params);
   size(a, info.file_bytes);
   io(a, m.name);

@@ -79,6 +79,8 @@ ConvertResult convert_weights(const WeightStore& in, const std::string& out, Sto
   std::vector<Blob> blobs;
   for (const TensorEntry* e : in.entries()) {
     if (e->name.size() > 6 && e->name.compare(e->name.size() - 6, 6, "_scale") == 0) continue;  // re-derived
+    // (a batch norm's count of training batches: an integer no computation uses)
+    if (e->dtype == DType::I64 && e->name.size() > 20 && e->name.compare(e->name.size() - 20, 20, ".num_batches_tracked") == 0) continue;
     Tensor t = in.read(e->name);
     const bool weight = t.rank() >= 2;
     if (type == StoreType::Int8 && weight) {
@@ -108,6 +110,8 @@ ConvertResult convert_weights(const WeightStore& in, const std::string& out, Sto
     }
   }
   std::map<std::string, std::string> meta = in.metadata();
+  for (const char* k : {"lrpscope.format", "lrpscope.pytorch_container", "lrpscope.pytorch_prefix", "lrpscope.pytorch_whole_model"})
+    meta.erase(k);  // (what the reader noted about the file it read: the copy is safetensors)
   meta["lrpscope.storage"] = type == StoreType::Int8 ? "int8 weights, one F32 scale per output channel ('<name>_scale'), F32 biases"
                              : type == StoreType::F16 ? "F16" : type == StoreType::BF16 ? "BF16" : "F32";
   ConvertResult res;

@@ -218,6 +218,7 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
                            " layers, eps " + eps_text(spec.bn_eps) + ")";
   net->info_.source = source;
   net->info_.dtype = w.dtype_summary();
+  net->info_.format = w.format_summary();
   net->info_.params = params;
   return net;
 }
@@ -427,6 +428,7 @@ std::string Network::describe() const {
   std::string kept;
   for (auto& l : layers_)
     if (l.kind == LayerKind::Linear && l.fc_format != FcFormat::F32) kept = fc_format_name(l.fc_format);
+  s << "format: " << info_.format << "\n";
   if (!info_.canonized.empty()) s << "canonised: " << info_.canonized << "\n";
   s << "parameters: " << info_.params << " (" << info_.dtype << " on disk, "
     << (kept.empty() ? std::string("float32 in memory") : "classifier kept as " + kept + " in memory, the rest float32")

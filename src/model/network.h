@@ -56,6 +56,7 @@ struct Layer {
 struct NetworkInfo {
   std::string source;  // file name
   std::string dtype;   // dtype(s) of the stored weights
+  std::string format = "safetensors";  // the checkpoint's format (WeightStore::format_summary)
   long long params = 0;
   std::size_t file_bytes = 0;
   std::string canonized;  // what was changed at load to explain it ("": nothing), e.g. the batch norms folded

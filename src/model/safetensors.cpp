@@ -238,6 +238,25 @@ SafetensorsFile::SafetensorsFile(std::shared_ptr<ByteSource> bytes) : bytes_(std
       throw Error("tensors '" + sorted[i - 1]->name + "' and '" + sorted[i]->name + "' overlap");
 }
 
+SafetensorsFile SafetensorsFile::from_entries(std::shared_ptr<ByteSource> bytes, std::vector<TensorEntry> entries,
+                                              std::map<std::string, std::string> metadata) {
+  SafetensorsFile f;
+  f.bytes_ = std::move(bytes);
+  f.metadata_ = std::move(metadata);
+  const uint64_t size = f.bytes_->size();
+  for (TensorEntry& e : entries) {
+    if (e.begin > e.end || e.end > size)
+      throw Error("tensor '" + e.name + "': its data lie outside the file (truncated file?)");
+    if (e.numel() * dtype_size(e.dtype) != e.end - e.begin)
+      throw Error("tensor '" + e.name + "': " + std::to_string(e.end - e.begin) + " bytes do not hold shape " +
+                  shape_string(e.shape) + " of " + dtype_name(e.dtype));
+    if (f.index_.count(e.name)) throw Error("tensor '" + e.name + "' appears twice");
+    f.index_[e.name] = f.entries_.size();
+    f.entries_.push_back(std::move(e));
+  }
+  return f;
+}
+
 const TensorEntry* SafetensorsFile::find(const std::string& name) const {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &entries_[it->second];
@@ -278,6 +297,13 @@ Tensor SafetensorsFile::read(const TensorEntry& e) const {
       break;
     case DType::U8:
       for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(p[i]);
+      break;
+    case DType::F64:  // (PyTorch checkpoints saved in double precision)
+      for (std::size_t i = 0; i < n; ++i) {
+        double d;
+        std::memcpy(&d, p + 8 * i, 8);
+        out[i] = static_cast<float>(d);
+      }
       break;
     default:
       throw Error("tensor '" + e.name + "': dtype " + dtype_name(e.dtype) + " is not supported for weights");

@@ -42,6 +42,10 @@ class SafetensorsFile {
   // Parses and validates the header. Keeps `bytes` alive for later tensor reads.
   explicit SafetensorsFile(std::shared_ptr<ByteSource> bytes);
   static SafetensorsFile open(const std::string& path);
+  // Tensors laid out in `bytes` by another format (a PyTorch checkpoint: torch_file.h), with offsets from the
+  // start of `bytes`; each is checked to lie inside it and to hold its shape. Views may share bytes.
+  static SafetensorsFile from_entries(std::shared_ptr<ByteSource> bytes, std::vector<TensorEntry> entries,
+                                      std::map<std::string, std::string> metadata);
 
   const std::vector<TensorEntry>& tensors() const { return entries_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -55,6 +59,7 @@ class SafetensorsFile {
   std::shared_ptr<const ByteSource> source() const { return bytes_; }
 
  private:
+  SafetensorsFile() = default;
   std::shared_ptr<ByteSource> bytes_;
   std::size_t data_start_ = 0;
   std::vector<TensorEntry> entries_;

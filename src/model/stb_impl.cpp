@@ -46,4 +46,14 @@ std::vector<uint8_t> inflate_bytes(const uint8_t* data, std::size_t n, std::size
   return out;
 }
 
+std::vector<uint8_t> inflate_raw_bytes(const uint8_t* data, std::size_t n, std::size_t size) {
+  require(n < (1u << 31) && size < (1u << 31), "inflate: more than 2 GB");
+  std::vector<uint8_t> out(size + 1);
+  const int got = stbi_zlib_decode_noheader_buffer(reinterpret_cast<char*>(out.data()), static_cast<int>(out.size()),
+                                                   reinterpret_cast<const char*>(data), static_cast<int>(n));
+  if (got < 0 || static_cast<std::size_t>(got) != size) throw Error("damaged compressed data");
+  out.resize(size);
+  return out;
+}
+
 }  // namespace lrp

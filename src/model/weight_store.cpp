@@ -11,8 +11,15 @@
 
 #include "engine/error.h"
 #include "model/json_bounded.h"
+#include "model/torch_file.h"
 
 namespace lrp {
+
+// A checkpoint's bytes: a PyTorch file (by its first bytes) or safetensors.
+static SafetensorsFile tensor_file(std::shared_ptr<ByteSource> src, const std::string& what) {
+  if (looks_like_torch_file(src->data(), src->size())) return read_torch_file(std::move(src), what);
+  return SafetensorsFile(std::move(src));
+}
 
 static bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -50,6 +57,11 @@ WeightStore WeightStore::open(const std::string& path) {
       if (!ws.has(k)) throw Error("shard index names tensor '" + k + "' but shard '" + v + "' does not hold it");
     return ws;
   }
+  auto src = ByteSource::from_file(path);
+  if (looks_like_torch_file(src->data(), src->size())) {
+    ws.add(read_torch_file(std::move(src), "'" + path + "'"));
+    return ws;
+  }
   ws.add(SafetensorsFile::open(path));
   return ws;
 }
@@ -76,13 +88,13 @@ std::vector<std::string> WeightStore::files_of(const std::string& path) {
 
 WeightStore WeightStore::from_buffer(std::vector<uint8_t> bytes) {
   WeightStore ws;
-  ws.add(SafetensorsFile(ByteSource::from_buffer(std::move(bytes))));
+  ws.add(tensor_file(ByteSource::from_buffer(std::move(bytes)), "the checkpoint"));
   return ws;
 }
 
 WeightStore WeightStore::from_buffer_source(std::shared_ptr<ByteSource> bytes) {
   WeightStore ws;
-  ws.add(SafetensorsFile(std::move(bytes)));
+  ws.add(tensor_file(std::move(bytes), "the checkpoint"));
   return ws;
 }
 
@@ -195,9 +207,24 @@ std::vector<const TensorEntry*> WeightStore::entries() const {
   return out;
 }
 
+std::string WeightStore::format_summary() const {
+  auto get = [&](const char* k) { auto it = metadata_.find(k); return it == metadata_.end() ? std::string() : it->second; };
+  if (get("lrpscope.format") != "pytorch")
+    return files_.size() > 1 ? "safetensors (" + std::to_string(files_.size()) + " shards)" : "safetensors";
+  std::string s = "PyTorch (torch.save zip";
+  const std::string c = get("lrpscope.pytorch_container");
+  if (get("lrpscope.pytorch_whole_model") == "1")
+    s += "; a whole model" + (c.empty() ? std::string() : " under '" + c + "'") + ": its parameters and buffers read from its records";
+  else if (!c.empty()) s += "; the state dict under '" + c + "'";
+  if (!get("lrpscope.pytorch_prefix").empty()) s += "; '" + get("lrpscope.pytorch_prefix") + "' removed from the keys";
+  return s + ")";
+}
+
 std::string WeightStore::dtype_summary() const {
   std::set<std::string> d;
-  for (auto& [k, v] : where_) d.insert(dtype_name(v.second->dtype));
+  for (auto& [k, v] : where_)
+    if (!ends_with(k, ".num_batches_tracked"))  // (a batch norm's training counter: no weight)
+      d.insert(dtype_name(v.second->dtype));
   std::string s;
   for (auto& x : d) s += (s.empty() ? "" : "+") + x;
   return s;

@@ -25,7 +25,8 @@ struct CompressedFc {
 
 class WeightStore {
  public:
-  // path: a .safetensors file or a *.safetensors.index.json naming shards next to it.
+  // path: a .safetensors file, a *.safetensors.index.json naming shards next to it, or a PyTorch checkpoint
+  // (.pth/.pt as torch.save writes it: torch_file.h), told apart by its first bytes.
   static WeightStore open(const std::string& path);
   // The files a checkpoint is made of: the file itself, and for an index the shards it names.
   static std::vector<std::string> files_of(const std::string& path);
@@ -47,6 +48,8 @@ class WeightStore {
   // Metadata of all files merged (the first file wins on duplicates).
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   std::string dtype_summary() const;  // e.g. "F32" or "F16+F32"
+  // "safetensors", or "PyTorch (torch.save zip; ...)" with where the state dict was found
+  std::string format_summary() const;
   std::size_t file_count() const { return files_.size(); }
 
  private:

@@ -143,6 +143,19 @@ try {
   await press('Return');
   s = await a.until((x) => x.image === 'bag-1.png' && !x.busy, 'the picture chosen in the file chooser');
   assert.equal(s.predicted_label, 'Bag');
+  // Model -> Open a reference atlas... (a copy of the default one: it replaces it, named by its path)
+  const atlasCopy = path.join(outDir, 'copy-of-default.atlas');
+  fs.copyFileSync(path.join(path.dirname(app), 'assets', 'fashion-vgg16.atlas'), atlasCopy);
+  await clickAt(at(s, 'menu:model'));
+  s = await a.until((x) => x.rects['menu:model:atlas'], 'the Model menu');
+  await clickAt(at(s, 'menu:model:atlas'));
+  s = await a.until((x) => x.rects['file:path'], 'the file chooser for atlases');
+  await clickAt(at(s, 'file:path'));
+  xdo('type', '--delay', '15', atlasCopy);
+  await press('Return');
+  s = await a.until((x) => x.atlas && x.atlas.source === 'copy-of-default.atlas', 'the atlas chosen in the file chooser');
+  assert.equal(s.atlas.mismatch, '');
+  assert.equal(s.error, '');
   // Model -> Open weights... (the non-square model), choosing the file by a fast double click in the list (20 ms
   // apart: both clicks fall between two frames, which ImGui 1.86 alone would see as one press; input_queue.h)
   await clickAt(at(s, 'menu:model'));
@@ -166,7 +179,7 @@ try {
   assert.ok(s.share_dialog.limits.some((l) => l.includes('cannot carry')), JSON.stringify(s.share_dialog.limits));
   await clickAt(at(s, 'share:copy-link'));
   await sleep(300);
-  console.log(`desktop: file chooser opened a picture and weights; Share made ${s.share_dialog.link}`);
+  console.log(`desktop: file chooser opened a picture, an atlas and weights; Share made ${s.share_dialog.link}`);
   execFileSync('import', ['-window', 'root', '-crop', '1280x800+0+0', path.join(outDir, 'share-dialog.png')], { env });
   a.child.kill();
   ok = true;

@@ -270,6 +270,15 @@ try {
   await page.setInputFiles('#file-model', path.join(root, 'assets/models/fashion-vgg16.safetensors'));
   s = await waitFor(page, (x) => x.model === 'fashion-vgg16', 60000, 'the model from the file input');
   console.log('weights from the file input: ok');
+  // 8. a PyTorch .pth from the file input (a batch-norm VGG16: canonised), then one whose pickle would run a command
+  const ckpt = path.join(root, 'tests/fixtures/checkpoints');
+  await page.setInputFiles('#file-model', path.join(ckpt, 'vgg16_bn_tv.pth'));
+  s = await waitFor(page, (x) => x.model_arch === 'vgg16_bn' && /BatchNorm2d folded/.test(x.model_canonised) && x.selected_neuron,
+                    60000, 'the .pth from the file input');
+  await page.setInputFiles('#file-model', path.join(ckpt, 'evil.pth'));
+  s = await waitFor(page, (x) => /refused: the pickle names the global 'posix\.system'/.test(x.error), 60000, 'the refused pickle');
+  assert.equal(s.model_arch, 'vgg16_bn', 'the refused file replaced the model');
+  console.log(`a .pth from the file input: vgg16_bn, canonised; a pickle that calls os.system: "${s.error}"`);
   console.log('delivery test passed');
 } catch (e) {
   console.error(e);
