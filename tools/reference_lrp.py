@@ -6,7 +6,7 @@ construction of the LRP tutorial (Montavon et al.): build the modified forward z
 upper relevance by the stabilised z (detached), back-propagate z * s and multiply the gradient by the input.
 Definitions: docs/background.md §2 and zennit's rules (stabiliser eps * sign(z), sign(0) = +1).
 
-  /usr/bin/python3 tools/reference_lrp.py fixtures [tiny fashion vgg16_bn]   # tests/fixtures/lrp_reference_NAME.safetensors
+  /usr/bin/python3 tools/reference_lrp.py fixtures [tiny fashion vgg16_bn vgg11_bn_zoo]   # tests/fixtures/lrp_reference_NAME.safetensors
   /usr/bin/python3 tools/reference_lrp.py rules         # tests/fixtures/lrp_reference_rules.safetensors
   /usr/bin/python3 tools/reference_lrp.py ties [LRPSCOPE] [--fixture]   # max-pool ties on a full-size VGG16
   /usr/bin/python3 tools/reference_lrp.py check M.safetensors IMAGE_TENSOR.npy NPY_DIR PRESET MAXPOOL
@@ -56,6 +56,7 @@ class Net:
         # a batch-norm VGG (vgg16_bn): conv, bn, relu; each BatchNorm2d merged into its convolution in float64
         # (zennit's SequentialMergeBatchNorm), the torchvision module names kept
         bn = any(k.endswith(".running_mean") for k in t)
+        bn_eps = float(meta.get("lrpscope.bn_eps", 1e-5))  # (BatchNorm2d's default; an ONNX model says its own)
         step = 3 if bn else 2
         conv_idx = sorted(int(k.split(".")[1]) for k in t
                           if k.startswith("features.") and k.endswith(".weight") and t[k].ndim == 4)
@@ -69,7 +70,7 @@ class Net:
             b = t.get(f"features.{i}.bias", np.zeros(w.shape[0])).astype(np.float64)
             if bn:
                 n = f"features.{i + 1}."
-                k = t[n + "weight"].astype(np.float64) / np.sqrt(t[n + "running_var"].astype(np.float64) + 1e-5)
+                k = t[n + "weight"].astype(np.float64) / np.sqrt(t[n + "running_var"].astype(np.float64) + bn_eps)
                 w = w * k[:, None, None, None]
                 b = (b - t[n + "running_mean"].astype(np.float64)) * k + t[n + "bias"].astype(np.float64)
             self.layers.append(("conv", f"features.{i}", torch.from_numpy(w), torch.from_numpy(b)))
@@ -393,7 +394,9 @@ def fixtures(which=("tiny", "fashion")):
              ("fashion", os.path.join(ROOT, "assets", "models", "fashion-vgg16.safetensors"), None,
               os.path.join(ROOT, "assets", "samples", "fashion", "sneaker-1.png")),
              # (tools/make_checkpoints.py's torchvision vgg16_bn)
-             ("vgg16_bn", os.path.join(out_dir, "checkpoints", "vgg16_bn_tv.safetensors"), 32, None)]
+             ("vgg16_bn", os.path.join(out_dir, "checkpoints", "vgg16_bn_tv.safetensors"), 32, None),
+             # (the state dict of make_checkpoints.py's vgg11_bn_zoo.onnx: batch norms with epsilon 1e-3)
+             ("vgg11_bn_zoo", os.path.join(out_dir, "checkpoints", "vgg11_bn_zoo.safetensors"), 32, None)]
     for name, path, size, image in cases:
         if name not in which:
             continue

@@ -216,7 +216,7 @@
   async function loadFile(file, source = '') {
     const data = new Uint8Array(await file.arrayBuffer());
     if (/\.atlas$/i.test(file.name) || isAtlasBytes(data)) return loadAtlas(file.name, data, false);
-    const isModel = /\.(safetensors|pth|pt)$/i.test(file.name);
+    const isModel = /\.(safetensors|pth|pt|onnx)$/i.test(file.name);
     const isJson = /\.json$/i.test(file.name);
     if (!isModel && !isJson) return loadPicture(file, data, source);
     if (isJson && new TextDecoder().decode(data.subarray(0, 4096)).includes('"weight_map"')) {

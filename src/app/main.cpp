@@ -580,7 +580,7 @@ LRPSCOPE_EXPORT int lrpscope_do_load_model_buffer(uint8_t* data, double size, co
   }
   try {
     auto ws = std::make_shared<const lrp::WeightStore>(
-        lrp::WeightStore::from_buffer_source(lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size))));
+        lrp::WeightStore::from_buffer_source(lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size)), source));
     return g_app->engine->load_model_store(ws, source, static_cast<std::size_t>(size)) ? 1 : 0;
   } catch (const std::exception& e) {
     g_app->engine->report_error(std::string("could not load the model: ") + e.what());

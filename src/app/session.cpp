@@ -56,7 +56,7 @@ void Session::fail(const std::string& message) {
 bool Session::load_model_bytes(std::vector<uint8_t> bytes, const std::string& name) {
   try {
     const std::size_t n = bytes.size();
-    return load_model_store(WeightStore::from_buffer(std::move(bytes)), name, n);
+    return load_model_store(WeightStore::from_buffer(std::move(bytes), name), name, n);
   } catch (const std::exception& e) {
     fail("could not load the model '" + name + "'", e);
     return false;

@@ -32,7 +32,7 @@ std::string lower_ext(const std::string& name) {
 bool wanted(const std::string& name, Ui::FileKind kind) {
   const std::string e = lower_ext(name);
   if (kind == Ui::FileKind::Model)
-    return e == "safetensors" || e == "pth" || e == "pt" || (e == "json" && name.find("index") != std::string::npos);
+    return e == "safetensors" || e == "pth" || e == "pt" || e == "onnx" || (e == "json" && name.find("index") != std::string::npos);
   if (kind == Ui::FileKind::Rules) return e == "json" && name.find("index") == std::string::npos;
   if (kind == Ui::FileKind::Atlas) return e == "atlas";
   static const char* img[] = {"png", "jpg", "jpeg", "bmp", "gif", "ppm", "pgm", "pnm", "tga", "psd", "hdr", "pic"};
@@ -69,7 +69,7 @@ void Ui::open_path(const std::string& path) {
     }
   // an atlas: by its name, or by its first bytes (a file that was renamed)
   bool atlas = e == "atlas";
-  const bool weights = e == "safetensors" || e == "pth" || e == "pt";
+  const bool weights = e == "safetensors" || e == "pth" || e == "pt" || e == "onnx";
   if (!atlas && e != "json" && !weights)
     if (FILE* f = std::fopen(path.c_str(), "rb")) {
       char magic[8] = {};
@@ -194,7 +194,7 @@ void Ui::file_dialog() {
     return;
   }
   ImGui::TextDisabled("%s", files_.dir.c_str());
-  ImGui::TextDisabled(files_.kind == FileKind::Model ? ".safetensors or PyTorch .pth/.pt weights, or a sharded checkpoint's *.index.json"
+  ImGui::TextDisabled(files_.kind == FileKind::Model ? ".safetensors, PyTorch .pth/.pt or ONNX .onnx weights, or a sharded checkpoint's *.index.json"
                       : files_.kind == FileKind::Rules ? "rules files (.json), as saved by the Rules tab or for lrpscope explain --rules"
                       : files_.kind == FileKind::Atlas ? "reference atlases (.atlas), made by lrpscope atlas for the open model"
                                                        : "PNG, JPEG, BMP, GIF, PNM, TGA pictures");

@@ -339,7 +339,7 @@ void Ui::menu_bar() {
     ImGui::TextDisabled("%s", s_->model_name().c_str());
     if (ImGui::MenuItem("Default model (Fashion-MNIST VGG16)"))
       post([this] { e_->load_model_file(asset_dir_ + "/models/fashion-vgg16.safetensors", "fashion-vgg16"); });
-    if (ImGui::MenuItem("Open weights (.safetensors, .pth)...")) request_open_model();
+    if (ImGui::MenuItem("Open weights (.safetensors, .pth, .onnx)...")) request_open_model();
     mark("menu:model:open");
     if (load_url_cb_ && ImGui::MenuItem("Load weights from a URL (e.g. the ImageNet VGG16)...")) open_url_ = true;
     mark("menu:model:url");

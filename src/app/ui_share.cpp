@@ -175,7 +175,7 @@ void Ui::url_popup() {
   ImGui::SetNextWindowSize(ImVec2(std::min(680.0f * scale_, ImGui::GetIO().DisplaySize.x * 0.95f), 0));
   if (ImGui::BeginPopupModal("Load weights from a URL", nullptr, ImGuiWindowFlags_NoResize)) {
     text_wrapped("A .safetensors file (or a sharded checkpoint's model.safetensors.index.json) with torchvision or timm "
-                       "VGG names. The ImageNet VGG16 is 528 MB; it is kept in the browser's cache, so a second visit starts "
+                       "VGG names, a PyTorch .pth or an ONNX model. The ImageNet VGG16 is 528 MB; it is kept in the browser's cache, so a second visit starts "
                        "at once. Nothing leaves this page.");
     ImGui::SetNextItemWidth(-1);
     ImGui::InputText("##url", url_buf_, sizeof url_buf_);

@@ -68,7 +68,7 @@ LRPSCOPE_EXPORT const uint8_t* lrpscope_engine_message_data() { return g->messag
 LRPSCOPE_EXPORT int lrpscope_engine_load_model_buffer(uint8_t* data, double size, const char* source) {
   try {
     auto ws = std::make_shared<const lrp::WeightStore>(
-        lrp::WeightStore::from_buffer_source(lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size))));
+        lrp::WeightStore::from_buffer_source(lrp::ByteSource::from_malloc(data, static_cast<std::size_t>(size)), source));
     return g->engine.load_model_store(ws, source, static_cast<std::size_t>(size)) ? 1 : 0;
   } catch (const std::exception& e) {
     g->engine.report_error(std::string("could not load the model: ") + e.what());

@@ -110,7 +110,7 @@ ConvertResult convert_weights(const WeightStore& in, const std::string& out, Sto
     }
   }
   std::map<std::string, std::string> meta = in.metadata();
-  for (const char* k : {"lrpscope.format", "lrpscope.pytorch_container", "lrpscope.pytorch_prefix", "lrpscope.pytorch_whole_model"})
+  for (const char* k : {"lrpscope.format", "lrpscope.onnx", "lrpscope.pytorch_container", "lrpscope.pytorch_prefix", "lrpscope.pytorch_whole_model"})
     meta.erase(k);  // (what the reader noted about the file it read: the copy is safetensors)
   meta["lrpscope.storage"] = type == StoreType::Int8 ? "int8 weights, one F32 scale per output channel ('<name>_scale'), F32 biases"
                              : type == StoreType::F16 ? "F16" : type == StoreType::BF16 ? "BF16" : "F32";

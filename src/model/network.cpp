@@ -143,8 +143,17 @@ std::shared_ptr<Network> Network::from_weights(const WeightStore& w, const std::
     require(input_size >= 32 && input_size <= 4096, "input size must be between 32 and 4096");
     config.height = config.width = input_size;
     if (config.resize == ResizeMode::ShorterCrop) config.resize_shorter = input_size * 8 / 7;
+  } else if (!config.from_metadata) {  // an ONNX model's input of a fixed size
+    auto it = w.metadata().find("lrpscope.input_size");
+    int ih = 0, iw = 0;
+    if (it != w.metadata().end() && std::sscanf(it->second.c_str(), "%dx%d", &ih, &iw) == 2 && ih >= 32 && iw >= 32 &&
+        ih <= 4096 && iw <= 4096 && (ih != config.height || iw != config.width)) {
+      config.height = ih, config.width = iw;
+      if (config.resize == ResizeMode::ShorterCrop) config.resize_shorter = std::min(ih, iw) * 8 / 7;
+    }
   }
   VggSpec spec = infer_vgg_spec(w, config.height, config.width);
+  if (!config.from_metadata) config.name = spec.arch_name();  // (not ImageNet's "vgg16" for any file without a config)
   if (!config.from_metadata && spec.in_channels != config.channels) {
     config.channels = spec.in_channels;
     if (spec.in_channels == 1) {

@@ -1,5 +1,6 @@
 #include "model/vgg_spec.h"
 
+#include <cstdlib>
 #include <unistd.h>
 
 #include <cmath>
@@ -199,6 +200,16 @@ VggSpec infer_vgg_spec(const WeightStore& w, int in_height, int in_width) {
                         return w.has("features." + std::to_string(f.index) + ".running_mean"); }), convs.end());
   if (convs.empty()) throw Error("weights do not form a VGG: no 'features.N.weight' tensors");
   s.batch_norm = bn;
+  if (bn) {  // (an ONNX model's BatchNormalization says its epsilon; a state dict does not)
+    auto it = w.metadata().find("lrpscope.bn_eps");
+    if (it != w.metadata().end()) {
+      char* end = nullptr;
+      const double e = std::strtod(it->second.c_str(), &end);
+      if (end == it->second.c_str() || *end || !(e > 0 && e < 1))
+        throw Error("metadata 'lrpscope.bn_eps' is '" + it->second + "', not an epsilon in (0, 1)");
+      s.bn_eps = static_cast<float>(e);
+    }
+  }
   const int step = bn ? 3 : 2;  // conv, (bn,) relu
   std::vector<int> block;
   int prev_out = -1;

@@ -11,14 +11,21 @@
 
 #include "engine/error.h"
 #include "model/json_bounded.h"
+#include "model/onnx_file.h"
 #include "model/torch_file.h"
 
 namespace lrp {
 
-// A checkpoint's bytes: a PyTorch file (by its first bytes) or safetensors.
+// A checkpoint's bytes: a PyTorch file or an ONNX model (by their first bytes), or safetensors.
 static SafetensorsFile tensor_file(std::shared_ptr<ByteSource> src, const std::string& what) {
   if (looks_like_torch_file(src->data(), src->size())) return read_torch_file(std::move(src), what);
-  return SafetensorsFile(std::move(src));
+  if (looks_like_onnx(src->data(), src->size())) return read_onnx_file(std::move(src), what);
+  if (what == "the checkpoint") return SafetensorsFile(std::move(src));
+  try {
+    return SafetensorsFile(std::move(src));
+  } catch (const Error& e) {
+    throw Error(what + ": " + e.what());
+  }
 }
 
 static bool ends_with(const std::string& s, const std::string& suffix) {
@@ -58,8 +65,8 @@ WeightStore WeightStore::open(const std::string& path) {
     return ws;
   }
   auto src = ByteSource::from_file(path);
-  if (looks_like_torch_file(src->data(), src->size())) {
-    ws.add(read_torch_file(std::move(src), "'" + path + "'"));
+  if (looks_like_torch_file(src->data(), src->size()) || looks_like_onnx(src->data(), src->size()) || ends_with(path, ".onnx")) {
+    ws.add(ends_with(path, ".onnx") ? read_onnx_file(std::move(src), "'" + path + "'") : tensor_file(std::move(src), "'" + path + "'"));
     return ws;
   }
   ws.add(SafetensorsFile::open(path));
@@ -86,15 +93,26 @@ std::vector<std::string> WeightStore::files_of(const std::string& path) {
   return out;
 }
 
-WeightStore WeightStore::from_buffer(std::vector<uint8_t> bytes) {
+// How messages name a checkpoint given as bytes: its file name (a URL's last path component, without the query).
+static std::string shown_name(const std::string& name) {
+  std::string s = name.substr(0, name.find_first_of("?#"));
+  if (!s.empty() && s.back() == '/') s.pop_back();
+  const auto slash = s.find_last_of('/');
+  if (slash != std::string::npos) s = s.substr(slash + 1);
+  std::string out;
+  for (char c : s) out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+  return out.empty() ? "the checkpoint" : "'" + out + "'";
+}
+
+WeightStore WeightStore::from_buffer(std::vector<uint8_t> bytes, const std::string& name) {
   WeightStore ws;
-  ws.add(tensor_file(ByteSource::from_buffer(std::move(bytes)), "the checkpoint"));
+  ws.add(tensor_file(ByteSource::from_buffer(std::move(bytes)), shown_name(name)));
   return ws;
 }
 
-WeightStore WeightStore::from_buffer_source(std::shared_ptr<ByteSource> bytes) {
+WeightStore WeightStore::from_buffer_source(std::shared_ptr<ByteSource> bytes, const std::string& name) {
   WeightStore ws;
-  ws.add(tensor_file(std::move(bytes), "the checkpoint"));
+  ws.add(tensor_file(std::move(bytes), shown_name(name)));
   return ws;
 }
 
@@ -209,6 +227,7 @@ std::vector<const TensorEntry*> WeightStore::entries() const {
 
 std::string WeightStore::format_summary() const {
   auto get = [&](const char* k) { auto it = metadata_.find(k); return it == metadata_.end() ? std::string() : it->second; };
+  if (get("lrpscope.format") == "onnx") return "ONNX (" + get("lrpscope.onnx") + ")";
   if (get("lrpscope.format") != "pytorch")
     return files_.size() > 1 ? "safetensors (" + std::to_string(files_.size()) + " shards)" : "safetensors";
   std::string s = "PyTorch (torch.save zip";

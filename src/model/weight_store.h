@@ -30,8 +30,9 @@ class WeightStore {
   static WeightStore open(const std::string& path);
   // The files a checkpoint is made of: the file itself, and for an index the shards it names.
   static std::vector<std::string> files_of(const std::string& path);
-  static WeightStore from_buffer(std::vector<uint8_t> bytes);
-  static WeightStore from_buffer_source(std::shared_ptr<ByteSource> bytes);
+  // `name`: the file's name or URL, for messages (its last path component is shown; "the checkpoint" without one)
+  static WeightStore from_buffer(std::vector<uint8_t> bytes, const std::string& name = "");
+  static WeightStore from_buffer_source(std::shared_ptr<ByteSource> bytes, const std::string& name = "");
   // Shards given as buffers (WebAssembly): index JSON text plus the shard files by name.
   static WeightStore from_shards(const std::string& index_json, std::map<std::string, std::vector<uint8_t>> shards);
   static WeightStore from_shard_sources(const std::string& index_json,

@@ -171,6 +171,17 @@ try {
   await sleep(80);
   xdo('click', '--repeat', '2', '--delay', '20', '1');
   s = await a.until((x) => x.model_bytes > 0 && x.model !== 'fashion-vgg16' && !x.busy, 'the model chosen in the file chooser');
+  // ... and an ONNX model in the model zoo's layout (BatchNormalization nodes: canonised), its path typed
+  await clickAt(at(s, 'menu:model'));
+  s = await a.until((x) => x.rects['menu:model:open'], 'the Model menu');
+  await clickAt(at(s, 'menu:model:open'));
+  s = await a.until((x) => x.rects['file:path'], 'the file chooser for weights');
+  await clickAt(at(s, 'file:path'));
+  xdo('type', '--delay', '15', path.join(root, 'tests/fixtures/checkpoints/vgg11_bn_zoo.onnx'));
+  await press('Return');
+  s = await a.until((x) => x.model_arch === 'vgg11_bn' && /BatchNorm2d folded/.test(x.model_canonised) && !x.busy,
+                    'the ONNX model chosen in the file chooser');
+  assert.equal(s.error, '');
   // Share: the permalink on the configured page address, the snippet, and what cannot travel
   await clickAt(at(s, 'share'));
   s = await a.until((x) => x.share_dialog.link, 'the Share dialog');

@@ -93,6 +93,13 @@ TEST(LrpReference, ReducedWidthRandomVgg16) {
 // SequentialMergeBatchNorm does (the reference merges it in float64)
 TEST(LrpReference, BatchNormVgg16) {
   check_model("tests/fixtures/checkpoints/vgg16_bn_tv.safetensors", 32, "tests/fixtures/lrp_reference_vgg16_bn.safetensors");
+  check_model("tests/fixtures/checkpoints/vgg16_bn_tv.pth", 32, "tests/fixtures/lrp_reference_vgg16_bn.safetensors");
+}
+
+// the model zoo's layout of a batch-norm VGG11 in ONNX (BatchNormalization nodes, epsilon 1e-3), against the
+// float64 reference that merges its state dict's batch norms with that epsilon
+TEST(LrpReference, BatchNormVggFromOnnx) {
+  check_model("tests/fixtures/checkpoints/vgg11_bn_zoo.onnx", 32, "tests/fixtures/lrp_reference_vgg11_bn_zoo.safetensors");
 }
 
 TEST(LrpReference, DefaultModel) {

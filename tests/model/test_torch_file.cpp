@@ -16,30 +16,11 @@
 #include "model/safetensors.h"
 #include "model/torch_pickle.h"
 #include "model/weight_store.h"
+#include "checkpoint_util.h"
 #include "test_util.h"
 
 using namespace lrp;
 using namespace lrp::test;
-
-namespace {
-
-std::string fixture(const std::string& file) { return source_path("tests/fixtures/checkpoints/" + file); }
-
-std::vector<uint8_t> bytes_of(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
 
 TEST(TorchFile, LogitsEqualPyTorchsForEveryKindOfFile) {
   auto ref = SafetensorsFile::open(fixture("reference.safetensors"));
