@@ -21,6 +21,7 @@ int cmd_optimize(const Argv& args);
 int cmd_graph(const Argv& args);
 int cmd_deconv(const Argv& args);
 int cmd_flip(const Argv& args);
+int cmd_sanity(const Argv& args);
 int cmd_convert(const Argv& args);
 int cmd_rules(const Argv& args);
 

@@ -62,6 +62,10 @@ const Usage kCommands[] = {
     {"flip",
      "  flip --model M --image I [--patch P] [--steps S] [--runs R] [--seed S] [--fraction F]\n"
      "          [--replace mean|background|zero] [--json] (+ the explain options)   pixel flipping and AOPC\n"},
+    {"sanity",
+     "  sanity --model M --image I [--seed S] [--npy-dir D] [--json] (+ the explain options)\n"
+     "                                           cascading model randomisation (Adebayo et al. 2018): Spearman\n"
+     "                                           and SSIM of each step's heatmap against the trained model's\n"},
 };
 
 std::string usage() {
@@ -108,6 +112,7 @@ int main(int argc, char** argv) {
     if (cmd == "graph") return lrp::cli::cmd_graph(args);
     if (cmd == "deconv") return lrp::cli::cmd_deconv(args);
     if (cmd == "flip") return lrp::cli::cmd_flip(args);
+    if (cmd == "sanity") return lrp::cli::cmd_sanity(args);
     if (cmd == "rules") return lrp::cli::cmd_rules(args);
     if (cmd == "convert") return lrp::cli::cmd_convert(args);
     std::fprintf(stderr, "lrpscope: error: unknown command '%s'\n%s", cmd.c_str(), usage().c_str());

@@ -12,4 +12,13 @@ double mse(const std::vector<double>& a, const std::vector<double>& f);
 // (100/n) sum |F - A| / ((|A| + |F|) / 2) of the normalised vectors, 0/0 := 0; range 0..200
 double smape(const std::vector<double>& a, const std::vector<double>& f);
 
+// Comparing two heatmaps (the sanity check, sanity.h). Spearman's rank correlation: the Pearson correlation of
+// the ranks, tied values sharing their mean rank; 1 for any two vectors ranked alike, 0 when either is constant.
+double spearman(const std::vector<float>& a, const std::vector<float>& b);
+// The structural similarity (Wang et al. 2004) of two h x w maps, each first taken in absolute value and divided
+// by its maximum (so in [0, 1], data range 1): the mean over every 11x11 window (a Gaussian of sigma 1.5; the
+// whole map when it is smaller) of (2 mu_a mu_b + C1)(2 s_ab + C2) / ((mu_a^2 + mu_b^2 + C1)(s_a^2 + s_b^2 + C2)),
+// C1 = 0.01^2, C2 = 0.03^2. 1 for equal maps.
+double ssim(const std::vector<float>& a, const std::vector<float>& b, int h, int w);
+
 }  // namespace lrp

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/error.h"
 #include "engine/thread_pool.h"
 #include "model/network.h"
 
@@ -36,20 +37,27 @@ void fill_normal(Tensor& t, uint64_t seed, uint64_t stream, float std, ThreadPoo
   });
 }
 
-std::vector<std::pair<std::string, Tensor>> random_vgg_tensors(const VggSpec& spec, uint64_t seed, ThreadPool* pool) {
-  std::vector<std::pair<std::string, Tensor>> out;
+Tensor random_vgg_tensor(const VggSpec& spec, const std::string& name, uint64_t seed, ThreadPool* pool) {
   uint64_t stream = 1;
-  for (auto& [name, shape] : vgg_tensor_shapes(spec)) {
-    Tensor t(shape);
-    const bool is_bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
-    if (!is_bias) {
-      float std = 0.01f;
-      if (shape.size() == 4) std = static_cast<float>(std::sqrt(2.0 / (static_cast<double>(shape[0]) * shape[2] * shape[3])));
-      fill_normal(t, seed, stream, std, pool);
+  for (auto& [n, shape] : vgg_tensor_shapes(spec)) {
+    if (n == name) {
+      Tensor t(shape);
+      const bool is_bias = n.size() > 5 && n.compare(n.size() - 5, 5, ".bias") == 0;
+      if (!is_bias) {
+        float std = 0.01f;
+        if (shape.size() == 4) std = static_cast<float>(std::sqrt(2.0 / (static_cast<double>(shape[0]) * shape[2] * shape[3])));
+        fill_normal(t, seed, stream, std, pool);
+      }
+      return t;
     }
     ++stream;
-    out.emplace_back(name, std::move(t));
   }
+  throw Error("internal: the VGG has no tensor '" + name + "'");
+}
+
+std::vector<std::pair<std::string, Tensor>> random_vgg_tensors(const VggSpec& spec, uint64_t seed, ThreadPool* pool) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (auto& [name, shape] : vgg_tensor_shapes(spec)) out.emplace_back(name, random_vgg_tensor(spec, name, seed, pool));
   return out;
 }
 

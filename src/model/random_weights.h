@@ -22,6 +22,8 @@ double random_normal(uint64_t seed, uint64_t stream, uint64_t i);
 void fill_normal(Tensor& t, uint64_t seed, uint64_t stream, float std, ThreadPool* pool = nullptr);
 
 // Tensors in vgg_tensor_shapes order; tensor k uses stream k + 1.
+// One of them by torchvision name (the sanity check re-initialises layers one at a time with the same values).
+Tensor random_vgg_tensor(const VggSpec& spec, const std::string& name, uint64_t seed, ThreadPool* pool = nullptr);
 std::vector<std::pair<std::string, Tensor>> random_vgg_tensors(const VggSpec& spec, uint64_t seed,
                                                                ThreadPool* pool = nullptr);
 // A deterministic normalised input (stream 1000).

@@ -65,6 +65,21 @@ if(NOT nl EQUAL 5 OR NOT nr EQUAL 5)
   message(FATAL_ERROR "flip: ${out}")
 endif()
 
+# the sanity check: the trained model's row, then one per layer with weights from the top (fc8 ... conv1_1); the
+# heatmaps written as .npy per step; a negative seed refused
+must_succeed(out sanity --model "${M}" --image "${I}" --composite epsilon-plus-flat --json --npy-dir "${WORK}")
+string(JSON n LENGTH "${out}" steps)
+string(JSON first GET "${out}" steps 1 randomised)
+string(JSON last GET "${out}" steps 16 randomised)
+string(JSON s0 GET "${out}" steps 0 spearman)
+if(NOT n EQUAL 17 OR NOT first STREQUAL "fc8" OR NOT last STREQUAL "conv1_1" OR NOT s0 STREQUAL "1.0")
+  message(FATAL_ERROR "sanity: ${out}")
+endif()
+if(NOT EXISTS "${WORK}/00-original.npy" OR NOT EXISTS "${WORK}/16-conv1_1.npy")
+  message(FATAL_ERROR "sanity --npy-dir wrote no heatmaps")
+endif()
+expect_error("--seed must be 0 or more" sanity --model "${M}" --image "${I}" --seed -3)
+
 # errors
 expect_error("unknown layer 'nope'" conditional --model "${M}" --image "${I}" --layer nope --channels 1)
 expect_error("--channels must be an integer between 0 and 127" conditional --model "${M}" --image "${I}" --layer features.28 --channels 128)
