@@ -417,8 +417,6 @@ bool all_are(const std::vector<int64_t>& v, int64_t x) {
   return true;
 }
 
-std::string ints_text(const std::vector<int64_t>& v) { return dims_text(v); }
-
 struct Walk {
   Walk(const OModel& model, const std::string& name) : m(model), what(name) {}
   const OModel& m;
@@ -465,11 +463,11 @@ struct Walk {
     const auto dil = attr_ints(n, "dilations");
     const std::string pad_mode = n.attr("auto_pad") ? n.attr("auto_pad")->s : "NOTSET";
     if (attr_i(n, "group", 1) != 1) refuse(n, "is a grouped convolution (group " + std::to_string(attr_i(n, "group", 1)) + ")");
-    if (!all_are(strides, 1)) refuse(n, "has strides " + ints_text(strides) + "; a VGG's convolutions have stride 1");
-    if (!all_are(dil, 1)) refuse(n, "has dilations " + ints_text(dil));
+    if (!all_are(strides, 1)) refuse(n, "has strides " + dims_text(strides) + "; a VGG's convolutions have stride 1");
+    if (!all_are(dil, 1)) refuse(n, "has dilations " + dims_text(dil));
     if (wt.dims.size() != 4) refuse(n, "has a weight of shape " + dims_text(wt.dims) + ", not [out, in, kh, kw]");
     const int64_t kh = wt.dims[2], kw = wt.dims[3];
-    if (!k.empty() && k != std::vector<int64_t>{kh, kw}) refuse(n, "has kernel_shape " + ints_text(k) + " but a weight of shape " + dims_text(wt.dims));
+    if (!k.empty() && k != std::vector<int64_t>{kh, kw}) refuse(n, "has kernel_shape " + dims_text(k) + " but a weight of shape " + dims_text(wt.dims));
     const OTensor* b = n.in.size() > 2 && !n.in[2].empty() ? &weight(n, 2, "bias") : nullptr;
     const bool same = pad_mode == "SAME_UPPER" || pad_mode == "SAME_LOWER";
     const bool pad1 = (kh == 3 && kw == 3) && ((pads.size() == 4 && all_are(pads, 1)) || same);
@@ -497,7 +495,7 @@ struct Walk {
       last = "Fc";
       return;
     }
-    refuse(n, "is a " + std::to_string(kh) + "x" + std::to_string(kw) + " convolution with pads " + ints_text(pads) +
+    refuse(n, "is a " + std::to_string(kh) + "x" + std::to_string(kw) + " convolution with pads " + dims_text(pads) +
               "; a VGG's are 3x3 with pads [1, 1, 1, 1]");
   }
 
@@ -528,7 +526,7 @@ struct Walk {
     const auto pads = attr_ints(n, "pads");
     const std::string pad_mode = n.attr("auto_pad") ? n.attr("auto_pad")->s : "NOTSET";
     if (k != std::vector<int64_t>{2, 2} || s != std::vector<int64_t>{2, 2})
-      refuse(n, "has kernel_shape " + ints_text(k) + " and strides " + ints_text(s) + "; a VGG pools 2x2 with stride 2");
+      refuse(n, "has kernel_shape " + dims_text(k) + " and strides " + dims_text(s) + "; a VGG pools 2x2 with stride 2");
     if (!all_are(pads, 0) || (pad_mode != "NOTSET" && pad_mode != "VALID")) refuse(n, "pads its input");
     if (!all_are(attr_ints(n, "dilations"), 1)) refuse(n, "has dilations");
     if (attr_i(n, "ceil_mode", 0) != 0 && ((h > 0 && h % 2) || (w > 0 && w % 2) || h < 0))
@@ -548,10 +546,10 @@ struct Walk {
       const auto k = attr_ints(n, "kernel_shape");
       const auto s = attr_ints(n, "strides");
       if (k.size() != 2 || s != k || !all_are(attr_ints(n, "pads"), 0))
-        refuse(n, "has kernel_shape " + ints_text(k) + " and strides " + ints_text(s) + " (pads " + ints_text(attr_ints(n, "pads")) +
+        refuse(n, "has kernel_shape " + dims_text(k) + " and strides " + dims_text(s) + " (pads " + dims_text(attr_ints(n, "pads")) +
                   "): lrpscope reads an adaptive average pool exported as a kernel that tiles the map");
       if (h > 0 && (h % k[0] || w % k[1]))
-        refuse(n, "does not tile the " + std::to_string(h) + "x" + std::to_string(w) + " map with " + ints_text(k));
+        refuse(n, "does not tile the " + std::to_string(h) + "x" + std::to_string(w) + " map with " + dims_text(k));
       if (h < 0 && !(k[0] == 1 && k[1] == 1)) refuse(n, "needs the map's size, and the graph's input has none");
       if (h > 0) h /= k[0], w /= k[1];
     }
@@ -566,7 +564,7 @@ struct Walk {
     } else {
       const std::vector<int64_t> shape = int_values(weight(n, 1, "shape"), what);
       if (shape.size() != 2 || shape[1] == 0 || shape[1] < -1 || (shape[0] != 0 && shape[0] != 1 && shape[0] != -1))
-        refuse(n, "reshapes to " + ints_text(shape) + ", not [batch, features]");
+        refuse(n, "reshapes to " + dims_text(shape) + ", not [batch, features]");
     }
     stage = 2;
   }

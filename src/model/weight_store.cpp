@@ -16,14 +16,18 @@
 
 namespace lrp {
 
-// A checkpoint's bytes: a PyTorch file or an ONNX model (by their first bytes), or safetensors.
+// How messages name a checkpoint whose file name is not known.
+static const char* const kUnnamed = "the checkpoint";
+
+// A checkpoint's bytes: a PyTorch file or an ONNX model (by their first bytes), or safetensors. `what` names the
+// file in messages (the safetensors reader's own messages get it in front).
 static SafetensorsFile tensor_file(std::shared_ptr<ByteSource> src, const std::string& what) {
   if (looks_like_torch_file(src->data(), src->size())) return read_torch_file(std::move(src), what);
   if (looks_like_onnx(src->data(), src->size())) return read_onnx_file(std::move(src), what);
-  if (what == "the checkpoint") return SafetensorsFile(std::move(src));
   try {
     return SafetensorsFile(std::move(src));
   } catch (const Error& e) {
+    if (what == kUnnamed) throw;
     throw Error(what + ": " + e.what());
   }
 }
@@ -64,12 +68,9 @@ WeightStore WeightStore::open(const std::string& path) {
       if (!ws.has(k)) throw Error("shard index names tensor '" + k + "' but shard '" + v + "' does not hold it");
     return ws;
   }
-  auto src = ByteSource::from_file(path);
-  if (looks_like_torch_file(src->data(), src->size()) || looks_like_onnx(src->data(), src->size()) || ends_with(path, ".onnx")) {
-    ws.add(ends_with(path, ".onnx") ? read_onnx_file(std::move(src), "'" + path + "'") : tensor_file(std::move(src), "'" + path + "'"));
-    return ws;
-  }
-  ws.add(SafetensorsFile::open(path));
+  auto src = ByteSource::from_file(path);  // (one mapping of the file, whatever its format)
+  const std::string what = "'" + path + "'";
+  ws.add(ends_with(path, ".onnx") ? read_onnx_file(std::move(src), what) : tensor_file(std::move(src), what));
   return ws;
 }
 
@@ -101,7 +102,7 @@ static std::string shown_name(const std::string& name) {
   if (slash != std::string::npos) s = s.substr(slash + 1);
   std::string out;
   for (char c : s) out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-  return out.empty() ? "the checkpoint" : "'" + out + "'";
+  return out.empty() ? kUnnamed : "'" + out + "'";
 }
 
 WeightStore WeightStore::from_buffer(std::vector<uint8_t> bytes, const std::string& name) {
