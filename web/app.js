@@ -219,6 +219,12 @@
     const isModel = /\.(safetensors|pth|pt|onnx)$/i.test(file.name);
     const isJson = /\.json$/i.test(file.name);
     if (!isModel && !isJson) return loadPicture(file, data, source);
+    if (isJson) {  // a lesson (an object with "steps"), or else a rules file
+      const text = new TextDecoder().decode(data);
+      let lesson = false;
+      try { const j = JSON.parse(text); lesson = j !== null && typeof j === 'object' && !Array.isArray(j) && 'steps' in j; } catch (e) { lesson = false; }
+      if (lesson) return call('lrpscope_do_open_lesson', ['string', 'string', 'string', 'number', 'number', 'number'], [text, file.name, '', 1, 1, -1]);
+    }
     if (isJson && new TextDecoder().decode(data.subarray(0, 4096)).includes('"weight_map"')) {
       appError(`${file.name} is the index of a sharded checkpoint: load it by URL (Model menu), so its shards can be fetched`);
       return 0;
@@ -243,6 +249,9 @@
   const pickAtlas = document.getElementById('file-atlas');
   pickAtlas.addEventListener('change', () => { if (pickAtlas.files[0]) loadFile(pickAtlas.files[0]); pickAtlas.value = ''; });
   window.lrpscopeOpenAtlas = () => pickAtlas.click();
+  const pickLesson = document.getElementById('file-lesson');
+  pickLesson.addEventListener('change', () => { if (pickLesson.files[0]) loadFile(pickLesson.files[0]); pickLesson.value = ''; });
+  window.lrpscopeOpenLesson = () => pickLesson.click();
 
   // drag and drop
   let depth = 0;
@@ -285,6 +294,10 @@
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
+  window.lrpscopeDownloadText = (name, text) => {
+    window.lrpscope.lastDownload = { name, text };
+    saveBlob(new Blob([text], { type: 'application/json' }), name);
+  };
   window.lrpscopeDownload = (path) => {
     const data = window.Module.FS.readFile(path);
     const type = path.endsWith('.png') ? 'image/png' : 'application/json';
@@ -422,8 +435,9 @@
     }
     return window.lrpscope.state().error;
   }
-  async function applyUrlState() {
-    const p = new URLSearchParams(location.search);
+  // What a link names by URL (weights, an atlas, a picture) is fetched here; the problems, for the error line.
+  async function fetchLinked(query) {
+    const p = new URLSearchParams(query);
     const errors = [];
     if (p.get('model') && !await loadModelUrl(p.get('model'))) errors.push(await engineError());
     if (!engineWorker && p.get('atlas')) await fetchAtlas(new URL(p.get('atlas'), location.href).href, false);
@@ -434,11 +448,47 @@
         if (!await loadImageUrl(image)) errors.push(await engineError());
       } catch (e) { errors.push(String(e.message || e)); }
     }
+    return errors.filter(Boolean);
+  }
+  // ?lesson=URL[&step=N]: the lesson's file, fetched (at most 1 MB) and opened at that step; its state is applied
+  // unless the link says more than where in the lesson it is (a view changed after the step: the link's own state)
+  async function openLessonUrl(p) {
+    const url = new URL(p.get('lesson'), location.href).href;
+    const name = decodeURIComponent(url.split('?')[0].split('/').pop() || 'lesson');
+    const step = Number(p.get('step') || 1);
+    const own = [...p.keys()].some((k) => !['lesson', 'step', 'embed', 'single', 'coi', 'engine'].includes(k));
+    try {
+      const r = await fetch(url);
+      if (!r.ok) throw new Error(`${r.status} ${r.statusText}`);
+      if (Number(r.headers.get('Content-Length') || 0) > (1 << 20)) throw new Error('it is larger than a lesson can be (1 MB)');
+      const text = await r.text();
+      if (text.length > (1 << 20)) throw new Error('it is larger than a lesson can be (1 MB)');
+      call('lrpscope_do_open_lesson', ['string', 'string', 'string', 'number', 'number', 'number'],
+           [text, name, p.get('lesson'), Number.isInteger(step) && step >= 1 ? step : 1, own ? 0 : 1,
+            p.has('embed') && !['0', 'false'].includes(p.get('embed')) ? 1 : 0]);
+    } catch (e) {
+      call('lrpscope_do_report_error', ['string'], [`could not open the lesson ${p.get('lesson')}: ${e.message || e}`]);
+    }
+    return own;
+  }
+  // A lesson's step: what it names by URL first, then its state, in the view it is shown in.
+  let stepChain = Promise.resolve();
+  window.lrpscopeApplyStep = (query) => {
+    stepChain = stepChain.then(async () => {
+      const errors = await fetchLinked(query);
+      call('lrpscope_do_apply_step', ['string', 'string'], [query, errors.join('\n')]);
+    }).catch(() => {});
+    window.lrpscope.stepsApplied = stepChain;
+  };
+  async function applyUrlState() {
+    const p = new URLSearchParams(location.search);
     if (p.has('embed')) window.Module.ccall('lrpscope_do_dismiss_hint', 'number', [], []);
+    if (p.get('lesson') && !await openLessonUrl(p)) return;
+    const errors = await fetchLinked(location.search);
     // everything else is applied by the app, which checks each value against the model and keeps the valid ones; it
     // puts every problem of the link, the page's first, on its one error line
     if (location.search.length > 1)
-      window.Module.ccall('lrpscope_do_apply_query', 'string', ['string', 'string'], [location.search, errors.filter(Boolean).join('\n')]);
+      window.Module.ccall('lrpscope_do_apply_query', 'string', ['string', 'string'], [location.search, errors.join('\n')]);
   }
 
   // the app stops drawing while idle; a new size of the page (or of the iframe it is in) wakes it

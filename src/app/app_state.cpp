@@ -148,6 +148,10 @@ std::string AppState::to_query() const {
   if (view.nodes != d.view.nodes) q.push_back({"nodes", graph_nodes_name(view.nodes)});
   if (panel != d.panel) q.push_back({"panel", tab_key(panel)});
   if (embed) q.push_back({"embed", "1"});
+  if (!lesson.empty()) {
+    q.push_back({"lesson", lesson});
+    if (step > 1) q.push_back({"step", std::to_string(step)});
+  }
   std::string out;
   for (const auto& [k, v] : q) out += (out.empty() ? "?" : "&") + k + "=" + url_encode(v);
   return out;
@@ -177,6 +181,11 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       s.image = v;
     } else if (key == "atlas") {
       s.atlas = v;
+    } else if (key == "lesson") {
+      s.lesson = v;
+    } else if (key == "step") {
+      if (parse_int_strict(v, &n) && n >= 1 && n <= 100000) s.step = static_cast<int>(n);
+      else bad("must be a step number (1 for the first)");
     } else if (key == "invert") {
       if (v == "auto" || v == "on" || v == "off") s.invert = v;
       else bad("must be auto, on or off");
@@ -253,7 +262,7 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       if (!parse_tab(v, &s.panel)) bad("must be graph, neuron, layers, rules, optimiser, evaluation or concepts");
     } else if (key == "embed") {
       s.embed = v != "0" && v != "false";
-    } else if (key == "single" || key == "coi" || key == "engine" || key == "step" || key == "lesson" || key == "atlas") {
+    } else if (key == "single" || key == "coi" || key == "engine") {
       // read by the page itself
     } else {
       errs.push_back("unknown parameter '" + key + "'");
@@ -291,6 +300,8 @@ std::string AppState::to_json() const {
   j["nodes"] = graph_nodes_name(view.nodes);
   j["panel"] = tab_key(panel);
   j["embed"] = embed;
+  j["lesson"] = lesson;
+  j["step"] = step;
   return j.dump();
 }
 

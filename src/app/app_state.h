@@ -1,6 +1,6 @@
 // The application state a permalink reproduces, as one plain struct: which model and picture, how it is
-// explained (preset or edited per-layer rules, target, graph layers and k, tolerance, selected neuron) and how it
-// is shown (view mode, colour map, opacity, scale, panel). Names, not indices, so it means the same thing before a
+// explained (preset or edited per-layer rules, target, graph layers and k, tolerance, selected neuron), how it
+// is shown (view mode, colour map, opacity, scale, panel) and the lesson it is a step of. Names, not indices, so it means the same thing before a
 // model is loaded; the app resolves and range-checks it against the network when it applies it. No GL, no ImGui.
 #pragma once
 
@@ -53,6 +53,8 @@ struct AppState {
   ViewState view;
   Tab panel = Tab::Graph;
   bool embed = false;
+  std::string lesson;                 // a lesson's address (the page fetches it; lesson.h), "" = none
+  int step = 0;                       // the lesson's step shown, from 1 (0 = the first)
 
   static constexpr int kMaxK = 64;
   static constexpr float kMinPercentile = 90.0f;

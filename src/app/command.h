@@ -44,6 +44,7 @@ struct Command {
     OpenReference,   // a: the atlas picture's index
     WantConcepts,    // a: layer (-1: none), b: the ranking (0 activation, 1 relevance)
     WantNodeRefs,    // flag: the graph's nodes as their best references; b: the ranking
+    RunSanity,       // x: the seed of the re-initialised weights
     kCount
   };
   Kind kind = Kind::Cancel;

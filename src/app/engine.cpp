@@ -14,6 +14,7 @@
 #include "engine/error.h"
 #include "engine/timer.h"
 #include "explain/conditional.h"
+#include "explain/heatmap.h"
 #include "explain/summary.h"
 #include "model/forward.h"
 #include "model/weight_store.h"
@@ -150,7 +151,7 @@ void Engine::publish() {
   Snapshot& n = next_;
   const auto old = n.versions;
 
-  for (int r = 0; r < 7; ++r) n.versions[static_cast<std::size_t>(r)] = s.version(static_cast<Session::Result>(r));
+  for (int r = 0; r < Session::kResults; ++r) n.versions[static_cast<std::size_t>(r)] = s.version(static_cast<Session::Result>(r));
   auto changed = [&](Session::Result r) {
     return n.versions[static_cast<std::size_t>(r)] != old[static_cast<std::size_t>(r)];
   };
@@ -238,6 +239,19 @@ void Engine::publish() {
       n.flip = std::move(f);
     } else {
       n.flip.reset();
+    }
+  }
+  if (changed(Session::Result::Sanity)) {
+    if (const SanityResult* r = s.sanity()) {
+      auto v = std::make_shared<SanityView>();
+      v->result = *r;
+      for (const SanityStep& st : r->steps) v->scale.push_back(symmetric_scale(st.heatmap, 99.5f));
+      v->done = s.sanity_done();
+      v->seed = s.sanity_seed();
+      v->method = s.sanity_method();
+      n.sanity = std::move(v);
+    } else {
+      n.sanity.reset();
     }
   }
   // the layer explorer's maps: the layer asked for, from the current forward pass and explanation
@@ -380,6 +394,10 @@ bool Engine::execute(const Command& c) {
     case K::SetTolerance: s.settings().tolerance = c.x; return true;
     case K::RunOptimizer: s.run_optimizer(c.a); return true;
     case K::RunFlipping: s.run_flipping(c.text); return true;
+    case K::RunSanity:
+      if (!(c.x >= 0 && c.x < 9.007199254740992e15)) throw Error("sanity check: the seed must be a whole number of 0 or more");
+      s.run_sanity(static_cast<uint64_t>(c.x));
+      return true;
     case K::Cancel: s.cancel(); return true;
     case K::SetDownload: s.set_download(c.download); return true;
     case K::ReportError:
@@ -505,6 +523,11 @@ bool EngineApi::run_optimizer(int layer) {
 bool EngineApi::run_flipping(const std::string& compare_preset) {
   Command c(Command::Kind::RunFlipping);
   c.text = compare_preset;
+  return send(std::move(c));
+}
+bool EngineApi::run_sanity(uint64_t seed) {
+  Command c(Command::Kind::RunSanity);
+  c.x = static_cast<double>(seed);
   return send(std::move(c));
 }
 bool EngineApi::cancel() { return send(Command(Command::Kind::Cancel)); }

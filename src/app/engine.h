@@ -51,6 +51,7 @@ class EngineApi {
   bool set_tolerance(double tolerance);
   bool run_optimizer(int layer);  // -1: every layer
   bool run_flipping(const std::string& compare_preset);
+  bool run_sanity(uint64_t seed);
   bool cancel();
   bool set_download(const Session::Download& d);
   bool report_error(const std::string& text, bool about_atlas = false);  // (about_atlas: it stays, as the atlas' own)

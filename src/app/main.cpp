@@ -28,6 +28,10 @@
 #endif
 
 #include <cstdlib>
+#ifndef __EMSCRIPTEN__
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 #include <map>
 #include <chrono>
 #include <memory>
@@ -395,6 +399,29 @@ void cancel_download_js() { EM_ASM({ if (window.lrpscopeCancelDownload) window.l
 void open_rules_js() { EM_ASM({ if (window.lrpscopeOpenRules) window.lrpscopeOpenRules(); }); }
 void need_atlas_js() { EM_ASM({ if (window.lrpscopeNeedAtlas) window.lrpscopeNeedAtlas(); }); }
 void hint_dismissed_js() { EM_ASM({ if (window.lrpscopeHintDismissed) window.lrpscopeHintDismissed(); }); }
+void apply_step_js(const char* q) { EM_ASM({ if (window.lrpscopeApplyStep) window.lrpscopeApplyStep(UTF8ToString($0)); }, q); }
+void open_link_js(const char* url) {
+  EM_ASM({ window.lrpscopeLastLink = UTF8ToString($0); window.open(UTF8ToString($0), '_blank', 'noopener,noreferrer'); }, url);
+}
+void download_text_js(const char* name, const char* text) {
+  EM_ASM({ if (window.lrpscopeDownloadText) window.lrpscopeDownloadText(UTF8ToString($0), UTF8ToString($1)); }, name, text);
+}
+void open_lesson_js() { EM_ASM({ if (window.lrpscopeOpenLesson) window.lrpscopeOpenLesson(); }); }
+#else
+// A lesson's link, opened in the system's browser (only web and mail addresses: a relative one is the page's).
+void open_link_native(const char* url) {
+  const std::string u = url;
+  if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0 && u.rfind("mailto:", 0) != 0) return;
+  const pid_t p = fork();
+  if (p == 0) {  // a grandchild runs the opener, so no child is left to wait for
+    if (fork() == 0) {
+      execlp("xdg-open", "xdg-open", u.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    _exit(0);
+  }
+  if (p > 0) waitpid(p, nullptr, 0);
+}
 #endif
 
 // The clipboard. Natively GLFW's; in the page the browser's: copies go through the Clipboard API (with a
@@ -442,6 +469,13 @@ LRPSCOPE_EXPORT int lrpscope_do_run_flipping(const char* preset) {
   WAKE();
   if (!g_app) return 0;
   g_app->engine->run_flipping(preset && *preset ? preset : "epsilon");
+  return 1;
+}
+// The sanity check of the current explanation, with the seed of the re-initialised weights.
+LRPSCOPE_EXPORT int lrpscope_do_run_sanity(double seed) {
+  WAKE();
+  if (!g_app || !(seed >= 0)) return 0;
+  g_app->engine->run_sanity(static_cast<uint64_t>(seed));
   return 1;
 }
 LRPSCOPE_EXPORT int lrpscope_do_cancel() {
@@ -631,6 +665,29 @@ LRPSCOPE_EXPORT const char* lrpscope_do_apply_query(const char* query, const cha
   }
   g_app->state = g_app->ui.apply_query(query ? query : "", errors);  // (the engine puts its problems on the error line)
   return g_app->state.c_str();
+}
+// A lesson's file as text (fetched from ?lesson=URL, dropped, or chosen): opened at `step` (from 1), its state applied
+// when `apply`, in the embed view or the full one (`embed` 1 or 0; -1 keeps the view). A step's state after the page fetched what it names; and going to a step (from 1).
+LRPSCOPE_EXPORT int lrpscope_do_open_lesson(const char* text, const char* name, const char* source, int step, int apply,
+                                            int embed) {
+  WAKE();
+  if (!g_app || !text) return 0;
+  if (embed >= 0) g_app->ui.set_embed(embed != 0);  // (the link's view, which its steps keep)
+  return g_app->ui.open_lesson_text(text, name ? name : "lesson", source ? source : "", step - 1, apply != 0) ? 1 : 0;
+}
+LRPSCOPE_EXPORT const char* lrpscope_do_apply_step(const char* query, const char* page_errors) {
+  WAKE();
+  if (!g_app) return "";
+  std::vector<std::string> errors;
+  if (page_errors && *page_errors) errors.push_back(page_errors);
+  g_app->state = g_app->ui.apply_step_query(query ? query : "", errors);
+  return g_app->state.c_str();
+}
+LRPSCOPE_EXPORT int lrpscope_do_lesson_go(int step) {
+  WAKE();
+  if (!g_app || !g_app->ui.lesson().open()) return 0;
+  g_app->ui.lesson_go(step - 1);
+  return 1;
 }
 LRPSCOPE_EXPORT const char* lrpscope_share_query() {
   if (!g_app) return "";
@@ -862,8 +919,13 @@ int main(int argc, char** argv) {
   app.ui.on_hint_dismissed(hint_dismissed_js);
   app.ui.on_need_atlas(need_atlas_js);
   app.ui.on_open_rules_request(open_rules_js);
+  app.ui.on_apply_step(apply_step_js);
+  app.ui.on_open_link(open_link_js);
+  app.ui.on_download_text(download_text_js);
+  app.ui.on_open_lesson_request(open_lesson_js);
 #else
   app.ui.set_share_base(app.share_base);
+  app.ui.on_open_link(open_link_native);
 #endif
 #if !defined(__EMSCRIPTEN__) && !LRPSCOPE_UI_ONLY
   app.local->on_publish([] { glfwPostEmptyEvent(); });  // new results wake the event loop

@@ -156,7 +156,8 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
   }
   if (!prepared) return false;
   if (!ws_.image.empty()) restart(Stage::Forward, false);
-  changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
+  changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip,
+             Result::Sanity});
   return true;
 }
 
@@ -328,7 +329,7 @@ void Session::select_neuron(int layer, int index) {
   want_layer_ = layer;
   want_index_ = index;
   if (ex_ && ex_->done() && (stage_ == Stage::Idle || stage_ == Stage::Detail || stage_ == Stage::Optimize ||
-                             stage_ == Stage::Flip)) {
+                             stage_ == Stage::Flip || stage_ == Stage::Sanity)) {
     detail_ready_ = false;
     cond_job_.reset();
     deconv_job_.reset();
@@ -422,6 +423,25 @@ void Session::run_flipping(const std::string& compare_preset) {
   if (stage_ == Stage::Idle && ex_ && ex_->done()) stage_ = Stage::Flip;
 }
 
+void Session::run_sanity(uint64_t seed) {
+  if (!ex_ || !ex_->done()) return;
+  sanity_job_.reset();
+  sanity_ = SanityResult();
+  sanity_seed_ = seed;
+  sanity_method_ = settings_.composite.name;
+  sanity_pending_ = true;
+  sanity_done_ = false;
+  changed({Result::Sanity});
+  if (stage_ == Stage::Idle) stage_ = Stage::Sanity;
+}
+
+Session::Stage Session::next_extra() const {
+  if (!optimize_queue_.empty()) return Stage::Optimize;
+  if (flip_pending_) return Stage::Flip;
+  if (sanity_pending_) return Stage::Sanity;
+  return Stage::Idle;
+}
+
 // Every job in progress (graph, path, neuron detail, optimiser, pixel flipping) is dropped.
 void Session::drop_jobs() {
   graph_builder_.reset();
@@ -441,6 +461,8 @@ void Session::cancel() {
   drop_jobs();
   optimize_queue_.clear();
   flip_pending_ = false;
+  sanity_pending_ = false;
+  sanity_job_.reset();
   progress_ = 1.0;
   progress_label_ = "cancelled";
 }
@@ -470,6 +492,10 @@ void Session::restart_stages(Stage from, bool debounce) {
     ex_.reset();
     curves_.clear();
     flip_ready_ = false;
+    // a sanity check is of one explanation: a new one is asked for again
+    sanity_job_.reset();
+    sanity_ = SanityResult();
+    sanity_pending_ = sanity_done_ = false;
   }
   graph_ready_ = false;
   detail_ready_ = false;
@@ -479,9 +505,10 @@ void Session::restart_stages(Stage from, bool debounce) {
   progress_ = 0.0;
   not_before_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(debounce ? 150 : 0);
   if (from == Stage::Forward)
-    changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
+    changed({Result::Picture, Result::Forward, Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip,
+             Result::Sanity});
   else if (from == Stage::Explain)
-    changed({Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip});
+    changed({Result::Explanation, Result::Graph, Result::Detail, Result::Curves, Result::Flip, Result::Sanity});
   else
     changed({Result::Graph, Result::Detail});
 }
@@ -645,14 +672,14 @@ bool Session::step_once() {
         detail_ready_ = true;
       }
       timings_.detail_ms = stage_ms_;
-      stage_ = !optimize_queue_.empty() ? Stage::Optimize : flip_pending_ ? Stage::Flip : Stage::Idle;
+      stage_ = next_extra();
       progress_ = stage_ == Stage::Idle ? 1.0 : 0.9;
       changed({Result::Detail});
       return true;
     }
     case Stage::Optimize: {
       if (optimize_queue_.empty()) {
-        stage_ = flip_pending_ ? Stage::Flip : Stage::Idle;
+        stage_ = next_extra();
         progress_ = 1.0;
         return true;
       }
@@ -678,7 +705,7 @@ bool Session::step_once() {
       if (optimize_queue_.empty()) {
         optimized_ = 0;
         progress_ = 1.0;
-        stage_ = flip_pending_ ? Stage::Flip : Stage::Idle;
+        stage_ = next_extra();
       }
       changed({Result::Curves});
       return true;
@@ -715,9 +742,33 @@ bool Session::step_once() {
       flip_part_ = 0;
       flip_ready_ = true;
       flip_pending_ = false;
-      stage_ = Stage::Idle;
-      progress_ = 1.0;
+      stage_ = next_extra();
+      progress_ = stage_ == Stage::Idle ? 1.0 : 0.0;
       changed({Result::Flip});
+      return true;
+    }
+    case Stage::Sanity: {
+      progress_label_ = "sanity check";
+      if (!sanity_job_) {
+        SanityOptions so;
+        so.seed = sanity_seed_;
+        // (the explanation's own target: each randomised model explains its class, or its contrast)
+        sanity_job_ = std::make_unique<SanityJob>(ws_.net, ws_.pre.tensor, settings_.composite, settings_.target, so);
+      }
+      const bool finished = sanity_job_->step(step_macs_) == Step::Done;
+      progress_ = sanity_job_->progress();
+      const SanityResult& r = sanity_job_->result();
+      if (r.steps.size() != sanity_.steps.size()) {  // a step more: shown as it comes
+        sanity_ = r;
+        changed({Result::Sanity});
+      }
+      if (!finished) return true;
+      sanity_job_.reset();
+      sanity_pending_ = false;
+      sanity_done_ = true;
+      stage_ = next_extra();
+      progress_ = 1.0;
+      changed({Result::Sanity});
       return true;
     }
   }

@@ -18,6 +18,7 @@
 #include "explain/optimizer.h"
 #include "explain/pixel_flipping.h"
 #include "explain/propagate_job.h"
+#include "explain/sanity.h"
 #include "explain/workspace.h"
 #include "model/forward.h"
 #include "model/image.h"
@@ -122,6 +123,8 @@ class Session {
   void apply_state(const AppState& st, std::vector<std::string>* errors);
   void run_optimizer(int layer);  // one layer (-1: all)
   void run_flipping(const std::string& compare_preset);
+  // The sanity check (explain/sanity.h) of the current explanation's method and class; steps arrive one by one.
+  void run_sanity(uint64_t seed);
 
   // Advances the pipeline for at most budget_ms; returns true while work remains.
   bool update(double budget_ms);
@@ -161,6 +164,11 @@ class Session {
   const std::vector<LayerCurve>& curves() const { return curves_; }
   const FlipResult* flip(int which) const { return flip_ready_ ? &flip_[which] : nullptr; }
   const std::string& flip_compare() const { return flip_compare_; }
+  // The sanity check's steps so far (null before one is run); sanity_done() once every layer is re-initialised.
+  const SanityResult* sanity() const { return sanity_.steps.empty() ? nullptr : &sanity_; }
+  bool sanity_done() const { return sanity_done_; }
+  uint64_t sanity_seed() const { return sanity_seed_; }
+  const std::string& sanity_method() const { return sanity_method_; }
   Settings& settings() { return settings_; }
   const Timings& timings() const { return timings_; }
   // The error line: the last operation's problem, else why the atlas asked for could not be opened (which stays
@@ -174,12 +182,15 @@ class Session {
   void report_atlas_error(const std::string& e) { atlas_error_ = e; }
   long long generation() const { return generation_; }  // bumps whenever results change
   // Each result's own version: it changes exactly when that result does, so the UI re-uploads a texture only then.
-  enum class Result { Picture, Forward, Explanation, Graph, Detail, Curves, Flip };
+  enum class Result { Picture, Forward, Explanation, Graph, Detail, Curves, Flip, Sanity };
+  static constexpr int kResults = 8;
   long long version(Result r) const { return versions_[static_cast<std::size_t>(r)]; }
   InvertMode invert() const { return ws_.invert; }
 
  private:
-  enum class Stage { Idle, Forward, Explain, Graph, Detail, Optimize, Flip };
+  enum class Stage { Idle, Forward, Explain, Graph, Detail, Optimize, Flip, Sanity };
+  // After the pipeline's own stages: the asked-for extras in order (optimiser, pixel flipping, sanity check), or Idle.
+  Stage next_extra() const;
   void restart(Stage from, bool debounce);
   void restart_stages(Stage from, bool debounce);
   bool reprepare_image(const std::string& what);
@@ -187,7 +198,7 @@ class Session {
   void fail(const std::string& what, const std::exception& e);
   void fail(const std::string& message);  // the error line, and the pipeline stops
   void changed(std::initializer_list<Result> results);  // bumps the generation and these results' versions
-  std::array<long long, 7> versions_{};
+  std::array<long long, kResults> versions_{};
   bool step_once();
 
   Workspace ws_;  // the model, the picture prepared for it, the forward pass
@@ -231,6 +242,11 @@ class Session {
   bool flip_ready_ = false, flip_pending_ = false;
   std::unique_ptr<OptimizerJob> optimizer_job_;
   std::unique_ptr<FlipJob> flip_job_;
+  std::unique_ptr<SanityJob> sanity_job_;
+  SanityResult sanity_;
+  bool sanity_pending_ = false, sanity_done_ = false;
+  uint64_t sanity_seed_ = 1;
+  std::string sanity_method_;
   std::unique_ptr<Explanation> flip_other_;  // the comparison preset's explanation
   int flip_part_ = 0;
   int optimized_ = 0;  // layers of the current optimiser request already done

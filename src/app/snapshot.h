@@ -1,6 +1,6 @@
 // What the interface draws, as plain data the engine publishes: the model's outline (no weights), the picture,
 // the predictions, the explanation's input heatmap and layer sums, the graph with its nodes' feature maps, the
-// neuron detail, curves, pixel flipping, one layer's maps on request and the tooltip's conditional heatmap, plus
+// neuron detail, curves, pixel flipping, the sanity check, one layer's maps on request and the tooltip's conditional heatmap, plus
 // the status line. Sized for display: no whole relevance or activation tensors the interface does not draw. Each
 // part is immutable and shared, so a snapshot is cheap to copy and a part is rebuilt only when its result changes
 // (its version). No GL, no ImGui.
@@ -65,6 +65,15 @@ struct FlipView {
   std::string compare;
 };
 
+// The sanity check's steps so far (explain/sanity.h), each heatmap H*W.
+struct SanityView {
+  SanityResult result;
+  std::vector<float> scale;  // each step's heatmap value at full colour (symmetric_scale at the 99.5th percentile)
+  bool done = false;
+  uint64_t seed = 1;
+  std::string method;  // the composite's name
+};
+
 struct HoverView {
   int layer = -1, index = -1;
   Tensor conditional;  // C,H,W
@@ -80,6 +89,7 @@ struct Snapshot {
   std::shared_ptr<const DetailView> detail;
   std::shared_ptr<const std::vector<LayerCurve>> curves;
   std::shared_ptr<const FlipView> flip;
+  std::shared_ptr<const SanityView> sanity;
   std::shared_ptr<const LayerMaps> layer_maps;  // the layer asked for (Engine::want_layer)
   std::shared_ptr<const HoverView> hover;       // the neuron asked for (Engine::hover), when ready
   std::shared_ptr<const NodeHeat> node_heat;    // the graph's heatmap thumbnails, while asked for (want_node_heat)
@@ -97,7 +107,7 @@ struct Snapshot {
   std::string progress_label, error;
   Timings timings;
   Session::Download download;
-  std::array<long long, 7> versions{};
+  std::array<long long, Session::kResults> versions{};
   long long generation = 0;
   long long applied = 0;  // commands applied so far (Engine::post numbers them from 1)
   double heap_mb = 0, heap_used_mb = 0;  // the engine module's memory (WebAssembly: its peak and what is allocated)

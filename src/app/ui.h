@@ -15,6 +15,7 @@
 
 #include "app/app_state.h"
 #include "app/gl_util.h"
+#include "app/lesson.h"
 #include "app/engine.h"
 #include "app/snapshot.h"
 #include "explain/graph_layout.h"
@@ -57,7 +58,7 @@ class Ui {
   // small); it says so when there is none to fetch.
   void on_need_atlas(void (*cb)()) { need_atlas_cb_ = cb; }
   void set_atlas_missing() { atlas_missing_ = true; }
-  enum class FileKind { Image, Model, Rules, Atlas };
+  enum class FileKind { Image, Model, Rules, Atlas, Lesson };
   // Opens a dropped or chosen file: weights (.safetensors or a shard index), a rules file (.json) or a picture.
   void open_path(const std::string& path);
   // Whether the UI needs frames although nothing happens (a text field has the keyboard: its cursor blinks).
@@ -90,6 +91,21 @@ class Ui {
   // A query string from a link: parsed, applied, and every problem reported in one error line ("" when all applied).
   // page_errors: what the page could not fetch or open for this link (they lead the one error line).
   std::string apply_query(const std::string& query, const std::vector<std::string>& page_errors = {});
+  // Lessons (ui_lesson.cpp). A lesson file's text: opened at `step` (0-based), its state applied when `apply`; a
+  // lesson that cannot be read leaves the one shown and says why on the error line. source: its address when a
+  // link named it (it can travel in a permalink), else "".
+  bool open_lesson_text(const std::string& text, const std::string& name, const std::string& source, int step, bool apply);
+  bool open_lesson_file(const std::string& path, const std::string& shown, int step = 0);
+  void lesson_go(int step);  // shows that step (clamped) and applies its state
+  // A step's state (a query), applied as a step is: in the view it is shown in, its picture kept when it names none.
+  std::string apply_step_query(const std::string& query, const std::vector<std::string>& page_errors);
+  const LessonState& lesson() const { return lesson_; }
+  // The page applies a step's state itself (it fetches what the step names by URL first), opens a link in a new
+  // tab, and downloads a text file; the desktop opens links with the system's browser.
+  void on_apply_step(void (*cb)(const char* query)) { apply_step_cb_ = cb; }
+  void on_open_link(void (*cb)(const char* url)) { open_link_cb_ = cb; }
+  void on_download_text(void (*cb)(const char* name, const char* text)) { download_text_cb_ = cb; }
+  void on_open_lesson_request(void (*cb)()) { open_lesson_cb_ = cb; }
   // The query string that reproduces the current state (the page turns it into a permalink).
   std::string share_query() const { return current_state().to_query(); }
   // What a link cannot carry in the current state (an uploaded picture, weights from a local file), in words.
@@ -170,7 +186,9 @@ class Ui {
   void layers_tab();
   void rules_tab();
   void optimizer_tab();
-  void evaluation_tab();
+  void evaluation_tab();  // two panels: pixel flipping and the sanity check (ui_sanity.cpp)
+  void flipping_panel();
+  void sanity_panel();
   void help_text(const char* id, const char* text);
   // Marks the last item as `name` and shows its tooltip when it is hovered (or focused by keyboard navigation):
   // one or two sentences saying what the control does; the state JSON reports it (the test hook hovers every
@@ -179,6 +197,23 @@ class Ui {
   void show_tip(const std::string& name, const std::string& text);  // the tooltip, wrapped, and reported
   std::string tip_name_, tip_text_, tip_prev_name_, tip_prev_text_;  // this frame's tooltip, and the last frame's
   void hint_window(float w, float h);
+  // lessons
+  void lesson_panel(float w, float h);
+  float lesson_height(float w, float max_h) const;
+  void lesson_editor();
+  void lesson_shortcuts();
+  void lesson_add_view();
+  std::string lesson_file_name() const;
+  std::string save_lesson();
+  LessonState lesson_;
+  bool lesson_edit_ = false;
+  long long lesson_applied_ = 0;  // steps applied (the state JSON reports it)
+  std::string last_link_;         // the last link clicked in a lesson's text
+  std::string share_note_;        // the next Share dialog's only note (a lesson's snippet)
+  void (*apply_step_cb_)(const char*) = nullptr;
+  void (*open_link_cb_)(const char*) = nullptr;
+  void (*download_text_cb_)(const char*, const char*) = nullptr;
+  void (*open_lesson_cb_)() = nullptr;
   void shortcuts();
   void set_keyboard_nav(bool on);
   bool keyboard_nav_ = false;
@@ -227,6 +262,7 @@ class Ui {
   void request_open_image();
   void request_open_model();
   void request_open_atlas();
+  void request_open_lesson();
   void request_share();
   // the next item on this line if w more pixels fit, else on the next line (rows of controls on small screens)
   void flow(float w);
@@ -352,10 +388,14 @@ class Ui {
   // evaluation
   int compare_preset_ = 1;
   int flip_step_ = 0;  // the pixel-flipping step whose picture is shown (the last one hovered)
+  int eval_panel_ = 0;  // 0 pixel flipping, 1 the sanity check
+  int sanity_seed_ = 1;
+  int sanity_step_ = -1;  // the sanity check's step hovered in its chart (-1: none)
   // contrast picking
   bool contrast_mode_ = false;
   bool rules_all_layers_ = false;  // the Rules tab lists the ReLUs and pools too
   int contrast_a_ = -1;
+  bool contrast_seen_ = false;  // whether the target was a contrast when the check box last looked
   // open-path box (native)
   char path_buf_[512] = {0};
   std::string last_export_;

@@ -33,7 +33,7 @@ bool wanted(const std::string& name, Ui::FileKind kind) {
   const std::string e = lower_ext(name);
   if (kind == Ui::FileKind::Model)
     return e == "safetensors" || e == "pth" || e == "pt" || e == "onnx" || (e == "json" && name.find("index") != std::string::npos);
-  if (kind == Ui::FileKind::Rules) return e == "json" && name.find("index") == std::string::npos;
+  if (kind == Ui::FileKind::Rules || kind == Ui::FileKind::Lesson) return e == "json" && name.find("index") == std::string::npos;
   if (kind == Ui::FileKind::Atlas) return e == "atlas";
   static const char* img[] = {"png", "jpg", "jpeg", "bmp", "gif", "ppm", "pgm", "pnm", "tga", "psd", "hdr", "pic"};
   return std::any_of(std::begin(img), std::end(img), [&](const char* x) { return e == x; });
@@ -76,7 +76,15 @@ void Ui::open_path(const std::string& path) {
       atlas = std::fread(magic, 1, sizeof magic, f) == sizeof magic && std::memcmp(magic, "LRPATLAS", 8) == 0;
       std::fclose(f);
     }
+  // ... or a lesson (an object with "steps")
+  bool lesson = false;
+  if (e == "json" && !index) try {
+      lesson = Lesson::looks_like(read_text_bounded(path, Lesson::kMaxBytes, "file"));
+    } catch (const std::exception&) {
+      lesson = false;  // (read again, and refused with its reason, as a rules file)
+    }
   if (atlas) post([this, path, name] { e_->load_atlas_file(path, name); });
+  else if (lesson) post([this, path, name] { open_lesson_file(path, name); });
   else if (e == "json" && !index) post([this, path, name] { load_rules_file(path, name); });
   else if (weights || e == "json") post([this, path] { e_->load_model_file(path); });
   else post([this, path, name] { e_->load_image_file(path, name); });
@@ -137,6 +145,11 @@ void Ui::request_open_atlas() {
   else open_file_dialog(FileKind::Atlas);
 }
 
+void Ui::request_open_lesson() {
+  if (open_lesson_cb_) open_lesson_cb_();
+  else open_file_dialog(FileKind::Lesson);
+}
+
 void Ui::request_share() {
   if (share_cb_) {
     share_cb_(share_query().c_str());
@@ -162,6 +175,7 @@ void Ui::file_dialog() {
   const char* title = files_.kind == FileKind::Model   ? "Open weights"
                       : files_.kind == FileKind::Rules ? "Open a rules file"
                       : files_.kind == FileKind::Atlas ? "Open a reference atlas"
+                      : files_.kind == FileKind::Lesson ? "Open a lesson"
                                                        : "Open a picture";
   if (files_.want_open) {
     ImGui::OpenPopup(title);
@@ -197,6 +211,7 @@ void Ui::file_dialog() {
   ImGui::TextDisabled(files_.kind == FileKind::Model ? ".safetensors, PyTorch .pth/.pt or ONNX .onnx weights, or a sharded checkpoint's *.index.json"
                       : files_.kind == FileKind::Rules ? "rules files (.json), as saved by the Rules tab or for lrpscope explain --rules"
                       : files_.kind == FileKind::Atlas ? "reference atlases (.atlas), made by lrpscope atlas for the open model"
+                      : files_.kind == FileKind::Lesson ? "lessons (.json), as the lesson editor downloads them"
                                                        : "PNG, JPEG, BMP, GIF, PNM, TGA pictures");
   const float foot = ImGui::GetFrameHeightWithSpacing() * 2.2f;
   ImGui::BeginChild("files", ImVec2(0, ImGui::GetContentRegionAvail().y - foot), true);

@@ -198,6 +198,10 @@ void Ui::frame(int width, int height) {
                    ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoScrollbar);
   if (!embed_) menu_bar();
   if (embed_) {
+    if (lesson_.open()) {
+      const float lw = ImGui::GetContentRegionAvail().x;
+      lesson_panel(lw, lesson_height(lw, H * 0.34f));
+    }
     embed_frame(W, H);
     status_bar(W, 0);
     share_popup();
@@ -209,6 +213,10 @@ void Ui::frame(int width, int height) {
   }
   const ImGuiStyle& st = ImGui::GetStyle();
   const float status_h = ImGui::GetFrameHeightWithSpacing() + st.WindowPadding.y;
+  if (lesson_.open()) {  // the lesson's step above the views
+    const float lw = ImGui::GetContentRegionAvail().x;
+    lesson_panel(lw, lesson_height(lw, (ImGui::GetContentRegionAvail().y - status_h) * 0.36f));
+  }
   const float avail_h = ImGui::GetContentRegionAvail().y - status_h;
   const float avail_w = ImGui::GetContentRegionAvail().x;
   if (avail_w < 800 * scale_ || avail_h < 480 * scale_) column_layout(avail_w, avail_h);  // phones, tablets upright
@@ -218,6 +226,7 @@ void Ui::frame(int width, int height) {
   url_popup();
   file_dialog();
   ImGui::End();
+  lesson_editor();
   if (show_hint_) hint_window(W, H);
   in_frame_ = false;
   run_actions();
@@ -382,12 +391,26 @@ void Ui::menu_bar() {
     if (!last_export_.empty()) ImGui::TextDisabled("wrote %s", last_export_.c_str());
     ImGui::EndMenu();
   }
+  const bool lesson_menu = ImGui::BeginMenu("Lesson");
+  mark("menu:lesson");
+  if (lesson_menu) {
+    if (ImGui::MenuItem("Open a lesson...")) request_open_lesson();
+    mark("menu:lesson:open");
+    if (ImGui::MenuItem("Add this view as a step")) post([this] { lesson_add_view(); });
+    mark("menu:lesson:add");
+    tip("menu:lesson:add", "Start a lesson (or add to the one open) with the app as it is now: picture, class, rules, "
+                           "neuron, view and panel. Write the step's text in the lesson editor.");
+    if (ImGui::MenuItem("Edit the lesson", nullptr, lesson_edit_, lesson_.open())) lesson_edit_ = !lesson_edit_;
+    mark("menu:lesson:edit");
+    if (ImGui::MenuItem("Close the lesson", nullptr, false, lesson_.open())) post([this] { lesson_ = LessonState(); lesson_edit_ = false; });
+    ImGui::EndMenu();
+  }
   if (ImGui::MenuItem("Share")) request_share();
   mark("share");
   if (ImGui::BeginMenu("Help")) {
     ImGui::MenuItem("Show the first-steps hint", nullptr, &show_hint_);
     ImGui::Separator();
-    ImGui::TextDisabled("Shortcuts: 1-6 tabs, left/right samples, M view mode,");
+    ImGui::TextDisabled("Shortcuts: 1-7 tabs, left/right samples (in a lesson: its steps), M view mode,");
     ImGui::TextDisabled("C colour map, T top-1 class, O open an image,");
     ImGui::TextDisabled("Esc close a menu or dialog, else cancel the work");
     ImGui::EndMenu();
@@ -525,7 +548,8 @@ void Ui::shortcuts() {
     const int n = static_cast<int>(samples_.size());
     post([this, nm = samples_[static_cast<std::size_t>((cur + d + n) % n)].name] { load_sample(nm); });
   };
-  if (!keyboard_nav_) {  // with keyboard navigation the arrows move between the controls
+  lesson_shortcuts();
+  if (!keyboard_nav_ && !lesson_.open()) {  // with keyboard navigation the arrows move between the controls; in a lesson they move between its steps
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) cycle_sample(1);
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) cycle_sample(-1);
   }
@@ -727,6 +751,27 @@ std::string Ui::state_json() const {
                  {"step", step}, {"replaced", f->flipped.empty() ? 0 : f->flipped[static_cast<std::size_t>(step)]}};
   }
   else j["flip"] = nullptr;
+  j["evaluation_panel"] = eval_panel_ == 1 ? "sanity" : "flipping";
+  j["contrast_mode"] = contrast_mode_;  // the contrast check box
+  if (lesson_.open()) {
+    const LessonStep& ls = lesson_.lesson.steps[static_cast<std::size_t>(lesson_.step)];
+    j["lesson"] = {{"title", lesson_.lesson.title}, {"step", lesson_.step + 1},
+                   {"steps", static_cast<int>(lesson_.lesson.steps.size())}, {"step_title", ls.title},
+                   {"name", lesson_.name}, {"source", lesson_.source}, {"editing", lesson_edit_},
+                   {"applied", lesson_applied_}, {"link", last_link_}, {"json", lesson_.lesson.to_json()}};
+  } else {
+    j["lesson"] = nullptr;
+  }
+  if (const SanityView* v = s_->sanity.get()) {
+    nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+    for (const SanityStep& st : v->result.steps)
+      steps.push_back({{"layer", st.layer}, {"spearman", st.spearman}, {"spearman_abs", st.spearman_abs},
+                       {"ssim", st.ssim}, {"predicted", st.predicted}});
+    j["sanity"] = {{"method", v->method}, {"seed", v->seed}, {"target", v->result.target}, {"done", v->done},
+                   {"steps", steps}};
+  } else {
+    j["sanity"] = nullptr;
+  }
   j["error"] = s_->error;
   j["samples"] = static_cast<int>(samples_.size());
   j["hint"] = show_hint_;

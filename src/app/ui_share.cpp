@@ -24,8 +24,8 @@ AppState Ui::current_state() const {
   AppState st;
   auto net = s_->network();
   if (is_url(s_->model_source())) st.model = s_->model_source();
-  if (!s_->image_source().empty()) st.image = s_->image_source();
   if (s_->atlas && !s_->atlas->is_default && is_url(s_->atlas->source)) st.atlas = s_->atlas->source;
+  if (!s_->image_source().empty()) st.image = s_->image_source();
   else
     for (const auto& sm : samples_)
       if (sm.name == s_->image_name()) st.image = sm.name;
@@ -51,6 +51,10 @@ AppState Ui::current_state() const {
   st.view = view_;
   st.panel = tab_;
   st.embed = embed_;
+  if (lesson_.open() && !lesson_.source.empty()) {
+    st.lesson = lesson_.source;
+    st.step = lesson_.step + 1;
+  }
   return st;
 }
 
@@ -77,6 +81,9 @@ bool Ui::apply_state(const AppState& st, std::vector<std::string>* errors) {
   std::vector<std::string> view_errors = errors ? *errors : std::vector<std::string>();
   embed_ = st.embed;
   view_ = st.view;  // (checked when it was read)
+  // the contrast picker shows the state's target (a contrast ticked by hand before does not outlive it)
+  contrast_mode_ = st.target.kind == Target::Kind::Contrast;
+  contrast_a_ = -1;
   set_tab(st.panel);
   // the picture: a sample is opened here, where its file is (the page fetched an image URL before); opening one
   // resets the class and the neuron, so it goes first
@@ -93,6 +100,19 @@ bool Ui::apply_state(const AppState& st, std::vector<std::string>* errors) {
 std::string Ui::apply_query(const std::string& query, const std::vector<std::string>& page_errors) {
   std::vector<std::string> errors = page_errors;
   const AppState st = AppState::from_query(query, &errors);
+  // a lesson named by the link: the page fetches it itself; here it is a file (the desktop's --state)
+  if (!st.lesson.empty() && !apply_step_cb_) {
+    const std::string shown = st.lesson.substr(st.lesson.find_last_of('/') == std::string::npos ? 0 : st.lesson.find_last_of('/') + 1);
+    AppState only;
+    only.lesson = st.lesson;
+    only.step = st.step;
+    only.embed = st.embed;
+    // a link of the lesson alone shows its step; one with more says how the view was changed after it
+    const bool alone = AppState::from_query(only.to_query(), nullptr) == st;
+    embed_ = st.embed;
+    if (open_lesson_file(st.lesson, shown, std::max(0, st.step - 1)) && alone) return "";
+    if (alone) return s_->error;
+  }
   const bool ok = apply_state(st, &errors);
   // inline, the engine applied it already and its error line says what did not apply; in thread mode it will
   refresh();
@@ -103,6 +123,10 @@ void Ui::show_share(const std::string& link, const std::string& snippet) {
   share_link_ = link;
   share_snippet_ = snippet;
   share_limits_ = share_limits();
+  if (!share_note_.empty()) {  // a link that is not of the view (a lesson's): only its own note
+    share_limits_ = {share_note_};
+    share_note_.clear();
+  }
   open_share_ = true;
 }
 

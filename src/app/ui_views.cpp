@@ -439,7 +439,14 @@ void Ui::predictions_panel(float w, float h) {
   ImGui::BeginChild("predictions", ImVec2(w, h), true, ImGuiWindowFlags_NavFlattened);
   ImGui::Text("Predictions");
   ImGui::SameLine();
-  if (settings_.target.kind == Target::Kind::Contrast) contrast_mode_ = true;  // e.g. set by a link
+  // the check box follows the target when it changes (a link, a lesson's step): ticked for a contrast, unticked when
+  // a contrast gives way to another target; ticked by hand, it waits for the two clicks
+  const bool is_contrast = settings_.target.kind == Target::Kind::Contrast;
+  if (is_contrast != contrast_seen_) {
+    contrast_mode_ = is_contrast;
+    contrast_a_ = -1;
+    contrast_seen_ = is_contrast;
+  }
   if (ImGui::Checkbox("contrast", &contrast_mode_)) {
     contrast_a_ = -1;
     // unticking goes back to explaining the first class of the contrast on its own

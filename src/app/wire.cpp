@@ -334,6 +334,28 @@ void io(A& a, std::vector<LayerCurve>& cs) {
   list(a, cs, 4096, [&](LayerCurve& c) { io(a, c); });
 }
 template <class A>
+void io(A& a, SanityView& v) {
+  SanityResult& r = v.result;
+  a.num(r.target);
+  a.num(r.height);
+  a.num(r.width);
+  if (A::reading && (r.height < 0 || r.width < 0 || r.height > 1 << 14 || r.width > 1 << 14))
+    throw Error("engine message: a sanity check of a bad size");
+  list(a, r.steps, 4096, [&](SanityStep& st) {
+    io(a, st.layer);
+    values(a, st.heatmap);
+    if (A::reading && st.heatmap.size() != static_cast<std::size_t>(r.height) * static_cast<std::size_t>(r.width))
+      throw Error("engine message: a sanity heatmap that does not match its size");
+    for (double* d : {&st.spearman, &st.spearman_abs, &st.ssim, &st.target_logit}) a.num(*d);
+    a.num(st.predicted);
+  });
+  values(a, v.scale);
+  if (A::reading && v.scale.size() != r.steps.size()) throw Error("engine message: a sanity check without its scales");
+  a.flag(v.done);
+  a.num(v.seed);
+  io(a, v.method);
+}
+template <class A>
 void io(A& a, FlipView& f) {
   io(a, f.result[0]);
   io(a, f.result[1]);
@@ -473,7 +495,7 @@ void io(A& a, Command& c) {
 
 // The parts, each tagged; a part that is gone (null) is sent as its tag with a false flag.
 enum class Part : uint8_t { Model, Picture, Logits, Explanation, Graph, Detail, Curves, Flip, LayerMaps, Hover, NodeHeat,
-                            Atlas, References, Concepts, NodeRefs, Status };
+                            Atlas, References, Concepts, NodeRefs, Sanity, Status };
 template <class F>
 void each_part(F f) {
   f(Part::Model, &Snapshot::model);
@@ -491,6 +513,7 @@ void each_part(F f) {
   f(Part::References, &Snapshot::references);
   f(Part::Concepts, &Snapshot::concepts);
   f(Part::NodeRefs, &Snapshot::node_refs);
+  f(Part::Sanity, &Snapshot::sanity);
 }
 
 }  // namespace

@@ -35,27 +35,19 @@ double SanityJob::progress() const {
   return std::min(1.0, per * (static_cast<double>(res_.steps.size()) + in));
 }
 
-// The next model: one more layer from the top re-initialised.
+// The next model: one more layer from the top re-initialised. The other layers share the previous model's weights, so
+// a step costs the new layer's weights and their packing, and memory grows by the layers re-initialised so far.
 void SanityJob::next_model() {
-  if (tensors_.empty())  // (the original weights, in float32 whatever their storage: copied once)
-    for (const Layer& l : original_->layers())
-      if (l.has_weights()) {
-        tensors_.emplace_back(l.name + ".weight", l.dense_weight());
-        tensors_.emplace_back(l.name + ".bias", l.bias);
-      }
   const Layer& l = original_->layer(order_[static_cast<std::size_t>(randomised_)]);
-  for (auto& [name, t] : tensors_)
-    if (name == l.name + ".weight" || name == l.name + ".bias") {
-      Tensor r = random_vgg_tensor(original_->spec(), name, opt_.seed, opt_.pool);
-      r.reshape(t.shape());
-      t = std::move(r);
-    }
+  Tensor w = random_vgg_tensor(original_->spec(), l.name + ".weight", opt_.seed, opt_.pool);
+  Tensor b = random_vgg_tensor(original_->spec(), l.name + ".bias", opt_.seed, opt_.pool);
+  fwd_.reset();
+  ex_.reset();
+  net_ = net_->with_layer_weights(order_[static_cast<std::size_t>(randomised_)], std::move(w), std::move(b));
   ++randomised_;
-  net_ = Network::from_tensors(original_->spec(), original_->config(), tensors_, {}, original_->kernel_policy());
   ForwardOptions fo;
   fo.pool = opt_.pool;
   fwd_ = std::make_shared<ForwardPass>(net_, input_, fo);
-  ex_.reset();
 }
 
 void SanityJob::finish_step() {
@@ -101,7 +93,7 @@ Step SanityJob::step(double budget) {
     finished_ = true;
     fwd_.reset();
     ex_.reset();
-    tensors_.clear();
+    net_.reset();
     return Step::Done;
   }
   next_model();

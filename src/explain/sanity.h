@@ -46,7 +46,8 @@ struct SanityResult {
 };
 
 // A Job: each step advances the forward pass or the explanation of the current model by about the budget; between
-// models it re-initialises one more layer and builds the network (not budgeted: a copy and a packing of the weights).
+// models it re-initialises one more layer (not budgeted: drawing that layer's weights and packing them; the other
+// layers are shared with the previous model).
 class SanityJob : public Job {
  public:
   SanityJob(std::shared_ptr<const Network> net, const Tensor& input, const Composite& composite, Target target,
@@ -68,7 +69,6 @@ class SanityJob : public Job {
   Target target_;
   SanityOptions opt_;
   std::vector<int> order_;
-  std::vector<std::pair<std::string, Tensor>> tensors_;  // the current weights, by torchvision name
   int randomised_ = 0;  // layers of order_ re-initialised in net_
   std::shared_ptr<ForwardPass> fwd_;
   std::shared_ptr<Explanation> ex_;

@@ -22,7 +22,7 @@ const ConvWeights& WeightCache::conv_transposed(int layer, WeightMod mod, float 
 const ConvWeights& WeightCache::get(int layer, WeightMod mod, float gamma, bool transposed) {
   const Layer& l = net_->layer(layer);
   require(l.kind == LayerKind::Conv, "layer " + l.name + " is not a convolution");
-  if (mod == WeightMod::Identity && !transposed) return l.packed;
+  if (mod == WeightMod::Identity && !transposed) return *l.packed;
   if (mod != WeightMod::GammaPositive && mod != WeightMod::GammaNegative) gamma = 0.0f;
   std::lock_guard<std::mutex> lock(mu_);
   auto key = std::make_tuple(layer, static_cast<int>(mod), gamma, transposed);

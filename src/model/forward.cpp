@@ -92,7 +92,7 @@ Step ForwardPass::step(double budget) {
       cost = per_row * (r1 - row_);
     }
     switch (l.kind) {
-      case LayerKind::Conv: conv2d(l.packed, in.data(), Epilogue{l.bias.data(), false}, out.data(), row_, r1, pool); break;
+      case LayerKind::Conv: conv2d(*l.packed, in.data(), Epilogue{l.bias.data(), false}, out.data(), row_, r1, pool); break;
       case LayerKind::Linear: linear(l.fc(), l.bias.data(), in.data(), 1, false, out.data(), row_, r1, pool); break;
       case LayerKind::ReLU: relu(in.data(), out.data(), in.size()); break;
       case LayerKind::MaxPool: {
@@ -117,7 +117,7 @@ Step ForwardPass::step(double budget) {
     if (row_ >= rows || !rows_kind) {
       // max-pool ties as in exact arithmetic: equal patches get equal outputs (equal_patches.h); the direct path
       // already rounds them alike
-      if (l.kind == LayerKind::Conv && winograd_tile(l.packed.plan.forward)) {
+      if (l.kind == LayerKind::Conv && winograd_tile(l.packed->plan.forward)) {
         Timer te;
         equalize_equal_patches(l.conv, in.data(), out.data());
         layer_ms_[static_cast<std::size_t>(layer_)] += te.ms();
@@ -183,7 +183,7 @@ Tensor forward_from(const Network& net, int first, const Tensor& x, ThreadPool* 
     switch (l.kind) {
       case LayerKind::Conv: {
         const bool fuse = i + 1 < net.size() && net.layer(i + 1).kind == LayerKind::ReLU;
-        conv2d(l.packed, cur.data(), Epilogue{l.bias.data(), fuse}, next.data(), pool);
+        conv2d(*l.packed, cur.data(), Epilogue{l.bias.data(), fuse}, next.data(), pool);
         if (fuse) ++i;  // the ReLU is fused (its output has the same shape)
         break;
       }

@@ -276,7 +276,7 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       l.fc_data = cw->second.data;
       l.fc_scale = std::move(cw->second.scale);
     } else {
-      l.weight = get(l.name + ".weight", shape);
+      l.weight = std::make_shared<const Tensor>(get(l.name + ".weight", shape));
     }
     l.bias = get(l.name + ".bias", {shape[0]});
   };
@@ -299,7 +299,9 @@ void Network::build(const std::vector<std::pair<std::string, Tensor>>& tensors,
       set_weights(conv, {out, c, 3, 3});
       // the transposed packing is made by the WeightCache when LRP needs it
       Tensor expanded;
-      if (weights) conv.packed = pack_conv(conv.conv, conv.float_weights(expanded).data(), ConvParts::Forward, policy_);
+      if (weights)
+        conv.packed = std::make_shared<const ConvWeights>(
+            pack_conv(conv.conv, conv.float_weights(expanded).data(), ConvParts::Forward, policy_));
       conv.macs = conv.conv.macs();
       layers_.push_back(std::move(conv));
       Layer relu;
@@ -368,12 +370,12 @@ FcMatrix Layer::fc() const {
   // rows: outputs; columns: inputs (Linear) or input channels x kernel (Conv, [cout][cin*kh*kw])
   const int rows = out_shape[0];
   const int cols = kind == LayerKind::Conv ? conv.cin * conv.kh * conv.kw : in_shape[0];
-  if (fc_format == FcFormat::F32) return FcMatrix::f32(weight.data(), rows, cols);
+  if (fc_format == FcFormat::F32) return FcMatrix::f32(weight ? weight->data() : nullptr, rows, cols);
   return FcMatrix{fc_format, fc_data, fc_scale.empty() ? nullptr : fc_scale.data(), rows, cols};
 }
 
 Tensor Layer::dense_weight() const {
-  if (fc_format == FcFormat::F32) return weight;
+  if (fc_format == FcFormat::F32) return weight ? *weight : Tensor();
   const FcMatrix m = fc();
   Tensor t(kind == LayerKind::Conv ? std::vector<int>{conv.cout, conv.cin, conv.kh, conv.kw} : std::vector<int>{m.rows, m.cols});
   for (int r = 0; r < m.rows; ++r) {
@@ -386,7 +388,31 @@ Tensor Layer::dense_weight() const {
 
 std::size_t Layer::weight_bytes() const {
   if (fc_format != FcFormat::F32) return fc().bytes() + bias.size() * 4;
-  return (weight.size() + bias.size()) * 4;
+  return ((weight ? weight->size() : 0) + bias.size()) * 4;
+}
+
+std::shared_ptr<Network> Network::with_layer_weights(int layer, Tensor weight, Tensor bias) const {
+  require(has_weights_, "a network outline has no weights to replace");
+  auto net = std::make_shared<Network>(*this);
+  Layer& l = net->layers_.at(static_cast<std::size_t>(layer));
+  require(l.has_weights(), "layer " + l.name + " has no weights");
+  const std::vector<int> shape = l.kind == LayerKind::Conv
+                                     ? std::vector<int>{l.conv.cout, l.conv.cin, l.conv.kh, l.conv.kw}
+                                     : std::vector<int>{l.out_shape[0], l.in_shape[0]};
+  weight.reshape(shape);  // (throws when the counts differ)
+  require(bias.size() == static_cast<std::size_t>(shape[0]), "layer " + l.name + ": a bias of " +
+                                                                 std::to_string(bias.size()) + " values, expected " +
+                                                                 std::to_string(shape[0]));
+  bias.reshape({shape[0]});
+  l.fc_format = FcFormat::F32;
+  l.fc_owner.reset();
+  l.fc_data = nullptr;
+  l.fc_scale.clear();
+  l.weight = std::make_shared<const Tensor>(std::move(weight));
+  l.bias = std::move(bias);
+  if (l.kind == LayerKind::Conv)
+    l.packed = std::make_shared<const ConvWeights>(pack_conv(l.conv, l.weight->data(), ConvParts::Forward, policy_));
+  return net;
 }
 
 int Network::find(const std::string& name) const {

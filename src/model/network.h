@@ -28,8 +28,11 @@ struct Layer {
   ConvShape conv;                       // Conv
   PoolShape pool;                       // MaxPool
   int avg_out = 0;                      // AvgPool: adaptive output size
-  Tensor weight, bias;                  // Conv [out,in,3,3] / Linear [out,in]
-  ConvWeights packed;                   // Conv
+  // Conv [out,in,3,3] / Linear [out,in]: float32 weights and the convolution's packing, shared by the networks that
+  // differ from this one in other layers only (Network::with_layer_weights); null when stored compressed
+  std::shared_ptr<const Tensor> weight;
+  std::shared_ptr<const ConvWeights> packed;  // Conv
+  Tensor bias;
   // Weights the checkpoint stores as F16, BF16 or int8 stay in that form in memory (`weight` is then empty): Linear
   // kernels expand them as they stream through them; convolutions pack from a float32 expansion.
   FcFormat fc_format = FcFormat::F32;
@@ -44,7 +47,7 @@ struct Layer {
   Tensor dense_weight() const;
   // The float32 weights: `weight` itself, or compressed ones expanded into `holder`.
   const Tensor& float_weights(Tensor& holder) const {
-    if (fc_format == FcFormat::F32) return weight;
+    if (fc_format == FcFormat::F32 && weight) return *weight;
     holder = dense_weight();
     return holder;
   }
@@ -77,6 +80,10 @@ class Network {
                                                const std::vector<std::pair<std::string, Tensor>>& tensors,
                                                std::map<std::string, CompressedFc> compressed = {},
                                                const KernelPolicy& policy = {});
+  // This network with new float32 weights and bias for one layer (packed with this network's policy); every other
+  // layer shares this network's storage, so a copy costs the one layer (the sanity check re-initialises one layer
+  // after another).
+  std::shared_ptr<Network> with_layer_weights(int layer, Tensor weight, Tensor bias) const;
 
   const VggSpec& spec() const { return spec_; }
   const ModelConfig& config() const { return config_; }

@@ -32,6 +32,8 @@ AppState every_field_changed() {
   s.view.nodes = 2;
   s.panel = Tab::Optimizer;
   s.embed = true;
+  s.lesson = "lessons/week 7.json";
+  s.step = 4;
   return s;
 }
 
@@ -162,6 +164,29 @@ TEST(CompactRules, BadTextIsRefusedWithTheReason) {
 }
 
 }  // namespace
+// A lesson and its step travel in a link; a step that is not a number of 1 or more is named.
+TEST(AppState, ALessonAndItsStepTravel) {
+  AppState s;
+  s.lesson = "https://course.example/week7/why a sneaker.json";
+  s.step = 3;
+  s.target = Target::cls(5);
+  const std::string q = s.to_query();
+  EXPECT_NE(q.find("lesson=https://course.example/week7/why%20a%20sneaker.json&step=3"), std::string::npos) << q;
+  std::vector<std::string> errors;
+  const AppState back = AppState::from_query(q, &errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(back, s);
+  s.step = 1;  // the first step is where a lesson opens: not written
+  EXPECT_EQ(s.to_query().find("step="), std::string::npos);
+  for (const char* bad : {"?lesson=x.json&step=0", "?lesson=x.json&step=-2", "?lesson=x.json&step=two", "?step=1e3"}) {
+    errors.clear();
+    const AppState b = AppState::from_query(bad, &errors);
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_NE(errors[0].find("step number"), std::string::npos) << errors[0];
+    EXPECT_EQ(b.step, 0);
+  }
+}
+
 TEST(AppState, ThePagesOwnParametersAreNotErrors) {
   std::vector<std::string> errors;
   const AppState s = AppState::from_query("?engine=inline&single&coi=1&k=3", &errors);

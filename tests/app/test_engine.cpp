@@ -13,6 +13,8 @@
 #include "app/wire.h"
 #include "engine/error.h"
 #include "explain/conditional.h"
+#include "explain/sanity.h"
+#include "explain/workspace.h"
 #include "model/network.h"
 #include "model/random_weights.h"
 #include "test_util.h"
@@ -36,7 +38,7 @@ TEST(Engine, InlineSnapshotCarriesWhatTheInterfaceDraws) {
   ASSERT_TRUE(s->error.empty()) << s->error;
   ASSERT_NE(s->network(), nullptr);
   EXPECT_FALSE(s->network()->has_weights());  // the interface gets the outline only
-  EXPECT_TRUE(s->network()->layer(0).weight.empty());
+  EXPECT_FALSE(s->network()->layer(0).weight);
   ASSERT_TRUE(s->logits && s->explanation && s->graph && s->detail);
   EXPECT_FALSE(s->working);
   EXPECT_EQ(s->applied, e.posted());
@@ -255,6 +257,84 @@ TEST(Engine, SnapshotsAndCommandsTravelAsBytes) {
 
 // The interface's side of a worker: commands leave as bytes, snapshots come back as bytes (here the "worker" is an
 // inline engine in the same test, pumped as the worker's script does).
+// The sanity check runs beside the interface like any job: its steps arrive one at a time, and they are the numbers
+// the sanity job gives on the same network, picture, rules and seed (what `lrpscope sanity` prints).
+TEST(Engine, SanityCheckArrivesStepByStepWithTheJobsNumbers) {
+  Engine e(Engine::Mode::Inline);
+  open_tiny(e);
+  e.set_preset("epsilon-plus-flat");
+  ASSERT_TRUE(e.wait_idle(60));
+  EXPECT_EQ(e.snapshot()->sanity, nullptr);
+  e.run_sanity(7);
+  std::size_t partial = 0;
+  while (e.pump(5)) {
+    const auto s = e.snapshot();
+    if (s->sanity && !s->sanity->done) partial = std::max(partial, s->sanity->result.steps.size());
+  }
+  const auto s = e.snapshot();
+  ASSERT_TRUE(s->sanity) << s->error;
+  const SanityView& v = *s->sanity;
+  EXPECT_TRUE(v.done);
+  EXPECT_GT(partial, 1u);  // shown before the end
+  EXPECT_EQ(v.seed, 7u);
+  EXPECT_EQ(v.method, "epsilon-plus-flat");
+  // the same check computed directly
+  Workspace ws;
+  ws.set_model(Network::load(test::source_path(kTiny)), true);
+  Image img;
+  std::string err;
+  ASSERT_TRUE(Session::read_picture(test::source_path(kCat), "chelsea", &img, &err)) << err;
+  ws.set_image(img, InvertMode::Auto);
+  SanityOptions so;
+  so.seed = 7;
+  SanityJob job(ws.net, ws.pre.tensor, Composite::preset("epsilon-plus-flat", *ws.net), Target::top1(), so);
+  job.run();
+  const SanityResult& want = job.result();
+  ASSERT_EQ(v.result.steps.size(), want.steps.size());
+  EXPECT_EQ(v.result.target, want.target);
+  EXPECT_EQ(v.result.target, s->explanation->target_class);
+  for (std::size_t i = 0; i < want.steps.size(); ++i) {
+    EXPECT_EQ(v.result.steps[i].layer, want.steps[i].layer);
+    EXPECT_NEAR(v.result.steps[i].spearman, want.steps[i].spearman, 1e-6) << i;
+    EXPECT_NEAR(v.result.steps[i].ssim, want.steps[i].ssim, 1e-6) << i;
+    EXPECT_EQ(v.result.steps[i].predicted, want.steps[i].predicted) << i;
+  }
+  EXPECT_EQ(v.result.steps[1].layer, "fc8");
+  EXPECT_LT(v.result.steps.back().spearman_abs, 0.9);  // the last model is make-random's: its heatmap is another
+  // it travels as bytes
+  Snapshot r;
+  const auto m = encode_snapshot(*s, nullptr);
+  decode_snapshot(m.data(), m.size(), r);
+  ASSERT_TRUE(r.sanity);
+  EXPECT_EQ(r.sanity->result.steps.back().heatmap, v.result.steps.back().heatmap);
+  EXPECT_EQ(r.sanity->result.steps[3].spearman, v.result.steps[3].spearman);
+  EXPECT_EQ(r.sanity->method, v.method);
+  EXPECT_TRUE(r.sanity->done);
+  // a new class is a new explanation: its sanity check is asked for again
+  e.set_target(Target::cls(3));
+  ASSERT_TRUE(e.wait_idle(60));
+  EXPECT_EQ(e.snapshot()->sanity, nullptr);
+  // a neuron clicked while the check runs is shown first, then the check goes on; Cancel stops it where it is
+  e.run_sanity(7);
+  for (int i = 0; i < 6; ++i) e.pump(2);
+  e.select_neuron(e.snapshot()->network()->find("conv5_3"), 2);
+  ASSERT_TRUE(e.wait_idle(60));
+  ASSERT_TRUE(e.snapshot()->sanity && e.snapshot()->sanity->done);
+  EXPECT_EQ(e.snapshot()->neuron_detail()->index, 2);
+  e.run_sanity(8);
+  for (int i = 0; i < 3; ++i) e.pump(2);
+  e.cancel();
+  ASSERT_TRUE(e.wait_idle(10));
+  const auto c = e.snapshot();
+  EXPECT_TRUE(!c->sanity || !c->sanity->done);
+  // a seed that is not a whole number of 0 or more reaches the error line
+  Command bad(Command::Kind::RunSanity);
+  bad.x = -1;
+  e.send(std::move(bad));
+  ASSERT_TRUE(e.wait_idle(10));
+  EXPECT_NE(e.snapshot()->error.find("seed"), std::string::npos) << e.snapshot()->error;
+}
+
 TEST(Engine, RemoteEngineSeesWhatTheWorkerComputes) {
   Engine worker(Engine::Mode::Inline);
   long long from_interface = 0;

@@ -100,6 +100,19 @@ try {
                               channelSum(readNpy(path.join(cnpy, 'relevance_input.npy'))).v, w, h, `desktop ${tag} conditional heatmap`));
   }
 
+  // ---------------------------------------------------------------- a lesson opened by --state, at its step 3
+  {
+    const lessonFile = path.join(root, 'web/examples/why-a-sneaker.json');
+    const { s } = shotRun('lesson-step3', ['--state', `?lesson=${lessonFile}&step=3`]);
+    assert.equal(s.error, '');
+    assert.ok(s.lesson && s.lesson.step === 3 && s.lesson.steps >= 6, JSON.stringify(s.lesson));
+    assert.equal(s.image, 'fashion/sneaker-1');
+    assert.equal(s.target, 5);  // the step explains Sandal
+    assert.equal(s.app.mode, 'heatmap');
+    assert.ok(s.rects.lesson && s.rects['lesson:next'], 'no lesson card on the desktop');
+    console.log(`desktop: the example lesson opens at step 3 (${s.lesson.step_title})`);
+  }
+
   // ---------------------------------------------------------------- every panel at the sizes people use
   for (const [w, h, k] of [[1280, 800, 1], [1024, 600, 1], [2560, 1600, 2]]) {
     for (const tab of ['Graph', 'Neuron', 'Layers', 'Rules', 'Optimiser', 'Evaluation']) {
@@ -132,6 +145,36 @@ try {
   const f1 = a.read().frames, c1 = stat(), secs = (Date.now() - t0) / 1000;
   console.log(`desktop idle: ${((f1 - f0) / secs).toFixed(1)} frames/s, ${(100 * (c1 - c0) / secs).toFixed(1)} % of a core`);
   assert.ok((f1 - f0) / secs < 1, `the desktop app keeps drawing while idle (${(f1 - f0) / secs} frames/s)`);
+  // the sanity check, clicked: the CLI's scores, the original heatmap and the last one upright on the screen
+  s = a.read();
+  await clickAt(at(s, 'tab:Evaluation'));
+  s = await a.until((x) => x.tab === 'Evaluation' && x.rects['evaluation:sanity'], 'the Evaluation tab');
+  await clickAt(at(s, 'evaluation:sanity'));
+  s = await a.until((x) => x.evaluation_panel === 'sanity' && x.rects['sanity:run'], 'the sanity panel');
+  await clickAt(at(s, 'sanity:run'));
+  s = await a.until((x) => x.sanity && x.sanity.done && !x.busy, 'the sanity check', 120000);
+  await sleep(300);
+  s = a.read();
+  const sanityPng = path.join(outDir, 'sanity.png');
+  execFileSync('import', ['-window', 'root', '-crop', '1280x800+0+0', sanityPng], { env });
+  const sanityImg = decodePng(fs.readFileSync(sanityPng));
+  const snpy = path.join(outDir, 'sanity-npy');
+  fs.rmSync(snpy, { recursive: true, force: true });
+  fs.mkdirSync(snpy);
+  const sw = JSON.parse(run(['sanity', '--model', model, '--image', square, '--composite', s.sanity.method, '--seed',
+                             String(s.sanity.seed), '--json', '--npy-dir', snpy]));
+  assert.equal(s.sanity.steps.length, sw.steps.length);
+  sw.steps.forEach((b, i) => {
+    for (const k of ['spearman', 'spearman_abs', 'ssim'])
+      assert.ok(Math.abs(s.sanity.steps[i][k] - b[k]) < 1e-3, `desktop sanity step ${i}: ${k} ${s.sanity.steps[i][k]} vs ${b[k]}`);
+  });
+  const sfiles = fs.readdirSync(snpy).sort();
+  for (const i of [0, sw.steps.length - 1]) {
+    const ref = channelSum(readNpy(path.join(snpy, sfiles[i])));
+    console.log(assertUpright(sampleCells(sanityImg, s.rects[`sanity-map/${i}`], ref.w, ref.h).redness, ref.v, ref.w, ref.h,
+                              `desktop sanity heatmap ${i}`));
+  }
+  console.log(`desktop: the sanity check's ${sw.steps.length} steps equal the CLI's`);
   // Image -> Open... with the desktop's file chooser
   s = a.read();
   await clickAt(at(s, 'menu:image'));

@@ -78,9 +78,9 @@ TEST(Convert, CompressedClassifierWeightsStayCompressedAndAgreeExactly) {
       const Layer& l = net->layer(i);
       if (!l.has_weights()) continue;
       EXPECT_NE(l.fc_format, FcFormat::F32) << l.name;
-      EXPECT_TRUE(l.weight.empty()) << l.name;
+      EXPECT_FALSE(l.weight) << l.name;
       const Tensor back = l.dense_weight();
-      const Tensor& want = expanded->layer(i).weight;
+      const Tensor& want = *expanded->layer(i).weight;
       ASSERT_EQ(back.size(), want.size());
       EXPECT_EQ(0, std::memcmp(back.data(), want.data(), want.size() * 4)) << l.name;
       kept += l.weight_bytes();

@@ -3,6 +3,7 @@
 #include "engine/error.h"
 #include "engine/thread_pool.h"
 #include "model/forward.h"
+#include "model/random_weights.h"
 #include "model/safetensors_writer.h"
 #include "model/weight_store.h"
 #include "net_util.h"
@@ -130,6 +131,42 @@ TEST(Forward, MatchesTheScalarReference) {
     ASSERT_EQ(ref.size(), logits.size());
     EXPECT_LT(max_abs_diff(logits.data(), ref.data(), ref.size()), 1e-4 * (max_abs(ref.data(), ref.size()) + 1e-3));
   }
+}
+
+// One layer's weights replaced: that layer computes with the new ones, and every other layer shares the first
+// network's storage (the sanity check re-initialises a full-size VGG16 one layer at a time without copying it).
+TEST(Network, WithLayerWeightsReplacesOneLayerAndSharesTheRest) {
+  VggSpec spec = tiny_spec(32);
+  auto tensors = random_vgg_tensors(spec, 4);
+  auto net = Network::from_tensors(spec, {}, tensors);
+  const int conv = net->find("conv2_1"), fc = net->find("fc7");
+  Tensor w = random_vgg_tensor(spec, net->layer(conv).name + ".weight", 9);
+  Tensor b(std::vector<int>{net->layer(conv).conv.cout}, 0.25f);
+  auto changed = net->with_layer_weights(conv, w, b);
+  for (int i = 0; i < net->size(); ++i) {
+    if (!net->layer(i).has_weights()) continue;
+    if (i == conv) {
+      EXPECT_NE(changed->layer(i).weight, net->layer(i).weight);
+      EXPECT_NE(changed->layer(i).packed, net->layer(i).packed);
+    } else {
+      EXPECT_EQ(changed->layer(i).weight, net->layer(i).weight) << i;  // the same storage
+      EXPECT_EQ(changed->layer(i).packed, net->layer(i).packed) << i;
+    }
+  }
+  // the same logits as the network built from the changed tensors
+  for (auto& [name, t] : tensors)
+    if (name == net->layer(conv).name + ".weight") t = w, t.reshape(net->layer(conv).weight->shape());
+    else if (name == net->layer(conv).name + ".bias") t = b;
+  auto want = Network::from_tensors(spec, {}, tensors);
+  const Tensor in = random_input(net->input_shape(), 2);
+  const Tensor x = forward_logits(changed, in), y = forward_logits(want, in), z = forward_logits(net, in);
+  EXPECT_EQ(max_abs_diff(x.data(), y.data(), x.size()), 0.0);
+  EXPECT_GT(max_abs_diff(x.data(), z.data(), x.size()), 1e-6);
+  // a fully connected layer, and weights of the wrong size
+  auto fc_changed = net->with_layer_weights(fc, Tensor(net->layer(fc).weight->shape(), 0.0f), Tensor({net->layer(fc).out_shape[0]}, 0.0f));
+  EXPECT_EQ(fc_changed->layer(fc).weight->data()[0], 0.0f);
+  EXPECT_THROW(net->with_layer_weights(fc, Tensor({3, 3}), Tensor({3})), Error);
+  EXPECT_THROW(net->with_layer_weights(net->find("relu1_1"), Tensor({3}), Tensor({3})), Error);
 }
 
 TEST(Forward, StepsKeepAndThreadsAgree) {

@@ -91,3 +91,11 @@ export async function clickAt(page, x, y) {
   await page.mouse.up();
   await page.waitForTimeout(150);
 }
+
+// A test's failure: the error, the page's last messages and a screenshot (OUT_DIR/failure.png); the exit code is 1.
+export async function reportFailure(e, { page, logs, outDir }) {
+  console.error(e);
+  if (logs) console.error(logs.slice(-20).join('\n'));
+  if (page) await page.screenshot({ path: path.join(outDir, 'failure.png') }).catch(() => {});
+  process.exitCode = 1;
+}

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { serve, launch, state, waitFor, centre, clickAt as clickPage, fresh as freshState } from './browser.mjs';
+import { serve, launch, state, waitFor, centre, clickAt as clickPage, fresh as freshState, reportFailure } from './browser.mjs';
 import { decodePng } from './png.mjs';
 import { readNpy, channelSum, sampleCells, assertUpright, cellCentre, orientationFixtures } from './orientation.mjs';
 
@@ -436,10 +436,7 @@ try {
   }
   console.log(`truth test passed; screenshots in ${outDir}`);
 } catch (e) {
-  console.error(e);
-  if (logs) console.error(logs.slice(-20).join('\n'));
-  if (page) await page.screenshot({ path: path.join(outDir, 'failure.png') }).catch(() => {});
-  process.exitCode = 1;
+  await reportFailure(e, { page, logs, outDir });
 } finally {
   if (close) await close().catch(() => {});
   server.stop();
