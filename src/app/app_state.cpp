@@ -148,6 +148,7 @@ std::string AppState::to_query() const {
   if (view.nodes != d.view.nodes) q.push_back({"nodes", graph_nodes_name(view.nodes)});
   if (panel != d.panel) q.push_back({"panel", tab_key(panel)});
   if (embed) q.push_back({"embed", "1"});
+  if (predict) q.push_back({"predict", "1"});
   if (!lesson.empty()) {
     q.push_back({"lesson", lesson});
     if (step > 1) q.push_back({"step", std::to_string(step)});
@@ -181,6 +182,9 @@ AppState AppState::from_query(const std::string& query, std::vector<std::string>
       s.image = v;
     } else if (key == "atlas") {
       s.atlas = v;
+    } else if (key == "predict") {
+      if (v == "1" || v == "0") s.predict = v == "1";
+      else bad("must be 0 or 1");
     } else if (key == "lesson") {
       s.lesson = v;
     } else if (key == "step") {
@@ -300,6 +304,7 @@ std::string AppState::to_json() const {
   j["nodes"] = graph_nodes_name(view.nodes);
   j["panel"] = tab_key(panel);
   j["embed"] = embed;
+  j["predict"] = predict;
   j["lesson"] = lesson;
   j["step"] = step;
   return j.dump();

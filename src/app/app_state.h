@@ -53,6 +53,7 @@ struct AppState {
   ViewState view;
   Tab panel = Tab::Graph;
   bool embed = false;
+  bool predict = false;               // predict, then reveal: the explanation hidden until the student's guess
   std::string lesson;                 // a lesson's address (the page fetches it; lesson.h), "" = none
   int step = 0;                       // the lesson's step shown, from 1 (0 = the first)
 

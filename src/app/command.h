@@ -45,6 +45,8 @@ struct Command {
     WantConcepts,    // a: layer (-1: none), b: the ranking (0 activation, 1 relevance)
     WantNodeRefs,    // flag: the graph's nodes as their best references; b: the ranking
     RunSanity,       // x: the seed of the re-initialised weights
+    EditView,        // picture: the picture as the model sees it, painted over (what if)
+    ResetView,       // back to the picture as it was opened
     kCount
   };
   Kind kind = Kind::Cancel;

@@ -178,6 +178,7 @@ void Engine::publish() {
       p->view = s.preprocessed().view;
       p->inverted = s.preprocessed().inverted;
       p->background = s.preprocessed().background;
+      p->edited = s.view_edited();
       p->name = s.image_name();
       p->source = s.image_source();
       n.picture = std::move(p);
@@ -394,6 +395,8 @@ bool Engine::execute(const Command& c) {
     case K::SetTolerance: s.settings().tolerance = c.x; return true;
     case K::RunOptimizer: s.run_optimizer(c.a); return true;
     case K::RunFlipping: s.run_flipping(c.text); return true;
+    case K::EditView: return c.picture && s.edit_view(*c.picture);
+    case K::ResetView: s.reset_view(); return true;
     case K::RunSanity:
       if (!(c.x >= 0 && c.x < 9.007199254740992e15)) throw Error("sanity check: the seed must be a whole number of 0 or more");
       s.run_sanity(static_cast<uint64_t>(c.x));
@@ -530,6 +533,12 @@ bool EngineApi::run_sanity(uint64_t seed) {
   c.x = static_cast<double>(seed);
   return send(std::move(c));
 }
+bool EngineApi::edit_view(const Image& view) {
+  Command c(Command::Kind::EditView);
+  c.picture = std::make_shared<const Image>(view);
+  return send(std::move(c));
+}
+bool EngineApi::reset_view() { return send(Command(Command::Kind::ResetView)); }
 bool EngineApi::cancel() { return send(Command(Command::Kind::Cancel)); }
 bool EngineApi::set_download(const Session::Download& d) {
   Command c(Command::Kind::SetDownload);

@@ -52,6 +52,8 @@ class EngineApi {
   bool run_optimizer(int layer);  // -1: every layer
   bool run_flipping(const std::string& compare_preset);
   bool run_sanity(uint64_t seed);
+  bool edit_view(const Image& view);
+  bool reset_view();
   bool cancel();
   bool set_download(const Session::Download& d);
   bool report_error(const std::string& text, bool about_atlas = false);  // (about_atlas: it stays, as the atlas' own)

@@ -162,7 +162,30 @@ bool Session::adopt_model(std::shared_ptr<Network> net, const std::string& shown
 }
 
 // Preprocesses the current image again (new model or inversion) and recomputes everything.
+bool Session::edit_view(const Image& view) {
+  if (!ws_.net || ws_.pre.tensor.empty()) return false;
+  try {
+    Preprocessed p = preprocess_view(view, ws_.net->config());  // (throws for another size)
+    p.inverted = ws_.pre.inverted;
+    p.background = ws_.pre.background;
+    ws_.pre = std::move(p);  // (the picture as opened stays, for reset_view and another model)
+    ws_.fwd.reset();
+  } catch (const std::exception& e) {
+    fail("could not use the painted picture", e);
+    return false;
+  }
+  view_edited_ = true;
+  restart(Stage::Forward, false);
+  return true;
+}
+
+void Session::reset_view() {
+  if (!view_edited_ || ws_.image.empty()) return;
+  reprepare_image("could not prepare the image");
+}
+
 bool Session::reprepare_image(const std::string& what) {
+  view_edited_ = false;
   try {
     ws_.set_image(ws_.image, ws_.invert);
     restart(Stage::Forward, false);

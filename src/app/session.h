@@ -97,6 +97,11 @@ class Session {
   bool load_picture(const Image& img, const std::string& name, const std::string& source = "");
   const std::string& image_source() const { return image_source_; }
   void set_invert(InvertMode m);
+  // What if: the picture as the model sees it, edited (painted over; the model's input size), explained again with
+  // the same class, rules and neuron; reset_view goes back to the picture as it was opened.
+  bool edit_view(const Image& view);
+  void reset_view();
+  bool view_edited() const { return view_edited_; }
 
   // The reference atlas (references.h): from a file or bytes; `quiet` for the default atlas, which is kept
   // unused when it does not fit the model (an atlas that was asked for and does not fit is refused).
@@ -202,6 +207,7 @@ class Session {
   bool step_once();
 
   Workspace ws_;  // the model, the picture prepared for it, the forward pass
+  bool view_edited_ = false;
   std::string model_name_, image_name_, model_source_, image_source_;
   Download download_;
   std::size_t model_bytes_ = 0;

@@ -27,6 +27,7 @@ struct PictureView {
   int kept_width = 0, kept_height = 0;  // the size the engine keeps it at (reduced past a megapixel)
   Image view;   // what the model sees, as a picture (model size)
   bool inverted = false;
+  bool edited = false;  // `view` was painted over (what if)
   int background = -1;
   std::string name, source;
 };

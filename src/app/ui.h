@@ -20,6 +20,7 @@
 #include "app/snapshot.h"
 #include "explain/graph_layout.h"
 #include "explain/heatmap.h"
+#include "explain/metrics.h"
 
 
 namespace lrp::app {
@@ -197,6 +198,42 @@ class Ui {
   void show_tip(const std::string& name, const std::string& text);  // the tooltip, wrapped, and reported
   std::string tip_name_, tip_text_, tip_prev_name_, tip_prev_text_;  // this frame's tooltip, and the last frame's
   void hint_window(float w, float h);
+  // predict, then reveal (ui_predict.cpp)
+  struct PredictState {
+    bool on = false, revealed = false, erase = false;
+    int brush = 2;  // radius in model pixels (for a 28-pixel picture; scaled with the picture)
+    int w = 0, h = 0;
+    std::vector<uint8_t> mask;  // h x w, 1 where painted
+    std::pair<long long, int> key{-1, -1};  // the picture (version) and the class the guess is for
+    EvidenceShare score;
+  };
+  PredictState predict_;
+  bool predicting() const { return predict_.on && !predict_.revealed; }
+  void set_predict(bool on);
+  void predict_sync();
+  // the brush that predict and what if paint with (ui_predict.cpp)
+  static float brush_radius(int brush, int w, int h);
+  static void brush_cells(ImVec2 p0, ImVec2 size, int w, int h, float radius, const std::function<void(int, int)>& f);
+  // what if (ui_whatif.cpp): the picture as the model sees it, painted over, explained again as it is painted
+  struct WhatIfState {
+    bool on = false, painting = false;
+    int fill = 0;   // 0 blur, 1 grey, 2 black, 3 the data set's mean
+    int brush = 2;
+    Image view;     // the picture being painted (model size)
+    std::vector<Image> undo;    // the picture before each stroke
+    std::vector<uint8_t> mask;  // the pixels painted since the picture was opened
+    long long picture = -1;     // the picture version it started from
+    std::shared_ptr<const Tensor> before;  // the logits before the first stroke
+    double last_sent = 0;       // ImGui time of the last picture sent while a stroke goes on
+  };
+  WhatIfState whatif_;
+  void whatif_sync();
+  void whatif_canvas(ImVec2 p0, ImVec2 size);
+  void whatif_controls();
+  std::string whatif_words() const;
+  void predict_canvas(const Tensor& relevance, ImVec2 size);
+  void predict_controls();
+  std::string predict_words() const;
   // lessons
   void lesson_panel(float w, float h);
   float lesson_height(float w, float max_h) const;

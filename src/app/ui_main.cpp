@@ -187,6 +187,8 @@ void Ui::frame(int width, int height) {
   tip_text_.clear();
   hover_x_ = hover_y_ = -1;
   ensure_base_textures();
+  predict_sync();
+  whatif_sync();
   shortcuts();
   const float W = static_cast<float>(width), H = static_cast<float>(height);
   ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -279,8 +281,18 @@ void Ui::column_layout(float w, float h) {
   const ImGuiContext& g = *GImGui;
   const bool no_control = g.ActiveId == 0 || (g.ActiveIdWindow && g.ActiveId == g.ActiveIdWindow->MoveId);
   if (ImGui::IsWindowHovered(ImGuiHoveredFlags_ChildWindows | ImGuiHoveredFlags_AllowWhenBlockedByActiveItem) &&
-      ImGui::IsMouseDragging(0, 4.0f) && no_control)
-    ImGui::SetScrollY(ImGui::GetScrollY() - io.MouseDelta.y);
+      ImGui::IsMouseDragging(0, 4.0f) && no_control) {
+    // the panel under the finger scrolls first (a long panel inside the column), and the column once it is at its end
+    ImGuiWindow* column = ImGui::GetCurrentWindow();
+    ImGuiWindow* target = g.HoveredWindow ? g.HoveredWindow : column;
+    const float dy = -io.MouseDelta.y;
+    auto can_scroll = [&](ImGuiWindow* win) {
+      return win->ScrollMax.y > 0 && !(win->Flags & ImGuiWindowFlags_NoScrollWithMouse) &&
+             (dy > 0 ? win->Scroll.y < win->ScrollMax.y : win->Scroll.y > 0);
+    };
+    while (target != column && target->ParentWindow && !can_scroll(target)) target = target->ParentWindow;
+    ImGui::SetScrollY(target, target->Scroll.y + dy);
+  }
   mark_rect("column", ImGui::GetWindowPos().x, ImGui::GetWindowPos().y, ImGui::GetWindowPos().x + w, ImGui::GetWindowPos().y + h);
   column_scroll_ = ImGui::GetScrollY();
   ImGui::EndChild();
@@ -753,6 +765,17 @@ std::string Ui::state_json() const {
   else j["flip"] = nullptr;
   j["evaluation_panel"] = eval_panel_ == 1 ? "sanity" : "flipping";
   j["contrast_mode"] = contrast_mode_;  // the contrast check box
+  {
+    std::string mask;
+    for (uint8_t m : predict_.mask) mask += m ? '1' : '0';
+    j["predict"] = {{"on", predict_.on}, {"revealed", predict_.revealed}, {"w", predict_.w}, {"h", predict_.h},
+                    {"mask", mask}, {"area", predict_.score.area}, {"share", predict_.score.share},
+                    {"words", predict_.revealed ? predict_words() : ""}};
+    std::string painted;
+    for (uint8_t m : whatif_.mask) painted += m ? '1' : '0';
+    j["whatif"] = {{"on", whatif_.on}, {"fill", whatif_.fill}, {"mask", painted}, {"strokes", whatif_.undo.size()},
+                   {"edited", s_->pic().edited}, {"words", whatif_words()}};
+  }
   if (lesson_.open()) {
     const LessonStep& ls = lesson_.lesson.steps[static_cast<std::size_t>(lesson_.step)];
     j["lesson"] = {{"title", lesson_.lesson.title}, {"step", lesson_.step + 1},

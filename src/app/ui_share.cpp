@@ -51,6 +51,7 @@ AppState Ui::current_state() const {
   st.view = view_;
   st.panel = tab_;
   st.embed = embed_;
+  st.predict = predict_.on;
   if (lesson_.open() && !lesson_.source.empty()) {
     st.lesson = lesson_.source;
     st.step = lesson_.step + 1;
@@ -81,6 +82,7 @@ bool Ui::apply_state(const AppState& st, std::vector<std::string>* errors) {
   std::vector<std::string> view_errors = errors ? *errors : std::vector<std::string>();
   embed_ = st.embed;
   view_ = st.view;  // (checked when it was read)
+  if (st.predict || predict_.on) set_predict(st.predict);  // (a step that asks for a guess asks for a new one)
   // the contrast picker shows the state's target (a contrast ticked by hand before does not outlive it)
   contrast_mode_ = st.target.kind == Target::Kind::Contrast;
   contrast_a_ = -1;
@@ -249,7 +251,19 @@ void Ui::embed_frame(float W, float H) {
   const float avail_h = ImGui::GetContentRegionAvail().y - ImGui::GetFrameHeightWithSpacing();
   const float side = std::min(avail_h, W * 0.48f);
   ImGui::BeginChild("embed_image", ImVec2(side, avail_h), false);
-  if (ex && image_tex_.valid()) {
+  if (ex && image_tex_.valid() && predict_.on) {  // predict, then reveal
+    const Tensor& r = ex->input_relevance;
+    const ImVec2 sz = fit(r.dim(2), r.dim(1), side, std::max(32.0f, avail_h - ImGui::GetTextLineHeightWithSpacing() * 4));
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    if (predict_.revealed) {
+      const Texture& t = heat_view(0, r, version(Session::Result::Explanation), static_cast<int>(sz.x));
+      ImGui::Image(t.imgui_id(), sz);
+      mark("heatmap");
+      ImGui::SetCursorScreenPos(p0);
+    }
+    predict_canvas(r, sz);
+    predict_controls();
+  } else if (ex && image_tex_.valid()) {
     const Texture& t = heat_view(0, ex->input_relevance, version(Session::Result::Explanation), static_cast<int>(side));
     ImGui::Image(t.imgui_id(), fit(t.width(), t.height(), side, std::max(32.0f, avail_h - colour_bar_height())));
     mark("heatmap");
@@ -260,7 +274,10 @@ void Ui::embed_frame(float W, float H) {
   ImGui::EndChild();
   ImGui::SameLine();
   ImGui::BeginChild("embed_graph", ImVec2(0, avail_h), true);
-  if (tab_ == Tab::Graph) graph_tab();
+  if (predicting()) {
+    text_wrapped("The explanation is hidden until you reveal your guess.");
+    mark("predict:hidden");
+  } else if (tab_ == Tab::Graph) graph_tab();
   else if (tab_ == Tab::Neuron) neuron_tab();
   else if (tab_ == Tab::Layers) layers_tab();
   else if (tab_ == Tab::Rules) rules_tab();

@@ -43,6 +43,13 @@ void Ui::tabs_panel(float w, float h) {
   ImGui::BeginChild("tabs", ImVec2(w, h), true,
                     ImGuiWindowFlags_NavFlattened | (graph_wheel_ ? ImGuiWindowFlags_NoScrollWithMouse : 0));
   if (tab_ != Tab::Graph) graph_wheel_ = false;
+  if (predicting()) {  // (the panels would give the answer away)
+    text_wrapped("The explanation is hidden until you reveal your guess: paint where you think the evidence for %s "
+                 "is, then press Reveal under the picture.", explained_class().c_str());
+    mark("predict:hidden");
+    ImGui::EndChild();
+    return;
+  }
   summary_text();
   if (ImGui::GetContentRegionAvail().x < 560 * scale_) {
     // narrow (phones): the panels as a grid, three a row, of buttons with their whole names, big enough for a finger

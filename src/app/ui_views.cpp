@@ -280,6 +280,20 @@ void Ui::input_panel(float w, float h) {
   }
   ImGui::SameLine();
   ImGui::Text("%s", s_->image_name().c_str());
+  flow(check_width("guess first"));
+  bool guess = predict_.on;
+  if (ImGui::Checkbox("guess first", &guess)) set_predict(guess);
+  tip("predict", "Predict, then reveal: hide the explanation, paint where you think the evidence for the class is, and "
+                 "see how much of it you found.");
+  flow(check_width("what if"));
+  bool what = whatif_.on;
+  if (ImGui::Checkbox("what if", &what)) {
+    whatif_ = WhatIfState();
+    whatif_.on = what;
+    if (what) set_predict(false);
+  }
+  tip("whatif", "What if: paint over the picture (blur, grey, black or the data set's mean) and watch the prediction and "
+                "the heatmap change.");
   if (const std::string note = picture_note(); !note.empty()) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(1.0f, 0.75f, 0.4f, 1.0f), "(!)");
@@ -313,7 +327,12 @@ void Ui::input_panel(float w, float h) {
         hover_value_ = v;
       }
     };
-    if (view_.mode == ViewMode::SideBySide) {
+    const bool side_by_side = view_.mode == ViewMode::SideBySide && !predict_.on && !whatif_.on;
+    // (predict and what if keep room under the picture for their controls)
+    const float extra = !predict_.on && !whatif_.on ? 0.0f
+                        : ImGui::GetFrameHeightWithSpacing() + ImGui::GetTextLineHeightWithSpacing() * (predict_.revealed ? 4.0f : 2.0f);
+    float shown_w = 0;
+    if (side_by_side) {
       const float half = std::floor((ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2);
       const ImVec2 sz = fit(r.dim(2), r.dim(1), half, side);
       const Texture& a = heat_view(0, r, version(Session::Result::Explanation), static_cast<int>(sz.x), 2);  // the image
@@ -323,14 +342,29 @@ void Ui::input_panel(float w, float h) {
       ImGui::SameLine();
       const Texture& c = heat_view(1, r, version(Session::Result::Explanation), static_cast<int>(sz.x), 1);  // the heatmap
       ImGui::Image(c.imgui_id(), sz);
+      mark("heatmap");
+      pixel_tooltip();
+      shown_w = sz.x;
     } else {
-      const ImVec2 sz = fit(r.dim(2), r.dim(1), ImGui::GetContentRegionAvail().x, side);
-      const Texture& t = heat_view(0, r, version(Session::Result::Explanation), static_cast<int>(sz.x));
-      ImGui::Image(t.imgui_id(), sz);
+      const ImVec2 sz = fit(r.dim(2), r.dim(1), ImGui::GetContentRegionAvail().x, side - extra);
+      const ImVec2 p0 = ImGui::GetCursorScreenPos();
+      if (!predicting()) {  // (predict, then reveal: the picture alone until the guess is revealed)
+        const Texture& t = heat_view(0, r, version(Session::Result::Explanation), static_cast<int>(sz.x));
+        ImGui::Image(t.imgui_id(), sz);
+        mark("heatmap");
+        pixel_tooltip();
+      }
+      if (predict_.on) {
+        ImGui::SetCursorScreenPos(p0);
+        predict_canvas(r, sz);  // the strokes of the guess, or its outline once revealed
+      } else if (whatif_.on) {
+        whatif_canvas(p0, sz);
+      }
+      shown_w = sz.x;
     }
-    mark("heatmap");
-    pixel_tooltip();
-    colour_bar(view_.mode == ViewMode::SideBySide ? 1 : 0, ImGui::GetItemRectSize().x, explained_class(), "colourbar", true);
+    if (!predicting()) colour_bar(side_by_side ? 1 : 0, shown_w, explained_class(), "colourbar", true);
+    if (predict_.on) predict_controls();
+    else if (whatif_.on) whatif_controls();
   } else {
     ImGui::Dummy(ImVec2(side, side));
     const ImVec2 mn = ImGui::GetItemRectMin();

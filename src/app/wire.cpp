@@ -255,6 +255,7 @@ void io(A& a, PictureView& p) {
   a.num(p.kept_width);
   a.num(p.kept_height);
   a.flag(p.inverted);
+  a.flag(p.edited);
   a.num(p.background);
   io(a, p.name);
   io(a, p.source);

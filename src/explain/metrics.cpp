@@ -113,4 +113,19 @@ double ssim(const std::vector<float>& a, const std::vector<float>& b, int h, int
   return total / static_cast<double>(windows);
 }
 
+EvidenceShare evidence_share(const std::vector<float>& relevance, const std::vector<uint8_t>& mask) {
+  require(relevance.size() == mask.size(), "evidence share: the mask is not the size of the heatmap");
+  EvidenceShare e;
+  double pos = 0, in = 0;
+  std::size_t painted = 0;
+  for (std::size_t i = 0; i < relevance.size(); ++i) {
+    const double v = relevance[i] > 0 && std::isfinite(relevance[i]) ? relevance[i] : 0.0;
+    pos += v;
+    if (mask[i]) in += v, ++painted;
+  }
+  e.share = pos > 0 ? in / pos : 0;
+  e.area = relevance.empty() ? 0 : static_cast<double>(painted) / static_cast<double>(relevance.size());
+  return e;
+}
+
 }  // namespace lrp

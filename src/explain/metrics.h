@@ -2,6 +2,7 @@
 // divided by their sum of absolute values (our stated normalisation).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 namespace lrp {
@@ -20,5 +21,14 @@ double spearman(const std::vector<float>& a, const std::vector<float>& b);
 // whole map when it is smaller) of (2 mu_a mu_b + C1)(2 s_ab + C2) / ((mu_a^2 + mu_b^2 + C1)(s_a^2 + s_b^2 + C2)),
 // C1 = 0.01^2, C2 = 0.03^2. 1 for equal maps.
 double ssim(const std::vector<float>& a, const std::vector<float>& b, int h, int w);
+
+// Predict, then reveal: how much of the evidence for the class lies where a student painted. relevance: one value
+// per pixel (the input relevance summed over channels); mask: nonzero where painted, the same size.
+struct EvidenceShare {
+  double share = 0;  // the positive relevance inside the mask over all positive relevance (0 when there is none)
+  double area = 0;   // the painted pixels over all pixels
+  double ratio() const { return area > 0 ? share / area : 0; }  // 1: what an even spread would put there
+};
+EvidenceShare evidence_share(const std::vector<float>& relevance, const std::vector<uint8_t>& mask);
 
 }  // namespace lrp

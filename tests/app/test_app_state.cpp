@@ -32,6 +32,7 @@ AppState every_field_changed() {
   s.view.nodes = 2;
   s.panel = Tab::Optimizer;
   s.embed = true;
+  s.predict = true;
   s.lesson = "lessons/week 7.json";
   s.step = 4;
   return s;

@@ -15,6 +15,8 @@
 #include "explain/conditional.h"
 #include "explain/sanity.h"
 #include "explain/workspace.h"
+#include "model/forward.h"
+#include "model/image.h"
 #include "model/network.h"
 #include "model/random_weights.h"
 #include "test_util.h"
@@ -333,6 +335,52 @@ TEST(Engine, SanityCheckArrivesStepByStepWithTheJobsNumbers) {
   e.send(std::move(bad));
   ASSERT_TRUE(e.wait_idle(10));
   EXPECT_NE(e.snapshot()->error.find("seed"), std::string::npos) << e.snapshot()->error;
+}
+
+// What if: the picture as the model sees it, painted over, is explained again with the same class and neuron; its
+// logits are those of the painted picture; Reset picture gives back the original's.
+TEST(Engine, WhatIfExplainsThePaintedPictureWithTheSameSettings) {
+  Engine e(Engine::Mode::Inline);
+  open_tiny(e);
+  const int conv43 = e.snapshot()->network()->find("conv4_3");
+  e.set_target(Target::cls(3));
+  e.select_neuron(conv43, 4);
+  ASSERT_TRUE(e.wait_idle(60));
+  const auto before = e.snapshot();
+  const Tensor logits0 = *before->logits;
+  Image painted = before->pic().view;
+  ASSERT_FALSE(painted.empty());
+  for (int y = 0; y < painted.height / 2; ++y)  // the top half black
+    for (int x = 0; x < painted.width * 3; ++x) painted.rgb[static_cast<std::size_t>(y) * painted.width * 3 + x] = 0;
+  ASSERT_TRUE(e.edit_view(painted));
+  ASSERT_TRUE(e.wait_idle(60));
+  auto s = e.snapshot();
+  ASSERT_TRUE(s->error.empty()) << s->error;
+  EXPECT_TRUE(s->pic().edited);
+  EXPECT_EQ(s->pic().view.rgb, painted.rgb);
+  EXPECT_EQ(s->image_name(), before->image_name());
+  EXPECT_EQ(s->explanation->target_class, 3);
+  EXPECT_EQ(s->wanted_neuron, std::make_pair(conv43, 4));
+  auto net = Network::load(test::source_path(kTiny));
+  const Tensor want = forward_logits(net, preprocess_view(painted, net->config()).tensor);
+  ASSERT_EQ(want.size(), s->logits->size());
+  EXPECT_LT(test::max_abs_diff(want.data(), s->logits->data(), want.size()), 1e-4);
+  EXPECT_GT(test::max_abs_diff(logits0.data(), s->logits->data(), want.size()), 1e-3);
+  // a picture of another size is refused on the error line; the painted one stays
+  Image wrong = painted;
+  wrong.width = wrong.height = 5;
+  wrong.rgb.assign(75, 0);
+  e.edit_view(wrong);
+  ASSERT_TRUE(e.wait_idle(60));
+  EXPECT_NE(e.snapshot()->error.find("painted picture"), std::string::npos) << e.snapshot()->error;
+  EXPECT_EQ(e.snapshot()->pic().view.rgb, painted.rgb);
+  e.clear_error();
+  e.reset_view();
+  ASSERT_TRUE(e.wait_idle(60));
+  s = e.snapshot();
+  EXPECT_FALSE(s->pic().edited);
+  EXPECT_EQ(test::max_abs_diff(logits0.data(), s->logits->data(), logits0.size()), 0.0);
+  EXPECT_EQ(s->explanation->target_class, 3);
 }
 
 TEST(Engine, RemoteEngineSeesWhatTheWorkerComputes) {

@@ -63,6 +63,20 @@ TEST(Sanity, SpearmanRanksTiesByTheirMeanRank) {
   EXPECT_THROW(spearman({1, NAN}, {1, 2}), Error);
 }
 
+// Predict, then reveal: the share of the positive relevance in a painted mask against the share of the area painted.
+TEST(Metrics, EvidenceShareCountsOnlyThePositiveRelevanceInsideTheMask) {
+  const std::vector<float> r = {4, -3, 1, 0, 2, NAN, -1, 3};  // positive: 4 + 1 + 2 + 3 = 10
+  const std::vector<uint8_t> m = {1, 1, 0, 0, 1, 1, 0, 0};   // holds 4 + 2 of it, on 4 of 8 pixels
+  const EvidenceShare e = evidence_share(r, m);
+  EXPECT_DOUBLE_EQ(e.share, 0.6);
+  EXPECT_DOUBLE_EQ(e.area, 0.5);
+  EXPECT_DOUBLE_EQ(e.ratio(), 1.2);
+  EXPECT_DOUBLE_EQ(evidence_share(r, std::vector<uint8_t>(8, 1)).share, 1.0);
+  EXPECT_DOUBLE_EQ(evidence_share(r, std::vector<uint8_t>(8, 0)).ratio(), 0.0);  // nothing painted
+  EXPECT_DOUBLE_EQ(evidence_share(std::vector<float>(8, -1.0f), m).share, 0.0);  // no evidence for the class
+  EXPECT_THROW(evidence_share(r, std::vector<uint8_t>(7, 1)), Error);
+}
+
 TEST(Sanity, SsimIsOneForEqualMapsAndFallsForOthers) {
   const int h = 24, w = 20;
   std::vector<float> a(h * w), b(h * w), c(h * w);

@@ -18,7 +18,7 @@ export function decodePng(buf) {
     }
     off += 12 + len;
   }
-  const bpp = ct === 6 ? 4 : ct === 2 ? 3 : 0;
+  const bpp = ct === 6 ? 4 : ct === 2 ? 3 : ct === 0 ? 1 : 0;  // RGBA, RGB, grey
   if (!bpp) throw new Error('unsupported PNG colour type ' + ct);
   const raw = zlib.inflateSync(Buffer.concat(idat));
   const stride = w * bpp;
@@ -40,9 +40,10 @@ export function decodePng(buf) {
       line[i] = v & 255;
     }
     for (let x = 0; x < w; x++) {
+      const g = bpp === 1;
       out[(y * w + x) * 4] = line[x * bpp];
-      out[(y * w + x) * 4 + 1] = line[x * bpp + 1];
-      out[(y * w + x) * 4 + 2] = line[x * bpp + 2];
+      out[(y * w + x) * 4 + 1] = line[x * bpp + (g ? 0 : 1)];
+      out[(y * w + x) * 4 + 2] = line[x * bpp + (g ? 0 : 2)];
       out[(y * w + x) * 4 + 3] = bpp === 4 ? line[x * bpp + 3] : 255;
     }
     prev = line;

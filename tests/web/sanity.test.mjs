@@ -27,10 +27,15 @@ async function reach(key, w, h) {
     const s = await fresh(page);
     const r = s.rects[key], c = s.rects.column;  // (on a phone, within the scrolled column: above the status bar)
     if (r && (c ? r[1] >= c[1] && r[3] <= c[3] : r[1] >= 0 && r[3] <= h)) return s;
-    // the mouse wheel over the column's scroll bar
-    const col = s.rects.column || [0, 0, w, h];
-    await page.mouse.move(col[2] - 6, (col[1] + col[3]) / 2);
-    await page.mouse.wheel(0, r && r[1] < (c ? c[1] : 0) ? -150 : 150);
+    // a drag where no control is (the panels' left margin), as a finger scrolls: the panel under it first (the
+    // Evaluation panel, taller than the screen), then the column
+    const col = c || [0, 0, w, h];
+    const up = r && r[1] < col[1];
+    const y0 = up ? col[1] + (col[3] - col[1]) * 0.3 : col[1] + (col[3] - col[1]) * 0.7, y1 = up ? y0 + 200 : y0 - 200;
+    await page.mouse.move(col[0] + 4, y0);
+    await page.mouse.down();
+    for (let k = 1; k <= 8; k++) { await page.mouse.move(col[0] + 4, y0 + (y1 - y0) * k / 8); await page.waitForTimeout(30); }
+    await page.mouse.up();
     await page.waitForTimeout(150);
   }
   throw new Error(`${key} never came into view at ${w}x${h}`);

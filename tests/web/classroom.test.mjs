@@ -1,15 +1,21 @@
-// Lessons in the page, with real clicks and keys in headless Chromium: a lesson served from another path opens at
+// The classroom tools in the page, with real clicks, keys and strokes in headless Chromium. Lessons: a lesson served from another path opens at
 // ?step=2 with that step's state (picture, rules, class, neuron, panel), Next and the arrow keys move between steps,
 // the embed view keeps itself, a link in the text opens, bad lessons are refused with the previous one kept, and a
 // lesson built in the editor (add, edit, reorder, download) loads again identically. The example lesson of the course
-// page is stepped through end to end, each step drawn for a person to read:
-//   node tests/web/lesson.test.mjs DIST_DIR LRPSCOPE_CLI OUT_DIR
+// page is stepped through end to end, each step drawn for a person to read. Predict, then reveal: the score equals
+// the one from the CLI's relevance for the painted pixels. What if: black paint gives the CLI's logits on the same
+// edited picture; Undo and Reset picture give the original's back:
+//   node tests/web/classroom.test.mjs DIST_DIR LRPSCOPE_CLI OUT_DIR
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { serve, launch, waitFor, centre, clickAt, fresh, reportFailure } from './browser.mjs';
+import { readNpy, channelSum } from './orientation.mjs';
+import { decodePng, encodePng } from './png.mjs';
 
-const [dist, , outDir] = process.argv.slice(2);
+const [dist, cli, outDir] = process.argv.slice(2);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 fs.mkdirSync(outDir, { recursive: true });
 const lessons = path.join(outDir, 'lessons');
 fs.mkdirSync(lessons, { recursive: true });
@@ -172,6 +178,99 @@ try {
   await close();
   close = null;
 
+  // ---------------------------------------------------------------- predict, then reveal
+  await open('?single&image=fashion/coat-1&predict=1');
+  s = await settled((x) => x.predict.on && x.image === 'fashion/coat-1' && x.predict.w > 0, 'the picture to paint on');
+  await call('lrpscope_do_dismiss_hint', [], []);
+  s = await fresh(page);
+  assert.ok(s.rects['predict:hidden'] && !s.rects.summary && !s.rects.heatmap && !s.rects.colourbar,
+            `the explanation shows before the guess (${Object.keys(s.rects).join(', ')})`);
+  // a stroke with the mouse across the upper part of the coat, and a dab lower down
+  const cv = s.rects['predict:canvas'];
+  const P = (fx, fy) => [cv[0] + (cv[2] - cv[0]) * fx, cv[1] + (cv[3] - cv[1]) * fy];
+  await page.mouse.move(...P(0.25, 0.3));
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) { await page.mouse.move(...P(0.25 + 0.5 * i / 12, 0.3)); await page.waitForTimeout(25); }
+  await page.mouse.up();
+  await clickAt(page, ...P(0.5, 0.75));
+  s = await fresh(page);
+  const painted = [...s.predict.mask].filter((c) => c === '1').length;
+  assert.ok(painted > 20 && painted < 400, `${painted} pixels painted`);
+  await shot('predict-painted');
+  await click(s, 'predict:reveal');
+  s = await settled((x) => x.predict.revealed && x.rects.heatmap && x.rects['predict:score'], 'the reveal');
+  await shot('predict-revealed');
+  // the score from the CLI's relevance for the same picture and the same painted pixels
+  const npy = path.join(outDir, 'npy-coat');
+  execFileSync(cli, ['explain', '--model', path.join(root, 'assets/models/fashion-vgg16.safetensors'), '--image',
+                     path.join(root, 'assets/samples/fashion/coat-1.png'), '--npy-dir', npy]);
+  const rel = channelSum(readNpy(path.join(npy, 'relevance_input.npy')));
+  assert.equal(rel.v.length, s.predict.mask.length);
+  let pos = 0, inside = 0;
+  rel.v.forEach((v, i) => { if (v > 0) { pos += v; if (s.predict.mask[i] === '1') inside += v; } });
+  assert.ok(Math.abs(s.predict.share - inside / pos) < 1e-4, `share ${s.predict.share} in the page, ${inside / pos} from the CLI`);
+  assert.ok(Math.abs(s.predict.area - painted / rel.v.length) < 1e-9);
+  assert.match(s.predict.words, new RegExp(`You painted ${Math.round(100 * painted / rel.v.length)} % of the picture, and it holds ${Math.round(100 * inside / pos)} % of the evidence for Coat`));
+  console.log(`predict, then reveal: ${s.predict.words}`);
+  // another class is another question: the guess starts again, hidden
+  await call('lrpscope_do_select_class', ['number'], [2]);
+  s = await settled((x) => x.target === 2 && !x.predict.revealed && !x.predict.mask.includes('1'), 'a new guess for another class');
+  await close();
+  close = null;
+
+  // ---------------------------------------------------------------- what if: black paint over the coat
+  await open('?single&image=fashion/coat-1');
+  s = await settled((x) => x.image === 'fashion/coat-1' && x.logits, 'the coat');
+  await call('lrpscope_do_dismiss_hint', [], []);
+  const logits0 = s.logits;
+  s = await fresh(page);
+  await click(s, 'whatif');
+  s = await settled((x) => x.whatif.on && x.rects['whatif:canvas'] && x.rects['whatif:fill'], 'what if');
+  await click(s, 'whatif:fill');
+  s = await fresh(page);
+  await click(s, 'whatif:fill:black');
+  s = await settled((x) => x.whatif.fill === 2, 'black paint');
+  const wc = s.rects['whatif:canvas'];
+  const W = (fx, fy) => [wc[0] + (wc[2] - wc[0]) * fx, wc[1] + (wc[3] - wc[1]) * fy];
+  await page.mouse.move(...W(0.15, 0.45));
+  await page.mouse.down();
+  for (let i = 1; i <= 14; i++) { await page.mouse.move(...W(0.15 + 0.7 * i / 14, 0.45 + 0.1 * Math.sin(i))); await page.waitForTimeout(30); }
+  await page.mouse.up();
+  s = await settled((x) => x.whatif.edited && x.whatif.words && x.whatif.strokes === 1, 'the painted coat explained');
+  await shot('whatif-black');
+  // the CLI on the same edited picture gives the same logits
+  // (the model sees the 28-pixel picture in the middle of a 32-pixel black square: 'fit into 28 and pad'; black paint
+  // on the padding changes nothing, so the painted picture is the original with its painted pixels black)
+  const orig = decodePng(fs.readFileSync(path.join(root, 'assets/samples/fashion/coat-1.png')));
+  const side = Math.round(Math.sqrt(s.whatif.mask.length)), off = (side - orig.width) / 2;
+  assert.ok(side * side === s.whatif.mask.length && Number.isInteger(off) && off >= 0, `a ${side}-pixel view of a ${orig.width}-pixel picture`);
+  const rgb = new Uint8Array(orig.width * orig.height * 3);
+  for (let y = 0; y < orig.height; y++)
+    for (let x = 0; x < orig.width; x++)
+      for (let k = 0; k < 3; k++)
+        rgb[(y * orig.width + x) * 3 + k] = s.whatif.mask[(y + off) * side + x + off] === '1' ? 0 : orig.data[(y * orig.width + x) * 4 + k];
+  const edited = path.join(outDir, 'coat-painted.png');
+  fs.writeFileSync(edited, encodePng(orig.width, orig.height, rgb));
+  const want = JSON.parse(execFileSync(cli, ['predict', '--model', path.join(root, 'assets/models/fashion-vgg16.safetensors'),
+                                             '--image', edited, '--json'], { encoding: 'utf8' })).logits;
+  want.forEach((v, i) => assert.ok(Math.abs(v - s.logits[i]) < 1e-4 * (1 + Math.abs(v)), `logit ${i}: ${s.logits[i]} in the page, ${v} by the CLI`));
+  assert.ok(want.some((v, i) => Math.abs(v - logits0[i]) > 1e-3), 'the paint did not change the logits');
+  assert.match(s.whatif.words, /^Before: Coat [\d.]+ %\. After: Coat [\d.]+ %/);
+  console.log(`what if: ${[...s.whatif.mask].filter((c) => c === '1').length} pixels painted black; the logits equal the CLI's on the edited picture. ${s.whatif.words}`);
+  // Undo: the picture and the logits as they were; Reset picture after another stroke: the same
+  await click(await fresh(page), 'whatif:undo');
+  s = await settled((x) => x.whatif.strokes === 0 && x.logits.every((v, i) => Math.abs(v - logits0[i]) < 1e-5), 'the stroke undone');
+  await page.mouse.move(...W(0.5, 0.2));
+  await page.mouse.down();
+  await page.mouse.move(...W(0.5, 0.8), { steps: 8 });
+  await page.mouse.up();
+  s = await settled((x) => x.whatif.edited && x.whatif.strokes === 1, 'another stroke');
+  await click(await fresh(page), 'whatif:reset');
+  s = await settled((x) => !x.whatif.edited && x.logits.every((v, i) => Math.abs(v - logits0[i]) < 1e-5) && !x.whatif.mask.includes('1'),
+                    'the picture reset');
+  await close();
+  close = null;
+
   // ---------------------------------------------------------------- the course page's lesson, end to end
   for (const [w, h] of [[1280, 800], [390, 844]]) {
     await open('?single&lesson=examples/why-a-sneaker.json', w, h);
@@ -192,7 +291,7 @@ try {
     await close();
     close = null;
   }
-  console.log('lesson: all checks passed');
+  console.log('classroom: all checks passed');
 } catch (e) {
   await reportFailure(e, { page, logs, outDir });
 } finally {
