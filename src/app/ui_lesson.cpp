@@ -141,7 +141,6 @@ std::string Ui::apply_step_query(const std::string& query, const std::vector<std
   AppState st = AppState::from_query(query, &errors);
   st.embed = keep;  // a step keeps the view it is shown in (embedded or full)
   st.lesson.clear();
-  if (st.image.empty()) st.image = s_->image_name();  // (a step without a picture keeps the one shown)
   apply_state(st, &errors);
   refresh();
   return s_->error;
