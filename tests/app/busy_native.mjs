@@ -42,9 +42,11 @@ function checkFrames(s, what) {
               `longest gap ${b.longest_gap_ms.toFixed(1)} ms`);
   assert.ok(b.frames >= 5, `${what}: only ${b.frames} frames while the engine worked`);
   // The app's own code never holds a frame up. Its GL calls and the swap are the software rasteriser's work on
-  // this GPU-less, shared machine: a long frame is excused only when a GL call itself was long.
+  // this GPU-less, shared machine: a long frame is excused only when the GL calls were most of it (a CI run saw
+  // 51.7 ms of which 38.6 ms were GL calls and 13.1 ms the app's own code).
   assert.ok(b.longest_own_ms <= 50, `${what}: the app's own code took ${b.longest_own_ms.toFixed(1)} ms in a frame`);
-  assert.ok(b.longest_app_ms <= 50 || b.longest_gl_ms > 40, `${what}: the app's part of a frame took ${b.longest_app_ms.toFixed(1)} ms`);
+  assert.ok(b.longest_app_ms <= 50 || b.longest_gl_ms >= b.longest_app_ms / 2,
+            `${what}: the app's part of a frame took ${b.longest_app_ms.toFixed(1)} ms`);
   assert.ok(b.longest_ms <= 100 || b.longest_gl_ms > 40, `${what}: a frame took ${b.longest_ms.toFixed(1)} ms`);
   assert.ok(b.longest_gap_ms <= 1000, `${what}: ${b.longest_gap_ms.toFixed(1)} ms between two frames (no progress shown)`);
 }

@@ -134,14 +134,17 @@ try {
   const score = new Float64Array(cols * rows);
   for (let y = 0; y < rel.h; y++) for (let x = 0; x < rel.w; x++) score[Math.floor(y / P) * cols + Math.floor(x / P)] += rel.v[y * rel.w + x];
   const fc = s.rects['flip-chart'];
-  async function stepAt(want) {  // move along the chart until the hovered step is `want`
-    for (let x = fc[0] + 2; x < fc[2] - 2; x += 3) {
+  async function stepAt(want) {  // bisect along the chart until the hovered step is `want` (steps grow to the right)
+    let lo = fc[0] + 2, hi = fc[2] - 2;
+    for (let i = 0; i < 14 && lo <= hi; i++) {
+      const x = Math.round((lo + hi) / 2);
       await page.mouse.move(x, (fc[1] + fc[3]) / 2);
       s = await fresh();
       if (s.flip.step === want) {  // the step stays when the cursor leaves (its tooltip would cover the picture)
         await page.mouse.move(5, 795);
         return (s = await fresh());
       }
+      if (s.flip.step < want) lo = x + 1; else hi = x - 1;
     }
     throw new Error(`the chart never showed step ${want} (last ${s.flip.step})`);
   }
